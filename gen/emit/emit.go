@@ -1,0 +1,266 @@
+// Package emit compiles validated provider specs into Go source with jennifer.
+//
+// Generate is a pure function: specs in, file contents out, keyed by path relative to the
+// repository root. It writes nothing; package gen writes the files and runs easyjson on the
+// packages that declare wire types.
+package emit
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"sort"
+	"strings"
+
+	"github.com/bifrost-gw/bifrost/gen/ejson"
+	"github.com/bifrost-gw/bifrost/gen/spec"
+	"github.com/dave/jennifer/jen"
+)
+
+// Module is the Go module the generated code belongs to.
+const Module = "github.com/bifrost-gw/bifrost"
+
+const (
+	providerPkg = Module + "/runtime/provider"
+	schemasPkg  = Module + "/runtime/schemas"
+	convertPkg  = Module + "/adapters/convert"
+	jwriterPkg  = "github.com/mailru/easyjson/jwriter"
+	jlexerPkg   = "github.com/mailru/easyjson/jlexer"
+)
+
+// AdaptersDir is where generated adapter packages go, relative to the repository root.
+const AdaptersDir = "adapters"
+
+// Output is the generator's result.
+type Output struct {
+	// Files maps a path relative to the repository root to its content.
+	Files map[string][]byte
+	// EasyJSON lists the package directories (relative to the root) whose //easyjson:json
+	// types need marshalers, sorted.
+	EasyJSON []string
+}
+
+// Generate compiles specs (already resolved, sorted by name) into adapter packages and the
+// registry.
+func Generate(specs []*spec.Spec) (*Output, error) {
+	out := &Output{Files: map[string][]byte{}}
+	for _, s := range specs {
+		pkgDir := AdaptersDir + "/" + s.Name
+		main, wire, err := adapterFiles(s)
+		if err != nil {
+			return nil, err
+		}
+		if err := out.add(pkgDir+"/"+s.Name+"_gen.go", main); err != nil {
+			return nil, err
+		}
+		if wire != nil {
+			if err := out.add(pkgDir+"/wire_gen.go", wire); err != nil {
+				return nil, err
+			}
+			out.EasyJSON = append(out.EasyJSON, pkgDir)
+		}
+	}
+	if err := out.add(AdaptersDir+"/registry_gen.go", registry(specs)); err != nil {
+		return nil, err
+	}
+	sort.Strings(out.EasyJSON)
+	return out, nil
+}
+
+// add renders f, replaces jennifer's header line with ours and gofmts the result.
+func (o *Output) add(path string, f *jen.File) error {
+	var buf bytes.Buffer
+	if err := f.Render(&buf); err != nil {
+		return fmt.Errorf("render %s: %w", path, err)
+	}
+	src, err := format.Source(buf.Bytes())
+	if err != nil {
+		return fmt.Errorf("gofmt %s: %w", path, err)
+	}
+	o.Files[path] = src
+	return nil
+}
+
+func newFile(pkgPath, name string) *jen.File {
+	f := jen.NewFilePathName(pkgPath, name)
+	f.HeaderComment(ejson.Header)
+	return f
+}
+
+var opConst = map[spec.Operation]string{
+	spec.OpChat: "OpChat", spec.OpChatStream: "OpChatStream", spec.OpText: "OpText",
+	spec.OpTextStream: "OpTextStream", spec.OpEmbedding: "OpEmbedding", spec.OpModels: "OpModels",
+}
+
+func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
+	pkgPath := Module + "/" + AdaptersDir + "/" + s.Name
+	f := newFile(pkgPath, s.Name)
+	f.PackageComment(fmt.Sprintf("Package %s is Bifrost's adapter for %s (wire format %s), generated from %s.", s.Name, s.Title, s.Format, specPath(s)))
+	f.PackageComment("")
+	f.PackageComment("API reference: " + s.Docs)
+
+	f.Add(infoVar(s))
+	f.Line()
+	f.Comment(fmt.Sprintf("Adapter converts between Bifrost's unified schema and %s's wire format.", s.Title))
+	f.Type().Id("Adapter").Struct()
+	f.Line()
+	f.Var().Id("_").Qual(providerPkg, "Adapter").Op("=").Id("Adapter").Values()
+	f.Line()
+	f.Comment(fmt.Sprintf("Info describes %s.", s.Title))
+	f.Func().Params(jen.Id("Adapter")).Id("Info").Params().Op("*").Qual(providerPkg, "Info").Block(
+		jen.Return(jen.Op("&").Id("info")),
+	)
+
+	wire = newFile(pkgPath, s.Name)
+	wireTypes := 0
+	for _, op := range []struct {
+		name, method, unified string
+		supported             bool
+	}{
+		{"chat", "EncodeChat", "ChatRequest", s.Supports(spec.OpChat)},
+		{"text", "EncodeText", "TextRequest", s.Supports(spec.OpText)},
+		{"embedding", "EncodeEmbedding", "EmbeddingRequest", s.Supports(spec.OpEmbedding)},
+	} {
+		m := s.Requests[op.name]
+		if op.supported && m != nil {
+			decl, err := wireStruct(s, op.name, op.unified, m)
+			if err != nil {
+				return nil, nil, err
+			}
+			wire.Add(decl)
+			wireTypes++
+		}
+		f.Line()
+		f.Add(encodeMethod(s, op.method, op.unified, op.name, op.supported, m != nil))
+	}
+	for _, d := range []struct {
+		method, unified string
+		supported       bool
+	}{
+		{"DecodeChat", "ChatResponse", s.Supports(spec.OpChat)},
+		{"DecodeChatChunk", "ChatStreamChunk", s.Supports(spec.OpChatStream)},
+		{"DecodeText", "TextResponse", s.Supports(spec.OpText)},
+		{"DecodeTextChunk", "TextResponse", s.Supports(spec.OpTextStream)},
+		{"DecodeEmbedding", "EmbeddingResponse", s.Supports(spec.OpEmbedding)},
+		{"DecodeModels", "ModelList", s.Supports(spec.OpModels)},
+	} {
+		f.Line()
+		f.Add(decodeMethod(s, d.method, d.unified, d.supported))
+	}
+	f.Line()
+	f.Comment("DecodeError reads an error body in the format's error shape.")
+	f.Func().Params(jen.Id("Adapter")).Id("DecodeError").Params(
+		jen.Id("status").Int(), jen.Id("body").Index().Byte(), jen.Id("out").Op("*").Qual(schemasPkg, "ErrorBody"),
+	).Block(
+		jen.Qual(convertPkg, "DecodeOpenAIError").Call(jen.Id("status"), jen.Id("body"), jen.Id("out")),
+	)
+	if wireTypes == 0 {
+		wire = nil
+	}
+	return f, wire, nil
+}
+
+func specPath(s *spec.Spec) string { return "specs/" + s.Name + ".yaml" }
+
+func infoVar(s *spec.Spec) jen.Code {
+	auth := jen.Dict{}
+	switch s.Auth.Scheme {
+	case spec.AuthBearer:
+		auth[jen.Id("Header")] = jen.Lit("Authorization")
+		auth[jen.Id("Prefix")] = jen.Lit("Bearer ")
+	case spec.AuthHeader:
+		auth[jen.Id("Header")] = jen.Lit(s.Auth.Header)
+		if s.Auth.Prefix != "" {
+			auth[jen.Id("Prefix")] = jen.Lit(s.Auth.Prefix)
+		}
+	}
+	paths := jen.Dict{}
+	for _, op := range s.Operations {
+		paths[jen.Qual(providerPkg, opConst[op])] = jen.Lit(s.Paths[op])
+	}
+	fields := jen.Dict{
+		jen.Id("Name"):   jen.Lit(s.Name),
+		jen.Id("Title"):  jen.Lit(s.Title),
+		jen.Id("Format"): jen.Lit(s.Format),
+		jen.Id("Auth"):   jen.Qual(providerPkg, "Auth").Values(auth),
+		jen.Id("Paths"):  jen.Index(jen.Qual(providerPkg, "NumOps")).String().Values(paths),
+		jen.Id("Docs"):   jen.Lit(s.Docs),
+	}
+	if s.BaseURL != "" {
+		fields[jen.Id("DefaultBaseURL")] = jen.Lit(s.BaseURL)
+	}
+	if s.BaseURLRequired {
+		fields[jen.Id("BaseURLRequired")] = jen.True()
+	}
+	if s.KeyOptional {
+		fields[jen.Id("KeyOptional")] = jen.True()
+	}
+	if len(s.Headers) > 0 {
+		var hs []jen.Code
+		for _, h := range s.Headers {
+			hs = append(hs, jen.Values(jen.Dict{jen.Id("Name"): jen.Lit(h.Name), jen.Id("Value"): jen.Lit(h.Value)}))
+		}
+		fields[jen.Id("Headers")] = jen.Index().Qual(providerPkg, "Header").Values(hs...)
+	}
+	return jen.Comment(fmt.Sprintf("info describes %s; it is never modified.", s.Title)).Line().
+		Var().Id("info").Op("=").Qual(providerPkg, "Info").Values(fields)
+}
+
+func encodeMethod(s *spec.Spec, method, unified, op string, supported, mapped bool) jen.Code {
+	sig := jen.Func().Params(jen.Id("Adapter")).Id(method).Params(
+		jen.Id("w").Op("*").Qual(jwriterPkg, "Writer"), jen.Id("r").Op("*").Qual(schemasPkg, unified),
+	).Error()
+	switch {
+	case !supported:
+		return jen.Commentf("%s reports that %s has no %s operation.", method, s.Title, op).Line().
+			Add(sig).Block(jen.Return(jen.Qual(providerPkg, "ErrUnsupported")))
+	case mapped:
+		wt := wireName(op)
+		return jen.Commentf("%s writes %s's %s request body, as mapped by %s.", method, s.Title, op, specPath(s)).Line().
+			Add(sig).Block(
+			jen.Var().Id("x").Id(wt),
+			jen.Id("x").Dot("from").Call(jen.Id("r")),
+			jen.Id("x").Dot("MarshalEasyJSON").Call(jen.Id("w")),
+			jen.Return(jen.Nil()),
+		)
+	default:
+		return jen.Commentf("%s writes %s's %s request body: the unified request as it is.", method, s.Title, op).Line().
+			Add(sig).Block(
+			jen.Id("r").Dot("MarshalEasyJSON").Call(jen.Id("w")),
+			jen.Return(jen.Nil()),
+		)
+	}
+}
+
+func decodeMethod(s *spec.Spec, method, unified string, supported bool) jen.Code {
+	sig := jen.Func().Params(jen.Id("Adapter")).Id(method).Params(
+		jen.Id("body").Index().Byte(), jen.Id("out").Op("*").Qual(schemasPkg, unified),
+	).Error()
+	if !supported {
+		return jen.Commentf("%s reports that %s does not support the operation.", method, s.Title).Line().
+			Add(sig).Block(jen.Return(jen.Qual(providerPkg, "ErrUnsupported")))
+	}
+	return jen.Commentf("%s reads a %s body into out, borrowing from body.", method, s.Title).Line().
+		Add(sig).Block(
+		jen.Id("l").Op(":=").Qual(jlexerPkg, "Lexer").Values(jen.Dict{jen.Id("Data"): jen.Id("body")}),
+		jen.Id("out").Dot("UnmarshalEasyJSON").Call(jen.Op("&").Id("l")),
+		jen.Id("l").Dot("Consumed").Call(),
+		jen.Return(jen.Id("l").Dot("Error").Call()),
+	)
+}
+
+func registry(specs []*spec.Spec) *jen.File {
+	f := newFile(Module+"/"+AdaptersDir, "adapters")
+	f.PackageComment("Package adapters lists Bifrost's provider adapters, one package per spec under specs/.")
+	var items []jen.Code
+	var names []string
+	for _, s := range specs {
+		items = append(items, jen.Qual(Module+"/"+AdaptersDir+"/"+s.Name, "Adapter").Values())
+		names = append(names, s.Name)
+	}
+	f.Comment("All returns an adapter for every provider spec, sorted by name: " + strings.Join(names, ", ") + ".")
+	f.Func().Id("All").Params().Index().Qual(providerPkg, "Adapter").Block(
+		jen.Return(jen.Index().Qual(providerPkg, "Adapter").Values(items...)),
+	)
+	return f
+}

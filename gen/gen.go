@@ -1,0 +1,210 @@
+// Package gen is Bifrost's code generator: it reads the provider specs under specs/, validates
+// them all, compiles them into adapter packages under adapters/ (package emit, on jennifer) and
+// runs easyjson for the unified schema and for every package that declares wire types.
+//
+// It writes all files or none: nothing is written until every spec is valid and every file has
+// been produced. Generated files that no spec produces any more are deleted.
+package gen
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bifrost-gw/bifrost/gen/ejson"
+	"github.com/bifrost-gw/bifrost/gen/emit"
+	"github.com/bifrost-gw/bifrost/gen/spec"
+)
+
+// SchemasDir holds the hand-written unified types whose marshalers gen also produces.
+const SchemasDir = "runtime/schemas"
+
+// LoadSpecs parses and resolves every specs/*.yaml file under root.
+func LoadSpecs(root string) ([]*spec.Spec, error) {
+	files, err := filepath.Glob(filepath.Join(root, "specs", "*.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("list specs: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no specs in %s", filepath.Join(root, "specs"))
+	}
+	sort.Strings(files)
+	var specs []*spec.Spec
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read spec: %w", err)
+		}
+		rel, _ := filepath.Rel(root, f)
+		s, err := spec.Parse(rel, data)
+		if err != nil {
+			return nil, err
+		}
+		specs = append(specs, s)
+	}
+	return spec.Resolve(specs)
+}
+
+// Plan is what a run of the generator produces, before anything is written.
+type Plan struct {
+	// Files maps a path relative to the root to its content.
+	Files map[string][]byte
+	// Stale lists generated files on disk that no spec produces any more.
+	Stale []string
+	// EasyJSON lists package directories whose marshalers easyjson writes.
+	EasyJSON []string
+}
+
+// MakePlan loads the specs under root and computes every file the generator owns.
+func MakePlan(root string) (*Plan, error) {
+	specs, err := LoadSpecs(root)
+	if err != nil {
+		return nil, err
+	}
+	out, err := emit.Generate(specs)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Files: out.Files, EasyJSON: append([]string{SchemasDir}, out.EasyJSON...)}
+	owned, err := generatedFiles(filepath.Join(root, emit.AdaptersDir))
+	if err != nil {
+		return nil, err
+	}
+	easy := map[string]bool{}
+	for _, d := range out.EasyJSON {
+		easy[d] = true
+	}
+	for _, f := range owned {
+		rel, _ := filepath.Rel(root, f)
+		rel = filepath.ToSlash(rel)
+		if _, ok := p.Files[rel]; ok {
+			continue
+		}
+		if strings.HasSuffix(rel, "_easyjson.go") && easy[filepath.ToSlash(filepath.Dir(rel))] {
+			continue
+		}
+		p.Stale = append(p.Stale, rel)
+	}
+	sort.Strings(p.Stale)
+	return p, nil
+}
+
+// generatedFiles lists the .go files under dir that carry the generated-code header.
+func generatedFiles(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.HasPrefix(data, []byte(ejson.Header)) {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// Write writes the plan's files under root, deletes stale ones and runs easyjson.
+func (p *Plan) Write(root string) error {
+	paths := make([]string, 0, len(p.Files))
+	for path := range p.Files {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		full := filepath.Join(root, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if old, err := os.ReadFile(full); err == nil && bytes.Equal(old, p.Files[path]) {
+			continue
+		}
+		if err := os.WriteFile(full, p.Files[path], 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	for _, path := range p.Stale {
+		if err := os.Remove(filepath.Join(root, path)); err != nil {
+			return fmt.Errorf("remove stale %s: %w", path, err)
+		}
+	}
+	removeEmptyDirs(filepath.Join(root, emit.AdaptersDir))
+	for _, dir := range p.EasyJSON {
+		if _, err := ejson.Run(filepath.Join(root, dir)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func removeEmptyDirs(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		removeEmptyDirs(sub)
+		if rest, err := os.ReadDir(sub); err == nil && len(rest) == 0 {
+			os.Remove(sub)
+		}
+	}
+}
+
+// Check compares the plan with the files under root and describes every difference: files
+// missing or different, stale generated files, and easyjson output that is missing or a stub.
+// easyjson output is checked for presence only; `make gen` followed by a clean `git status`
+// checks its content.
+func (p *Plan) Check(root string) []string {
+	var diffs []string
+	paths := make([]string, 0, len(p.Files))
+	for path := range p.Files {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		old, err := os.ReadFile(filepath.Join(root, path))
+		switch {
+		case err != nil:
+			diffs = append(diffs, path+": missing")
+		case !bytes.Equal(old, p.Files[path]):
+			diffs = append(diffs, path+": differs from what the specs generate")
+		}
+	}
+	for _, path := range p.Stale {
+		diffs = append(diffs, path+": generated, but no spec produces it any more")
+	}
+	for _, dir := range p.EasyJSON {
+		matches, _ := filepath.Glob(filepath.Join(root, dir, "*_easyjson.go"))
+		if len(matches) == 0 {
+			diffs = append(diffs, dir+": easyjson marshalers missing")
+		}
+		for _, m := range matches {
+			if data, err := os.ReadFile(m); err == nil && ejson.IsStub(data) {
+				rel, _ := filepath.Rel(root, m)
+				diffs = append(diffs, rel+": easyjson stub (its marshalers do nothing)")
+			}
+		}
+	}
+	return diffs
+}

@@ -1,0 +1,197 @@
+// Package spec reads and validates Bifrost provider specs: the YAML files under specs/ that
+// say, as data, how one provider differs from the others. specs/README.md documents the format.
+//
+// Parsing keeps the line of every value, so that every problem is reported as
+// "file:line: reason". Validation checks one spec on its own (Parse) and a whole set together
+// (Resolve: compat bases, duplicate names).
+package spec
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Operation names an operation a provider supports.
+type Operation string
+
+// The operations of spec format v1, in the order generated code lists them.
+const (
+	OpChat       Operation = "chat"
+	OpChatStream Operation = "chat_stream"
+	OpText       Operation = "text"
+	OpTextStream Operation = "text_stream"
+	OpEmbedding  Operation = "embedding"
+	OpModels     Operation = "models"
+)
+
+// Operations lists every operation in order.
+var Operations = []Operation{OpChat, OpChatStream, OpText, OpTextStream, OpEmbedding, OpModels}
+
+// requestOps are the operations whose request body a spec may map.
+var requestOps = map[string]bool{"chat": true, "text": true, "embedding": true}
+
+// Formats are the wire formats this generator can emit a codec for. A spec with `format:` is
+// the base of its family; specs with `compat:` reuse a base.
+var Formats = []string{"openai"}
+
+// Auth schemes.
+const (
+	AuthBearer = "bearer" // Authorization: Bearer <key>
+	AuthHeader = "header" // <header>: <key>
+	AuthNone   = "none"   // no credential
+)
+
+// Spec is one provider spec, validated.
+type Spec struct {
+	// File is the spec's path, as given to Parse.
+	File string
+	// Name is the provider's name: lower case, the file's base name, and the Go package name.
+	Name string
+	// Title is the provider's display name.
+	Title string
+	// Format is set on a family's base spec: the wire format it defines.
+	Format string
+	// Compat names the base spec whose wire format this provider speaks.
+	Compat string
+	// BaseURL is the default base URL the operation paths are appended to. Empty when
+	// BaseURLRequired.
+	BaseURL string
+	// BaseURLRequired says the provider has no default URL (self-hosted): the config must give one.
+	BaseURLRequired bool
+	// Auth says how a key is sent.
+	Auth Auth
+	// KeyOptional says a provider may be configured without keys (local servers).
+	KeyOptional bool
+	// Headers are static headers sent with every request, sorted by name.
+	Headers []Header
+	// Operations are the operations the provider supports, in Operations order.
+	Operations []Operation
+	// Paths maps each operation to its path below the base URL (inherited from the base spec
+	// and overridden by this one).
+	Paths map[Operation]string
+	// Requests holds field mappings of request bodies, by operation (chat, text, embedding).
+	Requests map[string]*Mapping
+	// Docs is the provider API reference the spec was checked against.
+	Docs string
+	// Notes is free text for readers of the spec.
+	Notes string
+
+	lines map[string]int // line of each top-level key, for Resolve's errors
+}
+
+// Auth says how a provider key is sent.
+type Auth struct {
+	Scheme string // bearer, header or none
+	Header string // header name, for scheme header
+	Prefix string // written before the key, for scheme header
+}
+
+// Header is a static request header.
+type Header struct {
+	Name, Value string
+}
+
+// Mapping changes a unified request body into a provider's.
+type Mapping struct {
+	// Rename maps a unified JSON field name to the provider's name for it. When the new name
+	// is also a unified field that is kept, the renamed field is used only when that one is
+	// absent.
+	Rename map[string]string
+	// Drop lists unified fields never sent to the provider.
+	Drop []string
+	// Line is where the mapping starts in the spec.
+	Line int
+}
+
+// Line returns the line of a top-level key in the spec file, or 0.
+func (s *Spec) Line(key string) int { return s.lines[key] }
+
+// Supports reports whether the provider supports op.
+func (s *Spec) Supports(op Operation) bool {
+	for _, o := range s.Operations {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// Error is a problem in a spec, at a line.
+type Error struct {
+	File   string
+	Line   int
+	Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Reason)
+}
+
+var (
+	nameRE   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	headerRE = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+	fieldRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+func checkURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "must be an absolute http or https URL"
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "must not have a query or fragment"
+	}
+	if strings.HasSuffix(raw, "/") {
+		return "must not end with /"
+	}
+	return ""
+}
+
+// Resolve checks a set of specs together and completes each compat spec from its base:
+// the base must exist and define a format, names must be unique, and paths not given are
+// inherited. Specs are returned sorted by name.
+func Resolve(specs []*Spec) ([]*Spec, error) {
+	byName := map[string]*Spec{}
+	for _, s := range specs {
+		if prev, ok := byName[s.Name]; ok {
+			return nil, &Error{File: s.File, Line: s.Line("name"), Reason: fmt.Sprintf("provider %q is already defined in %s", s.Name, prev.File)}
+		}
+		byName[s.Name] = s
+	}
+	out := make([]*Spec, 0, len(specs))
+	for _, s := range specs {
+		if s.Compat != "" {
+			base, ok := byName[s.Compat]
+			if !ok || base.Format == "" {
+				var bases []string
+				for _, b := range specs {
+					if b.Format != "" {
+						bases = append(bases, b.Name)
+					}
+				}
+				sort.Strings(bases)
+				return nil, &Error{File: s.File, Line: s.Line("compat"), Reason: fmt.Sprintf("compat %q is not a base spec (bases: %s)", s.Compat, strings.Join(bases, ", "))}
+			}
+			s.Format = base.Format
+			for op, p := range base.Paths {
+				if _, ok := s.Paths[op]; !ok {
+					s.Paths[op] = p
+				}
+			}
+		}
+		for _, op := range s.Operations {
+			if s.Paths[op] == "" {
+				return nil, &Error{File: s.File, Line: s.Line("operations"), Reason: fmt.Sprintf("operation %s has no path (give paths.%s, or inherit it with compat)", op, op)}
+			}
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
