@@ -1,6 +1,8 @@
 // Package gen is Bifrost's code generator: it reads the provider specs under specs/, validates
 // them all, compiles them into adapter packages under adapters/ (package emit, on jennifer) and
-// runs easyjson for the unified schema and for every package that declares wire types.
+// runs easyjson for every package that declares wire types. The unified schema's marshalers
+// are written before, by cmd/bifrost-schemagen, because this package reflects over the schema
+// types and so needs them to compile; Check covers them too.
 //
 // It writes all files or none: nothing is written until every spec is valid and every file has
 // been produced. Generated files that no spec produces any more are deleted.
@@ -20,7 +22,7 @@ import (
 	"github.com/bifrost-gw/bifrost/gen/spec"
 )
 
-// SchemasDir holds the hand-written unified types whose marshalers gen also produces.
+// SchemasDir holds the hand-written unified types; bifrost-schemagen writes their marshalers.
 const SchemasDir = "runtime/schemas"
 
 // LoadSpecs parses and resolves every specs/*.yaml file under root.
@@ -55,7 +57,7 @@ type Plan struct {
 	Files map[string][]byte
 	// Stale lists generated files on disk that no spec produces any more.
 	Stale []string
-	// EasyJSON lists package directories whose marshalers easyjson writes.
+	// EasyJSON lists adapter package directories whose marshalers easyjson writes.
 	EasyJSON []string
 }
 
@@ -69,7 +71,7 @@ func MakePlan(root string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Plan{Files: out.Files, EasyJSON: append([]string{SchemasDir}, out.EasyJSON...)}
+	p := &Plan{Files: out.Files, EasyJSON: out.EasyJSON}
 	owned, err := generatedFiles(filepath.Join(root, emit.AdaptersDir))
 	if err != nil {
 		return nil, err
@@ -194,7 +196,7 @@ func (p *Plan) Check(root string) []string {
 	for _, path := range p.Stale {
 		diffs = append(diffs, path+": generated, but no spec produces it any more")
 	}
-	for _, dir := range p.EasyJSON {
+	for _, dir := range append([]string{SchemasDir}, p.EasyJSON...) {
 		matches, _ := filepath.Glob(filepath.Join(root, dir, "*_easyjson.go"))
 		if len(matches) == 0 {
 			diffs = append(diffs, dir+": easyjson marshalers missing")

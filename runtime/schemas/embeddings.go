@@ -36,8 +36,22 @@ type EmbeddingResponse struct {
 	Object string      `json:"object,nocopy"`
 	Data   []Embedding `json:"data"`
 	Model  string      `json:"model,nocopy"`
-	Usage  Usage       `json:"usage,omitempty"`
+	Usage  EmbeddingUsage `json:"usage,omitempty"`
 	Extras
+}
+
+// EmbeddingUsage counts the tokens of an embeddings request.
+//
+//easyjson:json
+type EmbeddingUsage struct {
+	PromptTokens int `json:"prompt_tokens"`
+	TotalTokens  int `json:"total_tokens"`
+	Extras
+}
+
+// IsDefined reports whether usage was given.
+func (u EmbeddingUsage) IsDefined() bool {
+	return u.PromptTokens != 0 || u.TotalTokens != 0 || len(u.fields) != 0
 }
 
 // Reset empties r for reuse, keeping the capacity of its slices.

@@ -1,7 +1,6 @@
 package schemas
 
 import (
-
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 )
@@ -219,6 +218,3 @@ func truncate(b []byte) string {
 	}
 	return string(b)
 }
-
-
-

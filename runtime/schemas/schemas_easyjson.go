@@ -1849,7 +1849,70 @@ func (v ErrorBody) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *ErrorBody) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas20(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas21(in *jlexer.Lexer, out *EmbeddingResponse) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas21(in *jlexer.Lexer, out *EmbeddingUsage) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "prompt_tokens":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.PromptTokens = int(in.Int())
+			}
+		case "total_tokens":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.TotalTokens = int(in.Int())
+			}
+		default:
+			out.UnmarshalUnknown(in, key)
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas21(out *jwriter.Writer, in EmbeddingUsage) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"prompt_tokens\":"
+		out.RawString(prefix[1:])
+		out.Int(int(in.PromptTokens))
+	}
+	{
+		const prefix string = ",\"total_tokens\":"
+		out.RawString(prefix)
+		out.Int(int(in.TotalTokens))
+	}
+	in.MarshalUnknowns(out, false)
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v EmbeddingUsage) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas21(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *EmbeddingUsage) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas21(l, v)
+}
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas22(in *jlexer.Lexer, out *EmbeddingResponse) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1918,7 +1981,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas21(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas21(out *jwriter.Writer, in EmbeddingResponse) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas22(out *jwriter.Writer, in EmbeddingResponse) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1959,14 +2022,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas21(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v EmbeddingResponse) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas21(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas22(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *EmbeddingResponse) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas21(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas22(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas22(in *jlexer.Lexer, out *EmbeddingRequest) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas23(in *jlexer.Lexer, out *EmbeddingRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2032,7 +2095,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas22(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas22(out *jwriter.Writer, in EmbeddingRequest) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas23(out *jwriter.Writer, in EmbeddingRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2077,14 +2140,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas22(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v EmbeddingRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas22(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas23(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *EmbeddingRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas22(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas23(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas23(in *jlexer.Lexer, out *Embedding) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas24(in *jlexer.Lexer, out *Embedding) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2126,7 +2189,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas23(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas23(out *jwriter.Writer, in Embedding) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas24(out *jwriter.Writer, in Embedding) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2151,14 +2214,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas23(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Embedding) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas23(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas24(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Embedding) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas23(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas24(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas24(in *jlexer.Lexer, out *ContentPart) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas25(in *jlexer.Lexer, out *ContentPart) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2236,7 +2299,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas24(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas24(out *jwriter.Writer, in ContentPart) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas25(out *jwriter.Writer, in ContentPart) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2271,14 +2334,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas24(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ContentPart) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas24(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas25(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ContentPart) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas24(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas25(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas25(in *jlexer.Lexer, out *CompletionTokensDetails) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas26(in *jlexer.Lexer, out *CompletionTokensDetails) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2326,7 +2389,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas25(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas25(out *jwriter.Writer, in CompletionTokensDetails) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas26(out *jwriter.Writer, in CompletionTokensDetails) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2356,14 +2419,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas25(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v CompletionTokensDetails) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas25(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas26(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *CompletionTokensDetails) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas25(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas26(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas26(in *jlexer.Lexer, out *ChatStreamChunk) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas27(in *jlexer.Lexer, out *ChatStreamChunk) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2456,7 +2519,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas26(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas26(out *jwriter.Writer, in ChatStreamChunk) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas27(out *jwriter.Writer, in ChatStreamChunk) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2517,14 +2580,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas26(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatStreamChunk) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas26(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas27(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatStreamChunk) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas26(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas27(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas27(in *jlexer.Lexer, out *ChatStreamChoice) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas28(in *jlexer.Lexer, out *ChatStreamChoice) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2572,7 +2635,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas27(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas27(out *jwriter.Writer, in ChatStreamChoice) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas28(out *jwriter.Writer, in ChatStreamChoice) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2602,14 +2665,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas27(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatStreamChoice) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas27(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas28(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatStreamChoice) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas27(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas28(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas28(in *jlexer.Lexer, out *ChatResponse) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas29(in *jlexer.Lexer, out *ChatResponse) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2702,7 +2765,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas28(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas28(out *jwriter.Writer, in ChatResponse) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas29(out *jwriter.Writer, in ChatResponse) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2763,14 +2826,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas28(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatResponse) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas28(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas29(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatResponse) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas28(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas29(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas29(in *jlexer.Lexer, out *ChatRequest) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas30(in *jlexer.Lexer, out *ChatRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2996,7 +3059,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas29(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas29(out *jwriter.Writer, in ChatRequest) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas30(out *jwriter.Writer, in ChatRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3146,14 +3209,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas29(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas29(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas30(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas29(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas30(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas30(in *jlexer.Lexer, out *ChatMessage) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas31(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3246,7 +3309,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas30(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas30(out *jwriter.Writer, in ChatMessage) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas31(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3341,14 +3404,14 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas30(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas30(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas31(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas30(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas31(l, v)
 }
-func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas31(in *jlexer.Lexer, out *ChatChoice) {
+func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas32(in *jlexer.Lexer, out *ChatChoice) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -3396,7 +3459,7 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas31(in *jlexer.
 		in.Consumed()
 	}
 }
-func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas31(out *jwriter.Writer, in ChatChoice) {
+func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas32(out *jwriter.Writer, in ChatChoice) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -3426,10 +3489,10 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas31(out *jwrite
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatChoice) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas31(w, v)
+	easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas32(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatChoice) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas31(l, v)
+	easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas32(l, v)
 }

@@ -1,5 +1,6 @@
 // Command bifrost-gen compiles the provider specs under specs/ into adapters/ and writes the
-// easyjson marshalers (`make gen`). With -check it writes nothing and exits 1 when the
+// easyjson marshalers of their wire types; it is the second step of `make gen`, after
+// bifrost-schemagen. With -check it writes nothing and exits 1 when the
 // generated files are stale.
 package main
 
@@ -38,6 +39,6 @@ func run(root string, check bool) error {
 	if err := plan.Write(root); err != nil {
 		return err
 	}
-	fmt.Printf("bifrost-gen: %d files from %d specs, easyjson for %d packages\n", len(plan.Files), len(plan.Files)-1, len(plan.EasyJSON))
+	fmt.Printf("bifrost-gen: %d generated files, %d stale removed, easyjson for %d adapter packages\n", len(plan.Files), len(plan.Stale), len(plan.EasyJSON))
 	return nil
 }

@@ -1,0 +1,118 @@
+package runtime
+
+import (
+	"bufio"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/mailru/easyjson/jwriter"
+	"github.com/valyala/fasthttp"
+)
+
+// maxTargets bounds the providers one request may try: the first plus fallbacks.
+const maxTargets = 8
+
+// Call is the state of one gateway request, pooled by the Engine. Decode the client's request
+// into the field of its kind (Chat, Text or Embedding), run it with the Engine method of that
+// kind, then read the result (ChatResp, TextResp, EmbeddingResp, or the stream's chunks) or
+// Err. Everything a Call holds is valid until ReleaseCall.
+type Call struct {
+	Chat          schemas.ChatRequest
+	ChatResp      schemas.ChatResponse
+	Chunk         schemas.ChatStreamChunk
+	Text          schemas.TextRequest
+	TextResp      schemas.TextResponse
+	Embedding     schemas.EmbeddingRequest
+	EmbeddingResp schemas.EmbeddingResponse
+
+	// Err holds the failure when a run returns an error; the returned *Error points here.
+	Err Error
+
+	// Gone, if set, reports whether the client has gone away. The engine polls it before a
+	// retry or a fallback and while waiting for a slot, and gives up when it returns true.
+	Gone func() bool
+
+	// Provider and Model name the target that answered (or the last one tried).
+	Provider, Model string
+	// Attempts counts requests sent upstream; Fallbacks counts fallback targets tried.
+	Attempts, Fallbacks int
+	// Upstream is the time spent waiting on providers, backoff included.
+	Upstream time.Duration
+	// Queued is the time spent waiting for an admission slot.
+	Queued time.Duration
+
+	op       provider.Op
+	targets  [maxTargets]target
+	nTargets int
+	cur      target
+	key      int
+
+	req  fasthttp.Request
+	resp fasthttp.Response
+	w    jwriter.Writer
+	wbuf []byte
+
+	// streaming
+	adm       *admission // slot held while a stream is open
+	br        *bufio.Reader
+	event     []byte
+	streaming bool
+}
+
+func newCall() *Call {
+	return &Call{wbuf: make([]byte, 0, 16<<10), event: make([]byte, 0, 4<<10)}
+}
+
+// reset prepares c for reuse, keeping its buffers.
+func (c *Call) reset() {
+	c.Chat.Reset()
+	c.ChatResp.Reset()
+	c.Chunk.Reset()
+	c.Text.Reset()
+	c.TextResp.Reset()
+	c.Embedding.Reset()
+	c.EmbeddingResp.Reset()
+	c.Err = Error{}
+	c.Gone = nil
+	c.Provider, c.Model = "", ""
+	c.Attempts, c.Fallbacks = 0, 0
+	c.Upstream, c.Queued = 0, 0
+	c.targets = [maxTargets]target{}
+	c.nTargets = 0
+	c.cur = target{}
+	c.key = -1
+	c.req.Reset()
+	c.resp.Reset()
+	c.event = c.event[:0]
+	c.adm = nil
+	c.streaming = false
+}
+
+func (c *Call) gone() bool { return c.Gone != nil && c.Gone() }
+
+// encoded returns what c.w holds as one slice, keeping the largest buffer for reuse. It
+// allocates only when the body outgrew the buffer.
+func (c *Call) encoded() []byte {
+	if c.w.Buffer.Size() == len(c.w.Buffer.Buf) {
+		b := c.w.Buffer.Buf
+		c.w.Buffer.Buf = nil
+		c.wbuf = b[:0]
+		return b
+	}
+	b := c.w.Buffer.BuildBytes()
+	c.wbuf = b[:0]
+	return b
+}
+
+// ResponseWriter returns a writer whose buffer is reused across calls, for encoding the
+// response; call Encoded when done.
+func (c *Call) ResponseWriter() *jwriter.Writer {
+	c.w = jwriter.Writer{}
+	c.w.Buffer.Buf = c.wbuf[:0]
+	return &c.w
+}
+
+// Encoded returns what was written to ResponseWriter. The slice is valid until the next use
+// of ResponseWriter or ReleaseCall.
+func (c *Call) Encoded() []byte { return c.encoded() }

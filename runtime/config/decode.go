@@ -1,0 +1,163 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// config decodes the root object.
+func (d *decoder) config(root *yaml.Node) *Config {
+	cfg := &Config{
+		Client: Client{
+			InitialPoolSize:  DefaultInitialPoolSize,
+			MaxRequestBodyMB: DefaultMaxRequestBodyMB,
+		},
+	}
+	root = d.deref(root)
+	if root == nil {
+		return cfg
+	}
+	if root.Kind != yaml.MappingNode {
+		d.errorf(root, "", "the configuration must be an object")
+		return cfg
+	}
+	var providers, aliases *pair
+	for _, p := range d.mapping(root, "") {
+		switch p.key.Value {
+		case "providers":
+			providers = &p
+		case "client":
+			d.client(p.val, "client", &cfg.Client)
+		case "aliases":
+			aliases = &p
+		case "$schema":
+			d.ignore(p, "")
+		default:
+			d.unknown(p, "")
+		}
+	}
+
+	if providers == nil {
+		d.errorf(root, "providers", "at least one provider is required")
+	} else {
+		cfg.Providers = d.providers(*providers)
+	}
+	if aliases != nil {
+		cfg.Aliases = d.aliases(aliases.val, "aliases", cfg.Providers)
+	}
+	return cfg
+}
+
+// client decodes the "client" object into c, which holds the defaults.
+func (d *decoder) client(n *yaml.Node, path string, c *Client) {
+	for _, p := range d.mapping(n, path) {
+		fp := join(path, p.key.Value)
+		switch p.key.Value {
+		case "drop_excess_requests":
+			if v, ok := d.boolean(p.val, fp); ok {
+				c.DropExcessRequests = v
+			}
+		case "initial_pool_size":
+			if v, ok := d.optInt(p.val, fp, 1, maxInitialPoolSize); ok {
+				c.InitialPoolSize = v
+			}
+		case "max_request_body_size_mb":
+			if v, ok := d.optInt(p.val, fp, 1, maxRequestBodyMB); ok {
+				c.MaxRequestBodyMB = v
+			}
+		case "prometheus_labels":
+			c.PrometheusLabels = d.strList(p.val, fp, func(s string) string {
+				if !isLabelName(s) {
+					return "must be a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+				}
+				return ""
+			})
+		case "allowed_origins":
+			c.AllowedOrigins = d.strList(p.val, fp, func(s string) string {
+				if s != "*" && !isOrigin(s) {
+					return `must be "*" or an http(s) origin such as "https://app.example.com"`
+				}
+				return ""
+			})
+		case "enable_logging", "disable_content_logging", "log_retention_days",
+			"disable_db_pings_in_health", "dump_errors_in_console_logs":
+			d.ignore(p, path)
+		default:
+			d.unknown(p, path)
+		}
+	}
+}
+
+// aliases decodes the "aliases" object. Every target must name a configured provider.
+func (d *decoder) aliases(n *yaml.Node, path string, providers map[string]*Provider) map[string][]string {
+	pairs := d.mapping(n, path)
+	if pairs == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(pairs))
+	for _, p := range pairs {
+		name, ap := p.key.Value, join(path, p.key.Value)
+		if name == "" || strings.ContainsAny(name, "/ \t\r\n") {
+			d.errorf(p.key, ap, "alias names must be non-empty, without '/' or spaces")
+			continue
+		}
+		val := d.deref(p.val)
+		if val == nil {
+			continue
+		}
+		var items []*yaml.Node
+		var paths []string
+		if val.Kind == yaml.ScalarNode && !isNull(val) {
+			items, paths = []*yaml.Node{val}, []string{ap}
+		} else {
+			items = d.list(val, ap)
+			for i := range items {
+				paths = append(paths, index(ap, i))
+			}
+		}
+		if len(items) == 0 {
+			if val.Kind == yaml.SequenceNode || isNull(val) {
+				d.errorf(val, ap, "at least one target is required")
+			}
+			continue
+		}
+		targets := make([]string, 0, len(items))
+		for i, item := range items {
+			t, ok := d.str(item, paths[i])
+			if !ok {
+				continue
+			}
+			prov, model, found := strings.Cut(t, "/")
+			if !found || prov == "" || model == "" {
+				d.errorf(d.deref(item), paths[i], `must be "provider/model"`)
+				continue
+			}
+			if _, ok := providers[prov]; !ok && providers != nil {
+				d.errorf(d.deref(item), paths[i], "names a provider that is not configured")
+				continue
+			}
+			targets = append(targets, t)
+		}
+		out[name] = targets
+	}
+	return out
+}
+
+// isLabelName reports whether s is a valid Prometheus label name.
+func isLabelName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isOrigin reports whether s is an http or https origin: scheme and host, no path.
+func isOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}

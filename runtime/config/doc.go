@@ -1,0 +1,88 @@
+// Package config reads the Bifrost gateway configuration file.
+//
+// The file has the shape of the upstream open-source Bifrost gateway's config.json
+// (github.com/maximhq/bifrost), written as JSON or YAML:
+//
+//	{
+//	  "client":    {"drop_excess_requests": false, "initial_pool_size": 300},
+//	  "providers": {
+//	    "openai": {
+//	      "keys": [{"value": "env.OPENAI_API_KEY", "models": ["gpt-4o"], "weight": 1.0}],
+//	      "network_config": {"default_request_timeout_in_seconds": 30, "max_retries": 2},
+//	      "concurrency_and_buffer_size": {"concurrency": 1000, "buffer_size": 5000}
+//	    }
+//	  },
+//	  "aliases": {"gpt-4o": ["openai/gpt-4o", "azure/gpt-4o"]}
+//	}
+//
+// Key names follow upstream exactly. They were taken from these upstream files:
+//
+//   - core/schemas/account.go: the key object ("id", "value", "models", "weight",
+//     "azure_key_config", "vertex_key_config", "bedrock_key_config").
+//   - core/schemas/provider.go: "network_config" (NetworkConfig), "concurrency_and_buffer_size"
+//     (ConcurrencyAndBufferSize), "proxy_config" (ProxyConfig), "custom_provider_config"
+//     (CustomProviderConfig), the provider-level flags and the default values.
+//   - transports/config.schema.json: the "client" object, the key "name", the
+//     limits on some fields, and which providers need no keys.
+//
+// "aliases" is this gateway's own addition. It maps a bare model name to an ordered list of
+// "provider/model" targets: the first target is tried first, the rest are fallbacks.
+//
+// # Reading and errors
+//
+// [Load] and [Parse] read the file with gopkg.in/yaml.v3 into yaml.Node trees, so every
+// value has a line number. JSON goes through the same parser, because JSON is YAML flow
+// syntax. A .json file is first checked with encoding/json. Its string escapes are then
+// rewritten where yaml.v3 and JSON differ ("\/", UTF-16 surrogate pairs, characters YAML
+// does not allow unescaped), so both readers see the same strings. Two known
+// limits come from YAML's rules for implicit keys. A JSON object key longer than 1024
+// bytes is rejected, and so is a key that is separated from its ':' by a line break.
+//
+// Every problem is reported, up to a limit, as "file:line: dotted.path: reason", for example
+//
+//	config.json:12: providers.openai.keys[0].weight: must be >= 0
+//
+// The errors never contain a value from the file. They give only key names, line numbers
+// and environment variable names, so API keys, passwords and certificates cannot leak
+// through them. Unknown keys are errors. Duplicate keys are errors too, also in JSON. A
+// null value means the key is absent.
+//
+// In YAML, anchors, aliases and merge keys ("<<") are supported. Nodes reached through
+// aliases count against a fixed budget, so an alias bomb gives an error, not an
+// exponential walk.
+//
+// # Environment variables
+//
+// Any string value of the form "env.NAME" is replaced by the value of the environment
+// variable NAME, as upstream does for key values and proxy credentials. An unset or empty
+// variable is an error that names the variable. Map keys (provider names, header names,
+// alias names) are never resolved.
+//
+// # Defaults
+//
+// Defaults are upstream's, from core/schemas/provider.go and transports/config.schema.json.
+// A numeric field that is absent or 0 gets its default, as upstream's CheckAndSetDefaults
+// does. A negative value is an error. The exceptions are "weight" and "max_retries", where
+// 0 is a meaningful value. See the Default* constants.
+//
+// # Choices that differ from upstream
+//
+//   - Keys. A provider needs at least one key unless it is keyless. Keyless providers are
+//     the self-hosted base types "ollama", "vllm" and "sgl", and custom providers with
+//     "is_key_less": true. The rule is fixed here, so that a bad file fails at load time
+//     and not at the first request. See [Provider.Keyless].
+//   - Models. An empty or absent "models" list, or a list containing "*", means the key
+//     serves every model. This is upstream's v1 reading. See [Key.AllowsModel].
+//   - Custom providers. They follow upstream's shape. The base URL of a custom provider is
+//     set in "network_config.base_url". Upstream's custom_provider_config has no base_url,
+//     and one written there is an error that says where it belongs.
+//   - Accepted and ignored. Some upstream keys are accepted and their values ignored,
+//     because they concern features this gateway does not have and ignoring them weakens
+//     nothing. They are "$schema" at the top level; "enable_logging",
+//     "disable_content_logging", "log_retention_days", "disable_db_pings_in_health" and
+//     "dump_errors_in_console_logs" in "client"; "store_raw_request_response" in a provider;
+//     "enforce_http2" in "network_config"; and "use_for_batch_api" in a key. Upstream keys
+//     that would change security or routing when ignored (for example
+//     "enforce_auth_on_inference", "allow_direct_keys", "allow_private_network", per-key
+//     "aliases") are rejected as unknown. Ignoring them would silently weaken the setup.
+package config

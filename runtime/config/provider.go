@@ -1,0 +1,418 @@
+package config
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// providers decodes the "providers" object.
+func (d *decoder) providers(p pair) map[string]*Provider {
+	const path = "providers"
+	val := d.deref(p.val)
+	if val == nil {
+		return nil
+	}
+	if isNull(val) || val.Kind == yaml.MappingNode && len(val.Content) == 0 {
+		d.errorf(p.key, path, "at least one provider is required")
+		return nil
+	}
+	out := make(map[string]*Provider)
+	for _, pp := range d.mapping(val, path) {
+		name, pPath := pp.key.Value, join(path, pp.key.Value)
+		if !isProviderName(name) {
+			d.errorf(pp.key, pPath, "provider names must be 1 to 64 lowercase letters, digits, '-' or '_'")
+			continue
+		}
+		out[name] = d.provider(pp, pPath)
+	}
+	return out
+}
+
+// provider decodes one provider, applies its defaults and checks it as a whole.
+func (d *decoder) provider(pp pair, path string) *Provider {
+	p := &Provider{
+		Name: pp.key.Value,
+		Network: Network{
+			DefaultRequestTimeout: DefaultRequestTimeout,
+			MaxRetries:            DefaultMaxRetries,
+			RetryBackoffInitial:   DefaultRetryBackoffInitial,
+			RetryBackoffMax:       DefaultRetryBackoffMax,
+			StreamIdleTimeout:     DefaultStreamIdleTimeout,
+			MaxConnsPerHost:       DefaultMaxConnsPerHost,
+		},
+		Concurrency: ConcurrencyAndBuffer{Concurrency: DefaultConcurrency, BufferSize: DefaultBufferSize},
+	}
+	var keys *pair
+	for _, f := range d.mapping(pp.val, path) {
+		fp := join(path, f.key.Value)
+		switch f.key.Value {
+		case "keys":
+			keys = &f
+		case "network_config":
+			d.network(f.val, fp, &p.Network)
+		case "concurrency_and_buffer_size":
+			d.concurrency(f.val, fp, &p.Concurrency)
+		case "proxy_config":
+			p.Proxy = d.proxy(f.val, fp)
+		case "custom_provider_config":
+			p.Custom = d.custom(f.val, fp, p.Name)
+		case "send_back_raw_request":
+			p.SendBackRawRequest, _ = d.boolean(f.val, fp)
+		case "send_back_raw_response":
+			p.SendBackRawResponse, _ = d.boolean(f.val, fp)
+		case "store_raw_request_response":
+			d.ignore(f, path)
+		default:
+			d.unknown(f, path)
+		}
+	}
+
+	// Keys last: what a key needs depends on the provider type, which
+	// custom_provider_config may set after the keys in the file.
+	keysPath := join(path, "keys")
+	where := pp.key
+	items := 0
+	if keys != nil {
+		where = keys.key
+		p.Keys, items = d.keys(keys.val, keysPath, p)
+	}
+	switch {
+	case items == 0 && !p.Keyless() && !d.failedAt(keysPath):
+		d.errorf(where, keysPath, "at least one key is required (only ollama, vllm, sgl and custom providers with is_key_less may have none)")
+	case len(p.Keys) > 0 && len(p.Keys) == items && totalWeight(p.Keys) == 0:
+		d.errorf(where, keysPath, "at least one key must have a weight > 0")
+	}
+	switch p.BaseType() {
+	case "ollama", "vllm", "sgl":
+		if p.Network.BaseURL == "" && !d.failedAt(join(join(path, "network_config"), "base_url")) {
+			d.errorf(pp.key, join(join(path, "network_config"), "base_url"),
+				"required for self-hosted provider types (ollama, vllm, sgl)")
+		}
+	}
+	return p
+}
+
+// failedAt reports whether an error was already recorded at path.
+func (d *decoder) failedAt(path string) bool {
+	for _, e := range d.errs {
+		if e.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+func totalWeight(keys []Key) float64 {
+	var sum float64
+	for _, k := range keys {
+		sum += k.Weight
+	}
+	return sum
+}
+
+// keys decodes the "keys" list of provider p. It returns the keys without errors and the
+// number of items in the list.
+func (d *decoder) keys(n *yaml.Node, path string, p *Provider) ([]Key, int) {
+	items := d.list(n, path)
+	var keys []Key
+	for i, item := range items {
+		if k, ok := d.key(item, index(path, i), p); ok {
+			keys = append(keys, k)
+		}
+	}
+	return keys, len(items)
+}
+
+// key decodes one key of provider p. ok is false if the key had errors.
+func (d *decoder) key(n *yaml.Node, path string, p *Provider) (k Key, ok bool) {
+	node := d.deref(n)
+	if node == nil {
+		return k, false
+	}
+	if isNull(node) {
+		d.errorf(node, path, "must be an object")
+		return k, false
+	}
+	errsBefore := len(d.errs)
+	k.Weight = DefaultWeight
+	var hasValue bool
+	var azure, vertex, bedrock *pair
+	for _, f := range d.mapping(node, path) {
+		fp := join(path, f.key.Value)
+		switch f.key.Value {
+		case "id":
+			k.ID, _ = d.str(f.val, fp)
+		case "name":
+			k.Name, _ = d.str(f.val, fp)
+		case "value":
+			hasValue = true
+			k.Value, _ = d.str(f.val, fp)
+		case "models":
+			k.Models = d.strList(f.val, fp, nil)
+		case "weight":
+			if w, ok := d.number(f.val, fp); ok {
+				if w < 0 {
+					d.errorf(d.deref(f.val), fp, "must be >= 0")
+				} else {
+					k.Weight = w
+				}
+			}
+		case "azure_key_config":
+			azure = &f
+			k.Azure = d.azureKey(f.val, fp)
+		case "vertex_key_config":
+			vertex = &f
+			k.Vertex = d.vertexKey(f.val, fp)
+		case "bedrock_key_config":
+			bedrock = &f
+			k.Bedrock = d.bedrockKey(f.val, fp)
+		case "use_for_batch_api":
+			d.ignore(f, path)
+		default:
+			d.unknown(f, path)
+		}
+	}
+
+	base := p.BaseType()
+	d.keyConfigFor(node, azure, k.Azure != nil, path, base, "azure", true)
+	d.keyConfigFor(node, vertex, k.Vertex != nil, path, base, "vertex", true)
+	d.keyConfigFor(node, bedrock, k.Bedrock != nil, path, base, "bedrock", false)
+
+	valueOptional := p.Keyless() || base == "vertex" || base == "bedrock" && k.Bedrock != nil
+	switch {
+	case !hasValue && base == "bedrock" && !valueOptional:
+		d.errorf(node, join(path, "value"), "required unless bedrock_key_config is set")
+	case !hasValue && !valueOptional:
+		d.errorf(node, join(path, "value"), "required")
+	}
+	if hasValue && k.Value == "" && !valueOptional && !d.failedAt(join(path, "value")) {
+		d.errorf(node, join(path, "value"), "must not be empty")
+	}
+	return k, len(d.errs) == errsBefore
+}
+
+// keyConfigFor checks where a provider-specific key object (azure_key_config and so on)
+// may appear. The object for provider type typ is allowed only when the provider's base
+// type is typ. If required, it must be there in that case. f is the object's pair, or nil
+// if the key is absent. decoded reports whether it gave a non-nil config.
+func (d *decoder) keyConfigFor(keyNode *yaml.Node, f *pair, decoded bool, path, base, typ string, required bool) {
+	fp := join(path, typ+"_key_config")
+	switch {
+	case f != nil && base != typ:
+		d.errorf(f.key, fp, "only allowed for %s providers", typ)
+	case !decoded && base == typ && required && !d.failedAt(fp):
+		d.errorf(keyNode, fp, "required for %s providers", typ)
+	}
+}
+
+// azureKey decodes "azure_key_config".
+func (d *decoder) azureKey(n *yaml.Node, path string) *AzureKeyConfig {
+	node := d.deref(n)
+	if node == nil || isNull(node) {
+		return nil
+	}
+	c := &AzureKeyConfig{}
+	d.fields(node, path, []field{
+		{name: "endpoint", required: true, set: func(f pair, fp string) {
+			c.Endpoint = d.httpURL(f.val, fp)
+		}},
+		{name: "deployments", set: func(f pair, fp string) { c.Deployments = d.strMap(f.val, fp) }},
+		{name: "api_version", set: func(f pair, fp string) { c.APIVersion, _ = d.str(f.val, fp) }},
+	})
+	return c
+}
+
+// vertexKey decodes "vertex_key_config".
+func (d *decoder) vertexKey(n *yaml.Node, path string) *VertexKeyConfig {
+	node := d.deref(n)
+	if node == nil || isNull(node) {
+		return nil
+	}
+	c := &VertexKeyConfig{}
+	d.fields(node, path, []field{
+		{name: "project_id", required: true, set: func(f pair, fp string) { c.ProjectID = d.nonEmpty(f.val, fp) }},
+		{name: "region", required: true, set: func(f pair, fp string) { c.Region = d.nonEmpty(f.val, fp) }},
+		{name: "auth_credentials", set: func(f pair, fp string) { c.AuthCredentials, _ = d.str(f.val, fp) }},
+	})
+	return c
+}
+
+// bedrockKey decodes "bedrock_key_config".
+func (d *decoder) bedrockKey(n *yaml.Node, path string) *BedrockKeyConfig {
+	node := d.deref(n)
+	if node == nil || isNull(node) {
+		return nil
+	}
+	c := &BedrockKeyConfig{}
+	var access, secret *pair
+	d.fields(node, path, []field{
+		{name: "access_key", set: func(f pair, fp string) { access = &f; c.AccessKey, _ = d.str(f.val, fp) }},
+		{name: "secret_key", set: func(f pair, fp string) { secret = &f; c.SecretKey, _ = d.str(f.val, fp) }},
+		{name: "session_token", set: func(f pair, fp string) { c.SessionToken, _ = d.str(f.val, fp) }},
+		{name: "region", required: true, set: func(f pair, fp string) { c.Region = d.nonEmpty(f.val, fp) }},
+		{name: "arn", set: func(f pair, fp string) { c.ARN, _ = d.str(f.val, fp) }},
+		{name: "deployments", set: func(f pair, fp string) { c.Deployments = d.strMap(f.val, fp) }},
+	})
+	switch {
+	case access != nil && secret == nil:
+		d.errorf(node, join(path, "secret_key"), "required with access_key")
+	case access == nil && secret != nil:
+		d.errorf(node, join(path, "access_key"), "required with secret_key")
+	}
+	return c
+}
+
+// network decodes "network_config" into nw, which holds the defaults.
+func (d *decoder) network(n *yaml.Node, path string, nw *Network) {
+	var initial, limit *pair
+	for _, f := range d.mapping(n, path) {
+		fp := join(path, f.key.Value)
+		switch f.key.Value {
+		case "base_url":
+			nw.BaseURL = d.httpURL(f.val, fp)
+		case "extra_headers":
+			nw.ExtraHeaders = d.headers(f.val, fp)
+		case "default_request_timeout_in_seconds":
+			if v, ok := d.optInt(f.val, fp, 1, maxRequestTimeoutSeconds); ok {
+				nw.DefaultRequestTimeout = time.Duration(v) * time.Second
+			}
+		case "max_retries":
+			if v, ok := d.integer(f.val, fp, 0, maxRetries); ok {
+				nw.MaxRetries = v
+			}
+		case "retry_backoff_initial":
+			initial = &f
+			if v, ok := d.millis(f.val, fp, maxRetryBackoff); ok && v > 0 {
+				nw.RetryBackoffInitial = v
+			}
+		case "retry_backoff_max":
+			limit = &f
+			if v, ok := d.millis(f.val, fp, maxRetryBackoff); ok && v > 0 {
+				nw.RetryBackoffMax = v
+			}
+		case "stream_idle_timeout_in_seconds":
+			if v, ok := d.optInt(f.val, fp, minStreamIdleSeconds, maxStreamIdleSeconds); ok {
+				nw.StreamIdleTimeout = time.Duration(v) * time.Second
+			}
+		case "max_conns_per_host":
+			if v, ok := d.optInt(f.val, fp, 1, maxConnsPerHost); ok {
+				nw.MaxConnsPerHost = v
+			}
+		case "insecure_skip_verify":
+			nw.InsecureSkipVerify, _ = d.boolean(f.val, fp)
+		case "ca_cert_pem":
+			nw.CACertPEM = d.pemCert(f.val, fp)
+		case "enforce_http2":
+			d.ignore(f, path)
+		default:
+			d.unknown(f, path)
+		}
+	}
+	if nw.RetryBackoffMax < nw.RetryBackoffInitial {
+		if limit != nil {
+			d.errorf(d.deref(limit.val), join(path, "retry_backoff_max"), "must be >= retry_backoff_initial")
+		} else if initial != nil {
+			d.errorf(d.deref(initial.val), join(path, "retry_backoff_initial"),
+				"must be <= retry_backoff_max (default %v)", DefaultRetryBackoffMax)
+		}
+	}
+}
+
+// concurrency decodes "concurrency_and_buffer_size" into c, which holds the defaults.
+func (d *decoder) concurrency(n *yaml.Node, path string, c *ConcurrencyAndBuffer) {
+	d.fields(d.deref(n), path, []field{
+		{name: "concurrency", set: func(f pair, fp string) {
+			if v, ok := d.optInt(f.val, fp, 1, maxConcurrency); ok {
+				c.Concurrency = v
+			}
+		}},
+		{name: "buffer_size", set: func(f pair, fp string) {
+			if v, ok := d.optInt(f.val, fp, 1, maxBufferSize); ok {
+				c.BufferSize = v
+			}
+		}},
+	})
+}
+
+// proxy decodes "proxy_config".
+func (d *decoder) proxy(n *yaml.Node, path string) *Proxy {
+	node := d.deref(n)
+	if node == nil || isNull(node) {
+		return nil
+	}
+	px := &Proxy{}
+	var urlField *pair
+	d.fields(node, path, []field{
+		{name: "type", required: true, set: func(f pair, fp string) {
+			s, ok := d.str(f.val, fp)
+			switch {
+			case !ok:
+			case s == ProxyNone || s == ProxyHTTP || s == ProxySOCKS5 || s == ProxyEnvironment:
+				px.Type = s
+			default:
+				d.errorf(d.deref(f.val), fp, "must be one of none, http, socks5, environment")
+			}
+		}},
+		{name: "url", set: func(f pair, fp string) { urlField = &f; px.URL, _ = d.str(f.val, fp) }},
+		{name: "username", set: func(f pair, fp string) { px.Username, _ = d.str(f.val, fp) }},
+		{name: "password", set: func(f pair, fp string) { px.Password, _ = d.str(f.val, fp) }},
+		{name: "ca_cert_pem", set: func(f pair, fp string) { px.CACertPEM = d.pemCert(f.val, fp) }},
+	})
+
+	urlPath := join(path, "url")
+	var schemes []string
+	switch px.Type {
+	case ProxyHTTP:
+		schemes = []string{"http", "https"}
+	case ProxySOCKS5:
+		schemes = []string{"socks5", "socks5h"}
+	default:
+		return px
+	}
+	switch {
+	case d.failedAt(urlPath):
+	case urlField == nil || px.URL == "":
+		d.errorf(node, urlPath, "required for http and socks5 proxies")
+	case !isURLWithScheme(px.URL, schemes...):
+		d.errorf(d.deref(urlField.val), urlPath, "must be an absolute URL with scheme %s or %s", schemes[0], schemes[1])
+	}
+	return px
+}
+
+// custom decodes "custom_provider_config" of the provider called name.
+func (d *decoder) custom(n *yaml.Node, path, name string) *CustomProvider {
+	node := d.deref(n)
+	if node == nil || isNull(node) {
+		return nil
+	}
+	c := &CustomProvider{}
+	d.fields(node, path, []field{
+		{name: "base_provider_type", required: true, set: func(f pair, fp string) {
+			s, ok := d.str(f.val, fp)
+			switch {
+			case !ok:
+			case !isProviderName(s):
+				d.errorf(d.deref(f.val), fp, `must be a provider type such as "openai"`)
+			case s == name:
+				d.errorf(d.deref(f.val), fp, "must differ from the custom provider's own name")
+			default:
+				c.BaseProviderType = s
+			}
+		}},
+		{name: "is_key_less", set: func(f pair, fp string) { c.IsKeyless, _ = d.boolean(f.val, fp) }},
+		{name: "allowed_requests", set: func(f pair, fp string) { c.AllowedRequests = d.boolMap(f.val, fp) }},
+		{name: "request_path_overrides", set: func(f pair, fp string) {
+			c.RequestPathOverrides = d.strMap(f.val, fp)
+			for _, p := range d.mapping(f.val, fp) {
+				if c.RequestPathOverrides[p.key.Value] == "" && !d.failedAt(join(fp, p.key.Value)) {
+					d.errorf(p.key, join(fp, p.key.Value), "must not be empty")
+				}
+			}
+		}},
+		{name: "base_url", set: func(f pair, fp string) {
+			d.errorf(f.key, fp, "unknown field: a custom provider's URL goes in network_config.base_url")
+		}},
+	})
+	return c
+}

@@ -1,0 +1,281 @@
+package config
+
+import (
+	"slices"
+	"time"
+)
+
+// Defaults, from upstream core/schemas/provider.go (request timeout, retries, backoff,
+// stream idle timeout, connections per host, concurrency, buffer size) and
+// transports/config.schema.json (client pool size). DefaultMaxRequestBodyMB is the
+// default that upstream documents for "max_request_body_size_mb".
+const (
+	DefaultInitialPoolSize     = 300
+	DefaultMaxRequestBodyMB    = 100
+	DefaultWeight              = 1.0
+	DefaultRequestTimeout      = 30 * time.Second
+	DefaultMaxRetries          = 0
+	DefaultRetryBackoffInitial = 500 * time.Millisecond
+	DefaultRetryBackoffMax     = 5 * time.Second
+	DefaultStreamIdleTimeout   = 60 * time.Second
+	DefaultMaxConnsPerHost     = 5000
+	DefaultConcurrency         = 1000
+	DefaultBufferSize          = 5000
+)
+
+// Limits. The first four are upstream's (core/schemas/provider.go,
+// transports/config.schema.json). The rest are sanity bounds that keep a typo from
+// turning into a huge allocation or an overflowing duration.
+const (
+	maxConnsPerHost          = 10000
+	maxRetries               = 10
+	minStreamIdleSeconds     = 5
+	maxStreamIdleSeconds     = 3600
+	maxRequestTimeoutSeconds = 24 * 60 * 60
+	maxRetryBackoff          = time.Hour
+	maxConcurrency           = 1_000_000
+	maxBufferSize            = 10_000_000
+	maxInitialPoolSize       = 1_000_000
+	maxRequestBodyMB         = 10 * 1024
+)
+
+// Proxy types accepted in "proxy_config.type" (upstream ProxyType in core/schemas/provider.go).
+const (
+	ProxyNone        = "none"
+	ProxyHTTP        = "http"
+	ProxySOCKS5      = "socks5"
+	ProxyEnvironment = "environment"
+)
+
+// Config is a parsed, defaulted and validated gateway configuration.
+type Config struct {
+	// Providers maps a provider name, as written in the file (e.g. "openai", "groq", or a
+	// custom name), to its configuration. Upstream key: "providers".
+	Providers map[string]*Provider
+	// Client holds gateway-wide settings. Upstream key: "client".
+	Client Client
+	// Aliases maps a bare model name to the ordered "provider/model" targets that serve it.
+	// The first target is tried first and the others are fallbacks. This is our extension
+	// "aliases". A value may be written as a single string or as a list.
+	Aliases map[string][]string
+}
+
+// Client holds the gateway-wide settings of the upstream "client" object
+// (transports/config.schema.json).
+type Client struct {
+	// DropExcessRequests rejects a request at once when a provider's queue is full,
+	// instead of waiting. Key: "drop_excess_requests".
+	DropExcessRequests bool
+	// InitialPoolSize is how many pooled objects are made at start. Key:
+	// "initial_pool_size". Default: DefaultInitialPoolSize.
+	InitialPoolSize int
+	// MaxRequestBodyMB caps the size of a request body, in MiB. Key:
+	// "max_request_body_size_mb". Default: DefaultMaxRequestBodyMB.
+	MaxRequestBodyMB int
+	// PrometheusLabels names extra labels for the gateway's metrics. Each must be a valid
+	// Prometheus label name. Key: "prometheus_labels".
+	PrometheusLabels []string
+	// AllowedOrigins lists the CORS origins that are allowed: "*" or absolute URLs. Key:
+	// "allowed_origins".
+	AllowedOrigins []string
+}
+
+// Provider is the configuration of one provider (upstream ProviderConfig in
+// core/schemas/provider.go, plus its keys).
+type Provider struct {
+	// Name is the provider's key under "providers". Parse sets it.
+	Name string
+	// Keys are the provider's API keys. Key: "keys".
+	Keys []Key
+	// Network holds the connection settings. Key: "network_config".
+	Network Network
+	// Concurrency bounds the requests in flight and queued. Key:
+	// "concurrency_and_buffer_size".
+	Concurrency ConcurrencyAndBuffer
+	// Proxy, if not nil, routes the provider's connections through a proxy. Key:
+	// "proxy_config".
+	Proxy *Proxy
+	// Custom, if not nil, makes this a custom provider that speaks the wire format of
+	// another provider type. Key: "custom_provider_config".
+	Custom *CustomProvider
+	// SendBackRawRequest includes the provider request in the response. Key:
+	// "send_back_raw_request".
+	SendBackRawRequest bool
+	// SendBackRawResponse includes the raw provider response in the response. Key:
+	// "send_back_raw_response".
+	SendBackRawResponse bool
+}
+
+// BaseType returns the provider type whose wire format and defaults p uses. That is the
+// base_provider_type of a custom provider, and the provider's own name otherwise.
+func (p *Provider) BaseType() string {
+	if p.Custom != nil {
+		return p.Custom.BaseProviderType
+	}
+	return p.Name
+}
+
+// Keyless reports whether p may be used without keys. That holds for the self-hosted base
+// types ollama, vllm and sgl, and for custom providers that set "is_key_less".
+func (p *Provider) Keyless() bool {
+	if p.Custom != nil && p.Custom.IsKeyless {
+		return true
+	}
+	switch p.BaseType() {
+	case "ollama", "vllm", "sgl":
+		return true
+	}
+	return false
+}
+
+// Key is one API key of a provider (upstream Key in core/schemas/account.go).
+type Key struct {
+	// ID identifies the key to operators. The gateway does not use it. Key: "id".
+	ID string
+	// Name is a label for logs and metrics, which must not show Value. Key: "name".
+	Name string
+	// Value is the secret, with "env.VAR" already resolved. It is never printed in errors.
+	// Key: "value".
+	Value string
+	// Models lists the models this key may serve. An empty list, or one containing "*",
+	// means every model. Key: "models".
+	Models []string
+	// Weight is the key's share of the traffic among the keys that serve a model. It is
+	// >= 0, and 0 disables the key. Key: "weight". Default: DefaultWeight.
+	Weight float64
+	// Azure holds Azure OpenAI settings. Key: "azure_key_config".
+	Azure *AzureKeyConfig
+	// Vertex holds Google Vertex AI settings. Key: "vertex_key_config".
+	Vertex *VertexKeyConfig
+	// Bedrock holds AWS Bedrock settings. Key: "bedrock_key_config".
+	Bedrock *BedrockKeyConfig
+}
+
+// AllowsModel reports whether k may serve model.
+func (k *Key) AllowsModel(model string) bool {
+	return len(k.Models) == 0 || slices.Contains(k.Models, "*") || slices.Contains(k.Models, model)
+}
+
+// AzureKeyConfig holds the settings of an Azure OpenAI key (upstream AzureKeyConfig).
+type AzureKeyConfig struct {
+	// Endpoint is the resource URL, e.g. https://my-resource.openai.azure.com. Key: "endpoint".
+	Endpoint string
+	// Deployments maps a model name to its deployment name. Key: "deployments".
+	Deployments map[string]string
+	// APIVersion is the api-version query parameter. If empty, the adapter chooses. Key:
+	// "api_version".
+	APIVersion string
+}
+
+// VertexKeyConfig holds the settings of a Google Vertex AI key (upstream VertexKeyConfig).
+type VertexKeyConfig struct {
+	// ProjectID is the Google Cloud project. Key: "project_id".
+	ProjectID string
+	// Region is the Vertex AI region, e.g. us-central1. Key: "region".
+	Region string
+	// AuthCredentials is a service account JSON document. If empty, default credentials
+	// are used. Key: "auth_credentials".
+	AuthCredentials string
+}
+
+// BedrockKeyConfig holds the settings of an AWS Bedrock key (upstream BedrockKeyConfig).
+type BedrockKeyConfig struct {
+	// AccessKey is the AWS access key ID. Key: "access_key".
+	AccessKey string
+	// SecretKey is the AWS secret access key. Key: "secret_key".
+	SecretKey string
+	// SessionToken is the token for temporary credentials. Key: "session_token".
+	SessionToken string
+	// Region is the AWS region. Key: "region".
+	Region string
+	// ARN is an Amazon Resource Name that prefixes model IDs (e.g. inference profiles).
+	// Key: "arn".
+	ARN string
+	// Deployments maps a model name to an inference profile or model ID. Key: "deployments".
+	Deployments map[string]string
+}
+
+// Network holds a provider's connection settings (upstream NetworkConfig in
+// core/schemas/provider.go).
+type Network struct {
+	// BaseURL replaces the provider's default URL. It is an absolute http or https URL
+	// with no trailing slash. It is required for ollama, vllm and sgl. Key: "base_url".
+	BaseURL string
+	// ExtraHeaders are added to every request to the provider. Key: "extra_headers".
+	ExtraHeaders map[string]string
+	// DefaultRequestTimeout bounds one request to the provider. Key:
+	// "default_request_timeout_in_seconds" (whole seconds). Default: DefaultRequestTimeout.
+	DefaultRequestTimeout time.Duration
+	// MaxRetries is how often a failed request is retried, from 0 to 10. Key: "max_retries".
+	MaxRetries int
+	// RetryBackoffInitial is the first delay between retries. Key: "retry_backoff_initial".
+	// As upstream, the value is an integer number of milliseconds or a duration string
+	// such as "500ms". Default: DefaultRetryBackoffInitial.
+	RetryBackoffInitial time.Duration
+	// RetryBackoffMax caps the delay between retries. It is >= RetryBackoffInitial. Key:
+	// "retry_backoff_max", in the same units. Default: DefaultRetryBackoffMax.
+	RetryBackoffMax time.Duration
+	// StreamIdleTimeout closes a stream that sends nothing for this long. Key:
+	// "stream_idle_timeout_in_seconds" (5 to 3600). Default: DefaultStreamIdleTimeout.
+	StreamIdleTimeout time.Duration
+	// MaxConnsPerHost caps the TCP connections to the provider's host. Key:
+	// "max_conns_per_host" (at most 10000). Default: DefaultMaxConnsPerHost.
+	MaxConnsPerHost int
+	// InsecureSkipVerify turns off TLS certificate verification. Key: "insecure_skip_verify".
+	InsecureSkipVerify bool
+	// CACertPEM is an extra PEM CA certificate to trust. Key: "ca_cert_pem".
+	CACertPEM string
+}
+
+// ConcurrencyAndBuffer bounds a provider's load (upstream ConcurrencyAndBufferSize). Both
+// fields are > 0 after Parse.
+type ConcurrencyAndBuffer struct {
+	// Concurrency is the most requests in flight to the provider at once. Key:
+	// "concurrency". Default: DefaultConcurrency.
+	Concurrency int
+	// BufferSize is the most requests waiting for a slot. Key: "buffer_size". Default:
+	// DefaultBufferSize.
+	BufferSize int
+}
+
+// Proxy is a provider's proxy setting (upstream ProxyConfig).
+type Proxy struct {
+	// Type is ProxyNone, ProxyHTTP, ProxySOCKS5 or ProxyEnvironment. The last one reads
+	// HTTP_PROXY and related variables. Key: "type" (required).
+	Type string
+	// URL is the proxy's URL: http or https for ProxyHTTP, socks5 or socks5h for
+	// ProxySOCKS5. It is required for those two types. Key: "url".
+	URL string
+	// Username authenticates to the proxy. Key: "username".
+	Username string
+	// Password authenticates to the proxy. It is never printed in errors. Key: "password".
+	Password string
+	// CACertPEM is a PEM CA certificate to trust through an intercepting proxy. Key:
+	// "ca_cert_pem".
+	CACertPEM string
+}
+
+// CustomProvider declares a provider that reuses another provider type's wire format
+// (upstream CustomProviderConfig). Its URL is in Network.BaseURL.
+type CustomProvider struct {
+	// BaseProviderType is the provider type whose wire format is used, e.g. "openai".
+	// Key: "base_provider_type" (required).
+	BaseProviderType string
+	// IsKeyless lets the provider run without keys. Key: "is_key_less".
+	IsKeyless bool
+	// AllowedRequests, if not nil, permits only the request types mapped to true, e.g.
+	// "chat_completion". Key: "allowed_requests".
+	AllowedRequests map[string]bool
+	// RequestPathOverrides maps a request type to a path that replaces the base
+	// provider's path. Key: "request_path_overrides".
+	RequestPathOverrides map[string]string
+}
+
+// Allows reports whether the custom provider permits the request type op, e.g.
+// "chat_completion_stream". A nil receiver or a nil AllowedRequests permits everything.
+func (c *CustomProvider) Allows(op string) bool {
+	if c == nil || c.AllowedRequests == nil {
+		return true
+	}
+	return c.AllowedRequests[op]
+}

@@ -1,0 +1,175 @@
+package runtime
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/bifrost-gw/bifrost/adapters"
+	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+)
+
+// Engine routes unified requests to providers. It is safe for concurrent use.
+type Engine struct {
+	adapters map[string]provider.Adapter
+	snap     atomic.Pointer[snapshot]
+	calls    sync.Pool
+}
+
+// New builds an engine from a validated config, with every generated adapter available.
+func New(cfg *config.Config) (*Engine, error) {
+	return NewWithAdapters(cfg, adapters.All())
+}
+
+// NewWithAdapters builds an engine that knows only the given adapters.
+func NewWithAdapters(cfg *config.Config, list []provider.Adapter) (*Engine, error) {
+	e := &Engine{adapters: map[string]provider.Adapter{}}
+	for _, a := range list {
+		e.adapters[a.Info().Name] = a
+	}
+	e.calls.New = func() any { return newCall() }
+	if err := e.Reload(cfg); err != nil {
+		return nil, err
+	}
+	for i := 0; i < cfg.Client.InitialPoolSize && i < 10000; i++ {
+		e.calls.Put(newCall())
+	}
+	return e, nil
+}
+
+// Reload swaps in a new configuration. Requests in flight finish with the snapshot they
+// started with. A config that does not build leaves the current one in place.
+func (e *Engine) Reload(cfg *config.Config) error {
+	s, err := buildSnapshot(cfg, e.adapters)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	old := e.snap.Swap(s)
+	if old != nil {
+		for _, p := range old.providers {
+			p.client.CloseIdleConnections()
+		}
+	}
+	return nil
+}
+
+// Close releases idle upstream connections.
+func (e *Engine) Close() {
+	if s := e.snap.Load(); s != nil {
+		for _, p := range s.providers {
+			p.client.CloseIdleConnections()
+		}
+	}
+}
+
+func (e *Engine) snapshot() *snapshot { return e.snap.Load() }
+
+// AcquireCall returns an empty Call from the pool.
+func (e *Engine) AcquireCall() *Call {
+	c := e.calls.Get().(*Call)
+	c.key = -1
+	return c
+}
+
+// ReleaseCall closes any open stream and returns c to the pool; c must not be used after.
+func (e *Engine) ReleaseCall(c *Call) {
+	c.CloseStream()
+	c.reset()
+	e.calls.Put(c)
+}
+
+// ChatCompletion runs c.Chat and leaves the answer in c.ChatResp.
+func (e *Engine) ChatCompletion(c *Call) *Error {
+	c.op, c.streaming = provider.OpChat, false
+	if err := c.route(e.snapshot(), c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
+		return err
+	}
+	if err := e.run(c); err != nil {
+		return err
+	}
+	return c.decode(c.cur.p.adapter.DecodeChat(c.resp.Body(), &c.ChatResp))
+}
+
+// TextCompletion runs c.Text and leaves the answer in c.TextResp.
+func (e *Engine) TextCompletion(c *Call) *Error {
+	c.op, c.streaming = provider.OpText, false
+	if err := c.route(e.snapshot(), c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
+		return err
+	}
+	if err := e.run(c); err != nil {
+		return err
+	}
+	return c.decode(c.cur.p.adapter.DecodeText(c.resp.Body(), &c.TextResp))
+}
+
+// Embedding runs c.Embedding and leaves the answer in c.EmbeddingResp.
+func (e *Engine) Embedding(c *Call) *Error {
+	c.op, c.streaming = provider.OpEmbedding, false
+	if err := c.route(e.snapshot(), c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks); err != nil {
+		return err
+	}
+	if err := e.run(c); err != nil {
+		return err
+	}
+	return c.decode(c.cur.p.adapter.DecodeEmbedding(c.resp.Body(), &c.EmbeddingResp))
+}
+
+// ChatCompletionStream opens a stream for c.Chat. On success read chunks with Next; the
+// stream closes at its end, on CloseStream, or on ReleaseCall. Retries and fallbacks happen
+// only before the stream opens.
+func (e *Engine) ChatCompletionStream(c *Call) *Error {
+	c.op, c.streaming = provider.OpChatStream, true
+	if err := c.route(e.snapshot(), c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
+		return err
+	}
+	if err := e.run(c); err != nil {
+		return err
+	}
+	c.openStream()
+	return nil
+}
+
+// TextCompletionStream opens a stream for c.Text; chunks arrive in c.TextResp through Next.
+func (e *Engine) TextCompletionStream(c *Call) *Error {
+	c.op, c.streaming = provider.OpTextStream, true
+	if err := c.route(e.snapshot(), c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
+		return err
+	}
+	if err := e.run(c); err != nil {
+		return err
+	}
+	c.openStream()
+	return nil
+}
+
+// decode turns an adapter's decoding failure into a 502.
+func (c *Call) decode(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	e := c.Err.set(502, schemas.ErrUpstream, "invalid_upstream_response", "",
+		"provider "+c.Provider+" returned a response that is not valid: "+err.Error())
+	e.Provider = c.Provider
+	return e
+}
+
+// ProviderLoad is one provider's current load.
+type ProviderLoad struct {
+	Name             string
+	InFlight, Queued int
+}
+
+// Load reports each configured provider's in-flight and queued requests, sorted by name.
+func (e *Engine) Load(dst []ProviderLoad) []ProviderLoad {
+	s := e.snapshot()
+	for _, n := range s.names {
+		p := s.providers[n]
+		dst = append(dst, ProviderLoad{Name: n, InFlight: p.adm.inFlight(), Queued: p.adm.queued()})
+	}
+	return dst
+}
+
+// Providers returns the configured providers' names, sorted.
+func (e *Engine) Providers() []string { return e.snapshot().names }

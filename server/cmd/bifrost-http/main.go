@@ -1,0 +1,116 @@
+// Command bifrost-http runs the Bifrost gateway: an OpenAI-compatible HTTP API in front of
+// the providers of a config file.
+//
+//	bifrost-http -config config.json -host 127.0.0.1 -port 8080
+//
+// SIGHUP reloads the config (a bad one is refused and the old one keeps serving); SIGINT and
+// SIGTERM stop accepting connections and wait for requests in flight, up to -drain.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/server"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bifrost-http:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfgPath := flag.String("config", "config.json", "config file (JSON or YAML)")
+	host := flag.String("host", "127.0.0.1", "address to listen on (0.0.0.0 for all interfaces)")
+	port := flag.Int("port", 8080, "port to listen on")
+	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
+	logFormat := flag.String("log-format", "text", "log format: text or json")
+	drain := flag.Duration("drain", 30*time.Second, "how long shutdown waits for requests in flight")
+	flag.Parse()
+
+	log, err := newLogger(*logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	engine, err := runtime.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+	srv := server.New(engine, log)
+	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
+
+	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", *cfgPath, "providers", engine.Providers())
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	for {
+		select {
+		case err := <-serveErr:
+			return err
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				reload(engine, *cfgPath, log)
+				continue
+			}
+			log.Info("shutting down", "signal", sig.String(), "drain", drain.String())
+			ctx, cancel := context.WithTimeout(context.Background(), *drain)
+			err := hs.ShutdownWithContext(ctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+func reload(engine *runtime.Engine, path string, log *slog.Logger) {
+	cfg, err := config.Load(path)
+	if err == nil {
+		err = engine.Reload(cfg)
+	}
+	if err != nil {
+		log.Error("config reload refused; the previous config keeps serving", "error", err)
+		return
+	}
+	log.Info("config reloaded", "providers", engine.Providers())
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}

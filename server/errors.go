@@ -1,0 +1,51 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/mailru/easyjson/jlexer"
+	"github.com/mailru/easyjson/jwriter"
+	"github.com/valyala/fasthttp"
+)
+
+// writeError answers with OpenAI's error body.
+func writeError(ctx *fasthttp.RequestCtx, status int, typ, code, param, msg string) {
+	body := schemas.ErrorResponse{Error: schemas.ErrorBody{Message: msg, Type: typ, Code: schemas.NullString(code), Param: schemas.NullString(param)}}
+	writeErrorBody(ctx, status, &body)
+}
+
+func writeErrorBody(ctx *fasthttp.RequestCtx, status int, body *schemas.ErrorResponse) {
+	var w jwriter.Writer
+	body.MarshalEasyJSON(&w)
+	ctx.Response.Reset()
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	w.DumpTo(ctx) //nolint:errcheck // writing to the response buffer cannot fail
+}
+
+// decodeError describes a request body that does not decode, with the byte offset.
+func decodeError(ctx *fasthttp.RequestCtx, err error, size int) {
+	msg := "invalid JSON in request body"
+	var le *jlexer.LexerError
+	switch {
+	case errors.As(err, &le):
+		msg += ": " + le.Reason + " at byte offset " + strconv.Itoa(le.Offset)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		msg += ": unexpected end of input at byte offset " + strconv.Itoa(size)
+	default:
+		msg += ": " + err.Error()
+	}
+	writeError(ctx, 400, schemas.ErrInvalidRequest, "invalid_json", "", msg)
+}
+
+// writeBadRequest answers requests fasthttp itself rejects (too large, malformed).
+func writeBadRequest(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		writeError(ctx, 413, schemas.ErrInvalidRequest, "request_too_large", "", "request body is larger than the gateway's limit (client.max_request_body_size_mb)")
+		return
+	}
+	writeError(ctx, 400, schemas.ErrInvalidRequest, "bad_request", "", "malformed HTTP request")
+}

@@ -1,0 +1,233 @@
+package server
+
+import (
+	"bufio"
+	"strconv"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/bifrost-gw/bifrost/server/metrics"
+	"github.com/mailru/easyjson/jlexer"
+	"github.com/valyala/fasthttp"
+)
+
+type kind uint8
+
+const (
+	kindChat kind = iota
+	kindText
+	kindEmbedding
+)
+
+var endpoints = [...]string{metrics.EndpointChat, metrics.EndpointText, metrics.EndpointEmbeddings}
+
+// exchange is one request's server-side state, pooled. Its function values are bound once,
+// when the exchange is made, so that handing them to the runtime or to fasthttp allocates
+// nothing.
+type exchange struct {
+	s        *Server
+	ctx      *fasthttp.RequestCtx
+	call     *runtime.Call
+	kind     kind
+	start    time.Time
+	goneFn   func() bool
+	streamFn func(w *bufio.Writer)
+	rec      metrics.Request
+	// openOverhead is the gateway's time before a stream's first byte.
+	openOverhead time.Duration
+	num          [20]byte
+}
+
+// gone reports whether the client closed its connection.
+func (x *exchange) gone() bool { return connClosed(x.ctx.Conn()) }
+
+// serve runs one chat, text or embeddings request.
+func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind) {
+	x := s.exchanges.Get().(*exchange)
+	x.ctx, x.kind, x.start = ctx, k, time.Now()
+	x.call = s.engine.AcquireCall()
+	x.call.Gone = x.goneFn
+	if x.run() {
+		return // a stream took ownership of x
+	}
+	x.finish()
+}
+
+// run decodes and runs the request; it returns true when a stream now owns x.
+func (x *exchange) run() bool {
+	c := x.call
+	l := jlexer.Lexer{Data: x.ctx.PostBody()}
+	var stream bool
+	switch x.kind {
+	case kindChat:
+		c.Chat.UnmarshalEasyJSON(&l)
+		stream = c.Chat.IsStream()
+	case kindText:
+		c.Text.UnmarshalEasyJSON(&l)
+		stream = c.Text.IsStream()
+	case kindEmbedding:
+		c.Embedding.UnmarshalEasyJSON(&l)
+	}
+	l.Consumed()
+	if err := l.Error(); err != nil {
+		decodeError(x.ctx, err, len(x.ctx.PostBody()))
+		return false
+	}
+	if len(x.ctx.PostBody()) == 0 {
+		writeError(x.ctx, 400, schemas.ErrInvalidRequest, "empty_body", "", "request body is empty: send a JSON object")
+		return false
+	}
+	if stream {
+		return x.openStream()
+	}
+	var err *runtime.Error
+	switch x.kind {
+	case kindChat:
+		err = x.s.engine.ChatCompletion(c)
+	case kindText:
+		err = x.s.engine.TextCompletion(c)
+	case kindEmbedding:
+		err = x.s.engine.Embedding(c)
+	}
+	if err != nil {
+		x.writeRuntimeError(err)
+		return false
+	}
+	w := c.ResponseWriter()
+	switch x.kind {
+	case kindChat:
+		c.ChatResp.MarshalEasyJSON(w)
+		x.rec.InputTokens, x.rec.OutputTokens = c.ChatResp.Usage.PromptTokens, c.ChatResp.Usage.CompletionTokens
+	case kindText:
+		c.TextResp.MarshalEasyJSON(w)
+		x.rec.InputTokens, x.rec.OutputTokens = c.TextResp.Usage.PromptTokens, c.TextResp.Usage.CompletionTokens
+	case kindEmbedding:
+		c.EmbeddingResp.MarshalEasyJSON(w)
+		x.rec.InputTokens = c.EmbeddingResp.Usage.PromptTokens
+	}
+	x.ctx.SetContentType("application/json")
+	x.ctx.SetBody(c.Encoded())
+	return false
+}
+
+func (x *exchange) writeRuntimeError(err *runtime.Error) {
+	body := schemas.ErrorResponse{Error: err.Body}
+	if err.Status == 429 && err.RetryAfterSec > 0 {
+		x.ctx.Response.Header.Set("Retry-After", strconv.Itoa(err.RetryAfterSec))
+	}
+	writeErrorBody(x.ctx, err.Status, &body)
+}
+
+// finish sets the overhead header, records metrics and releases x.
+func (x *exchange) finish() {
+	c := x.call
+	overhead := time.Since(x.start) - c.Upstream
+	if overhead < 0 {
+		overhead = 0
+	}
+	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], overhead.Microseconds(), 10))
+	x.record(x.ctx.Response.StatusCode(), overhead)
+	x.release()
+}
+
+func (x *exchange) record(status int, overhead time.Duration) {
+	c := x.call
+	x.rec.Endpoint = endpoints[x.kind]
+	x.rec.Provider, x.rec.Model = c.Provider, c.Model
+	x.rec.Status = status
+	x.rec.Upstream, x.rec.Overhead = c.Upstream, overhead
+	x.rec.Retries = c.Attempts - 1 - c.Fallbacks
+	if x.rec.Retries < 0 {
+		x.rec.Retries = 0
+	}
+	x.rec.Fallbacks = c.Fallbacks
+	x.s.metrics.Record(&x.rec)
+}
+
+func (x *exchange) release() {
+	x.s.engine.ReleaseCall(x.call)
+	x.call, x.ctx = nil, nil
+	x.rec = metrics.Request{}
+	x.s.exchanges.Put(x)
+}
+
+// openStream opens the upstream stream. On failure it answers with a JSON error (nothing has
+// been sent yet); on success it hands x to fasthttp's stream writer, which owns it from then.
+func (x *exchange) openStream() bool {
+	var err *runtime.Error
+	if x.kind == kindChat {
+		err = x.s.engine.ChatCompletionStream(x.call)
+	} else {
+		err = x.s.engine.TextCompletionStream(x.call)
+	}
+	if err != nil {
+		x.writeRuntimeError(err)
+		return false
+	}
+	x.call.Gone = nil // from now on a failed write tells that the client is gone
+	x.ctx.SetContentType("text/event-stream")
+	x.ctx.Response.Header.Set("Cache-Control", "no-cache")
+	x.ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	x.openOverhead = time.Since(x.start) - x.call.Upstream
+	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], x.openOverhead.Microseconds(), 10))
+	x.ctx.SetBodyStreamWriter(x.streamFn)
+	x.ctx = nil // fasthttp forbids touching ctx from the stream writer
+	return true
+}
+
+var (
+	dataPrefix = []byte("data: ")
+	eventEnd   = []byte("\n\n")
+	doneEvent  = []byte("data: [DONE]\n\n")
+)
+
+// stream relays the provider's events to the client as OpenAI chunks, one flush per event,
+// then releases x. It runs on fasthttp's stream-writer goroutine.
+func (x *exchange) stream(w *bufio.Writer) {
+	c := x.call
+	status := 200
+	for {
+		done, err := c.Next()
+		if err != nil {
+			// Headers are gone already: report the failure as an error event, as OpenAI does.
+			body := schemas.ErrorResponse{Error: err.Body}
+			jw := c.ResponseWriter()
+			body.MarshalEasyJSON(jw)
+			w.Write(dataPrefix)  //nolint:errcheck // a failed write shows at Flush
+			w.Write(c.Encoded()) //nolint:errcheck
+			w.Write(eventEnd)    //nolint:errcheck
+			w.Flush()            //nolint:errcheck // the stream ends either way
+			status = err.Status
+			break
+		}
+		if done {
+			w.Write(doneEvent) //nolint:errcheck
+			if w.Flush() != nil {
+				status = 499
+			}
+			break
+		}
+		jw := c.ResponseWriter()
+		var usage *schemas.Usage
+		if x.kind == kindChat {
+			c.Chunk.MarshalEasyJSON(jw)
+			usage = &c.Chunk.Usage
+		} else {
+			c.TextResp.MarshalEasyJSON(jw)
+			usage = &c.TextResp.Usage
+		}
+		if usage.IsDefined() {
+			x.rec.InputTokens, x.rec.OutputTokens = usage.PromptTokens, usage.CompletionTokens
+		}
+		w.Write(dataPrefix)  //nolint:errcheck
+		w.Write(c.Encoded()) //nolint:errcheck
+		w.Write(eventEnd)    //nolint:errcheck
+		if w.Flush() != nil {
+			status = 499 // the client went away: ReleaseCall closes the upstream stream
+			break
+		}
+	}
+	x.record(status, x.openOverhead)
+	x.release()
+}

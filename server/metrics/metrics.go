@@ -1,0 +1,232 @@
+// Package metrics holds the gateway's Prometheus metrics, on a registry of its own.
+//
+// Recording allocates nothing in steady state: series handles are cached in a copy-on-write
+// map read without locks. Labels are bounded: a model label takes at most MaxModelSeries
+// distinct provider/model pairs, after which models are counted as "other"; no key, user or
+// error message is ever a label.
+package metrics
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// MaxModelSeries bounds the distinct provider/model label pairs.
+const MaxModelSeries = 200
+
+// Endpoint labels.
+const (
+	EndpointChat       = "chat"
+	EndpointText       = "text"
+	EndpointEmbeddings = "embeddings"
+	EndpointModels     = "models"
+)
+
+// Load reports providers' load at scrape time.
+type Load func() []ProviderLoad
+
+// ProviderLoad is one provider's in-flight and queued requests.
+type ProviderLoad struct {
+	Provider         string
+	InFlight, Queued int
+}
+
+// Metrics is the gateway's set of metrics.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requests  *prometheus.CounterVec
+	upstream  *prometheus.HistogramVec
+	overhead  *prometheus.HistogramVec
+	retries   *prometheus.CounterVec
+	fallbacks *prometheus.CounterVec
+	tokens    *prometheus.CounterVec
+
+	mu     sync.Mutex
+	series atomic.Pointer[map[seriesKey]*series]
+	nModel int
+}
+
+type seriesKey struct {
+	endpoint, provider, model string
+	class                     uint8
+}
+
+type series struct {
+	requests            prometheus.Counter
+	upstream            prometheus.Observer
+	overhead            prometheus.Observer
+	retries, fallbacks  prometheus.Counter
+	tokensIn, tokensOut prometheus.Counter
+}
+
+// New makes the metrics on a new registry. load, if not nil, is read at scrape time for the
+// in-flight and queued gauges.
+func New(load Load) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bifrost_requests_total", Help: "Requests answered, by endpoint, provider, model and HTTP status class.",
+	}, []string{"endpoint", "provider", "model", "status"})
+	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "bifrost_upstream_duration_seconds", Help: "Time spent waiting on providers per request, retries and backoff included.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+	}, []string{"endpoint", "provider"})
+	m.overhead = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "bifrost_gateway_overhead_seconds", Help: "Time the gateway adds to a request: its total time minus the time waiting on providers.",
+		Buckets: prometheus.ExponentialBuckets(0.00001, 2, 16),
+	}, []string{"endpoint"})
+	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bifrost_upstream_retries_total", Help: "Upstream requests sent again after a retryable failure.",
+	}, []string{"provider"})
+	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bifrost_fallbacks_total", Help: "Fallback targets tried after the first target failed.",
+	}, []string{"provider"})
+	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bifrost_tokens_total", Help: "Tokens reported by providers, by direction (input or output).",
+	}, []string{"provider", "model", "direction"})
+	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if load != nil {
+		m.reg.MustRegister(&loadCollector{load: load,
+			inFlight: prometheus.NewDesc("bifrost_in_flight_requests", "Requests in flight to each provider.", []string{"provider"}, nil),
+			queued:   prometheus.NewDesc("bifrost_queued_requests", "Requests waiting for a slot of each provider.", []string{"provider"}, nil),
+		})
+	}
+	empty := map[seriesKey]*series{}
+	m.series.Store(&empty)
+	return m
+}
+
+// Registry returns the metrics' registry.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() fasthttp.RequestHandler {
+	return fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}
+
+// Request is what one answered request records.
+type Request struct {
+	Endpoint        string
+	Provider, Model string // empty when the request never reached a provider
+	Status          int
+	Upstream        time.Duration
+	Overhead        time.Duration
+	Retries         int
+	Fallbacks       int
+	InputTokens     int
+	OutputTokens    int
+}
+
+// Record records one answered request. It allocates nothing once the request's series exist.
+func (m *Metrics) Record(r *Request) {
+	s := m.get(r.Endpoint, r.Provider, r.Model, uint8(r.Status/100))
+	s.requests.Inc()
+	s.overhead.Observe(r.Overhead.Seconds())
+	if r.Provider == "" {
+		return
+	}
+	s.upstream.Observe(r.Upstream.Seconds())
+	if r.Retries > 0 {
+		s.retries.Add(float64(r.Retries))
+	}
+	if r.Fallbacks > 0 {
+		s.fallbacks.Add(float64(r.Fallbacks))
+	}
+	if r.InputTokens > 0 {
+		s.tokensIn.Add(float64(r.InputTokens))
+	}
+	if r.OutputTokens > 0 {
+		s.tokensOut.Add(float64(r.OutputTokens))
+	}
+}
+
+func (m *Metrics) get(endpoint, provider, model string, class uint8) *series {
+	k := seriesKey{endpoint, provider, model, class}
+	if s := (*m.series.Load())[k]; s != nil {
+		return s
+	}
+	return m.create(k)
+}
+
+// create adds a series set under the lock, copying the map (labels are bounded, so this
+// happens a bounded number of times).
+func (m *Metrics) create(k seriesKey) *series {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := *m.series.Load()
+	if s := cur[k]; s != nil {
+		return s
+	}
+	if k.provider != "" && !m.knownModel(cur, k.provider, k.model) {
+		if m.nModel >= MaxModelSeries {
+			// Past the bound every new model shares one series (and one map entry).
+			k.model = "other"
+			if s := cur[k]; s != nil {
+				return s
+			}
+		} else {
+			m.nModel++
+		}
+	}
+	// The strings may point into a request buffer: keep copies.
+	k.endpoint, k.provider, k.model = clone(k.endpoint), clone(k.provider), clone(k.model)
+	label := k.model
+	prov := k.provider
+	if prov == "" {
+		prov, label = "none", "none"
+	}
+	status := strconv.Itoa(int(k.class)) + "xx"
+	s := &series{
+		requests:  m.requests.WithLabelValues(k.endpoint, prov, label, status),
+		upstream:  m.upstream.WithLabelValues(k.endpoint, prov),
+		overhead:  m.overhead.WithLabelValues(k.endpoint),
+		retries:   m.retries.WithLabelValues(prov),
+		fallbacks: m.fallbacks.WithLabelValues(prov),
+		tokensIn:  m.tokens.WithLabelValues(prov, label, "input"),
+		tokensOut: m.tokens.WithLabelValues(prov, label, "output"),
+	}
+	next := make(map[seriesKey]*series, len(cur)+1)
+	for kk, v := range cur {
+		next[kk] = v
+	}
+	next[k] = s
+	m.series.Store(&next)
+	return s
+}
+
+func (m *Metrics) knownModel(cur map[seriesKey]*series, provider, model string) bool {
+	for k := range cur {
+		if k.provider == provider && k.model == model {
+			return true
+		}
+	}
+	return false
+}
+
+func clone(s string) string { return string(append([]byte(nil), s...)) }
+
+type loadCollector struct {
+	load             Load
+	inFlight, queued *prometheus.Desc
+}
+
+func (c *loadCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.inFlight
+	ch <- c.queued
+}
+
+func (c *loadCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, l := range c.load() {
+		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(l.InFlight), l.Provider)
+		ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(l.Queued), l.Provider)
+	}
+}
