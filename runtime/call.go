@@ -61,7 +61,12 @@ type Call struct {
 }
 
 func newCall() *Call {
-	return &Call{wbuf: make([]byte, 0, 16<<10), event: make([]byte, 0, 4<<10)}
+	c := &Call{wbuf: make([]byte, 0, 16<<10), event: make([]byte, 0, 4<<10)}
+	// Keep the bodies' buffers with the call rather than in fasthttp's process-wide pool,
+	// which sizes itself to recent bodies and would drop a large buffer after small ones.
+	c.req.KeepBodyBuffer = true
+	c.resp.KeepBodyBuffer = true
+	return c
 }
 
 // reset prepares c for reuse, keeping its buffers.

@@ -9,23 +9,38 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/valyala/fasthttp"
 )
 
 // Engine routes unified requests to providers. It is safe for concurrent use.
 type Engine struct {
 	adapters map[string]provider.Adapter
+	dial     fasthttp.DialFunc
 	snap     atomic.Pointer[snapshot]
 	calls    sync.Pool
 }
 
-// New builds an engine from a validated config, with every generated adapter available.
-func New(cfg *config.Config) (*Engine, error) {
-	return NewWithAdapters(cfg, adapters.All())
+// Options change how an engine is built. The zero value is what New uses.
+type Options struct {
+	// Adapters replaces the generated adapters (adapters.All) when not nil.
+	Adapters []provider.Adapter
+	// Dial, when set, opens every upstream connection instead of TCP (and instead of any
+	// proxy_config): for in-memory tests and benchmarks, or unix sockets.
+	Dial fasthttp.DialFunc
 }
 
-// NewWithAdapters builds an engine that knows only the given adapters.
-func NewWithAdapters(cfg *config.Config, list []provider.Adapter) (*Engine, error) {
-	e := &Engine{adapters: map[string]provider.Adapter{}}
+// New builds an engine from a validated config, with every generated adapter available.
+func New(cfg *config.Config) (*Engine, error) {
+	return NewWithOptions(cfg, Options{})
+}
+
+// NewWithOptions builds an engine with opts.
+func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
+	list := opts.Adapters
+	if list == nil {
+		list = adapters.All()
+	}
+	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial}
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
 	}
@@ -42,7 +57,7 @@ func NewWithAdapters(cfg *config.Config, list []provider.Adapter) (*Engine, erro
 // Reload swaps in a new configuration. Requests in flight finish with the snapshot they
 // started with. A config that does not build leaves the current one in place.
 func (e *Engine) Reload(cfg *config.Config) error {
-	s, err := buildSnapshot(cfg, e.adapters)
+	s, err := buildSnapshot(cfg, e.adapters, e.dial)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

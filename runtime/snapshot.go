@@ -71,10 +71,10 @@ var customOps = [provider.NumOps]string{"chat_completion", "chat_completion_stre
 
 // buildSnapshot checks cfg against the available adapters and builds a snapshot. Errors name
 // the config path of the problem.
-func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter) (*snapshot, error) {
+func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dial fasthttp.DialFunc) (*snapshot, error) {
 	s := &snapshot{providers: map[string]*providerState{}, aliases: map[string][]target{}, dropExcess: cfg.Client.DropExcessRequests}
 	for name, pc := range cfg.Providers {
-		p, err := buildProvider(name, pc, adapters)
+		p, err := buildProvider(name, pc, adapters, dial)
 		if err != nil {
 			return nil, fmt.Errorf("providers.%s: %w", name, err)
 		}
@@ -95,7 +95,7 @@ func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter) (*s
 	return s, nil
 }
 
-func buildProvider(name string, pc *config.Provider, adapters map[string]provider.Adapter) (*providerState, error) {
+func buildProvider(name string, pc *config.Provider, adapters map[string]provider.Adapter, dial fasthttp.DialFunc) (*providerState, error) {
 	base := pc.BaseType()
 	a, ok := adapters[base]
 	if !ok {
@@ -161,9 +161,12 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	for _, h := range extra {
 		p.headers = append(p.headers, provider.Header{Name: h, Value: pc.Network.ExtraHeaders[h]})
 	}
-	client, err := newClient(name, pc)
+	client, err := newClient(pc)
 	if err != nil {
 		return nil, err
+	}
+	if dial != nil {
+		client.Dial = dial
 	}
 	p.client = client
 	p.adm = newAdmission(pc.Concurrency.Concurrency, pc.Concurrency.BufferSize)
@@ -181,7 +184,7 @@ func containsStar(models []string) bool {
 
 // newClient makes the provider's HTTP client: a keep-alive pool per host, with the proxy and
 // TLS settings of the config.
-func newClient(name string, pc *config.Provider) (*fasthttp.Client, error) {
+func newClient(pc *config.Provider) (*fasthttp.Client, error) {
 	n := pc.Network
 	c := &fasthttp.Client{
 		Name:                          "bifrost",

@@ -125,6 +125,10 @@ func (d *decoder) aliases(n *yaml.Node, path string, providers map[string]*Provi
 		}
 		targets := make([]string, 0, len(items))
 		for i, item := range items {
+			if v := d.deref(item); v != nil && isNull(v) {
+				d.errorf(v, paths[i], `must be "provider/model"`)
+				continue
+			}
 			t, ok := d.str(item, paths[i])
 			if !ok {
 				continue

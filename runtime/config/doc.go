@@ -32,20 +32,23 @@
 //
 // [Load] and [Parse] read the file with gopkg.in/yaml.v3 into yaml.Node trees, so every
 // value has a line number. JSON goes through the same parser, because JSON is YAML flow
-// syntax. A .json file is first checked with encoding/json. Its string escapes are then
-// rewritten where yaml.v3 and JSON differ ("\/", UTF-16 surrogate pairs, characters YAML
-// does not allow unescaped), so both readers see the same strings. Two known
-// limits come from YAML's rules for implicit keys. A JSON object key longer than 1024
-// bytes is rejected, and so is a key that is separated from its ':' by a line break.
+// syntax. A .json file, or any file that is valid JSON, is first checked with
+// encoding/json. Its string escapes are then rewritten where yaml.v3 and JSON differ ("\/",
+// UTF-16 surrogate pairs, characters YAML does not allow unescaped), so both readers see
+// the same strings. Two known limits come from YAML's rules for implicit keys. A JSON
+// object key longer than 1024 bytes is rejected, and so is a key that is separated from
+// its ':' by a line break.
 //
-// Every problem is reported, up to a limit, as "file:line: dotted.path: reason", for example
+// Every problem is reported, up to a limit, as "file:line: dotted.path: reason", for
+// example:
 //
 //	config.json:12: providers.openai.keys[0].weight: must be >= 0
 //
 // The errors never contain a value from the file. They give only key names, line numbers
 // and environment variable names, so API keys, passwords and certificates cannot leak
-// through them. Unknown keys are errors. Duplicate keys are errors too, also in JSON. A
-// null value means the key is absent.
+// through them. This also holds for JSON syntax errors: the character that encoding/json
+// would quote is removed. Unknown keys are errors. Duplicate keys are errors too, also in
+// JSON. A null value means the key is absent.
 //
 // In YAML, anchors, aliases and merge keys ("<<") are supported. Nodes reached through
 // aliases count against a fixed budget, so an alias bomb gives an error, not an
@@ -64,6 +67,17 @@
 // A numeric field that is absent or 0 gets its default, as upstream's CheckAndSetDefaults
 // does. A negative value is an error. The exceptions are "weight" and "max_retries", where
 // 0 is a meaningful value. See the Default* constants.
+//
+// # Checks across fields
+//
+// Beyond the type and range of each field, Parse checks the following. Provider names
+// are 1 to 64 characters from [a-z0-9_-]. A provider's keys must not all weigh 0. Providers
+// of the self-hosted types ollama, vllm and sgl need "network_config.base_url". A key of an
+// azure provider needs "azure_key_config", a vertex key needs "vertex_key_config", and a
+// bedrock key needs "value" or "bedrock_key_config". These objects are allowed only for
+// their own provider type. "retry_backoff_max" must not be less than
+// "retry_backoff_initial". An alias target must be "provider/model" and name a configured
+// provider. A proxy of type http or socks5 needs a URL with a matching scheme.
 //
 // # Choices that differ from upstream
 //

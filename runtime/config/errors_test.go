@@ -248,7 +248,7 @@ aliasslash.yaml:8: aliases["gpt-4.1"][0]: must be "provider/model"`},
   }
 }
 `,
-		`syntax.json:3: invalid JSON: invalid character ']' looking for beginning of value`},
+		`syntax.json:3: invalid JSON: invalid character looking for beginning of value`},
 	{"syntax.yaml",
 		`providers:
   openai:
@@ -409,6 +409,7 @@ client.yaml:5: client.drop_excess_requests: must be true or false`},
         models: [a, null, ""]
 `,
 		`nullitem.yaml:4: providers.openai.keys[0]: must be an object
+nullitem.yaml:6: providers.openai.keys[1].models[1]: must be a string
 nullitem.yaml:6: providers.openai.keys[1].models[2]: must not be empty`},
 	{"bigint.json",
 		`{"providers": {"openai": {"keys": [{"value": "sk-secret-1", "weight": 1E400}],

@@ -178,3 +178,19 @@ func FuzzJSONStrings(f *testing.F) {
 		}
 	})
 }
+
+func TestJSONSyntaxErrorHidesCharacter(t *testing.T) {
+	for doc, want := range map[string]string{
+		"{\"providers\": {\"p\": {\"keys\": [{\"value\": \"sk-\x01\"}]}}}": "s.json:1: invalid JSON: invalid character in string literal",
+		"{\n\"a\": x}":                         "s.json:2: invalid JSON: invalid character looking for beginning of value",
+		"{\n\n\"a\": '}":                       "s.json:3: invalid JSON: invalid character looking for beginning of value",
+		"{\"a\": 1}}":                          "s.json:1: invalid JSON: invalid character after top-level value",
+		"{\"a\": \"\\q\"}":                     "s.json:1: invalid JSON: invalid character in string escape code",
+		"{\"a\": 1,\n \"b\": \"unterminated\n": "s.json:2: invalid JSON: invalid character in string literal",
+	} {
+		_, err := Parse("s.json", []byte(doc), getenv(nil))
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: error %v, want %s", doc, err, want)
+		}
+	}
+}

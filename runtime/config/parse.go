@@ -31,8 +31,10 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse parses, resolves, defaults and validates a configuration. name is used in error
-// messages, and its extension picks the syntax, as for [Load]. getenv resolves "env.VAR"
-// values. It returns "" for a variable that is not set, and a nil getenv means os.Getenv.
+// messages. A name ending in .json makes data strict JSON. Any other name reads data as
+// YAML, and data that is valid JSON is read as JSON whatever the name. getenv resolves
+// "env.VAR" values. It returns "" for a variable that is not set, and a nil getenv means
+// os.Getenv.
 //
 // On failure Parse returns a nil *Config and an [ErrorList]. It does not panic on any input.
 func Parse(name string, data []byte, getenv func(string) string) (*Config, error) {
@@ -74,7 +76,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 			if errors.As(err, &syn) {
 				line = lineAt(data, syn.Offset)
 			}
-			d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: "invalid JSON: " + err.Error()})
+			d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: "invalid JSON: " + withoutChar(err.Error())})
 			return nil
 		}
 		data = yamlSafeJSON(data)
@@ -134,6 +136,19 @@ func (d *decoder) syntaxError(err error) {
 		}
 	}
 	d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: "invalid YAML: " + msg})
+}
+
+// withoutChar removes the offending character that encoding/json quotes in its syntax
+// errors ("invalid character 'x' in string literal"). That character may be part of a
+// secret.
+func withoutChar(msg string) string {
+	const prefix = "invalid character '"
+	if rest, ok := strings.CutPrefix(msg, prefix); ok && len(rest) > 1 {
+		if i := strings.Index(rest[1:], "' "); i >= 0 {
+			return "invalid character " + rest[1+i+2:]
+		}
+	}
+	return msg
 }
 
 // lineAt returns the 1-based line of the byte at offset in data.

@@ -33,9 +33,9 @@ func (r *EmbeddingRequest) Reset() {
 //
 //easyjson:json
 type EmbeddingResponse struct {
-	Object string      `json:"object,nocopy"`
-	Data   []Embedding `json:"data"`
-	Model  string      `json:"model,nocopy"`
+	Object string         `json:"object,nocopy"`
+	Data   []Embedding    `json:"data"`
+	Model  string         `json:"model,nocopy"`
 	Usage  EmbeddingUsage `json:"usage,omitempty"`
 	Extras
 }

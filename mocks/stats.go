@@ -1,0 +1,64 @@
+package mocks
+
+import "sync/atomic"
+
+// Stats is a snapshot of a Server's counters.
+type Stats struct {
+	// Total counts every request received, whatever its answer.
+	Total uint64
+	// Requests counts requests per route, keyed by the route's path with
+	// the /v1 prefix ("/v1/chat/completions", "/v1/models/{model}"),
+	// whether they were served or failed. Requests without the prefix
+	// count under the same key.
+	Requests map[string]uint64
+	// NotFound counts requests to unknown paths.
+	NotFound uint64
+	// Unauthorized counts requests rejected for a missing or wrong key.
+	Unauthorized uint64
+	// BadRequests counts requests rejected as invalid (400 or 405).
+	BadRequests uint64
+	// Injected counts injected failures (FailFirst and the random rates)
+	// by status code.
+	Injected map[int]uint64
+}
+
+// counters holds a Server's live counters. All fields are updated
+// atomically and never allocate.
+type counters struct {
+	total        atomic.Uint64
+	routes       [numRoutes]atomic.Uint64
+	notFound     atomic.Uint64
+	unauthorized atomic.Uint64
+	badRequests  atomic.Uint64
+	injected     [600]atomic.Uint64 // by status code
+}
+
+func (c *counters) countInjected(status int) {
+	if status >= 0 && status < len(c.injected) {
+		c.injected[status].Add(1)
+	}
+}
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() Stats {
+	c := &s.stats
+	st := Stats{
+		Total:        c.total.Load(),
+		Requests:     make(map[string]uint64),
+		NotFound:     c.notFound.Load(),
+		Unauthorized: c.unauthorized.Load(),
+		BadRequests:  c.badRequests.Load(),
+		Injected:     make(map[int]uint64),
+	}
+	for r := route(1); r < numRoutes; r++ {
+		if n := c.routes[r].Load(); n > 0 {
+			st.Requests[r.String()] = n
+		}
+	}
+	for code := range c.injected {
+		if n := c.injected[code].Load(); n > 0 {
+			st.Injected[code] = n
+		}
+	}
+	return st
+}
