@@ -116,7 +116,7 @@ func TestMistralMapping(t *testing.T) {
 		}
 	}
 	var req schemas.ChatRequest
-	l := jlexer.Lexer{Data: []byte(`{"model":"mistral-small-latest","messages":[{"role":"user","content":"hi"}],"seed":7,"max_completion_tokens":99,"logprobs":true,"user":"u","safe_prompt":true}`)}
+	l := jlexer.Lexer{Data: []byte(`{"model":"mistral-small-latest","messages":[{"role":"user","content":"hi"}],"seed":7,"max_completion_tokens":99,"logprobs":true,"user":"u","safe_prompt":true,"random_seed":8}`)}
 	req.UnmarshalEasyJSON(&l)
 	if l.Error() != nil {
 		t.Fatal(l.Error())

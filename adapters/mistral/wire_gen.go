@@ -4,6 +4,7 @@ package mistral
 
 import (
 	schemas "github.com/bifrost-gw/bifrost/runtime/schemas"
+	jwriter "github.com/mailru/easyjson/jwriter"
 	opt "github.com/mailru/easyjson/opt"
 )
 
@@ -54,4 +55,12 @@ func (x *chatRequest) from(r *schemas.ChatRequest) {
 	x.Stream = r.Stream
 	x.StreamOptions = r.StreamOptions
 	x.Extras = r.Extras
+}
+
+// chatRequestFields are the members chatRequest writes; unknown members of these names are not repeated.
+var chatRequestFields = []string{"model", "messages", "tools", "tool_choice", "parallel_tool_calls", "response_format", "stop", "n", "temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty", "random_seed", "stream", "stream_options"}
+
+// MarshalUnknowns writes the client's unknown members, except those the wire type writes itself.
+func (x chatRequest) MarshalUnknowns(out *jwriter.Writer, first bool) {
+	x.Extras.MarshalUnknownsExcept(out, first, chatRequestFields)
 }

@@ -110,6 +110,7 @@ func wireStruct(s *spec.Spec, op, unified string, m *spec.Mapping) (jen.Code, er
 
 	name := wireName(op)
 	var structFields, conv []jen.Code
+	var written []jen.Code // JSON names the wire type writes, which extras must not repeat
 	for _, f := range fields {
 		if gatewayFields[f.json] || dropped[f.json] {
 			continue
@@ -122,6 +123,7 @@ func wireStruct(s *spec.Spec, op, unified string, m *spec.Mapping) (jen.Code, er
 			jsonName = to
 		}
 		structFields = append(structFields, jen.Id(f.goName).Add(typeCode(f.typ)).Tag(map[string]string{"json": jsonName + f.opts}))
+		written = append(written, jen.Lit(jsonName))
 		if srcs := merged[f.json]; len(srcs) > 0 {
 			stmt := jen.If(jen.Id("r").Dot(f.goName).Dot("IsDefined").Call()).Block(
 				jen.Id("x").Dot(f.goName).Op("=").Id("r").Dot(f.goName),
@@ -149,7 +151,13 @@ func wireStruct(s *spec.Spec, op, unified string, m *spec.Mapping) (jen.Code, er
 		Comment("//easyjson:json").Line().
 		Type().Id(name).Struct(structFields...).Line().Line().
 		Commentf("from fills x from the unified request r, borrowing its values.").Line().
-		Func().Params(jen.Id("x").Op("*").Id(name)).Id("from").Params(jen.Id("r").Op("*").Qual(schemasPkg, unified)).Block(conv...), nil
+		Func().Params(jen.Id("x").Op("*").Id(name)).Id("from").Params(jen.Id("r").Op("*").Qual(schemasPkg, unified)).Block(conv...).Line().Line().
+		Commentf("%sFields are the members %s writes; unknown members of these names are not repeated.", name, name).Line().
+		Var().Id(name+"Fields").Op("=").Index().String().Values(written...).Line().Line().
+		Comment("MarshalUnknowns writes the client's unknown members, except those the wire type writes itself.").Line().
+		Func().Params(jen.Id("x").Id(name)).Id("MarshalUnknowns").Params(jen.Id("out").Op("*").Qual(jwriterPkg, "Writer"), jen.Id("first").Bool()).Block(
+		jen.Id("x").Dot("Extras").Dot("MarshalUnknownsExcept").Call(jen.Id("out"), jen.Id("first"), jen.Id(name+"Fields")),
+	), nil
 }
 
 // typeCode renders a Go type seen by reflection.

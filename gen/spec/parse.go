@@ -1,10 +1,16 @@
 package spec
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"go/token"
+	"io"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -12,12 +18,22 @@ import (
 
 // Parse reads one spec. file is used in errors and must be named <name>.yaml.
 func Parse(file string, data []byte) (*Spec, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{File: file, Reason: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Reason: "empty spec"}
+		}
+		return nil, yamlError(file, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, &Error{File: file, Reason: "empty spec"}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Line: extra.Line, Reason: "a spec is one YAML document: remove the second one"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, err)
 	}
 	p := parser{file: file}
 	s, err := p.spec(doc.Content[0])
@@ -28,6 +44,19 @@ func Parse(file string, data []byte) (*Spec, error) {
 		return nil, p.errf(s.Line("name"), "name %q must match the file name %q", s.Name, base)
 	}
 	return s, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// yamlError turns a YAML syntax error into an Error at its line.
+func yamlError(file string, err error) error {
+	msg := err.Error()
+	line := 0
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+	}
+	return &Error{File: file, Line: line, Reason: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
 type parser struct{ file string }
@@ -109,10 +138,16 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	if !nameRE.MatchString(s.Name) {
 		return nil, p.errf(f["name"].Line, "name %q must be lower case letters, digits and _ and start with a letter", s.Name)
 	}
+	if token.IsKeyword(s.Name) || s.Name == "main" || s.Name == "convert" {
+		return nil, p.errf(f["name"].Line, "name %q cannot be a Go package name here (a keyword, main, or a helper package)", s.Name)
+	}
 	s.Title = s.Name
 	if v := f["title"]; v != nil {
 		if s.Title, err = p.str(v, "title"); err != nil {
 			return nil, err
+		}
+		if s.Title == "" || hasControl(s.Title) || strings.Contains(s.Title, "*/") {
+			return nil, p.errf(v.Line, "title must be one non-empty line of text")
 		}
 	}
 	switch {
@@ -155,6 +190,9 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	}
 	if s.Auth, err = p.auth(f["auth"]); err != nil {
 		return nil, err
+	}
+	if s.Auth.Scheme == AuthNone {
+		s.KeyOptional = true // a provider that takes no key needs none in the config
 	}
 	if v := f["key_optional"]; v != nil {
 		if s.KeyOptional, err = p.boolean(v, "key_optional"); err != nil {
@@ -256,6 +294,9 @@ func (p *parser) headers(n *yaml.Node) ([]Header, error) {
 		if err != nil {
 			return nil, err
 		}
+		if hasControl(val) {
+			return nil, p.errf(v.Line, "header %q: the value must not have control characters (CR or LF would inject headers)", k.Value)
+		}
 		out = append(out, Header{Name: k.Value, Value: val})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -313,12 +354,14 @@ func (p *parser) paths(n *yaml.Node, out map[Operation]string) error {
 	if err != nil {
 		return err
 	}
-	for k, v := range f {
+	for i := 0; i+1 < len(n.Content); i += 2 { // file order, so the first bad entry is reported
+		k := n.Content[i].Value
+		v := f[k]
 		path, err := p.str(v, "paths."+k)
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# ") {
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# ") || hasControl(path) {
 			return p.errf(v.Line, "paths.%s %q must start with / and have no query", k, path)
 		}
 		out[Operation(k)] = path
@@ -331,7 +374,9 @@ func (p *parser) requests(n *yaml.Node, s *Spec) error {
 	if err != nil {
 		return err
 	}
-	for op, v := range f {
+	for i := 0; i+1 < len(n.Content); i += 2 { // file order
+		op := n.Content[i].Value
+		v := f[op]
 		if !requestOps[op] {
 			continue
 		}

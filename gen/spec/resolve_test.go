@@ -86,13 +86,16 @@ func TestResolveErrors(t *testing.T) {
 		{"compat without any base", [][2]string{
 			{"specs/acme.yaml", acme()},
 		}, `specs/acme.yaml:2: compat "openai" is not a base spec (bases: )`},
-		// A compat spec must name a base spec, not another compat spec. Resolve currently
-		// reports this only when the compat spec comes before the one it names: one that comes
-		// after has already been given its base's format and is accepted as a base.
-		{"compat with a compat spec", [][2]string{
+		// A compat spec must name a base spec, not another compat spec, whatever the order.
+		{"compat with a compat spec listed after it", [][2]string{
 			{"specs/openai.yaml", openaiBase},
 			{"specs/acme.yaml", lines(lName, "compat: beta", lBase, lAuth, lOps, lDocs)},
 			{"specs/beta.yaml", lines("name: beta", lCompat, lBase, lAuth, lOps, lDocs)},
+		}, `specs/acme.yaml:2: compat "beta" is not a base spec (bases: openai)`},
+		{"compat with a compat spec listed before it", [][2]string{
+			{"specs/openai.yaml", openaiBase},
+			{"specs/beta.yaml", lines("name: beta", lCompat, lBase, lAuth, lOps, lDocs)},
+			{"specs/acme.yaml", lines(lName, "compat: beta", lBase, lAuth, lOps, lDocs)},
 		}, `specs/acme.yaml:2: compat "beta" is not a base spec (bases: openai)`},
 		{"duplicate provider name", [][2]string{
 			{"specs/openai.yaml", openaiBase},

@@ -144,13 +144,23 @@ func checkURL(raw string) string {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "must be an absolute http or https URL"
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "must not have a query or fragment"
+	if strings.ContainsAny(raw, "?#") || hasControl(raw) {
+		return "must not have a query, a fragment or control characters"
 	}
 	if strings.HasSuffix(raw, "/") {
 		return "must not end with /"
 	}
 	return ""
+}
+
+// hasControl reports whether s has a control character (CR and LF included).
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // Resolve checks a set of specs together and completes each compat spec from its base:
@@ -168,10 +178,10 @@ func Resolve(specs []*Spec) ([]*Spec, error) {
 	for _, s := range specs {
 		if s.Compat != "" {
 			base, ok := byName[s.Compat]
-			if !ok || base.Format == "" {
+			if !ok || base.Compat != "" {
 				var bases []string
 				for _, b := range specs {
-					if b.Format != "" {
+					if b.Compat == "" {
 						bases = append(bases, b.Name)
 					}
 				}

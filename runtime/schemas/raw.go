@@ -179,6 +179,26 @@ func (e Extras) MarshalUnknowns(out *jwriter.Writer, first bool) {
 	}
 }
 
+// MarshalUnknownsExcept writes the kept members except those named in skip: a wire type that
+// renames a field uses it so that a client's member of the new name is not written twice.
+func (e Extras) MarshalUnknownsExcept(out *jwriter.Writer, first bool, skip []string) {
+next:
+	for _, f := range e.fields {
+		for _, k := range skip {
+			if f.Key == k {
+				continue next
+			}
+		}
+		if !first {
+			out.RawByte(',')
+		}
+		first = false
+		out.String(f.Key)
+		out.RawByte(':')
+		out.Raw(f.Value, nil)
+	}
+}
+
 // ExtraFields returns the members kept from the input, in input order.
 func (e *Extras) ExtraFields() []ExtraField { return e.fields }
 

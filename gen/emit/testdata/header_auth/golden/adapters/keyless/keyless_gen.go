@@ -19,6 +19,7 @@ var info = provider.Info{
 	DefaultBaseURL: "http://localhost:8000",
 	Docs:           "https://keyless.example.com/api",
 	Format:         "openai",
+	KeyOptional:    true,
 	Name:           "keyless",
 	Paths: [provider.NumOps]string{
 		provider.OpText:       "/v1/completions",

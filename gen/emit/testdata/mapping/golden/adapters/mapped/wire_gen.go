@@ -4,6 +4,7 @@ package mapped
 
 import (
 	schemas "github.com/bifrost-gw/bifrost/runtime/schemas"
+	jwriter "github.com/mailru/easyjson/jwriter"
 	opt "github.com/mailru/easyjson/opt"
 )
 
@@ -62,6 +63,14 @@ func (x *chatRequest) from(r *schemas.ChatRequest) {
 	x.Extras = r.Extras
 }
 
+// chatRequestFields are the members chatRequest writes; unknown members of these names are not repeated.
+var chatRequestFields = []string{"model", "messages", "tools", "tool_choice", "parallel_tool_calls", "response_format", "stop", "n", "temperature", "top_p", "max_tokens", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "random_seed", "reasoning_effort", "stream", "stream_options"}
+
+// MarshalUnknowns writes the client's unknown members, except those the wire type writes itself.
+func (x chatRequest) MarshalUnknowns(out *jwriter.Writer, first bool) {
+	x.Extras.MarshalUnknownsExcept(out, first, chatRequestFields)
+}
+
 // textRequest is Mapped AI's text request body: the unified TextRequest
 // with dropped fields [n, suffix] and renamed fields [best_of -> n].
 //
@@ -107,6 +116,14 @@ func (x *textRequest) from(r *schemas.TextRequest) {
 	x.Extras = r.Extras
 }
 
+// textRequestFields are the members textRequest writes; unknown members of these names are not repeated.
+var textRequestFields = []string{"model", "prompt", "max_tokens", "temperature", "top_p", "stream", "stream_options", "logprobs", "echo", "stop", "presence_penalty", "frequency_penalty", "n", "logit_bias", "seed", "user"}
+
+// MarshalUnknowns writes the client's unknown members, except those the wire type writes itself.
+func (x textRequest) MarshalUnknowns(out *jwriter.Writer, first bool) {
+	x.Extras.MarshalUnknownsExcept(out, first, textRequestFields)
+}
+
 // embeddingRequest is Mapped AI's embedding request body: the unified EmbeddingRequest
 // with dropped fields [encoding_format] and renamed fields [].
 //
@@ -126,4 +143,12 @@ func (x *embeddingRequest) from(r *schemas.EmbeddingRequest) {
 	x.Dimensions = r.Dimensions
 	x.User = r.User
 	x.Extras = r.Extras
+}
+
+// embeddingRequestFields are the members embeddingRequest writes; unknown members of these names are not repeated.
+var embeddingRequestFields = []string{"model", "input", "dimensions", "user"}
+
+// MarshalUnknowns writes the client's unknown members, except those the wire type writes itself.
+func (x embeddingRequest) MarshalUnknowns(out *jwriter.Writer, first bool) {
+	x.Extras.MarshalUnknownsExcept(out, first, embeddingRequestFields)
 }
