@@ -72,6 +72,13 @@ func MakePlan(root string) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Files: out.Files, EasyJSON: out.EasyJSON}
+	readme, err := readme(root, specs)
+	if err != nil {
+		return nil, err
+	}
+	if readme != nil {
+		p.Files[readmeFile] = readme
+	}
 	owned, err := generatedFiles(filepath.Join(root, emit.AdaptersDir))
 	if err != nil {
 		return nil, err

@@ -76,5 +76,9 @@ func newCtx(method, uri string, body []byte) *fasthttp.RequestCtx {
 	req.SetBody(body)
 	ctx := new(fasthttp.RequestCtx)
 	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000}, nil)
+	// A fasthttp.Server keeps each connection's body buffers (unless ReduceMemoryUsage); a bare
+	// RequestCtx does not, and would measure fasthttp's global buffer pool instead.
+	ctx.Request.KeepBodyBuffer = true
+	ctx.Response.KeepBodyBuffer = true
 	return ctx
 }
