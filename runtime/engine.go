@@ -97,11 +97,7 @@ func (e *Engine) ReleaseCall(c *Call) {
 
 // ChatCompletion runs c.Chat and leaves the answer in c.ChatResp.
 func (e *Engine) ChatCompletion(c *Call) *Error {
-	c.op, c.streaming = provider.OpChat, false
-	if err := c.route(e.snapshot(), c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
-		return err
-	}
-	if err := e.run(c); err != nil {
+	if err := e.start(c, provider.OpChat, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
 		return err
 	}
 	return c.decode(c.cur.p.adapter.DecodeChat(c.resp.Body(), &c.ChatResp))
@@ -109,11 +105,7 @@ func (e *Engine) ChatCompletion(c *Call) *Error {
 
 // TextCompletion runs c.Text and leaves the answer in c.TextResp.
 func (e *Engine) TextCompletion(c *Call) *Error {
-	c.op, c.streaming = provider.OpText, false
-	if err := c.route(e.snapshot(), c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
-		return err
-	}
-	if err := e.run(c); err != nil {
+	if err := e.start(c, provider.OpText, c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
 		return err
 	}
 	return c.decode(c.cur.p.adapter.DecodeText(c.resp.Body(), &c.TextResp))
@@ -121,11 +113,7 @@ func (e *Engine) TextCompletion(c *Call) *Error {
 
 // Embedding runs c.Embedding and leaves the answer in c.EmbeddingResp.
 func (e *Engine) Embedding(c *Call) *Error {
-	c.op, c.streaming = provider.OpEmbedding, false
-	if err := c.route(e.snapshot(), c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks); err != nil {
-		return err
-	}
-	if err := e.run(c); err != nil {
+	if err := e.start(c, provider.OpEmbedding, c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks); err != nil {
 		return err
 	}
 	return c.decode(c.cur.p.adapter.DecodeEmbedding(c.resp.Body(), &c.EmbeddingResp))
@@ -135,27 +123,28 @@ func (e *Engine) Embedding(c *Call) *Error {
 // stream closes at its end, on CloseStream, or on ReleaseCall. Retries and fallbacks happen
 // only before the stream opens.
 func (e *Engine) ChatCompletionStream(c *Call) *Error {
-	c.op, c.streaming = provider.OpChatStream, true
-	if err := c.route(e.snapshot(), c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
-		return err
-	}
-	if err := e.run(c); err != nil {
-		return err
-	}
-	c.openStream()
-	return nil
+	return e.start(c, provider.OpChatStream, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks)
 }
 
 // TextCompletionStream opens a stream for c.Text; chunks arrive in c.TextResp through Next.
 func (e *Engine) TextCompletionStream(c *Call) *Error {
-	c.op, c.streaming = provider.OpTextStream, true
-	if err := c.route(e.snapshot(), c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
+	return e.start(c, provider.OpTextStream, c.Text.Model, c.Text.Provider, c.Text.Fallbacks)
+}
+
+// start routes the request and runs it until a provider answers 2xx (for a stream: until its
+// body is open).
+func (e *Engine) start(c *Call, op provider.Op, model, providerField string, fallbacks schemas.Strings) *Error {
+	c.op = op
+	c.streaming = op == provider.OpChatStream || op == provider.OpTextStream
+	if err := c.route(e.snapshot(), model, providerField, fallbacks); err != nil {
 		return err
 	}
 	if err := e.run(c); err != nil {
 		return err
 	}
-	c.openStream()
+	if c.streaming {
+		c.openStream()
+	}
 	return nil
 }
 

@@ -168,15 +168,7 @@ func (e *Extras) UnmarshalUnknown(in *jlexer.Lexer, key string) {
 
 // MarshalUnknowns writes the kept members; easyjson's generated encoders call it.
 func (e Extras) MarshalUnknowns(out *jwriter.Writer, first bool) {
-	for _, f := range e.fields {
-		if !first {
-			out.RawByte(',')
-		}
-		first = false
-		out.String(f.Key)
-		out.RawByte(':')
-		out.Raw(f.Value, nil)
-	}
+	e.MarshalUnknownsExcept(out, first, nil)
 }
 
 // MarshalUnknownsExcept writes the kept members except those named in skip: a wire type that
