@@ -41,6 +41,9 @@ type Call struct {
 	Upstream time.Duration
 	// Queued is the time spent waiting for an admission slot.
 	Queued time.Duration
+	// Route, Encode and Decode are the time spent resolving the targets (and picking keys),
+	// encoding the provider request, and decoding the provider response.
+	Route, Encode, Decode time.Duration
 
 	op       provider.Op
 	targets  [maxTargets]target
@@ -83,6 +86,7 @@ func (c *Call) reset() {
 	c.Provider, c.Model = "", ""
 	c.Attempts, c.Fallbacks = 0, 0
 	c.Upstream, c.Queued = 0, 0
+	c.Route, c.Encode, c.Decode = 0, 0, 0
 	c.targets = [maxTargets]target{}
 	c.nTargets = 0
 	c.cur = target{}

@@ -80,7 +80,10 @@ func (e *Engine) try(c *Call, t target) *Error {
 		}
 	}()
 
-	if err := e.buildRequest(c, p, url, t.model); err != nil {
+	e0 := time.Now()
+	err := e.buildRequest(c, p, url, t.model)
+	c.Encode += time.Since(e0)
+	if err != nil {
 		return err
 	}
 	for attempt := 0; ; attempt++ {

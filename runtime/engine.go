@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -100,7 +101,10 @@ func (e *Engine) ChatCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpChat, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
 		return err
 	}
-	return c.decode(c.cur.p.adapter.DecodeChat(c.resp.Body(), &c.ChatResp))
+	t0 := time.Now()
+	err := c.cur.p.adapter.DecodeChat(c.resp.Body(), &c.ChatResp)
+	c.Decode = time.Since(t0)
+	return c.decode(err)
 }
 
 // TextCompletion runs c.Text and leaves the answer in c.TextResp.
@@ -108,7 +112,10 @@ func (e *Engine) TextCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpText, c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
 		return err
 	}
-	return c.decode(c.cur.p.adapter.DecodeText(c.resp.Body(), &c.TextResp))
+	t0 := time.Now()
+	err := c.cur.p.adapter.DecodeText(c.resp.Body(), &c.TextResp)
+	c.Decode = time.Since(t0)
+	return c.decode(err)
 }
 
 // Embedding runs c.Embedding and leaves the answer in c.EmbeddingResp.
@@ -116,7 +123,10 @@ func (e *Engine) Embedding(c *Call) *Error {
 	if err := e.start(c, provider.OpEmbedding, c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks); err != nil {
 		return err
 	}
-	return c.decode(c.cur.p.adapter.DecodeEmbedding(c.resp.Body(), &c.EmbeddingResp))
+	t0 := time.Now()
+	err := c.cur.p.adapter.DecodeEmbedding(c.resp.Body(), &c.EmbeddingResp)
+	c.Decode = time.Since(t0)
+	return c.decode(err)
 }
 
 // ChatCompletionStream opens a stream for c.Chat. On success read chunks with Next; the
@@ -136,7 +146,10 @@ func (e *Engine) TextCompletionStream(c *Call) *Error {
 func (e *Engine) start(c *Call, op provider.Op, model, providerField string, fallbacks schemas.Strings) *Error {
 	c.op = op
 	c.streaming = op == provider.OpChatStream || op == provider.OpTextStream
-	if err := c.route(e.snapshot(), model, providerField, fallbacks); err != nil {
+	t0 := time.Now()
+	err := c.route(e.snapshot(), model, providerField, fallbacks)
+	c.Route = time.Since(t0)
+	if err != nil {
 		return err
 	}
 	if err := e.run(c); err != nil {

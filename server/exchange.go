@@ -94,6 +94,7 @@ func (x *exchange) run() bool {
 		x.writeRuntimeError(err)
 		return false
 	}
+	r0 := time.Now()
 	w := c.ResponseWriter()
 	switch x.kind {
 	case kindChat:
@@ -108,6 +109,7 @@ func (x *exchange) run() bool {
 	}
 	x.ctx.SetContentType("application/json")
 	x.ctx.SetBody(c.Encoded())
+	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
 	return false
 }
 
@@ -142,6 +144,11 @@ func (x *exchange) record(status int, overhead time.Duration) {
 		x.rec.Retries = 0
 	}
 	x.rec.Fallbacks = c.Fallbacks
+	x.rec.Stages[metrics.StageRoute] = c.Route
+	x.rec.Stages[metrics.StageQueue] = c.Queued
+	x.rec.Stages[metrics.StageEncode] = c.Encode
+	x.rec.Stages[metrics.StageUpstream] = c.Upstream
+	x.rec.Stages[metrics.StageDecode] = c.Decode
 	x.s.metrics.Record(&x.rec)
 }
 

@@ -49,6 +49,7 @@ type Metrics struct {
 	retries   *prometheus.CounterVec
 	fallbacks *prometheus.CounterVec
 	tokens    *prometheus.CounterVec
+	stages    [numStages]prometheus.Counter
 
 	mu     sync.Mutex
 	series atomic.Pointer[map[seriesKey]*series]
@@ -92,7 +93,14 @@ func New(load Load) *Metrics {
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_tokens_total", Help: "Tokens reported by providers, by direction (input or output).",
 	}, []string{"provider", "model", "direction"})
-	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens,
+	stages := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bifrost_stage_seconds_total",
+		Help: "Time spent in each stage of answered requests (route, queue, encode, upstream, decode, respond); divide by bifrost_requests_total for the average per request.",
+	}, []string{"stage"})
+	for i, name := range stageNames {
+		m.stages[i] = stages.WithLabelValues(name)
+	}
+	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, stages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if load != nil {
 		m.reg.MustRegister(&loadCollector{load: load,
@@ -113,6 +121,19 @@ func (m *Metrics) Handler() fasthttp.RequestHandler {
 	return fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 }
 
+// The stages of a request, in order.
+const (
+	StageRoute    = iota // resolving the model and the targets
+	StageQueue           // waiting for an admission slot
+	StageEncode          // encoding the provider request
+	StageUpstream        // waiting on providers, retries and backoff included
+	StageDecode          // decoding the provider response
+	StageRespond         // encoding the client response
+	numStages
+)
+
+var stageNames = [numStages]string{"route", "queue", "encode", "upstream", "decode", "respond"}
+
 // Request is what one answered request records.
 type Request struct {
 	Endpoint        string
@@ -124,12 +145,19 @@ type Request struct {
 	Fallbacks       int
 	InputTokens     int
 	OutputTokens    int
+	// Stages holds the time spent in each stage (StageRoute ... StageRespond).
+	Stages [numStages]time.Duration
 }
 
 // Record records one answered request. It allocates nothing once the request's series exist.
 func (m *Metrics) Record(r *Request) {
 	s := m.get(r.Endpoint, r.Provider, r.Model, uint8(r.Status/100))
 	s.requests.Inc()
+	for i, d := range r.Stages {
+		if d > 0 {
+			m.stages[i].Add(d.Seconds())
+		}
+	}
 	s.overhead.Observe(r.Overhead.Seconds())
 	if r.Provider == "" {
 		return
