@@ -344,54 +344,78 @@ func (b *syncBuffer) String() string {
 
 var listenAddr = regexp.MustCompile(`addr=(http://127\.0\.0\.1:[0-9]+)`)
 
-// startBinary runs the gateway binary and returns its base URL, read from the address it
-// logs. The gateway is stopped with SIGINT when the test ends (killed if it does not stop
-// within ten seconds), and its log is shown if the test failed.
+// gatewayProc is a running bifrost-http process.
+type gatewayProc struct {
+	cmd  *exec.Cmd
+	url  string        // http://127.0.0.1:PORT, read from its log
+	logs *syncBuffer   // stdout and stderr
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit error, once done is closed
+}
+
+// startBinary runs the gateway binary and returns its base URL; see launchBinary.
 func startBinary(t *testing.T, ctx context.Context, bin string, args ...string) string {
 	t.Helper()
+	return launchBinary(t, ctx, bin, args...).url
+}
+
+// launchBinary runs the gateway binary and waits until it logs the address it listens on.
+// Unless the test stopped it already, the gateway is stopped with SIGINT when the test ends
+// (killed if it does not stop within ten seconds), and its log is shown if the test failed.
+func launchBinary(t *testing.T, ctx context.Context, bin string, args ...string) *gatewayProc {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	g := &gatewayProc{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = g.logs, g.logs
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { g.err = cmd.Wait(); close(g.done) }()
 	t.Cleanup(func() {
-		stopped := false
-		if err := cmd.Process.Signal(os.Interrupt); err == nil {
-			select {
-			case err := <-exited:
-				stopped = true
-				if err != nil {
-					t.Errorf("bifrost-http did not exit cleanly on SIGINT: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Errorf("bifrost-http did not stop within 10s of SIGINT; killing it")
+		select {
+		case <-g.done: // stopped by the test
+		default:
+			if err := g.stop(os.Interrupt, 10*time.Second); err != nil {
+				t.Errorf("bifrost-http: %v", err)
 			}
 		}
-		if !stopped {
-			cmd.Process.Kill() //nolint:errcheck // it may have exited already
-			<-exited
-		}
 		if t.Failed() {
-			t.Logf("bifrost-http log:\n%s", logs.String())
+			t.Logf("bifrost-http log:\n%s", g.logs.String())
 		}
 	})
 	deadline := time.After(30 * time.Second)
 	for {
-		if m := listenAddr.FindStringSubmatch(logs.String()); m != nil {
-			return m[1]
+		if m := listenAddr.FindStringSubmatch(g.logs.String()); m != nil {
+			g.url = m[1]
+			return g
 		}
 		select {
-		case err := <-exited:
-			exited <- err // for the cleanup
-			t.Fatalf("bifrost-http exited before listening (%v):\n%s", err, logs.String())
+		case <-g.done:
+			t.Fatalf("bifrost-http exited before listening (%v):\n%s", g.err, g.logs.String())
 		case <-deadline:
-			t.Fatalf("bifrost-http logged no addr=http://127.0.0.1:PORT within 30s:\n%s", logs.String())
+			t.Fatalf("bifrost-http logged no addr=http://127.0.0.1:PORT within 30s:\n%s", g.logs.String())
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// stop sends sig and waits up to wait for a clean exit; past that it kills the process.
+func (g *gatewayProc) stop(sig os.Signal, wait time.Duration) error {
+	if err := g.cmd.Process.Signal(sig); err != nil {
+		<-g.done
+		return nil // it had exited
+	}
+	select {
+	case <-g.done:
+		if g.err != nil {
+			return fmt.Errorf("did not exit cleanly on %v: %w", sig, g.err)
+		}
+		return nil
+	case <-time.After(wait):
+		g.cmd.Process.Kill() //nolint:errcheck // it may have exited meanwhile
+		<-g.done
+		return fmt.Errorf("did not stop within %v of %v; killed", wait, sig)
 	}
 }
 

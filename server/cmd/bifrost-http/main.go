@@ -3,8 +3,9 @@
 //
 //	bifrost-http -config config.json -host 127.0.0.1 -port 8080
 //
-// SIGHUP reloads the config (a bad one is refused and the old one keeps serving); SIGINT and
-// SIGTERM stop accepting connections and wait for requests in flight, up to -drain.
+// SIGHUP, or a change of the config file (checked every -watch), reloads the config: a bad one
+// is refused with a logged reason and the old one keeps serving. SIGINT and SIGTERM stop
+// accepting connections and wait for requests in flight, up to -drain.
 package main
 
 import (
@@ -38,6 +39,7 @@ func run() error {
 	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	drain := flag.Duration("drain", 30*time.Second, "how long shutdown waits for requests in flight")
+	watch := flag.Duration("watch", 2*time.Second, "how often to check the config file for changes (0: only on SIGHUP)")
 	flag.Parse()
 
 	log, err := newLogger(*logLevel, *logFormat)
@@ -67,10 +69,23 @@ func run() error {
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
+	var tick <-chan time.Time
+	if *watch > 0 {
+		t := time.NewTicker(*watch)
+		defer t.Stop()
+		tick = t.C
+	}
+	stamp := fileStamp(*cfgPath)
 	for {
 		select {
 		case err := <-serveErr:
 			return err
+		case <-tick:
+			if s := fileStamp(*cfgPath); s != stamp && s != "" {
+				stamp = s
+				log.Info("config file changed", "config", *cfgPath)
+				reload(engine, *cfgPath, log)
+			}
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
 				reload(engine, *cfgPath, log)
@@ -98,6 +113,15 @@ func reload(engine *runtime.Engine, path string, log *slog.Logger) {
 		return
 	}
 	log.Info("config reloaded", "providers", engine.Providers())
+}
+
+// fileStamp identifies a version of the file: its size and modification time ("" if absent).
+func fileStamp(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return strconv.FormatInt(st.Size(), 10) + "/" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
 }
 
 func newLogger(level, format string) (*slog.Logger, error) {

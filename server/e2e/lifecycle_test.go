@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/mocks"
+)
+
+// buildGateway builds bifrost-http from this repository into a temporary directory.
+func buildGateway(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bifrost-http")
+	run(t, ctx, repoRoot(t), goTool(t), "build", "-o", bin, "./server/cmd/bifrost-http")
+	return bin
+}
+
+// load is a bounded closed-loop load: workers send chat completions, each on a new connection
+// (so a closed listener shows as a refused dial, not as a lost request), until stopped or
+// until each has sent max requests.
+type load struct {
+	sent, answered, refused atomic.Int64
+	mu                      sync.Mutex
+	failures                []string
+	stop                    chan struct{}
+	wg                      sync.WaitGroup
+}
+
+func startLoad(url, model string, workers, max int) *load {
+	l := &load{stop: make(chan struct{})}
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	body := `{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`
+	for w := 0; w < workers; w++ {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; i < max; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				l.one(client, url, body)
+			}
+		}()
+	}
+	return l
+}
+
+func (l *load) one(client *http.Client, url, body string) {
+	resp, err := client.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	var op *net.OpError
+	if err != nil && errors.As(err, &op) && op.Op == "dial" {
+		l.refused.Add(1) // never sent: the gateway no longer accepts connections
+		time.Sleep(10 * time.Millisecond)
+		return
+	}
+	l.sent.Add(1)
+	if err != nil {
+		l.fail("request lost: " + err.Error())
+		return
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(data, []byte(`"object":"chat.completion"`)) {
+		l.fail(fmt.Sprintf("incomplete answer: %v %d %.200s", err, resp.StatusCode, data))
+		return
+	}
+	l.answered.Add(1)
+}
+
+func (l *load) fail(msg string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.failures) < 10 {
+		l.failures = append(l.failures, msg)
+	}
+}
+
+// finish stops the load and reports sent vs answered.
+func (l *load) finish(t *testing.T) {
+	t.Helper()
+	close(l.stop)
+	l.wg.Wait()
+	t.Logf("sent %d, answered %d, refused before sending %d", l.sent.Load(), l.answered.Load(), l.refused.Load())
+	for _, f := range l.failures {
+		t.Error(f)
+	}
+	if l.sent.Load() != l.answered.Load() {
+		t.Errorf("sent %d requests but %d got a complete answer", l.sent.Load(), l.answered.Load())
+	}
+	if l.answered.Load() == 0 {
+		t.Error("no request was answered")
+	}
+}
+
+func waitLog(t *testing.T, g *gatewayProc, text string, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Count(g.logs.String(), text) >= n {
+			return
+		}
+	}
+	t.Fatalf("the gateway did not log %q (%d times) within 10s", text, n)
+}
+
+func providerJSON(name, url string) string {
+	return `"` + name + `":{"keys":[{"name":"k","value":"` + mockKey + `","weight":1}],"network_config":{"base_url":"` + url + `"}}`
+}
+
+// TestReloadUnderLoad changes the config file, then writes a broken one, then sends SIGHUP,
+// all while requests flow: the good config takes effect, the bad one is refused while the old
+// one keeps serving, and every request sent gets a complete answer.
+func TestReloadUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	_, mockURL := startMock(t, mocks.Config{RequireKey: mockKey, Latency: 20 * time.Millisecond})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	write := func(s string) {
+		if err := os.WriteFile(cfgPath, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"providers":{` + providerJSON("openai", mockURL) + `}}`)
+	g := launchBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "100ms")
+
+	l := startLoad(g.url, "openai/gpt-4o-mini", 4, 2000)
+	time.Sleep(300 * time.Millisecond)
+	write(`{"providers":{` + providerJSON("openai", mockURL) + `,` + providerJSON("groq", mockURL) + `}}`)
+	waitLog(t, g, "config reloaded", 1)
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, body := post(t, client, g.url+"/v1/chat/completions", `{"model":"groq/llama","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("after the file changed, groq/llama: %s %s", resp.Status, body)
+	}
+	write(`{"providers":{"openai":{"keys":[`) // broken
+	waitLog(t, g, "config reload refused", 1)
+	if err := g.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, g, "config reload refused", 2)
+	time.Sleep(200 * time.Millisecond)
+	resp, body = post(t, client, g.url+"/v1/chat/completions", `{"model":"groq/llama","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("after a refused reload, the previous config must keep serving groq/llama: %s %s", resp.Status, body)
+	}
+	l.finish(t)
+	if err := g.stop(os.Interrupt, 15*time.Second); err != nil { // before ctx's cancel kills it
+		t.Error(err)
+	}
+	if strings.Contains(g.logs.String(), mockKey) {
+		t.Error("the gateway logged a provider key")
+	}
+}
+
+// TestShutdownUnderLoad sends SIGTERM while requests are in flight: the gateway stops taking
+// connections, finishes every request it accepted, and exits cleanly.
+func TestShutdownUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m, mockURL := startMock(t, mocks.Config{RequireKey: mockKey, Latency: 300 * time.Millisecond})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"providers":{`+providerJSON("openai", mockURL)+`}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := launchBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-drain", "10s")
+	l := startLoad(g.url, "openai/gpt-4o-mini", 8, 200)
+	time.Sleep(700 * time.Millisecond) // several rounds, and 8 requests in flight
+	before := m.Stats().Total
+	if err := g.stop(syscall.SIGTERM, 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	l.finish(t)
+	if before == 0 || !strings.Contains(g.logs.String(), "shutting down") {
+		t.Errorf("mock saw %d requests before SIGTERM; log:\n%s", before, g.logs.String())
+	}
+	if l.refused.Load() == 0 {
+		t.Error("no request was refused after shutdown: the load did not outlast the gateway")
+	}
+}
