@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -57,6 +58,11 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind) {
 // run decodes and runs the request; it returns true when a stream now owns x.
 func (x *exchange) run() bool {
 	c := x.call
+	if !utf8.Valid(x.ctx.PostBody()) {
+		// JSON text is UTF-8 (RFC 8259); invalid bytes would be forwarded to the provider as is.
+		writeError(x.ctx, 400, schemas.ErrInvalidRequest, "invalid_json", "", "request body is not valid UTF-8")
+		return false
+	}
 	l := jlexer.Lexer{Data: x.ctx.PostBody()}
 	var stream bool
 	switch x.kind {
