@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"io"
+	"net"
 	"strconv"
 
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -41,11 +42,20 @@ func decodeError(ctx *fasthttp.RequestCtx, err error, size int) {
 	writeError(ctx, 400, schemas.ErrInvalidRequest, "invalid_json", "", msg)
 }
 
-// writeBadRequest answers requests fasthttp itself rejects (too large, malformed).
+// writeBadRequest answers requests fasthttp itself rejects, in OpenAI's error shape: a body
+// over the limit (413), headers over the read buffer (431), a slow request (408), anything
+// else that does not parse as HTTP (400).
 func writeBadRequest(ctx *fasthttp.RequestCtx, err error) {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+	var small *fasthttp.ErrSmallBuffer
+	var netErr *net.OpError
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeError(ctx, 413, schemas.ErrInvalidRequest, "request_too_large", "", "request body is larger than the gateway's limit (client.max_request_body_size_mb)")
-		return
+	case errors.As(err, &small):
+		writeError(ctx, 431, schemas.ErrInvalidRequest, "headers_too_large", "", "request headers are larger than the gateway's limit")
+	case errors.As(err, &netErr) && netErr.Timeout():
+		writeError(ctx, 408, schemas.ErrInvalidRequest, "request_timeout", "", "the request was not received in time")
+	default:
+		writeError(ctx, 400, schemas.ErrInvalidRequest, "bad_request", "", "malformed HTTP request")
 	}
-	writeError(ctx, 400, schemas.ErrInvalidRequest, "bad_request", "", "malformed HTTP request")
 }
