@@ -6,7 +6,7 @@ HOST     ?= 127.0.0.1
 PORT     ?= 8080
 NODE_E2E := server/e2e/node
 
-.PHONY: all gen gen-check build run demo test vet node-deps bench clean
+.PHONY: all gen gen-check build run demo test vet node-deps bench fuzz clean
 
 all: build
 
@@ -50,6 +50,10 @@ test: vet gen-check node-deps
 ## bench: in-process stage benchmarks (allocs/op, ns/op)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/... ./server/... ./adapters/... ./mocks/...
+
+## fuzz: run every fuzz target for FUZZTIME each (default 30s); CI runs them for 5s
+fuzz:
+	FUZZTIME=$(or $(FUZZTIME),30s) scripts/fuzz.sh
 
 clean:
 	rm -rf $(BIN)

@@ -242,8 +242,8 @@ func (in Input) IsDefined() bool { return in.Raw != nil }
 // UnmarshalEasyJSON validates and keeps a string, an array of strings, an array of integers,
 // or an array of integer arrays.
 func (in *Input) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	raw := l.Raw()
-	if !l.Ok() {
+	raw := keepValid(l)
+	if raw == nil {
 		return
 	}
 	kind, count, reason := classifyInput(raw)

@@ -1,6 +1,8 @@
 package schemas
 
 import (
+	"encoding/json"
+
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 )
@@ -9,9 +11,24 @@ import (
 // A nil Raw is absent and omitted by fields tagged omitempty.
 type Raw []byte
 
-// UnmarshalEasyJSON keeps the next JSON value as it is.
+// UnmarshalEasyJSON keeps the next JSON value as it is, after checking that it is valid JSON
+// (easyjson's skipping is lenient, and the value is forwarded byte for byte).
 func (r *Raw) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	*r = Raw(l.Raw())
+	*r = Raw(keepValid(l))
+}
+
+// keepValid returns the next JSON value's bytes, or nil with an error on l when they are not
+// valid JSON. json.Valid runs a pooled state machine: it allocates nothing.
+func keepValid(l *jlexer.Lexer) []byte {
+	raw := l.Raw()
+	if !l.Ok() {
+		return nil
+	}
+	if !json.Valid(raw) {
+		l.AddError(&jlexer.LexerError{Reason: "invalid JSON value", Offset: l.GetPos(), Data: truncate(raw)})
+		return nil
+	}
+	return raw
 }
 
 // MarshalEasyJSON writes the value unchanged, or null when absent.
@@ -53,7 +70,54 @@ func (t *Text) UnmarshalEasyJSON(l *jlexer.Lexer) {
 		l.AddError(&jlexer.LexerError{Reason: "expected a string", Offset: l.GetPos(), Data: truncate(raw)})
 		return
 	}
+	if raw[0] == '"' && !validString(raw) {
+		l.AddError(&jlexer.LexerError{Reason: "invalid string: a control character or a bad escape", Offset: l.GetPos(), Data: truncate(raw)})
+		return
+	}
 	*t = Text(raw)
+}
+
+// validString reports whether raw, a string token with its quotes, is valid JSON: no control
+// characters and only the escapes JSON defines (RFC 8259, section 7). easyjson's lexer finds
+// the end of a string without checking these, and a Text is forwarded byte for byte.
+func validString(raw []byte) bool {
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return false
+	}
+	b := raw[1 : len(raw)-1]
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c < 0x20 {
+			return false
+		}
+		if c != '\\' {
+			continue
+		}
+		i++
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if i+4 >= len(b) {
+				return false
+			}
+			for _, h := range b[i+1 : i+5] {
+				if !isHex(h) {
+					return false
+				}
+			}
+			i += 4
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // MarshalEasyJSON writes the string unchanged, or null when absent.
@@ -163,7 +227,9 @@ type ExtraField struct {
 
 // UnmarshalUnknown keeps an unknown member; easyjson's generated decoders call it.
 func (e *Extras) UnmarshalUnknown(in *jlexer.Lexer, key string) {
-	e.fields = append(e.fields, ExtraField{Key: key, Value: in.Raw()})
+	if v := keepValid(in); v != nil {
+		e.fields = append(e.fields, ExtraField{Key: key, Value: v})
+	}
 }
 
 // MarshalUnknowns writes the kept members; easyjson's generated encoders call it.
