@@ -36,7 +36,9 @@ type Call struct {
 	// Provider and Model name the target that answered (or the last one tried).
 	Provider, Model string
 	// Attempts counts requests sent upstream; Fallbacks counts fallback targets tried.
-	Attempts, Fallbacks int
+	// Reconnects counts the requests among Attempts that were sent again at once because
+	// a pooled connection had gone stale; they are not retries.
+	Attempts, Fallbacks, Reconnects int
 	// Upstream is the time spent waiting on providers, backoff included.
 	Upstream time.Duration
 	// Queued is the time spent waiting for an admission slot.
@@ -58,6 +60,7 @@ type Call struct {
 
 	// streaming
 	adm       *admission // slot held while a stream is open
+	conn      *upConn    // the open stream's connection, in idle-timeout mode
 	br        *bufio.Reader
 	event     []byte
 	streaming bool
@@ -84,7 +87,7 @@ func (c *Call) reset() {
 	c.Err = Error{}
 	c.Gone = nil
 	c.Provider, c.Model = "", ""
-	c.Attempts, c.Fallbacks = 0, 0
+	c.Attempts, c.Fallbacks, c.Reconnects = 0, 0, 0
 	c.Upstream, c.Queued = 0, 0
 	c.Route, c.Encode, c.Decode = 0, 0, 0
 	c.targets = [maxTargets]target{}
@@ -95,6 +98,7 @@ func (c *Call) reset() {
 	c.resp.Reset()
 	c.event = c.event[:0]
 	c.adm = nil
+	c.conn = nil
 	c.streaming = false
 }
 

@@ -14,27 +14,50 @@ import (
 )
 
 // run sends the call's request to its targets in order: each target with its retries, then
-// the next target when the failure is one worth falling back on. On success the provider's
-// response is in c.resp (for a stream, its body is still open and c holds a slot).
-func (e *Engine) run(c *Call) *Error {
+// the next target when the failure is one worth falling back on (a retryable one, or any 4xx
+// with client.fallback_on_client_errors). Nothing goes to a fallback once the client is gone.
+// On success the provider's response is in c.resp (for a stream, its body is still open and c
+// holds a slot).
+func (e *Engine) run(c *Call, s *snapshot) *Error {
 	var err *Error
 	for i := 0; i < c.nTargets; i++ {
 		if i > 0 {
 			if c.gone() {
-				return c.Err.set(499, schemas.ErrInvalidRequest, "client_closed_request", "", "the client closed the request")
+				return c.clientGone()
 			}
 			c.Fallbacks++
 		}
-		err = e.try(c, c.targets[i])
-		if err == nil || !err.Retryable {
+		err = e.try(c, c.targets[i], s)
+		if err == nil || !fallsBack(err, s) {
 			return err
 		}
 	}
 	return err
 }
 
+// fallsBack reports whether a target's failure sends the request to the next target.
+func fallsBack(err *Error, s *snapshot) bool {
+	if err.Status == 499 {
+		return false // the client is gone
+	}
+	return err.Retryable || s.fallbackOn4xx && err.Status >= 400 && err.Status < 500
+}
+
+func (c *Call) clientGone() *Error {
+	return c.Err.set(499, schemas.ErrInvalidRequest, "client_closed_request", "", "the client closed the request")
+}
+
 // try sends the request to one target, retrying as its provider's config says.
-func (e *Engine) try(c *Call, t target) *Error {
+//
+// All attempts and the waits between them fit in the provider's request timeout, counted from
+// the start of the try; each attempt is also bounded by the response-header timeout. A retry
+// waits an exponential backoff with jitter, or the provider's Retry-After when that is longer
+// (and not beyond retry_backoff_max; a longer one ends the try so a fallback can serve). A
+// 401, 403 or 429 puts the key into cooldown and the retry goes at once to another key when
+// one is usable. A request that failed on a stale pooled connection goes out again at once on
+// a new connection, once per try, without counting as a retry. At most max_retries retries
+// follow the first attempt, and none once the client is gone.
+func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	p := t.p
 	c.cur, c.Provider, c.Model = t, p.name, t.model
 	op := c.op
@@ -45,20 +68,36 @@ func (e *Engine) try(c *Call, t target) *Error {
 		err.Provider, err.Retryable = p.name, true
 		return err
 	}
+	begin := time.Now()
+	deadline := begin.Add(p.timeout)
+	now := begin.UnixNano()
+	ok, probe := p.breaker.allow(now)
+	if !ok {
+		return c.circuitOpen(p, now)
+	}
+	outcome := false // the probe's outcome went to the breaker
+	defer func() {
+		if probe && !outcome {
+			p.breaker.abandon()
+		}
+	}()
 	c.key = -1
 	if len(p.keys) > 0 {
-		c.key = p.pickKey(t.model, -1)
-		if c.key < 0 {
+		k, soonest, auth := p.pickKey(t.model, -1, now)
+		switch k {
+		case noKeyForModel:
 			err := c.Err.set(404, schemas.ErrNotFound, "model_not_found", "model",
 				"model \""+t.model+"\" is not allowed by any key of provider "+p.name)
 			err.Provider, err.Retryable = p.name, true
 			return err
+		case allKeysCool:
+			return c.keysCooling(p, t.model, soonest, auth, now)
 		}
+		c.key = k
 	}
 
 	// Admission: the slot is held for the whole try (and, for a stream, until it closes).
-	q0 := time.Now()
-	switch p.adm.acquire(q0.Add(p.timeout), e.snapshot().dropExcess, c.Gone) {
+	switch p.adm.acquire(deadline, s.dropExcess, c.Gone) {
 	case queueFull:
 		err := c.Err.set(429, schemas.ErrRateLimit, "queue_full", "",
 			"provider "+p.name+" is at capacity: "+strconv.Itoa(cap(p.adm.slots))+" requests in flight and "+
@@ -70,9 +109,9 @@ func (e *Engine) try(c *Call, t target) *Error {
 		err.Provider, err.Retryable = p.name, true
 		return err
 	case clientGone:
-		return c.Err.set(499, schemas.ErrInvalidRequest, "client_closed_request", "", "the client closed the request")
+		return c.clientGone()
 	}
-	c.Queued += time.Since(q0)
+	c.Queued += time.Since(begin)
 	release := true
 	defer func() {
 		if release {
@@ -86,39 +125,100 @@ func (e *Engine) try(c *Call, t target) *Error {
 	if err != nil {
 		return err
 	}
-	for attempt := 0; ; attempt++ {
+	resent := false // the one free resend after a stale connection is used
+	for attempt := 0; ; {
 		c.setKey(p)
 		c.resp.StreamBody = c.streaming
 		c.Attempts++
 		t0 := time.Now()
-		doErr := p.client.DoDeadline(&c.req, &c.resp, t0.Add(p.timeout))
-		c.Upstream += time.Since(t0)
-		err := c.classify(p, doErr)
+		until := t0.Add(p.headerTimeout)
+		if until.After(deadline) {
+			until = deadline
+		}
+		doErr := p.client.DoDeadline(&c.req, &c.resp, until)
+		t1 := time.Now()
+		c.Upstream += t1.Sub(t0)
+		if doErr != nil && !resent && staleConn(&c.resp, doErr) {
+			resent = true
+			c.Reconnects++
+			continue
+		}
+		err := c.classify(p, doErr, until.Sub(t0))
+		now = t1.UnixNano()
+		status := 0
+		if doErr == nil {
+			status = c.resp.StatusCode()
+		}
+		p.breaker.record(now, breakerFailure(doErr != nil, status), probe)
+		outcome = true
 		if err == nil {
 			if c.streaming {
 				release = false
 				c.adm = p.adm
+				if u := connOf(&c.resp); u != nil {
+					u.idle.Store(int64(p.idle)) // from now on only the idle timeout applies
+					c.conn = u
+				}
 			}
 			return nil
 		}
-		if !err.Retryable || attempt >= p.retries || c.gone() {
+		keyFailed := c.key >= 0 && (status == 401 || status == 403 || status == 429)
+		if keyFailed {
+			p.coolKey(c.key, status, err.RetryAfterSec, now)
+		}
+		if attempt >= p.retries || c.gone() {
 			return err
 		}
-		wait := backoff(p, attempt)
-		if ra := time.Duration(err.RetryAfterSec) * time.Second; ra > wait {
-			if ra > p.backoff.max {
-				return err // the provider asks for longer than we may wait: let a fallback serve
+		next, wait := c.key, time.Duration(0)
+		if keyFailed && len(p.keys) > 1 {
+			if k, _, _ := p.pickKey(t.model, c.key, now); k >= 0 && k != c.key {
+				next = k // another key may serve at once
 			}
-			wait = ra
 		}
-		if !sleep(wait, c.Gone) {
-			return c.Err.set(499, schemas.ErrInvalidRequest, "client_closed_request", "", "the client closed the request")
+		if next == c.key {
+			if !err.Retryable {
+				return err
+			}
+			wait = backoff(p, attempt)
+			if ra := time.Duration(err.RetryAfterSec) * time.Second; ra > wait {
+				if ra > p.backoff.max {
+					return err // the provider asks for longer than we may wait: let a fallback serve
+				}
+				wait = ra
+			}
 		}
-		c.Upstream += wait
-		if s := c.resp.StatusCode(); (s == 401 || s == 403 || s == 429) && len(p.keys) > 1 {
-			c.key = p.pickKey(t.model, c.key)
+		if time.Now().Add(wait).After(deadline) {
+			return err // no time left for another attempt
 		}
+		if wait > 0 {
+			if !sleep(wait, c.Gone) {
+				return c.clientGone()
+			}
+			c.Upstream += wait
+		}
+		now = time.Now().UnixNano()
+		ok, probe = p.breaker.allow(now)
+		if !ok {
+			return err // the breaker opened meanwhile: a fallback serves
+		}
+		outcome = false
+		if next >= 0 && p.keys[next].cool.until.Load() > now {
+			if k, _, _ := p.pickKey(t.model, next, now); k >= 0 {
+				next = k // the key is still cooling and another is not
+			}
+		}
+		c.key = next
+		attempt++
 	}
+}
+
+// circuitOpen is the error for a provider whose breaker is open; it falls back.
+func (c *Call) circuitOpen(p *providerState, now int64) *Error {
+	secs := int(p.breaker.retryIn(now) / time.Second)
+	err := c.Err.set(503, schemas.ErrServer, "circuit_open", "",
+		"provider "+p.name+" is failing and its circuit breaker is open; the next probe goes out in "+strconv.Itoa(secs)+"s")
+	err.Provider, err.Retryable, err.RetryAfterSec = p.name, true, secs
+	return err
 }
 
 // buildRequest encodes the provider request once; retries resend it.
@@ -174,12 +274,19 @@ func (c *Call) setKey(p *providerState) {
 }
 
 // classify turns the outcome of one upstream request into nil (a 2xx response) or an error
-// with its retry class. Error bodies are decoded by the adapter and scrubbed of keys.
-func (c *Call) classify(p *providerState, doErr error) *Error {
+// with its retry class, once: network failures and timeouts are retryable, and so are 408,
+// 429, 500, 502, 503, 504 and 529; other statuses are final. Error bodies are decoded by the
+// adapter and scrubbed of keys. limit is the attempt's time limit, for the message.
+func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Error {
 	if doErr != nil {
+		var te interface{ Timeout() bool }
 		switch {
-		case errors.Is(doErr, fasthttp.ErrTimeout), errors.Is(doErr, fasthttp.ErrDialTimeout):
-			err := c.Err.set(504, schemas.ErrTimeout, "upstream_timeout", "", "provider "+p.name+" did not answer within "+p.timeout.String())
+		case errors.Is(doErr, errConnectTimeout), errors.Is(doErr, fasthttp.ErrDialTimeout):
+			err := c.Err.set(504, schemas.ErrTimeout, "connect_timeout", "", "cannot connect to provider "+p.name+": connect timeout")
+			err.Provider, err.Retryable = p.name, true
+			return err
+		case errors.Is(doErr, fasthttp.ErrTimeout), errors.As(doErr, &te) && te.Timeout():
+			err := c.Err.set(504, schemas.ErrTimeout, "upstream_timeout", "", "provider "+p.name+" did not answer within "+limit.Round(time.Millisecond).String())
 			err.Provider, err.Retryable = p.name, true
 			return err
 		default:

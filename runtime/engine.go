@@ -58,7 +58,7 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 // Reload swaps in a new configuration. Requests in flight finish with the snapshot they
 // started with. A config that does not build leaves the current one in place.
 func (e *Engine) Reload(cfg *config.Config) error {
-	s, err := buildSnapshot(cfg, e.adapters, e.dial)
+	s, err := buildSnapshot(cfg, e.adapters, e.dial, e.snap.Load())
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -147,12 +147,13 @@ func (e *Engine) start(c *Call, op provider.Op, model, providerField string, fal
 	c.op = op
 	c.streaming = op == provider.OpChatStream || op == provider.OpTextStream
 	t0 := time.Now()
-	err := c.route(e.snapshot(), model, providerField, fallbacks)
+	s := e.snapshot()
+	err := c.route(s, model, providerField, fallbacks)
 	c.Route = time.Since(t0)
 	if err != nil {
 		return err
 	}
-	if err := e.run(c); err != nil {
+	if err := e.run(c, s); err != nil {
 		return err
 	}
 	if c.streaming {
@@ -172,18 +173,25 @@ func (c *Call) decode(err error) *Error {
 	return e
 }
 
-// ProviderLoad is one provider's current load.
+// ProviderLoad is one provider's current load and health.
 type ProviderLoad struct {
 	Name             string
 	InFlight, Queued int
+	// Breaker is the circuit breaker's state: BreakerClosed, BreakerHalfOpen or BreakerOpen.
+	Breaker int
+	// KeyCooldowns counts the times one of the provider's keys went into cooldown since
+	// the engine started.
+	KeyCooldowns uint64
 }
 
-// Load reports each configured provider's in-flight and queued requests, sorted by name.
+// Load reports each configured provider's in-flight and queued requests and its health,
+// sorted by name.
 func (e *Engine) Load(dst []ProviderLoad) []ProviderLoad {
 	s := e.snapshot()
 	for _, n := range s.names {
 		p := s.providers[n]
-		dst = append(dst, ProviderLoad{Name: n, InFlight: p.adm.inFlight(), Queued: p.adm.queued()})
+		dst = append(dst, ProviderLoad{Name: n, InFlight: p.adm.inFlight(), Queued: p.adm.queued(),
+			Breaker: p.breaker.State(), KeyCooldowns: p.stats.keyCooldowns.Load()})
 	}
 	return dst
 }

@@ -24,8 +24,11 @@ func start(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config) (*run
 	lns := map[string]*fasthttputil.InmemoryListener{}
 	ups := upstreams{}
 	for host, mc := range mockCfgs {
-		if mc.RequireKey == "" {
+		switch mc.RequireKey {
+		case "":
 			mc.RequireKey = key
+		case "-":
+			mc.RequireKey = "" // any key
 		}
 		m, err := mocks.New(mc)
 		if err != nil {

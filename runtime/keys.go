@@ -1,36 +1,111 @@
 package runtime
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+	"strconv"
+	"sync/atomic"
+	"time"
 
-// pickKey chooses among the provider's keys allowed for model, at random in proportion to
-// their weights, skipping the key at index avoid (the one that just failed) when another is
-// allowed. It returns -1 when no key allows the model. It allocates nothing and takes no lock.
-func (p *providerState) pickKey(model string, avoid int) int {
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+)
+
+// keyCooldown is a key's cooldown, shared by the snapshots that hold the same key of the same
+// provider, so that a reload does not forget it.
+type keyCooldown struct {
+	until atomic.Int64 // unix ns; 0 or past: the key is usable
+	auth  atomic.Bool  // the cooldown is for a 401/403 (else for a 429)
+}
+
+// pickKey results besides an index.
+const (
+	noKeyForModel = -1 // no key allows the model
+	allKeysCool   = -2 // every key that allows the model is cooling down
+)
+
+// pickKey chooses among the provider's keys allowed for model and not cooling down, at random
+// in proportion to their weights, skipping the key at index avoid when another is usable.
+// It returns noKeyForModel, or allKeysCool with the soonest end of a cooldown (unix ns)
+// and whether every cooldown is for an auth failure. It allocates nothing and takes no lock.
+func (p *providerState) pickKey(model string, avoid int, now int64) (k int, soonest int64, auth bool) {
 	var total float64
-	n := 0
+	n, allowed := 0, 0
+	auth = true
 	for i := range p.keys {
-		if i != avoid && p.keys[i].allows(model) {
-			total += p.keys[i].weight
+		ks := &p.keys[i]
+		if !ks.allows(model) {
+			continue
+		}
+		allowed++
+		if u := ks.cool.until.Load(); u > now {
+			if soonest == 0 || u < soonest {
+				soonest = u
+			}
+			auth = auth && ks.cool.auth.Load()
+			continue
+		}
+		if i != avoid {
+			total += ks.weight
 			n++
 		}
 	}
 	if n == 0 {
-		if avoid >= 0 && p.keys[avoid].allows(model) {
-			return avoid
+		switch {
+		case allowed == 0:
+			return noKeyForModel, 0, false
+		case avoid >= 0 && p.keys[avoid].allows(model) && p.keys[avoid].cool.until.Load() <= now:
+			return avoid, 0, false
 		}
-		return -1
+		return allKeysCool, soonest, auth
 	}
 	r := rand.Float64() * total
 	last := -1
 	for i := range p.keys {
-		if i == avoid || !p.keys[i].allows(model) {
+		ks := &p.keys[i]
+		if i == avoid || !ks.allows(model) || ks.cool.until.Load() > now {
 			continue
 		}
 		last = i
-		r -= p.keys[i].weight
+		r -= ks.weight
 		if r < 0 {
-			return i
+			return i, 0, false
 		}
 	}
-	return last // rounding
+	return last, 0, false // rounding, or weights of 0
+}
+
+// coolKey puts key k into cooldown after an answer with status (401, 403 or 429).
+// retryAfter is the provider's Retry-After in seconds, or 0.
+func (p *providerState) coolKey(k, status, retryAfter int, now int64) {
+	d := p.rateLimitCooldown
+	auth := status == 401 || status == 403
+	switch {
+	case auth:
+		d = p.authCooldown
+	case retryAfter > 0:
+		d = min(time.Duration(retryAfter)*time.Second, 24*time.Hour)
+	}
+	cool := p.keys[k].cool
+	cool.auth.Store(auth)
+	cool.until.Store(now + int64(d))
+	p.stats.keyCooldowns.Add(1)
+}
+
+// keysCooling is the error for a request whose keys are all cooling down: 429 when some are
+// rate-limited, 503 when all failed authentication. Both fall back.
+func (c *Call) keysCooling(p *providerState, model string, soonest int64, auth bool, now int64) *Error {
+	wait := time.Duration(soonest - now)
+	secs := int((wait + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	var err *Error
+	if auth {
+		err = c.Err.set(503, schemas.ErrServer, "all_keys_failing_auth", "",
+			"provider "+p.name+": every key allowed for model \""+model+"\" was refused by the provider (401/403) and is cooling down; the soonest is tried again in "+strconv.Itoa(secs)+"s")
+	} else {
+		err = c.Err.set(429, schemas.ErrRateLimit, "all_keys_rate_limited", "",
+			"provider "+p.name+": every key allowed for model \""+model+"\" is rate-limited; the soonest is free again in "+strconv.Itoa(secs)+"s")
+	}
+	err.Provider, err.Retryable, err.RetryAfterSec = p.name, true, secs
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -21,6 +22,9 @@ type snapshot struct {
 	names      []string // sorted
 	aliases    map[string][]target
 	dropExcess bool
+	// fallbackOn4xx sends final 4xx failures to the next fallback too
+	// (client.fallback_on_client_errors).
+	fallbackOn4xx bool
 }
 
 // providerState is one configured provider.
@@ -32,11 +36,24 @@ type providerState struct {
 	keys    []keyState
 	headers []provider.Header // static spec headers, then extra_headers from the config
 	client  *fasthttp.Client
-	timeout time.Duration
-	retries int
-	backoff struct{ initial, max time.Duration }
-	adm     *admission
-	allowed func(op provider.Op) bool
+	timeout time.Duration // total budget of a request's attempts and backoff
+	// headerTimeout bounds one attempt up to the response headers (a plain response's
+	// body too); idle bounds the gap between reads of an open stream.
+	headerTimeout, idle time.Duration
+	// authCooldown and rateLimitCooldown are how long a key is left out after a 401/403,
+	// and after a 429 without Retry-After.
+	authCooldown, rateLimitCooldown time.Duration
+	retries                         int
+	backoff                         struct{ initial, max time.Duration }
+	adm                             *admission
+	breaker                         *breaker // nil: disabled
+	stats                           *providerStats
+	allowed                         func(op provider.Op) bool
+}
+
+// providerStats are a provider's counters, kept across reloads.
+type providerStats struct {
+	keyCooldowns atomic.Uint64
 }
 
 // keyState is one usable key with its precomputed auth header value.
@@ -44,7 +61,8 @@ type keyState struct {
 	value  string
 	auth   string // header value, e.g. "Bearer sk-..."
 	weight float64
-	models []string // empty: all
+	models []string     // empty: all
+	cool   *keyCooldown // shared with earlier snapshots that had the same key
 }
 
 func (k *keyState) allows(model string) bool {
@@ -71,12 +89,20 @@ var customOps = [provider.NumOps]string{"chat_completion", "chat_completion_stre
 
 // buildSnapshot checks cfg against the available adapters and builds a snapshot. Errors name
 // the config path of the problem.
-func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dial fasthttp.DialFunc) (*snapshot, error) {
-	s := &snapshot{providers: map[string]*providerState{}, aliases: map[string][]target{}, dropExcess: cfg.Client.DropExcessRequests}
+//
+// State worth keeping from the current snapshot old (nil at start) carries over: key
+// cooldowns of keys that stay, a provider's counters, and its circuit breaker when the
+// breaker's settings did not change.
+func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dial fasthttp.DialFunc, old *snapshot) (*snapshot, error) {
+	s := &snapshot{providers: map[string]*providerState{}, aliases: map[string][]target{},
+		dropExcess: cfg.Client.DropExcessRequests, fallbackOn4xx: cfg.Client.FallbackOnClientErrors}
 	for name, pc := range cfg.Providers {
 		p, err := buildProvider(name, pc, adapters, dial)
 		if err != nil {
 			return nil, fmt.Errorf("providers.%s: %w", name, err)
+		}
+		if old != nil {
+			p.inherit(old.providers[name])
 		}
 		s.providers[name] = p
 		s.names = append(s.names, name)
@@ -110,8 +136,34 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		return nil, fmt.Errorf("unknown provider %q (available: %s; declare other OpenAI-compatible providers with custom_provider_config)", name, strings.Join(known, ", "))
 	}
 	info := a.Info()
-	p := &providerState{name: name, adapter: a, info: info, timeout: pc.Network.DefaultRequestTimeout, retries: pc.Network.MaxRetries}
-	p.backoff.initial, p.backoff.max = pc.Network.RetryBackoffInitial, pc.Network.RetryBackoffMax
+	n := &pc.Network
+	p := &providerState{name: name, adapter: a, info: info, timeout: n.DefaultRequestTimeout, retries: n.MaxRetries,
+		headerTimeout: n.ResponseHeaderTimeout, idle: n.StreamIdleTimeout,
+		authCooldown: n.AuthKeyCooldown, rateLimitCooldown: n.RateLimitKeyCooldown,
+		breaker: newBreaker(pc.Breaker), stats: &providerStats{}}
+	// A config built in Go may leave fields at zero: they mean the defaults.
+	if p.timeout <= 0 {
+		p.timeout = config.DefaultRequestTimeout
+	}
+	if p.headerTimeout <= 0 || p.headerTimeout > p.timeout {
+		p.headerTimeout = p.timeout
+	}
+	if p.idle <= 0 {
+		p.idle = config.DefaultStreamIdleTimeout
+	}
+	if p.authCooldown <= 0 {
+		p.authCooldown = config.DefaultAuthKeyCooldown
+	}
+	if p.rateLimitCooldown <= 0 {
+		p.rateLimitCooldown = config.DefaultRateLimitKeyCooldown
+	}
+	p.backoff.initial, p.backoff.max = n.RetryBackoffInitial, n.RetryBackoffMax
+	if p.backoff.initial <= 0 {
+		p.backoff.initial = config.DefaultRetryBackoffInitial
+	}
+	if p.backoff.max < p.backoff.initial {
+		p.backoff.max = max(config.DefaultRetryBackoffMax, p.backoff.initial)
+	}
 	baseURL := strings.TrimSuffix(pc.Network.BaseURL, "/")
 	if baseURL == "" {
 		baseURL = info.DefaultBaseURL
@@ -140,7 +192,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		if k.Value == "" {
 			return nil, fmt.Errorf("keys[%d].value is empty", i)
 		}
-		ks := keyState{value: k.Value, weight: k.Weight}
+		ks := keyState{value: k.Value, weight: k.Weight, cool: &keyCooldown{}}
 		if info.Auth.Header != "" {
 			ks.auth = info.Auth.Value(k.Value)
 		}
@@ -161,16 +213,33 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	for _, h := range extra {
 		p.headers = append(p.headers, provider.Header{Name: h, Value: pc.Network.ExtraHeaders[h]})
 	}
-	client, err := newClient(pc)
+	client, err := newClient(pc, dial)
 	if err != nil {
 		return nil, err
-	}
-	if dial != nil {
-		client.Dial = dial
 	}
 	p.client = client
 	p.adm = newAdmission(pc.Concurrency.Concurrency, pc.Concurrency.BufferSize)
 	return p, nil
+}
+
+// inherit takes over what prev, the same provider in the previous snapshot, learned: its
+// counters, the cooldowns of keys that stay, and its breaker if its settings are unchanged.
+func (p *providerState) inherit(prev *providerState) {
+	if prev == nil {
+		return
+	}
+	p.stats = prev.stats
+	if p.breaker != nil && prev.breaker != nil && p.breaker.cfg == prev.breaker.cfg {
+		p.breaker = prev.breaker
+	}
+	for i := range p.keys {
+		for j := range prev.keys {
+			if p.keys[i].value == prev.keys[j].value {
+				p.keys[i].cool = prev.keys[j].cool
+				break
+			}
+		}
+	}
 }
 
 func containsStar(models []string) bool {
@@ -183,16 +252,28 @@ func containsStar(models []string) bool {
 }
 
 // newClient makes the provider's HTTP client: a keep-alive pool per host, with the proxy and
-// TLS settings of the config.
-func newClient(pc *config.Provider) (*fasthttp.Client, error) {
+// TLS settings of the config. dial, if not nil, replaces TCP and any proxy.
+//
+// Timeouts: connecting (dial, proxy, TLS handshake) is bounded by connect_timeout in the
+// dialer; each attempt passes its own deadline to DoDeadline (response headers, or a plain
+// response's whole body); an open stream's reads are bounded by the idle timeout through
+// upConn. The client itself has no read timeout, which would cut long streams.
+func newClient(pc *config.Provider, dial fasthttp.DialFunc) (*fasthttp.Client, error) {
 	n := pc.Network
+	timeout := n.DefaultRequestTimeout
+	if timeout <= 0 {
+		timeout = config.DefaultRequestTimeout
+	}
+	connect := n.ConnectTimeout
+	if connect <= 0 {
+		connect = config.DefaultConnectTimeout
+	}
 	c := &fasthttp.Client{
 		Name:                          "bifrost",
 		MaxConnsPerHost:               n.MaxConnsPerHost,
 		MaxIdleConnDuration:           90 * time.Second,
-		ReadTimeout:                   n.DefaultRequestTimeout,
-		WriteTimeout:                  n.DefaultRequestTimeout,
-		MaxConnWaitTimeout:            n.DefaultRequestTimeout,
+		WriteTimeout:                  timeout,
+		MaxConnWaitTimeout:            timeout,
 		NoDefaultUserAgentHeader:      false,
 		DisableHeaderNamesNormalizing: true,
 		DisablePathNormalizing:        true,
@@ -219,7 +300,7 @@ func newClient(pc *config.Provider) (*fasthttp.Client, error) {
 			if px.Username != "" {
 				addr = strings.Replace(addr, "://", "://"+px.Username+":"+px.Password+"@", 1)
 			}
-			c.Dial = fasthttpproxy.FasthttpHTTPDialerTimeout(stripScheme(addr), n.DefaultRequestTimeout)
+			c.Dial = fasthttpproxy.FasthttpHTTPDialerTimeout(stripScheme(addr), connect)
 		case config.ProxySOCKS5:
 			addr := px.URL
 			if px.Username != "" {
@@ -227,9 +308,13 @@ func newClient(pc *config.Provider) (*fasthttp.Client, error) {
 			}
 			c.Dial = fasthttpproxy.FasthttpSocksDialer(addr)
 		case config.ProxyEnvironment:
-			c.Dial = fasthttpproxy.FasthttpProxyHTTPDialerTimeout(n.DefaultRequestTimeout)
+			c.Dial = fasthttpproxy.FasthttpProxyHTTPDialerTimeout(connect)
 		}
 	}
+	if dial != nil {
+		c.Dial = dial
+	}
+	c.Dial = dialer(c.Dial, connect)
 	return c, nil
 }
 

@@ -33,6 +33,13 @@ func (c *Call) Next() (done bool, err *Error) {
 		if errors.Is(rerr, io.EOF) {
 			return true, nil
 		}
+		var te interface{ Timeout() bool }
+		if errors.As(rerr, &te) && te.Timeout() {
+			e := c.Err.set(504, schemas.ErrTimeout, "stream_idle_timeout", "",
+				"provider "+c.Provider+" sent nothing for "+c.cur.p.idle.String()+" (stream_idle_timeout_in_seconds): the stream was cut")
+			e.Provider = c.Provider
+			return true, e
+		}
 		e := c.Err.set(502, schemas.ErrUpstream, "stream_interrupted", "", "provider "+c.Provider+" stream broke: "+rerr.Error())
 		e.Provider = c.Provider
 		return true, e
@@ -116,6 +123,11 @@ func (c *Call) readEvent() ([]byte, error) {
 func (c *Call) CloseStream() {
 	if c.adm == nil {
 		return
+	}
+	if c.conn != nil {
+		// Before the connection can go back to the pool.
+		c.conn.idle.Store(0)
+		c.conn = nil
 	}
 	c.resp.CloseBodyStream() //nolint:errcheck // closing: nothing to do about a failure
 	c.adm.release()

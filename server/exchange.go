@@ -121,7 +121,7 @@ func (x *exchange) run() bool {
 
 func (x *exchange) writeRuntimeError(err *runtime.Error) {
 	body := schemas.ErrorResponse{Error: err.Body}
-	if err.Status == 429 && err.RetryAfterSec > 0 {
+	if (err.Status == 429 || err.Status == 503) && err.RetryAfterSec > 0 {
 		x.ctx.Response.Header.Set("Retry-After", strconv.Itoa(err.RetryAfterSec))
 	}
 	writeErrorBody(x.ctx, err.Status, &body)
@@ -145,7 +145,7 @@ func (x *exchange) record(status int, overhead time.Duration) {
 	x.rec.Provider, x.rec.Model = c.Provider, c.Model
 	x.rec.Status = status
 	x.rec.Upstream, x.rec.Overhead = c.Upstream, overhead
-	x.rec.Retries = c.Attempts - 1 - c.Fallbacks
+	x.rec.Retries = c.Attempts - 1 - c.Fallbacks - c.Reconnects
 	if x.rec.Retries < 0 {
 		x.rec.Retries = 0
 	}

@@ -43,7 +43,8 @@ func New(engine *runtime.Engine, log *slog.Logger) *Server {
 	s.metrics = metrics.New(func() []metrics.ProviderLoad {
 		var out []metrics.ProviderLoad
 		for _, l := range engine.Load(nil) {
-			out = append(out, metrics.ProviderLoad{Provider: l.Name, InFlight: l.InFlight, Queued: l.Queued})
+			out = append(out, metrics.ProviderLoad{Provider: l.Name, InFlight: l.InFlight, Queued: l.Queued,
+				Breaker: l.Breaker, KeyCooldowns: l.KeyCooldowns})
 		}
 		return out
 	})

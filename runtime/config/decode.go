@@ -59,6 +59,10 @@ func (d *decoder) client(n *yaml.Node, path string, c *Client) {
 			if v, ok := d.boolean(p.val, fp); ok {
 				c.DropExcessRequests = v
 			}
+		case "fallback_on_client_errors":
+			if v, ok := d.boolean(p.val, fp); ok {
+				c.FallbackOnClientErrors = v
+			}
 		case "initial_pool_size":
 			if v, ok := d.optInt(p.val, fp, 1, maxInitialPoolSize); ok {
 				c.InitialPoolSize = v

@@ -346,10 +346,10 @@ hdr.json:2: providers.openai.network_config.extra_headers["Bad Header"]: invalid
     keys: [{value: sk-secret-1}]
     network_config:
       max_conns_per_host: 20000
-      stream_idle_timeout_in_seconds: 2
+      stream_idle_timeout_in_seconds: 7200
 `,
 		`conns.yaml:5: providers.openai.network_config.max_conns_per_host: must be between 1 and 10000, or 0 for the default
-conns.yaml:6: providers.openai.network_config.stream_idle_timeout_in_seconds: must be between 5 and 3600, or 0 for the default`},
+conns.yaml:6: providers.openai.network_config.stream_idle_timeout_in_seconds: must be between 1 and 3600, or 0 for the default`},
 	{"bedrock.yaml",
 		`providers:
   bedrock:

@@ -46,6 +46,22 @@ func (d *decoder) network(n *yaml.Node, path string, nw *Network) {
 			nw.InsecureSkipVerify, _ = d.boolean(f.val, fp)
 		case "ca_cert_pem":
 			nw.CACertPEM = d.pemCert(f.val, fp)
+		case "connect_timeout":
+			if v, ok := d.millis(f.val, fp, maxConnectTimeout); ok && v > 0 {
+				nw.ConnectTimeout = v
+			}
+		case "response_header_timeout":
+			if v, ok := d.millis(f.val, fp, maxRequestTimeoutSeconds*time.Second); ok {
+				nw.ResponseHeaderTimeout = v
+			}
+		case "auth_failure_key_cooldown":
+			if v, ok := d.millis(f.val, fp, maxKeyCooldown); ok && v > 0 {
+				nw.AuthKeyCooldown = v
+			}
+		case "rate_limit_key_cooldown":
+			if v, ok := d.millis(f.val, fp, maxKeyCooldown); ok && v > 0 {
+				nw.RateLimitKeyCooldown = v
+			}
 		case "enforce_http2":
 			d.ignore(f, path)
 		default:
@@ -60,6 +76,43 @@ func (d *decoder) network(n *yaml.Node, path string, nw *Network) {
 				"must be <= retry_backoff_max (default %v)", DefaultRetryBackoffMax)
 		}
 	}
+}
+
+// breaker decodes "circuit_breaker" into b, which holds the defaults.
+func (d *decoder) breaker(n *yaml.Node, path string, b *CircuitBreaker) {
+	d.fields(d.deref(n), path, []field{
+		{name: "enabled", set: func(f pair, fp string) {
+			if v, ok := d.boolean(f.val, fp); ok {
+				b.Disabled = !v
+			}
+		}},
+		{name: "failure_ratio", set: func(f pair, fp string) {
+			v, ok := d.number(f.val, fp)
+			switch {
+			case !ok:
+			case v == 0:
+			case v < 0 || v > 1:
+				d.errorf(d.deref(f.val), fp, "must be between 0 and 1, or 0 for the default")
+			default:
+				b.FailureRatio = v
+			}
+		}},
+		{name: "min_requests", set: func(f pair, fp string) {
+			if v, ok := d.optInt(f.val, fp, 1, maxBreakerMinRequests); ok {
+				b.MinRequests = v
+			}
+		}},
+		{name: "window", set: func(f pair, fp string) {
+			if v, ok := d.millis(f.val, fp, maxRetryBackoff); ok && v > 0 {
+				b.Window = v
+			}
+		}},
+		{name: "open_for", set: func(f pair, fp string) {
+			if v, ok := d.millis(f.val, fp, maxRetryBackoff); ok && v > 0 {
+				b.OpenFor = v
+			}
+		}},
+	})
 }
 
 // concurrency decodes "concurrency_and_buffer_size" into c, which holds the defaults.

@@ -37,6 +37,9 @@ func network(f func(*Network)) Network {
 		RetryBackoffMax:       DefaultRetryBackoffMax,
 		StreamIdleTimeout:     DefaultStreamIdleTimeout,
 		MaxConnsPerHost:       DefaultMaxConnsPerHost,
+		ConnectTimeout:        DefaultConnectTimeout,
+		AuthKeyCooldown:       DefaultAuthKeyCooldown,
+		RateLimitKeyCooldown:  DefaultRateLimitKeyCooldown,
 	}
 	if f != nil {
 		f(&n)

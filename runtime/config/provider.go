@@ -36,7 +36,11 @@ func (d *decoder) provider(pp pair, path string) *Provider {
 			RetryBackoffMax:       DefaultRetryBackoffMax,
 			StreamIdleTimeout:     DefaultStreamIdleTimeout,
 			MaxConnsPerHost:       DefaultMaxConnsPerHost,
+			ConnectTimeout:        DefaultConnectTimeout,
+			AuthKeyCooldown:       DefaultAuthKeyCooldown,
+			RateLimitKeyCooldown:  DefaultRateLimitKeyCooldown,
 		},
+
 		Concurrency: ConcurrencyAndBuffer{Concurrency: DefaultConcurrency, BufferSize: DefaultBufferSize},
 	}
 	if n := d.deref(pp.val); n != nil && !isNull(n) && n.Kind != yaml.MappingNode {
@@ -57,6 +61,8 @@ func (d *decoder) provider(pp pair, path string) *Provider {
 			p.Proxy = d.proxy(f.val, fp)
 		case "custom_provider_config":
 			p.Custom = d.custom(f.val, fp, p.Name)
+		case "circuit_breaker":
+			d.breaker(f.val, fp, &p.Breaker)
 		case "send_back_raw_request":
 			p.SendBackRawRequest, _ = d.boolean(f.val, fp)
 		case "send_back_raw_response":

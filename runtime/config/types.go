@@ -23,13 +23,31 @@ const (
 	DefaultBufferSize          = 5000
 )
 
+// Resilience defaults. These settings are this gateway's additions; upstream has no
+// equivalent keys.
+const (
+	// DefaultConnectTimeout bounds opening a connection (TCP dial, proxy CONNECT).
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultAuthKeyCooldown is how long a key that got 401 or 403 is left out.
+	DefaultAuthKeyCooldown = 60 * time.Second
+	// DefaultRateLimitKeyCooldown is how long a key that got 429 without a Retry-After
+	// header is left out.
+	DefaultRateLimitKeyCooldown = 5 * time.Second
+	// DefaultBreakerFailureRatio, DefaultBreakerMinRequests, DefaultBreakerWindow and
+	// DefaultBreakerOpenFor are the circuit breaker's defaults.
+	DefaultBreakerFailureRatio = 0.5
+	DefaultBreakerMinRequests  = 20
+	DefaultBreakerWindow       = 30 * time.Second
+	DefaultBreakerOpenFor      = 30 * time.Second
+)
+
 // Limits. The first four are upstream's (core/schemas/provider.go,
 // transports/config.schema.json). The rest are sanity bounds that keep a typo from
 // turning into a huge allocation or an overflowing duration.
 const (
 	maxConnsPerHost          = 10000
 	maxRetries               = 10
-	minStreamIdleSeconds     = 5
+	minStreamIdleSeconds     = 1
 	maxStreamIdleSeconds     = 3600
 	maxRequestTimeoutSeconds = 24 * 60 * 60
 	maxRetryBackoff          = time.Hour
@@ -37,6 +55,9 @@ const (
 	maxBufferSize            = 10_000_000
 	maxInitialPoolSize       = 1_000_000
 	maxRequestBodyMB         = 10 * 1024
+	maxConnectTimeout        = 10 * time.Minute
+	maxKeyCooldown           = 24 * time.Hour
+	maxBreakerMinRequests    = 1_000_000
 )
 
 // Proxy types accepted in "proxy_config.type" (upstream ProxyType in core/schemas/provider.go).
@@ -78,6 +99,11 @@ type Client struct {
 	// AllowedOrigins lists the CORS origins that are allowed: "*" or absolute URLs. Key:
 	// "allowed_origins".
 	AllowedOrigins []string
+	// FallbackOnClientErrors sends a request to its next fallback also after a final
+	// 4xx answer (400, 401, 403, 404, 422, ...), which otherwise ends the request. Retryable
+	// failures (408, 429, 5xx, 529, network errors, timeouts) always fall back. Key:
+	// "fallback_on_client_errors" (our extension). Default: false.
+	FallbackOnClientErrors bool
 }
 
 // Provider is the configuration of one provider (upstream ProviderConfig in
@@ -98,6 +124,9 @@ type Provider struct {
 	// Custom, if not nil, makes this a custom provider that speaks the wire format of
 	// another provider type. Key: "custom_provider_config".
 	Custom *CustomProvider
+	// Breaker configures the provider's circuit breaker. Key: "circuit_breaker" (our
+	// extension).
+	Breaker CircuitBreaker
 	// SendBackRawRequest includes the provider request in the response. Key:
 	// "send_back_raw_request".
 	SendBackRawRequest bool
@@ -215,9 +244,31 @@ type Network struct {
 	// RetryBackoffMax caps the delay between retries. It is >= RetryBackoffInitial. Key:
 	// "retry_backoff_max", in the same units. Default: DefaultRetryBackoffMax.
 	RetryBackoffMax time.Duration
-	// StreamIdleTimeout closes a stream that sends nothing for this long. Key:
-	// "stream_idle_timeout_in_seconds" (5 to 3600). Default: DefaultStreamIdleTimeout.
+	// StreamIdleTimeout cuts a stream that sends nothing for this long; the client gets an
+	// error event. Once a stream's headers have arrived, only this timeout applies to it:
+	// DefaultRequestTimeout never cuts a stream that keeps sending. Key:
+	// "stream_idle_timeout_in_seconds" (1 to 3600; upstream's minimum is 5). Default:
+	// DefaultStreamIdleTimeout.
 	StreamIdleTimeout time.Duration
+	// ConnectTimeout bounds opening one connection: the dial and a proxy's CONNECT (the TLS
+	// handshake counts against the attempt's deadline). Key: "connect_timeout" (our extension), integer milliseconds or a
+	// duration string. Default: DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// ResponseHeaderTimeout bounds one attempt, from sending the request to the end of the
+	// response headers (for a plain response, to the end of its body). All attempts of a
+	// request, with their backoff, share DefaultRequestTimeout as a total budget. Key:
+	// "response_header_timeout" (our extension), integer milliseconds or a duration
+	// string. Default: 0, which means DefaultRequestTimeout.
+	ResponseHeaderTimeout time.Duration
+	// AuthKeyCooldown is how long a key that got 401 or 403 is skipped by key selection.
+	// Key: "auth_failure_key_cooldown" (our extension), integer milliseconds or a duration
+	// string. Default: DefaultAuthKeyCooldown.
+	AuthKeyCooldown time.Duration
+	// RateLimitKeyCooldown is how long a key that got 429 is skipped when the answer has
+	// no Retry-After header; with one, Retry-After decides (capped at 24h). Key:
+	// "rate_limit_key_cooldown" (our extension), in the same units. Default:
+	// DefaultRateLimitKeyCooldown.
+	RateLimitKeyCooldown time.Duration
 	// MaxConnsPerHost caps the TCP connections to the provider's host. Key:
 	// "max_conns_per_host" (at most 10000). Default: DefaultMaxConnsPerHost.
 	MaxConnsPerHost int
@@ -225,6 +276,34 @@ type Network struct {
 	InsecureSkipVerify bool
 	// CACertPEM is an extra PEM CA certificate to trust. Key: "ca_cert_pem".
 	CACertPEM string
+}
+
+// CircuitBreaker configures a provider's circuit breaker. The breaker counts the outcome
+// of every upstream attempt over a rolling window. An attempt fails when it ends in a
+// network error, a timeout, 408, 500, 502, 503, 504 or 529; 429 and other 4xx answers
+// count as requests but not as failures (a 429 cools its key down instead). When the
+// window holds at least MinRequests attempts and the failed share reaches FailureRatio,
+// the breaker opens: requests go to their fallbacks, or get 503 "circuit_open". After
+// OpenFor it half-opens and lets exactly one probe request through; the probe's success
+// closes it, its failure opens it again for OpenFor.
+//
+// A zero field means its default, so a CircuitBreaker built in Go needs only the fields
+// it changes.
+type CircuitBreaker struct {
+	// Disabled turns the breaker off. Key: "enabled" (default true).
+	Disabled bool
+	// FailureRatio is the failed share of attempts that opens the breaker, in (0, 1].
+	// Key: "failure_ratio". Default: DefaultBreakerFailureRatio.
+	FailureRatio float64
+	// MinRequests is the fewest attempts in the window before the ratio is judged. Key:
+	// "min_requests". Default: DefaultBreakerMinRequests.
+	MinRequests int
+	// Window is the rolling window's length. Key: "window", integer milliseconds or a
+	// duration string. Default: DefaultBreakerWindow.
+	Window time.Duration
+	// OpenFor is how long the breaker stays open before its probe. Key: "open_for", in
+	// the same units. Default: DefaultBreakerOpenFor.
+	OpenFor time.Duration
 }
 
 // ConcurrencyAndBuffer bounds a provider's load (upstream ConcurrencyAndBufferSize). Both

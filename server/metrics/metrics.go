@@ -33,10 +33,14 @@ const (
 // Load reports providers' load at scrape time.
 type Load func() []ProviderLoad
 
-// ProviderLoad is one provider's in-flight and queued requests.
+// ProviderLoad is one provider's in-flight and queued requests and its health.
 type ProviderLoad struct {
 	Provider         string
 	InFlight, Queued int
+	// Breaker is the circuit breaker's state: 0 closed, 1 half-open, 2 open.
+	Breaker int
+	// KeyCooldowns counts the times a key of the provider went into cooldown.
+	KeyCooldowns uint64
 }
 
 // Metrics is the gateway's set of metrics.
@@ -106,6 +110,10 @@ func New(load Load) *Metrics {
 		m.reg.MustRegister(&loadCollector{load: load,
 			inFlight: prometheus.NewDesc("bifrost_in_flight_requests", "Requests in flight to each provider.", []string{"provider"}, nil),
 			queued:   prometheus.NewDesc("bifrost_queued_requests", "Requests waiting for a slot of each provider.", []string{"provider"}, nil),
+			breaker: prometheus.NewDesc("bifrost_circuit_breaker_state",
+				"State of each provider's circuit breaker: 0 closed, 1 half-open, 2 open.", []string{"provider"}, nil),
+			cooldowns: prometheus.NewDesc("bifrost_key_cooldowns_total",
+				"Times a key of each provider went into cooldown after a 401, 403 or 429.", []string{"provider"}, nil),
 		})
 	}
 	empty := map[seriesKey]*series{}
@@ -242,19 +250,26 @@ func (m *Metrics) knownModel(cur map[seriesKey]*series, provider, model string) 
 
 func clone(s string) string { return string(append([]byte(nil), s...)) }
 
+// loadCollector reads the providers' load and health at scrape time, so that requests
+// record nothing for them: the engine keeps the breaker state and the cooldown counts in
+// atomics.
 type loadCollector struct {
-	load             Load
-	inFlight, queued *prometheus.Desc
+	load                                 Load
+	inFlight, queued, breaker, cooldowns *prometheus.Desc
 }
 
 func (c *loadCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.inFlight
 	ch <- c.queued
+	ch <- c.breaker
+	ch <- c.cooldowns
 }
 
 func (c *loadCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, l := range c.load() {
 		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(l.InFlight), l.Provider)
 		ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(l.Queued), l.Provider)
+		ch <- prometheus.MustNewConstMetric(c.breaker, prometheus.GaugeValue, float64(l.Breaker), l.Provider)
+		ch <- prometheus.MustNewConstMetric(c.cooldowns, prometheus.CounterValue, float64(l.KeyCooldowns), l.Provider)
 	}
 }
