@@ -5,8 +5,12 @@ CONFIG   ?= config.json
 HOST     ?= 127.0.0.1
 PORT     ?= 8080
 NODE_E2E := server/e2e/node
+# Build with the toolchain go.mod asks for (a patch release with the standard library's
+# security fixes; see scripts/vulncheck.sh), fetched from the module proxy when the local Go
+# is older. A newer local Go is used as it is.
+export GOTOOLCHAIN := auto
 
-.PHONY: all gen gen-check build run demo test vet node-deps bench fuzz clean
+.PHONY: all gen gen-check build run demo test vet node-deps bench soak bench-go fuzz vulncheck clean
 
 all: build
 
@@ -46,10 +50,43 @@ node-deps:
 ## (including the OpenAI Node SDK end-to-end test)
 test: vet gen-check node-deps
 	BIFROST_NODE_E2E=1 $(GO) test -race -count=1 ./...
+	@# Allocation counts are asserted without the race detector, whose sync.Pool drops objects.
+	$(GO) test -count=1 -run 'Allocs' ./...
 
-## bench: in-process stage benchmarks (allocs/op, ns/op)
+## bench: end-to-end overhead benchmark (BENCHMARKS.md): builds bin/, starts the mock, a raw
+## proxy, the gateway and any PEERS (litellm, portkey, name=/path/to/gateway args), and writes
+## benchmarks/results/<date>-<PROFILE>/; PROFILE is quick (default, < 5 min), t3.medium or t3.xlarge
+PROFILE ?= quick
+PEERS   ?=
 bench:
+	$(GO) build -o $(BIN)/bifrost-http ./server/cmd/bifrost-http
+	$(GO) build -o $(BIN)/bifrost-mock ./mocks/cmd/bifrost-mock
+	$(GO) build -o $(BIN)/bench-rawproxy ./benchmarks/cmd/bench-rawproxy
+	$(GO) build -o $(BIN)/bifrost-bench ./benchmarks/cmd/bifrost-bench
+	BIFROST_BENCH_COMMAND="make bench PROFILE=$(PROFILE)$(if $(PEERS), PEERS=$(PEERS))" \
+	$(BIN)/bifrost-bench -profile $(PROFILE) -peers "$(PEERS)" -bin $(BIN) -out benchmarks/results
+
+## soak: sustained load (issue 6): SOAK_RATE requests/s (80% plain, 20% streaming chat) for
+## SOAK_DURATION through the gateway to a mock failing 1% of upstream requests; checks that every
+## request got a complete answer or a well-formed error and that RSS and goroutines plateau;
+## writes benchmarks/results/<date>-soak/ and exits non-zero when a check fails.
+## CI: make soak SOAK_RATE=300 SOAK_DURATION=45s
+SOAK_RATE     ?= 2000
+SOAK_DURATION ?= 10m
+soak:
+	$(GO) build -o $(BIN)/bifrost-http ./server/cmd/bifrost-http
+	$(GO) build -o $(BIN)/bifrost-mock ./mocks/cmd/bifrost-mock
+	$(GO) build -o $(BIN)/bifrost-soak ./benchmarks/cmd/bifrost-soak
+	BIFROST_SOAK_COMMAND="make soak SOAK_RATE=$(SOAK_RATE) SOAK_DURATION=$(SOAK_DURATION)" \
+	$(BIN)/bifrost-soak -rate $(SOAK_RATE) -duration $(SOAK_DURATION) -bin $(BIN) -out benchmarks/results
+
+## bench-go: in-process stage benchmarks (allocs/op, ns/op)
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/... ./server/... ./adapters/... ./mocks/...
+
+## vulncheck: govulncheck against the Go vulnerability database (built from the vulndb module)
+vulncheck:
+	scripts/vulncheck.sh
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s); CI runs them for 5s
 fuzz:

@@ -4,9 +4,14 @@
 package adapters
 
 import (
+	anthropic "github.com/bifrost-gw/bifrost/adapters/anthropic"
+	azure "github.com/bifrost-gw/bifrost/adapters/azure"
+	bedrock "github.com/bifrost-gw/bifrost/adapters/bedrock"
 	cerebras "github.com/bifrost-gw/bifrost/adapters/cerebras"
+	cohere "github.com/bifrost-gw/bifrost/adapters/cohere"
 	deepseek "github.com/bifrost-gw/bifrost/adapters/deepseek"
 	fireworks "github.com/bifrost-gw/bifrost/adapters/fireworks"
+	gemini "github.com/bifrost-gw/bifrost/adapters/gemini"
 	groq "github.com/bifrost-gw/bifrost/adapters/groq"
 	mistral "github.com/bifrost-gw/bifrost/adapters/mistral"
 	ollama "github.com/bifrost-gw/bifrost/adapters/ollama"
@@ -14,12 +19,13 @@ import (
 	openrouter "github.com/bifrost-gw/bifrost/adapters/openrouter"
 	perplexity "github.com/bifrost-gw/bifrost/adapters/perplexity"
 	together "github.com/bifrost-gw/bifrost/adapters/together"
+	vertex "github.com/bifrost-gw/bifrost/adapters/vertex"
 	vllm "github.com/bifrost-gw/bifrost/adapters/vllm"
 	xai "github.com/bifrost-gw/bifrost/adapters/xai"
 	provider "github.com/bifrost-gw/bifrost/runtime/provider"
 )
 
-// All returns an adapter for every provider spec, sorted by name: cerebras, deepseek, fireworks, groq, mistral, ollama, openai, openrouter, perplexity, together, vllm, xai.
+// All returns an adapter for every provider spec, sorted by name: anthropic, azure, bedrock, cerebras, cohere, deepseek, fireworks, gemini, groq, mistral, ollama, openai, openrouter, perplexity, together, vertex, vllm, xai.
 func All() []provider.Adapter {
-	return []provider.Adapter{cerebras.Adapter{}, deepseek.Adapter{}, fireworks.Adapter{}, groq.Adapter{}, mistral.Adapter{}, ollama.Adapter{}, openai.Adapter{}, openrouter.Adapter{}, perplexity.Adapter{}, together.Adapter{}, vllm.Adapter{}, xai.Adapter{}}
+	return []provider.Adapter{anthropic.Adapter{}, azure.Adapter{}, bedrock.Adapter{}, cerebras.Adapter{}, cohere.Adapter{}, deepseek.Adapter{}, fireworks.Adapter{}, gemini.Adapter{}, groq.Adapter{}, mistral.Adapter{}, ollama.Adapter{}, openai.Adapter{}, openrouter.Adapter{}, perplexity.Adapter{}, together.Adapter{}, vertex.Adapter{}, vllm.Adapter{}, xai.Adapter{}}
 }

@@ -31,6 +31,10 @@ const (
 // Config describes how a Server behaves. The zero value is a fast, reliable
 // mock: no latency, 1 KB responses, 20 stream chunks, no failures, no key.
 type Config struct {
+	// Format is the wire format the mock speaks: FormatOpenAI (the default) or another
+	// provider's (see formats.go).
+	Format string
+
 	// Latency is the fixed time a chat, completion or embeddings request
 	// takes before it is answered. Streamed responses spread it over their
 	// chunks: the time to the first chunk plus the gaps between chunks add
@@ -42,6 +46,11 @@ type Config struct {
 	// uniformly from [Latency-Jitter, Latency+Jitter] and floored at zero.
 	// Zero means every request takes exactly Latency.
 	Jitter time.Duration
+
+	// Model, when set, replaces Latency and Jitter: each request's latency
+	// is Model.Sample of a uniform draw from the seeded random source
+	// (see Fixed, Jitter, Percentiles, Trace and ParseLatencyModel).
+	Model LatencyModel
 
 	// ResponseSize sets the size of a plain chat completion body: "1kb"
 	// (the default) or "10kb"; any whole number of kilobytes up to 1024kb
@@ -71,6 +80,29 @@ type Config struct {
 	// first len(FailFirst) authorised requests to known routes, before any
 	// random failure is drawn. It makes retry tests deterministic.
 	FailFirst []int
+
+	// Fault, when set, makes requests fail below the status level: in the
+	// connection, the timing or the body of the answer, as its FaultMode
+	// describes. It applies once FailFirst is used up, to the next
+	// FaultCount authorised requests to known routes (to every one when
+	// FaultCount is 0), before any random failure is drawn.
+	Fault FaultMode
+
+	// FaultCount limits Fault to that many requests; 0 means every request.
+	FaultCount int
+
+	// FaultDelay paces FaultSlowBody (the gap between the body's pieces)
+	// and FaultEndlessStream (the gap between chunks). Zero means
+	// DefaultFaultDelay.
+	FaultDelay time.Duration
+
+	// RetryAfter is the Retry-After, in seconds, sent with an injected 429
+	// (FailFirst or Rate429), up to a day. Zero means 1.
+	RetryAfter int
+
+	// FaultBodySize is the size in bytes of FaultHugeBody's answer, up to
+	// 256 MB. Zero means DefaultFaultBodySize (20 MB).
+	FaultBodySize int
 
 	// RequireKey, when set, makes every request without the header
 	// "Authorization: Bearer <RequireKey>" fail with 401 invalid_api_key.
@@ -130,6 +162,31 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 	}
 	cfg.FailFirst = append([]int(nil), cfg.FailFirst...)
+	return cfg.faultDefaults()
+}
+
+// faultDefaults checks the fault fields of cfg and fills their defaults.
+func (cfg Config) faultDefaults() (Config, error) {
+	switch {
+	case !cfg.Fault.known():
+		return cfg, fmt.Errorf("mocks: Fault %q is not a known fault mode", cfg.Fault)
+	case cfg.FaultCount < 0:
+		return cfg, fmt.Errorf("mocks: FaultCount %d is negative", cfg.FaultCount)
+	case cfg.FaultCount > 0 && cfg.Fault == FaultNone:
+		return cfg, fmt.Errorf("mocks: FaultCount %d without a Fault", cfg.FaultCount)
+	case cfg.FaultDelay < 0:
+		return cfg, fmt.Errorf("mocks: FaultDelay %v is negative", cfg.FaultDelay)
+	case cfg.RetryAfter < 0 || cfg.RetryAfter > 86400:
+		return cfg, fmt.Errorf("mocks: RetryAfter %d is outside 0..86400", cfg.RetryAfter)
+	case cfg.FaultBodySize < 0 || cfg.FaultBodySize > maxFaultBodySize:
+		return cfg, fmt.Errorf("mocks: FaultBodySize %d is outside 0..%d", cfg.FaultBodySize, maxFaultBodySize)
+	}
+	if cfg.FaultDelay == 0 {
+		cfg.FaultDelay = DefaultFaultDelay
+	}
+	if cfg.FaultBodySize == 0 {
+		cfg.FaultBodySize = DefaultFaultBodySize
+	}
 	return cfg, nil
 }
 

@@ -1,8 +1,18 @@
 package mocks
 
 import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"io"
 	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -167,4 +177,209 @@ func TestJitter(t *testing.T) {
 	if !seen[0] || !seen[40] || !seen[25] {
 		t.Errorf("latencies do not cover [0, 40]: %v", seen)
 	}
+}
+
+// faultServer serves a mock with cfg on 127.0.0.1 and returns its address.
+func faultServer(t *testing.T, cfg Config) string {
+	t.Helper()
+	s := newServer(t, cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln) //nolint:errcheck // ends with Close
+	return ln.Addr().String()
+}
+
+// rawChat sends one chat request on a new connection to addr and returns the connection
+// and a reader positioned at the response.
+func rawChat(t *testing.T, addr string, stream bool) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	body := chatBody
+	if stream {
+		body = `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+	}
+	req := "POST /v1/chat/completions HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck // a failure shows as a hang
+	return c, bufio.NewReader(c)
+}
+
+// readAnswer reads one response from br: its status, its body as far as it could be read,
+// and the error that stopped the body, if any.
+func readAnswer(t *testing.T, br *bufio.Reader) (*http.Response, []byte, error) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("reading the response head: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
+// TestFaultModes shows what each fault mode does on the wire.
+func TestFaultModes(t *testing.T) {
+	t.Run("hang: the request is read and never answered", func(t *testing.T) {
+		c, br := rawChat(t, faultServer(t, Config{Fault: FaultHang}), false)
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond)) //nolint:errcheck
+		if _, err := br.ReadByte(); !isTimeout(err) {
+			t.Errorf("read: %v, want a timeout", err)
+		}
+	})
+	t.Run("reset mid-body: half the body, then a reset", func(t *testing.T) {
+		_, br := rawChat(t, faultServer(t, Config{Fault: FaultResetMidBody}), false)
+		resp, body, err := readAnswer(t, br)
+		if resp.StatusCode != 200 || err == nil || len(body) == 0 || int64(len(body)) >= resp.ContentLength {
+			t.Errorf("status %d, %d of %d bytes, err %v; want a 200 cut short", resp.StatusCode, len(body), resp.ContentLength, err)
+		}
+		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("body error %v, want a reset", err)
+		}
+	})
+	t.Run("slow body: a valid body in pieces", func(t *testing.T) {
+		_, br := rawChat(t, faultServer(t, Config{Fault: FaultSlowBody, FaultDelay: 5 * time.Millisecond}), false)
+		resp, body, err := readAnswer(t, br)
+		if resp.StatusCode != 200 || err != nil || !json.Valid(body) {
+			t.Errorf("status %d, err %v, valid JSON %v", resp.StatusCode, err, json.Valid(body))
+		}
+	})
+	for _, mode := range []FaultMode{FaultMalformedJSON, FaultTruncatedJSON} {
+		t.Run(string(mode)+": a 200 whose body is not valid JSON", func(t *testing.T) {
+			_, br := rawChat(t, faultServer(t, Config{Fault: mode}), false)
+			resp, body, err := readAnswer(t, br)
+			if resp.StatusCode != 200 || err != nil || len(body) == 0 || json.Valid(body) {
+				t.Errorf("status %d, err %v, body %q", resp.StatusCode, err, body)
+			}
+		})
+	}
+	t.Run("huge body: a valid completion of the set size", func(t *testing.T) {
+		_, br := rawChat(t, faultServer(t, Config{Fault: FaultHugeBody, FaultBodySize: 1 << 20}), false)
+		resp, body, err := readAnswer(t, br)
+		var v struct {
+			Choices []struct {
+				Message struct{ Content string } `json:"message"`
+			} `json:"choices"`
+		}
+		if resp.StatusCode != 200 || err != nil || json.Unmarshal(body, &v) != nil || len(v.Choices) != 1 {
+			t.Fatalf("status %d, err %v, %d bytes", resp.StatusCode, err, len(body))
+		}
+		if len(body) < 1<<20 || len(body) > 1<<20+64 {
+			t.Errorf("body of %d bytes, want about %d", len(body), 1<<20)
+		}
+	})
+	t.Run("stream cut: some chunks, no [DONE], a reset", func(t *testing.T) {
+		_, br := rawChat(t, faultServer(t, Config{Fault: FaultStreamCut, StreamChunks: 10}), true)
+		_, body, err := readAnswer(t, br)
+		events := strings.Count(string(body), "data: ")
+		if err == nil || events < 2 || strings.Contains(string(body), "[DONE]") {
+			t.Errorf("%d events, err %v; want some events, then an error", events, err)
+		}
+	})
+	t.Run("endless stream: chunks keep coming", func(t *testing.T) {
+		_, br := rawChat(t, faultServer(t, Config{Fault: FaultEndlessStream, FaultDelay: time.Millisecond}), true)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(resp.Body)
+		for events := 0; events < 50; {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("after %d events: %v", events, err)
+			}
+			if strings.HasPrefix(line, "data: ") {
+				events++
+			}
+		}
+	})
+	t.Run("silent stream: the role chunk, then nothing", func(t *testing.T) {
+		c, br := rawChat(t, faultServer(t, Config{Fault: FaultSilentStream}), true)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(resp.Body)
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.Contains(line, `"role":"assistant"`) {
+			t.Fatalf("first line %q, %v", line, err)
+		}
+		c.SetReadDeadline(time.Now().Add(100 * time.Millisecond)) //nolint:errcheck
+		if _, err := r.ReadString('\n'); err != nil && !isTimeout(err) {
+			t.Fatalf("read: %v", err)
+		}
+		if _, err := io.ReadAll(r); !isTimeout(err) {
+			t.Errorf("read after the role chunk: %v, want a timeout", err)
+		}
+	})
+	t.Run("close after response: answered, then the connection closes silently", func(t *testing.T) {
+		_, br := rawChat(t, faultServer(t, Config{Fault: FaultCloseAfterResponse}), false)
+		resp, body, err := readAnswer(t, br)
+		if resp.StatusCode != 200 || err != nil || !json.Valid(body) || resp.Close {
+			t.Fatalf("status %d, err %v, close %v", resp.StatusCode, err, resp.Close)
+		}
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Errorf("after the answer: %v, want EOF", err)
+		}
+	})
+	t.Run("FaultCount: only the first requests", func(t *testing.T) {
+		addr := faultServer(t, Config{Fault: FaultMalformedJSON, FaultCount: 1, FailFirst: []int{503}})
+		for i, want := range []string{"503", "malformed", "ok", "ok"} {
+			_, br := rawChat(t, addr, false)
+			resp, body, err := readAnswer(t, br)
+			got := "ok"
+			switch {
+			case err != nil:
+				got = err.Error()
+			case resp.StatusCode == 503:
+				got = "503"
+			case !json.Valid(body):
+				got = "malformed"
+			}
+			if got != want {
+				t.Errorf("request %d: %s, want %s", i, got, want)
+			}
+		}
+	})
+}
+
+// TestRetryAfter: an injected 429 carries Config.RetryAfter, 1 by default.
+func TestRetryAfter(t *testing.T) {
+	for _, tc := range []struct{ set, want int }{{0, 1}, {1, 1}, {30, 30}} {
+		s := newServer(t, Config{FailFirst: []int{429}, RetryAfter: tc.set})
+		r := call(t, s, "POST", "/v1/chat/completions", chatBody, "")
+		if r.status != 429 || r.retryAfter != strconv.Itoa(tc.want) {
+			t.Errorf("RetryAfter %d: status %d, Retry-After %q; want 429, %d", tc.set, r.status, r.retryAfter, tc.want)
+		}
+	}
+}
+
+// TestFaultConfigErrors: New refuses invalid fault settings.
+func TestFaultConfigErrors(t *testing.T) {
+	for _, cfg := range []Config{
+		{Fault: "melt"},
+		{Fault: FaultHang, FaultCount: -1},
+		{FaultCount: 2},
+		{Fault: FaultSlowBody, FaultDelay: -time.Second},
+		{Fault: FaultHugeBody, FaultBodySize: -1},
+		{Fault: FaultHugeBody, FaultBodySize: 1 << 30},
+		{RetryAfter: -1},
+		{RetryAfter: 86401},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New accepted %+v", cfg)
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
 }

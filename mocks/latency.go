@@ -35,9 +35,13 @@ func (lr *lockedRand) int64n(n int64) int64 {
 	return v
 }
 
-// latency returns the latency for one request: Config.Latency moved by a
-// uniform draw from [-Jitter, +Jitter], floored at zero.
+// latency returns the latency for one request: Config.Model's sample, or
+// Config.Latency moved by a uniform draw from [-Jitter, +Jitter], floored
+// at zero.
 func (s *Server) latency() time.Duration {
+	if m := s.cfg.Model; m != nil {
+		return m.Sample(s.rand.float64())
+	}
 	d := s.cfg.Latency
 	if j := s.cfg.Jitter; j > 0 {
 		d += time.Duration(s.rand.int64n(2*int64(j)+1)) - j

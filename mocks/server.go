@@ -183,6 +183,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	if s.cfg.Record {
 		s.rec.add(ctx)
 	}
+	if s.cfg.Format != "" && s.cfg.Format != FormatOpenAI {
+		s.handleFormat(ctx)
+		return
+	}
 	r, arg := lookupRoute(ctx.Path())
 	if r == routeNone {
 		s.stats.notFound.Add(1)

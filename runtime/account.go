@@ -34,6 +34,9 @@ type BifrostConfig struct {
 	// DropExcessRequests answers "queue full" at once instead of waiting when a provider's
 	// queue is full.
 	DropExcessRequests bool
+	// Plugins hook into every request, in this order (see Plugin). They are added to
+	// Options.Plugins.
+	Plugins []Plugin
 	// Options are passed to the engine (e.g. a custom Dial for tests).
 	Options Options
 }
@@ -44,7 +47,11 @@ func Init(ctx context.Context, cfg BifrostConfig) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewWithOptions(c, cfg.Options)
+	opts := cfg.Options
+	if len(cfg.Plugins) > 0 {
+		opts.Plugins = append(append([]Plugin(nil), opts.Plugins...), cfg.Plugins...)
+	}
+	return NewWithOptions(c, opts)
 }
 
 func configFromAccount(ctx context.Context, bc BifrostConfig) (*config.Config, error) {
@@ -109,8 +116,18 @@ func applyDefaults(p *config.Provider) {
 	}
 }
 
-// Shutdown releases the engine's idle connections. Requests in flight finish.
-func (e *Engine) Shutdown() { e.Close() }
+// Shutdown releases the engine's idle connections and cleans up its plugins (the first
+// failure is returned). Requests in flight finish.
+func (e *Engine) Shutdown() error {
+	e.Close()
+	var first error
+	for _, p := range e.plugins.list {
+		if err := p.Cleanup(); err != nil && first == nil {
+			first = fmt.Errorf("bifrost: plugin %s cleanup: %w", p.Name(), err)
+		}
+	}
+	return first
+}
 
 // goneWhenDone makes a Call give up (no retry, no fallback, no waiting for a slot) once ctx
 // is done.
@@ -219,7 +236,7 @@ func (e *Engine) ChatCompletionStreamRequest(ctx context.Context, req *schemas.C
 		defer close(ch)
 		defer release()
 		for {
-			done, err := c.Next()
+			done, err := c.Recv()
 			if err != nil {
 				cp := *err
 				send(ctx, ch, StreamEvent{Err: &cp})

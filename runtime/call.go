@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"time"
+	"unsafe"
 
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -28,6 +30,10 @@ type Call struct {
 
 	// Err holds the failure when a run returns an error; the returned *Error points here.
 	Err Error
+
+	// DirectKey, if set, is a provider key the client sent (client.allow_direct_keys): it
+	// is used for this request instead of the configured keys, and scrubbed from errors.
+	DirectKey string
 
 	// Gone, if set, reports whether the client has gone away. The engine polls it before a
 	// retry or a fallback and while waiting for a slot, and gives up when it returns true.
@@ -57,13 +63,21 @@ type Call struct {
 	resp fasthttp.Response
 	w    jwriter.Writer
 	wbuf []byte
+	url  []byte // the request URL of a templated provider
+	id   []byte // a generated response id (newID)
+	// embBuf holds embeddings re-encoded as base64 (see base64Embeddings).
+	embBuf []byte
 
 	// streaming
 	adm       *admission // slot held while a stream is open
 	conn      *upConn    // the open stream's connection, in idle-timeout mode
 	br        *bufio.Reader
 	event     []byte
+	eventName []byte
+	state     provider.StreamState
 	streaming bool
+
+	plug pluginState
 }
 
 func newCall() *Call {
@@ -86,6 +100,8 @@ func (c *Call) reset() {
 	c.EmbeddingResp.Reset()
 	c.Err = Error{}
 	c.Gone = nil
+	c.DirectKey = ""
+	c.plug = pluginState{}
 	c.Provider, c.Model = "", ""
 	c.Attempts, c.Fallbacks, c.Reconnects = 0, 0, 0
 	c.Upstream, c.Queued = 0, 0
@@ -96,11 +112,39 @@ func (c *Call) reset() {
 	c.key = -1
 	c.req.Reset()
 	c.resp.Reset()
+	// A pooled Call keeps its buffers for the next request, but not one that an outsized
+	// request or answer grew (a 20 MB response would otherwise stay in the pool).
+	c.req.ReleaseBody(maxKeptBuffer)
+	c.resp.ReleaseBody(maxKeptBuffer)
+	if cap(c.wbuf) > maxKeptBuffer {
+		c.wbuf = make([]byte, 0, 16<<10)
+	}
+	if cap(c.embBuf) > maxKeptBuffer {
+		c.embBuf = nil
+	}
+	if cap(c.event) > maxKeptBuffer {
+		c.event = make([]byte, 0, 4<<10)
+	}
 	c.event = c.event[:0]
 	c.adm = nil
 	c.conn = nil
 	c.streaming = false
 }
+
+// newID returns a response id like OpenAI's, "chatcmpl-" and 16 random hex digits, for
+// providers that send none. It lives in the Call's own buffer until the next request.
+func (c *Call) newID() string {
+	const hex = "0123456789abcdef"
+	c.id = append(c.id[:0], "chatcmpl-"...)
+	v := rand.Uint64()
+	for i := 60; i >= 0; i -= 4 {
+		c.id = append(c.id, hex[v>>uint(i)&15])
+	}
+	return unsafe.String(&c.id[0], len(c.id))
+}
+
+// maxKeptBuffer is the largest buffer a pooled Call keeps between requests.
+const maxKeptBuffer = 1 << 20
 
 func (c *Call) gone() bool { return c.Gone != nil && c.Gone() }
 

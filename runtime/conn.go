@@ -93,13 +93,16 @@ func dialer(base fasthttp.DialFunc, timeout time.Duration) fasthttp.DialFunc {
 		var err error
 		if base == nil {
 			c, err = fasthttp.DialTimeout(addr, timeout)
-			if errors.Is(err, fasthttp.ErrDialTimeout) {
-				err = errConnectTimeout
-			}
 		} else {
 			c, err = dialWithin(base, addr, timeout)
 		}
 		if err != nil {
+			// fasthttp reports a dial that ran out of time as ErrDialTimeout or, when the
+			// socket's own deadline fires first, as the net package's i/o timeout.
+			var te interface{ Timeout() bool }
+			if errors.Is(err, fasthttp.ErrDialTimeout) || errors.As(err, &te) && te.Timeout() {
+				err = errConnectTimeout
+			}
 			return nil, err
 		}
 		return newUpConn(c), nil

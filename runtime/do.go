@@ -82,7 +82,15 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		}
 	}()
 	c.key = -1
-	if len(p.keys) > 0 {
+	if c.DirectKey != "" && p.info.Auth.Scheme != provider.AuthStatic {
+		err := c.Err.set(400, schemas.ErrInvalidRequest, "direct_key_unsupported", "",
+			"provider "+p.name+" signs its requests from its key config (AWS SigV4 or a Google service account): a client's own key cannot be used")
+		err.Provider = p.name
+		return err
+	}
+	// With a client's own key, a configured key is still chosen when the URL depends on it
+	// (Azure endpoint, region, project); only its credential is replaced.
+	if (c.DirectKey == "" || p.templated) && len(p.keys) > 0 {
 		k, soonest, auth := p.pickKey(t.model, -1, now)
 		switch k {
 		case noKeyForModel:
@@ -127,7 +135,9 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	}
 	resent := false // the one free resend after a stale connection is used
 	for attempt := 0; ; {
-		c.setKey(p)
+		if err := c.setKey(p, t.model); err != nil {
+			return err
+		}
 		c.resp.StreamBody = c.streaming
 		c.Attempts++
 		t0 := time.Now()
@@ -162,7 +172,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 			}
 			return nil
 		}
-		keyFailed := c.key >= 0 && (status == 401 || status == 403 || status == 429)
+		keyFailed := c.key >= 0 && c.DirectKey == "" && (status == 401 || status == 403 || status == 429)
 		if keyFailed {
 			p.coolKey(c.key, status, err.RetryAfterSec, now)
 		}
@@ -228,11 +238,16 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	if c.op == provider.OpModels {
 		c.req.Header.SetMethod(fasthttp.MethodGet)
 	}
-	c.req.SetRequestURI(url)
+	if !p.templated {
+		c.req.SetRequestURI(url) // else set per attempt, for the attempt's key
+	}
 	c.req.Header.SetContentType("application/json")
-	if c.streaming {
+	switch {
+	case c.streaming && p.info.Framing == provider.FramingAWSEventStream:
+		c.req.Header.Set("Accept", "application/vnd.amazon.eventstream")
+	case c.streaming:
 		c.req.Header.Set("Accept", "text/event-stream")
-	} else {
+	default:
 		c.req.Header.Set("Accept", "application/json")
 	}
 	for _, h := range p.headers {
@@ -266,11 +281,53 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	return nil
 }
 
-// setKey puts the current key's auth header on the request.
-func (c *Call) setKey(p *providerState) {
-	if c.key >= 0 && p.info.Auth.Header != "" {
-		c.req.Header.Set(p.info.Auth.Header, p.keys[c.key].auth)
+// setKey addresses and authorizes the request for the current key: the URL, when the
+// provider's URLs depend on the key or the model, and the key's credentials (or the client's
+// own key, with allow_direct_keys).
+func (c *Call) setKey(p *providerState, model string) *Error {
+	if p.templated {
+		r := p.route(model, c.op) // a model route (model_paths), or -1 for the default URL
+		t := &p.tmpl[c.op]
+		if r >= 0 && r < len(p.tmplRoutes) { // tmplRoutes: a provider without keys
+			t = &p.tmplRoutes[r][c.op]
+		}
+		var deployments map[string]string
+		if c.key >= 0 {
+			k := &p.keys[c.key]
+			t, deployments = &k.urls[c.op], k.deployments
+			if r >= 0 {
+				t = &k.routeURLs[r][c.op]
+			}
+		}
+		c.url = t.appendURL(c.url[:0], model, deployments)
+		c.req.SetRequestURIBytes(c.url)
 	}
+	if c.DirectKey != "" {
+		c.setDirectKey(p)
+		return nil
+	}
+	if c.key < 0 {
+		return nil
+	}
+	k := &p.keys[c.key]
+	if k.authz != nil {
+		if err := k.authz.authorize(&c.req, time.Now()); err != nil {
+			e := c.Err.set(502, schemas.ErrUpstream, "auth_failed", "", "provider "+p.name+": cannot authorize the request: "+scrub(err.Error(), p))
+			e.Provider, e.Retryable = p.name, true
+			return e
+		}
+		return nil
+	}
+	if p.info.Auth.Header != "" {
+		c.req.Header.Set(p.info.Auth.Header, k.auth)
+	}
+	return nil
+}
+
+// authorizer adds credentials that a static header cannot carry: an AWS SigV4 signature
+// over the request, or an OAuth2 token that expires. It runs before every attempt.
+type authorizer interface {
+	authorize(req *fasthttp.Request, now time.Time) error
 }
 
 // classify turns the outcome of one upstream request into nil (a 2xx response) or an error
@@ -316,18 +373,7 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 // ("sk-abc...wxyz"): the last four characters of a key are enough to identify it.
 func scrub(s string, p *providerState) string {
 	for i := range p.keys {
-		k := p.keys[i].value
-		if k == "" {
-			continue
-		}
-		if idx := indexOf(s, k); idx >= 0 {
-			s = s[:idx] + "[REDACTED]" + s[idx+len(k):]
-		}
-		if len(k) >= 12 {
-			if idx := indexOf(s, k[len(k)-4:]); idx >= 0 {
-				s = s[:idx] + "****" + s[idx+4:]
-			}
-		}
+		s = redactKey(s, p.keys[i].value)
 	}
 	return s
 }

@@ -19,6 +19,9 @@ type Engine struct {
 	dial     fasthttp.DialFunc
 	snap     atomic.Pointer[snapshot]
 	calls    sync.Pool
+	// outstanding counts Calls acquired and not yet released (OutstandingCalls).
+	outstanding atomic.Int64
+	plugins     plugins
 }
 
 // Options change how an engine is built. The zero value is what New uses.
@@ -28,6 +31,8 @@ type Options struct {
 	// Dial, when set, opens every upstream connection instead of TCP (and instead of any
 	// proxy_config): for in-memory tests and benchmarks, or unix sockets.
 	Dial fasthttp.DialFunc
+	// Plugins hook into every request, in this order (see Plugin).
+	Plugins []Plugin
 }
 
 // New builds an engine from a validated config, with every generated adapter available.
@@ -41,7 +46,7 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	if list == nil {
 		list = adapters.All()
 	}
-	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial}
+	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, plugins: newPlugins(opts.Plugins)}
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
 	}
@@ -49,9 +54,9 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	if err := e.Reload(cfg); err != nil {
 		return nil, err
 	}
-	for i := 0; i < cfg.Client.InitialPoolSize && i < 10000; i++ {
-		e.calls.Put(newCall())
-	}
+	// Calls are made on demand (cfg.Client.InitialPoolSize is not a preallocation here: a
+	// sync.Pool drops what it holds within two GC cycles, so a prefill would only raise the
+	// peak RSS; the pool follows the real concurrency instead).
 	return e, nil
 }
 
@@ -86,58 +91,110 @@ func (e *Engine) snapshot() *snapshot { return e.snap.Load() }
 func (e *Engine) AcquireCall() *Call {
 	c := e.calls.Get().(*Call)
 	c.key = -1
+	e.outstanding.Add(1)
 	return c
 }
 
+// OutstandingCalls returns how many Calls have been acquired and not yet released. It is 0
+// whenever every request has finished: tests use it to show that no pooled Call leaks.
+func (e *Engine) OutstandingCalls() int64 { return e.outstanding.Load() }
+
 // ReleaseCall closes any open stream and returns c to the pool; c must not be used after.
 func (e *Engine) ReleaseCall(c *Call) {
+	c.finishPlugins()
 	c.CloseStream()
 	c.reset()
+	e.outstanding.Add(-1)
 	e.calls.Put(c)
 }
 
 // ChatCompletion runs c.Chat and leaves the answer in c.ChatResp.
 func (e *Engine) ChatCompletion(c *Call) *Error {
+	if e.plugins.list != nil {
+		return e.plugged(c, provider.OpChat)
+	}
+	return e.chatCompletion(c)
+}
+
+func (e *Engine) chatCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpChat, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
 		return err
 	}
 	t0 := time.Now()
 	err := c.cur.p.adapter.DecodeChat(c.resp.Body(), &c.ChatResp)
 	c.Decode = time.Since(t0)
+	if c.ChatResp.Model == "" {
+		c.ChatResp.Model = c.Model // providers that do not echo the model (Cohere, Bedrock)
+	}
+	if c.ChatResp.ID == "" {
+		c.ChatResp.ID = c.newID() // providers that send no id (Bedrock Converse)
+	}
+	if c.ChatResp.Created == 0 {
+		c.ChatResp.Created = time.Now().Unix()
+	}
 	return c.decode(err)
 }
 
 // TextCompletion runs c.Text and leaves the answer in c.TextResp.
 func (e *Engine) TextCompletion(c *Call) *Error {
+	if e.plugins.list != nil {
+		return e.plugged(c, provider.OpText)
+	}
+	return e.textCompletion(c)
+}
+
+func (e *Engine) textCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpText, c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
 		return err
 	}
 	t0 := time.Now()
 	err := c.cur.p.adapter.DecodeText(c.resp.Body(), &c.TextResp)
 	c.Decode = time.Since(t0)
+	if c.TextResp.Model == "" {
+		c.TextResp.Model = c.Model
+	}
 	return c.decode(err)
 }
 
 // Embedding runs c.Embedding and leaves the answer in c.EmbeddingResp.
 func (e *Engine) Embedding(c *Call) *Error {
+	if e.plugins.list != nil {
+		return e.plugged(c, provider.OpEmbedding)
+	}
+	return e.embedding(c)
+}
+
+func (e *Engine) embedding(c *Call) *Error {
 	if err := e.start(c, provider.OpEmbedding, c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks); err != nil {
 		return err
 	}
 	t0 := time.Now()
 	err := c.cur.p.adapter.DecodeEmbedding(c.resp.Body(), &c.EmbeddingResp)
 	c.Decode = time.Since(t0)
+	if c.EmbeddingResp.Model == "" {
+		c.EmbeddingResp.Model = c.Model
+	}
+	if err == nil {
+		err = c.base64Embeddings()
+	}
 	return c.decode(err)
 }
 
-// ChatCompletionStream opens a stream for c.Chat. On success read chunks with Next; the
+// ChatCompletionStream opens a stream for c.Chat. On success read chunks with Recv; the
 // stream closes at its end, on CloseStream, or on ReleaseCall. Retries and fallbacks happen
 // only before the stream opens.
 func (e *Engine) ChatCompletionStream(c *Call) *Error {
+	if e.plugins.list != nil {
+		return e.plugged(c, provider.OpChatStream)
+	}
 	return e.start(c, provider.OpChatStream, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks)
 }
 
-// TextCompletionStream opens a stream for c.Text; chunks arrive in c.TextResp through Next.
+// TextCompletionStream opens a stream for c.Text; chunks arrive in c.TextResp through Recv.
 func (e *Engine) TextCompletionStream(c *Call) *Error {
+	if e.plugins.list != nil {
+		return e.plugged(c, provider.OpTextStream)
+	}
 	return e.start(c, provider.OpTextStream, c.Text.Model, c.Text.Provider, c.Text.Fallbacks)
 }
 
@@ -154,7 +211,7 @@ func (e *Engine) start(c *Call, op provider.Op, model, providerField string, fal
 		return err
 	}
 	if err := e.run(c, s); err != nil {
-		return err
+		return c.RedactDirectKey(err)
 	}
 	if c.streaming {
 		c.openStream()

@@ -33,10 +33,14 @@ type providerState struct {
 	adapter provider.Adapter
 	info    *provider.Info
 	urls    [provider.NumOps]string // base URL + path; "" when unsupported
-	keys    []keyState
-	headers []provider.Header // static spec headers, then extra_headers from the config
-	client  *fasthttp.Client
-	timeout time.Duration // total budget of a request's attempts and backoff
+	// templated says the URLs have placeholders: each key (or tmpl, for a provider without
+	// keys) holds them compiled.
+	templated bool
+	tmpl      [provider.NumOps]urlTemplate
+	keys      []keyState
+	headers   []provider.Header // static spec headers, then extra_headers from the config
+	client    *fasthttp.Client
+	timeout   time.Duration // total budget of a request's attempts and backoff
 	// headerTimeout bounds one attempt up to the response headers (a plain response's
 	// body too); idle bounds the gap between reads of an open stream.
 	headerTimeout, idle time.Duration
@@ -49,6 +53,12 @@ type providerState struct {
 	breaker                         *breaker // nil: disabled
 	stats                           *providerStats
 	allowed                         func(op provider.Op) bool
+
+	// routes are the spec's model_paths (provider.Info.ModelPaths) as full URLs; a provider
+	// with routes is templated, and each key (or tmplRoutes) holds them compiled, in the
+	// same order.
+	routes     []modelRoute
+	tmplRoutes [][provider.NumOps]urlTemplate
 }
 
 // providerStats are a provider's counters, kept across reloads.
@@ -63,6 +73,14 @@ type keyState struct {
 	weight float64
 	models []string     // empty: all
 	cool   *keyCooldown // shared with earlier snapshots that had the same key
+	// urls and deployments build the request URL of a templated provider.
+	urls        [provider.NumOps]urlTemplate
+	deployments map[string]string
+	// routeURLs are providerState.routes compiled for this key, by route.
+	routeURLs [][provider.NumOps]urlTemplate
+	// authz, when not nil, authorizes requests in place of the static auth header
+	// (provider.AuthSigV4, provider.AuthGoogleOAuth).
+	authz authorizer
 }
 
 func (k *keyState) allows(model string) bool {
@@ -75,6 +93,24 @@ func (k *keyState) allows(model string) bool {
 		}
 	}
 	return false
+}
+
+// modelRoute is one of a provider's model routes: the URLs of the models whose names start
+// with prefix.
+type modelRoute struct {
+	prefix string
+	urls   [provider.NumOps]string // base URL + path; "" where the default URL applies
+}
+
+// route returns the index of the first route of p that gives op a URL for model, or -1.
+// It costs one prefix comparison per route and never allocates.
+func (p *providerState) route(model string, op provider.Op) int {
+	for i := range p.routes {
+		if r := &p.routes[i]; r.urls[op] != "" && strings.HasPrefix(model, r.prefix) {
+			return i
+		}
+	}
+	return -1
 }
 
 // target is one provider and model to try.
@@ -183,23 +219,62 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		}
 		if path != "" {
 			p.urls[op] = baseURL + path
+			p.templated = p.templated || templated(p.urls[op])
 		}
+	}
+	for _, mr := range info.ModelPaths {
+		r := modelRoute{prefix: mr.Prefix}
+		for op := provider.Op(0); op < provider.NumOps; op++ {
+			overridden := pc.Custom != nil && pc.Custom.RequestPathOverrides[customOps[op]] != ""
+			if mr.Paths[op] != "" && p.urls[op] != "" && !overridden {
+				r.urls[op] = baseURL + mr.Paths[op]
+				p.templated = true // the URL depends on the model
+			}
+		}
+		p.routes = append(p.routes, r)
 	}
 	for i, k := range pc.Keys {
 		if k.Weight <= 0 {
 			continue
 		}
-		if k.Value == "" {
-			return nil, fmt.Errorf("keys[%d].value is empty", i)
-		}
 		ks := keyState{value: k.Value, weight: k.Weight, cool: &keyCooldown{}}
-		if info.Auth.Header != "" {
-			ks.auth = info.Auth.Value(k.Value)
+		if info.Auth.Scheme == provider.AuthStatic {
+			if k.Value == "" {
+				return nil, fmt.Errorf("keys[%d].value is empty", i)
+			}
+			if info.Auth.Header != "" {
+				ks.auth = info.Auth.Value(k.Value)
+			}
+		} else {
+			authz, err := newAuthorizer(info, &pc.Keys[i], dial)
+			if err != nil {
+				return nil, fmt.Errorf("keys[%d]: %w", i, err)
+			}
+			ks.authz = authz
 		}
 		if !containsStar(k.Models) {
 			ks.models = k.Models
 		}
+		if p.templated {
+			routes, err := p.compileAll(ks.urls[:], varsOf(info, &pc.Keys[i], i))
+			if err != nil {
+				return nil, err
+			}
+			ks.routeURLs = routes
+			switch {
+			case k.Azure != nil && len(k.Azure.Deployments) > 0:
+				ks.deployments = k.Azure.Deployments
+			case k.Bedrock != nil && len(k.Bedrock.Deployments) > 0:
+				ks.deployments = k.Bedrock.Deployments
+			}
+		}
 		p.keys = append(p.keys, ks)
+	}
+	if p.templated && len(p.keys) == 0 {
+		var err error
+		if p.tmplRoutes, err = p.compileAll(p.tmpl[:], varsOf(info, nil, 0)); err != nil {
+			return nil, err
+		}
 	}
 	if len(p.keys) == 0 && !(info.KeyOptional || pc.Keyless()) {
 		return nil, fmt.Errorf("keys: %s needs at least one key with a weight above 0", info.Title)
@@ -220,6 +295,39 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	p.client = client
 	p.adm = newAdmission(pc.Concurrency.Concurrency, pc.Concurrency.BufferSize)
 	return p, nil
+}
+
+// compileAll compiles the provider's default URLs with one key's values into dst, and
+// returns its model routes' URLs compiled the same way (nil when it has none).
+func (p *providerState) compileAll(dst []urlTemplate, v keyVars) ([][provider.NumOps]urlTemplate, error) {
+	if err := compileURLs(dst, &p.urls, v); err != nil {
+		return nil, err
+	}
+	if len(p.routes) == 0 {
+		return nil, nil
+	}
+	routes := make([][provider.NumOps]urlTemplate, len(p.routes))
+	for i := range p.routes {
+		if err := compileURLs(routes[i][:], &p.routes[i].urls, v); err != nil {
+			return nil, err
+		}
+	}
+	return routes, nil
+}
+
+// compileURLs compiles urls with one key's values into dst.
+func compileURLs(dst []urlTemplate, urls *[provider.NumOps]string, v keyVars) error {
+	for op, u := range urls {
+		if u == "" {
+			continue
+		}
+		t, err := compile(u, v)
+		if err != nil {
+			return err
+		}
+		dst[op] = t
+	}
+	return nil
 }
 
 // inherit takes over what prev, the same provider in the previous snapshot, learned: its

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -18,65 +21,87 @@ func (c *Call) openStream() {
 	} else {
 		c.br.Reset(c.resp.BodyStream())
 	}
+	c.state.Reset(rand.Uint64(), c.Model, time.Now().Unix())
 }
 
-// Next reads the stream's next event into c.Chunk (chat) or c.TextResp (text). It returns
-// done at the end of the stream ("data: [DONE]" or the body's end). A chunk is valid until
-// the next call.
+// Next reads the stream's next chunk into c.Chunk (chat) or c.TextResp (text), skipping
+// events that carry none (pings, block ends). It returns done at the end of the stream (the
+// adapter saw the last event, or the body ended). A chunk is valid until the next call.
 func (c *Call) Next() (done bool, err *Error) {
 	if c.adm == nil || c.br == nil {
 		return true, nil
 	}
-	data, rerr := c.readEvent()
-	if rerr != nil {
-		c.CloseStream()
-		if errors.Is(rerr, io.EOF) {
-			return true, nil
-		}
-		var te interface{ Timeout() bool }
-		if errors.As(rerr, &te) && te.Timeout() {
-			e := c.Err.set(504, schemas.ErrTimeout, "stream_idle_timeout", "",
-				"provider "+c.Provider+" sent nothing for "+c.cur.p.idle.String()+" (stream_idle_timeout_in_seconds): the stream was cut")
+	a := c.cur.p.adapter
+	for {
+		ev, rerr := c.nextEvent()
+		if rerr != nil {
+			c.CloseStream()
+			if errors.Is(rerr, io.EOF) {
+				return true, nil
+			}
+			var te interface{ Timeout() bool }
+			if errors.As(rerr, &te) && te.Timeout() {
+				e := c.Err.set(504, schemas.ErrTimeout, "stream_idle_timeout", "",
+					"provider "+c.Provider+" sent nothing for "+c.cur.p.idle.String()+" (stream_idle_timeout_in_seconds): the stream was cut")
+				e.Provider = c.Provider
+				return true, e
+			}
+			e := c.Err.set(502, schemas.ErrUpstream, "stream_interrupted", "", "provider "+c.Provider+" stream broke: "+scrub(rerr.Error(), c.cur.p))
 			e.Provider = c.Provider
 			return true, e
 		}
-		e := c.Err.set(502, schemas.ErrUpstream, "stream_interrupted", "", "provider "+c.Provider+" stream broke: "+rerr.Error())
-		e.Provider = c.Provider
-		return true, e
+		var step provider.Step
+		var derr error
+		switch c.op {
+		case provider.OpChatStream:
+			c.Chunk.Reset()
+			step, derr = a.DecodeChatEvent(ev, &c.state, &c.Chunk)
+		case provider.OpTextStream:
+			c.TextResp.Reset()
+			step, derr = a.DecodeTextEvent(ev, &c.state, &c.TextResp)
+		}
+		if derr != nil {
+			c.CloseStream()
+			return true, c.decode(derr)
+		}
+		switch step {
+		case provider.StepSkip:
+			continue
+		case provider.StepDone:
+			c.CloseStream()
+			return true, nil
+		case provider.StepError:
+			c.Err = Error{Status: 502, Provider: c.Provider}
+			a.DecodeError(502, ev.Data, &c.Err.Body)
+			c.Err.Body.Message = "provider " + c.Provider + ": " + scrub(c.Err.Body.Message, c.cur.p)
+			c.CloseStream()
+			return true, &c.Err
+		}
+		return false, nil
 	}
-	if bytes.Equal(data, []byte("[DONE]")) {
-		c.CloseStream()
-		return true, nil
-	}
-	if bytes.HasPrefix(data, []byte(`{"error"`)) {
-		c.Err = Error{Status: 502, Provider: c.Provider}
-		c.cur.p.adapter.DecodeError(502, data, &c.Err.Body)
-		c.Err.Body.Message = "provider " + c.Provider + ": " + scrub(c.Err.Body.Message, c.cur.p)
-		c.CloseStream()
-		return true, &c.Err
-	}
-	var derr error
-	switch c.op {
-	case provider.OpChatStream:
-		c.Chunk.Reset()
-		derr = c.cur.p.adapter.DecodeChatChunk(data, &c.Chunk)
-	case provider.OpTextStream:
-		c.TextResp.Reset()
-		derr = c.cur.p.adapter.DecodeTextChunk(data, &c.TextResp)
-	}
-	if derr != nil {
-		c.CloseStream()
-		return true, c.decode(derr)
-	}
-	return false, nil
 }
 
-// readEvent returns the data of the next server-sent event that has data, joining multi-line
-// data with "\n" (https://html.spec.whatwg.org/multipage/server-sent-events.html). Comments and
-// other fields are skipped.
-func (c *Call) readEvent() ([]byte, error) {
+// nextEvent reads the next event in the provider's framing.
+func (c *Call) nextEvent() (provider.Event, error) {
+	switch c.cur.p.info.Framing {
+	case provider.FramingSSE:
+		return c.readEvent()
+	case provider.FramingAWSEventStream:
+		return c.readAWSEvent()
+	default:
+		return provider.Event{}, fmt.Errorf("stream framing %d is not supported by this build", c.cur.p.info.Framing)
+	}
+}
+
+// readEvent returns the next server-sent event that has data: its name (the "event:" field,
+// empty when absent) and its data, multi-line data joined with "\n"
+// (https://html.spec.whatwg.org/multipage/server-sent-events.html). Comments and other
+// fields are skipped.
+func (c *Call) readEvent() (provider.Event, error) {
 	c.event = c.event[:0]
+	c.eventName = c.eventName[:0]
 	have := false
+	ev := func() provider.Event { return provider.Event{Name: c.eventName, Data: c.event} }
 	for {
 		line, err := c.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -90,15 +115,16 @@ func (c *Call) readEvent() ([]byte, error) {
 		}
 		if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
 			if have && errors.Is(err, io.EOF) {
-				return c.event, nil
+				return ev(), nil
 			}
-			return nil, err
+			return provider.Event{}, err
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
 			if have {
-				return c.event, nil
+				return ev(), nil
 			}
+			c.eventName = c.eventName[:0] // an event without data is dropped, its name too
 			continue
 		}
 		if value, ok := bytes.CutPrefix(line, []byte("data:")); ok {
@@ -108,12 +134,14 @@ func (c *Call) readEvent() ([]byte, error) {
 			}
 			c.event = append(c.event, value...)
 			have = true
+		} else if value, ok := bytes.CutPrefix(line, []byte("event:")); ok {
+			c.eventName = append(c.eventName[:0], bytes.TrimPrefix(value, []byte(" "))...)
 		}
 		if errors.Is(err, io.EOF) {
 			if have {
-				return c.event, nil
+				return ev(), nil
 			}
-			return nil, io.EOF
+			return provider.Event{}, io.EOF
 		}
 	}
 }

@@ -38,26 +38,42 @@ type exchange struct {
 	// openOverhead is the gateway's time before a stream's first byte.
 	openOverhead time.Duration
 	num          [20]byte
+	// logOn says the access log line is wanted; path is the request's path, kept for it
+	// (a stream outlives ctx).
+	logOn bool
+	path  []byte
 }
 
 // gone reports whether the client closed its connection.
 func (x *exchange) gone() bool { return connClosed(x.ctx.Conn()) }
 
-// serve runs one chat, text or embeddings request.
-func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind) {
+// serve runs one chat, text or embeddings request. deployment is an Azure deployment
+// path's deployment name, which becomes the model, or nil.
+func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind, a *access, deployment []byte, start time.Time) {
 	x := s.exchanges.Get().(*exchange)
-	x.ctx, x.kind, x.start = ctx, k, time.Now()
+	x.ctx, x.kind, x.start = ctx, k, start
 	x.call = s.engine.AcquireCall()
 	x.call.Gone = x.goneFn
-	if x.run() {
+	if x.logOn = s.accessLogOn(); x.logOn {
+		x.path = append(x.path[:0], ctx.Path()...)
+	}
+	if x.run(a, deployment) {
 		return // a stream took ownership of x
 	}
 	x.finish()
 }
 
 // run decodes and runs the request; it returns true when a stream now owns x.
-func (x *exchange) run() bool {
+func (x *exchange) run(a *access, deployment []byte) bool {
 	c := x.call
+	if dk := x.ctx.Request.Header.Peek(DirectKeyHeader); len(dk) > 0 {
+		if !a.allowDirect {
+			writeError(x.ctx, 403, schemas.ErrPermission, "direct_keys_not_allowed", "",
+				"this gateway does not take provider keys from clients ("+DirectKeyHeader+"): client.allow_direct_keys is off")
+			return false
+		}
+		c.DirectKey = string(dk)
+	}
 	if !utf8.Valid(x.ctx.PostBody()) {
 		// JSON text is UTF-8 (RFC 8259); invalid bytes would be forwarded to the provider as is.
 		writeError(x.ctx, 400, schemas.ErrInvalidRequest, "invalid_json", "", "request body is not valid UTF-8")
@@ -83,6 +99,21 @@ func (x *exchange) run() bool {
 	if len(x.ctx.PostBody()) == 0 {
 		writeError(x.ctx, 400, schemas.ErrInvalidRequest, "empty_body", "", "request body is empty: send a JSON object")
 		return false
+	}
+	if deployment != nil {
+		model, ok := deploymentModel(deployment)
+		if !ok {
+			writeError(x.ctx, 400, schemas.ErrInvalidRequest, "invalid_deployment", "", "the deployment name in the path is not valid")
+			return false
+		}
+		switch x.kind {
+		case kindChat:
+			c.Chat.Model = model
+		case kindText:
+			c.Text.Model = model
+		case kindEmbedding:
+			c.Embedding.Model = model
+		}
 	}
 	if stream {
 		return x.openStream()
@@ -115,16 +146,26 @@ func (x *exchange) run() bool {
 	}
 	x.ctx.SetContentType("application/json")
 	x.ctx.SetBody(c.Encoded())
+	x.shortCircuitHeader()
 	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
 	return false
 }
 
+// shortCircuitHeader names the plugin that answered, if one did.
+func (x *exchange) shortCircuitHeader() {
+	if by := x.call.ShortCircuitedBy(); by != "" {
+		x.ctx.Response.Header.Set(ShortCircuitHeader, by)
+	}
+}
+
 func (x *exchange) writeRuntimeError(err *runtime.Error) {
+	x.call.RedactDirectKey(err)
 	body := schemas.ErrorResponse{Error: err.Body}
+	writeErrorBody(x.ctx, err.Status, &body)
 	if (err.Status == 429 || err.Status == 503) && err.RetryAfterSec > 0 {
 		x.ctx.Response.Header.Set("Retry-After", strconv.Itoa(err.RetryAfterSec))
 	}
-	writeErrorBody(x.ctx, err.Status, &body)
+	x.shortCircuitHeader()
 }
 
 // finish sets the overhead header, records metrics and releases x.
@@ -156,6 +197,9 @@ func (x *exchange) record(status int, overhead time.Duration) {
 	x.rec.Stages[metrics.StageUpstream] = c.Upstream
 	x.rec.Stages[metrics.StageDecode] = c.Decode
 	x.s.metrics.Record(&x.rec)
+	if x.logOn {
+		x.s.logRequest(&x.rec, x.path, time.Since(x.start), c)
+	}
 }
 
 func (x *exchange) release() {
@@ -184,9 +228,21 @@ func (x *exchange) openStream() bool {
 	x.ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	x.openOverhead = time.Since(x.start) - x.call.Upstream
 	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], x.openOverhead.Microseconds(), 10))
-	x.ctx.SetBodyStreamWriter(x.streamFn)
-	x.ctx = nil // fasthttp forbids touching ctx from the stream writer
+	x.shortCircuitHeader()
+	// fasthttp forbids touching ctx from the stream writer, and SetBodyStreamWriter starts
+	// the writer at once: let go of ctx first.
+	ctx := x.ctx
+	x.ctx = nil
+	ctx.SetBodyStreamWriter(x.streamFn)
 	return true
+}
+
+// wantsUsage reports whether the client asked for the usage chunk
+// (stream_options.include_usage). Providers whose streams always report usage (Anthropic,
+// Cohere, Bedrock, Gemini) have it dropped otherwise, as OpenAI would not send it.
+func (x *exchange) wantsUsage() bool {
+	so := x.call.Chat.StreamOptions
+	return so != nil && so.IncludeUsage.V
 }
 
 var (
@@ -200,10 +256,13 @@ var (
 func (x *exchange) stream(w *bufio.Writer) {
 	c := x.call
 	status := 200
+	sm := x.s.metrics.Stream(endpoints[x.kind], c.Provider, c.Model)
+	var last time.Time
 	for {
-		done, err := c.Next()
+		done, err := c.Recv()
 		if err != nil {
 			// Headers are gone already: report the failure as an error event, as OpenAI does.
+			c.RedactDirectKey(err)
 			body := schemas.ErrorResponse{Error: err.Body}
 			jw := c.ResponseWriter()
 			body.MarshalEasyJSON(jw)
@@ -221,6 +280,13 @@ func (x *exchange) stream(w *bufio.Writer) {
 			}
 			break
 		}
+		now := time.Now()
+		if last.IsZero() {
+			sm.FirstToken(now.Sub(x.start))
+		} else {
+			sm.ChunkGap(now.Sub(last))
+		}
+		last = now
 		jw := c.ResponseWriter()
 		var usage *schemas.Usage
 		if x.kind == kindChat {
@@ -232,6 +298,9 @@ func (x *exchange) stream(w *bufio.Writer) {
 		}
 		if usage.IsDefined() {
 			x.rec.InputTokens, x.rec.OutputTokens = usage.PromptTokens, usage.CompletionTokens
+			if x.kind == kindChat && len(c.Chunk.Choices) == 0 && !x.wantsUsage() {
+				continue // a usage-only chunk the client did not ask for (counted, not sent)
+			}
 		}
 		w.Write(dataPrefix)  //nolint:errcheck
 		w.Write(c.Encoded()) //nolint:errcheck

@@ -23,7 +23,9 @@ type inProcess struct {
 
 const inProcessKey = "sk-inprocess-test-0123456789"
 
-func newInProcess(tb testing.TB, mockCfg mocks.Config, cfgJSON string) *inProcess {
+// newInProcess starts a mock and a gateway wired to it in memory. onDial, if given, is told
+// every address the gateway dials.
+func newInProcess(tb testing.TB, mockCfg mocks.Config, cfgJSON string, onDial ...func(addr string)) *inProcess {
 	tb.Helper()
 	mockCfg.RequireKey = inProcessKey
 	m, err := mocks.New(mockCfg)
@@ -40,7 +42,12 @@ func newInProcess(tb testing.TB, mockCfg mocks.Config, cfgJSON string) *inProces
 	if err != nil {
 		tb.Fatal(err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Dial: func(string) (net.Conn, error) { return ln.Dial() }})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Dial: func(addr string) (net.Conn, error) {
+		for _, f := range onDial {
+			f(addr)
+		}
+		return ln.Dial()
+	}})
 	if err != nil {
 		tb.Fatal(err)
 	}

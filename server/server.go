@@ -3,18 +3,36 @@
 //
 // Routes: POST /v1/chat/completions (plain and "stream": true server-sent events),
 // POST /v1/completions (alias /v1/text/completions), POST /v1/embeddings, GET /v1/models,
-// GET /health and GET /metrics; the same /v1 routes also answer under /openai/v1 for OpenAI
-// SDKs pointed at the gateway's /openai base URL. Errors use OpenAI's
-// {"error":{"message","type","param","code"}} body with the matching HTTP status.
+// GET /health and GET /metrics. The Anthropic drop-in API answers under /anthropic/v1
+// (anthropic.go): POST /anthropic/v1/messages and GET /anthropic/v1/models, in Anthropic's
+// shapes. The same /v1 routes also answer under /openai/v1 for OpenAI
+// SDKs pointed at the gateway's /openai base URL, and Azure OpenAI's deployment paths
+// (/openai/deployments/{deployment}/chat/completions, .../completions, .../embeddings, with
+// any ?api-version=) run the same handlers with the deployment as the model. Errors use
+// OpenAI's {"error":{"message","type","param","code"}} body with the matching HTTP status.
+//
+// With gateway API keys configured (client.api_keys, see Configure), every route but
+// /health needs one, /metrics included: "Authorization: Bearer <key>", "x-api-key" or
+// "api-key"; a request without a valid key gets 401. With client.allow_direct_keys on, a
+// client may send its own provider key in the x-bf-provider-key header.
 //
 // Each response carries X-Bifrost-Overhead-Us: the request's time in the gateway minus the
 // time it waited on providers, in microseconds (the same figure as the
-// bifrost_gateway_overhead_seconds histogram).
+// bifrost_gateway_overhead_seconds histogram). A response a plugin answered carries
+// X-Bifrost-Short-Circuit with the plugin's name.
+//
+// Every request is logged at info level, after it is answered, as one "request" line with
+// method, path, status, provider, model, duration, overhead, retries and fallbacks; never
+// the prompt, the answer or a key. At levels above info nothing is formatted and nothing
+// is allocated for it.
 package server
 
 import (
+	"bytes"
 	"log/slog"
+	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime"
@@ -32,14 +50,18 @@ type Server struct {
 	log            *slog.Logger
 	metricsHandler fasthttp.RequestHandler
 	exchanges      sync.Pool
+	anthropic      sync.Pool // *anthropicExchange, made on demand (anthropic.go)
+	access         atomic.Pointer[access]
 }
 
-// New makes a server for engine. log may be nil.
+// New makes a server for engine. log may be nil. The server has no gateway API keys and
+// refuses direct keys until Configure says otherwise.
 func New(engine *runtime.Engine, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{engine: engine, log: log}
+	s.access.Store(&access{})
 	s.metrics = metrics.New(func() []metrics.ProviderLoad {
 		var out []metrics.ProviderLoad
 		for _, l := range engine.Load(nil) {
@@ -81,32 +103,70 @@ func (s *Server) NewHTTPServer(maxBodyBytes int) *fasthttp.Server {
 	}
 }
 
+var (
+	openaiPrefix      = []byte("/openai/")
+	deploymentsPrefix = []byte("/deployments/")
+	azurePrefix       = []byte("/openai/deployments/")
+)
+
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
 	path := ctx.Path()
-	if len(path) > len("/openai") && string(path[:len("/openai/")]) == "/openai/" {
-		path = path[len("/openai"):]
+	if string(path) == "/health" {
+		if s.get(ctx) {
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(`{"status":"ok"}`)
+		}
+		s.logOther(ctx, start)
+		return
 	}
-	switch string(path) {
+	a := s.access.Load()
+	if bytes.HasPrefix(path, anthropicPrefix) {
+		s.serveAnthropic(ctx, a, start) // Anthropic's shapes, errors included (anthropic.go)
+		return
+	}
+	if !a.authorized(ctx) {
+		writeUnauthorized(ctx)
+		s.logOther(ctx, start)
+		return
+	}
+	var deployment []byte
+	if bytes.HasPrefix(path, openaiPrefix) {
+		path = path[len("/openai"):]
+		if bytes.HasPrefix(path, deploymentsPrefix) {
+			// Azure OpenAI: /openai/deployments/{deployment}/{operation}, read from the path
+			// as sent, so that an escaped "/" stays inside the deployment name.
+			path = nil // no route unless the raw path has the same shape
+			if rest, ok := bytes.CutPrefix(ctx.URI().PathOriginal(), azurePrefix); ok {
+				if i := bytes.IndexByte(rest, '/'); i > 0 {
+					deployment, path = rest[:i], rest[i:]
+				}
+			}
+		}
+	}
+	route := string(path)
+	if deployment != nil && route != "/chat/completions" && route != "/completions" && route != "/embeddings" {
+		route = "" // a deployment path only has the operations that take a model
+	}
+	switch route {
 	case "/v1/chat/completions", "/chat/completions":
 		if s.post(ctx) {
-			s.serve(ctx, kindChat)
+			s.serve(ctx, kindChat, a, deployment, start)
+			return
 		}
 	case "/v1/completions", "/v1/text/completions", "/completions":
 		if s.post(ctx) {
-			s.serve(ctx, kindText)
+			s.serve(ctx, kindText, a, deployment, start)
+			return
 		}
 	case "/v1/embeddings", "/embeddings":
 		if s.post(ctx) {
-			s.serve(ctx, kindEmbedding)
+			s.serve(ctx, kindEmbedding, a, deployment, start)
+			return
 		}
 	case "/v1/models", "/models":
 		if s.get(ctx) {
 			s.models(ctx)
-		}
-	case "/health":
-		if s.get(ctx) {
-			ctx.SetContentType("application/json")
-			ctx.SetBodyString(`{"status":"ok"}`)
 		}
 	case "/metrics":
 		if s.get(ctx) {
@@ -115,6 +175,14 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	default:
 		writeError(ctx, 404, "not_found_error", "unknown_route", "", "no route for "+string(ctx.Method())+" "+string(ctx.Path()))
 	}
+	s.logOther(ctx, start)
+}
+
+// deploymentModel returns the model an Azure deployment path names: the path segment,
+// percent-decoded (so "openai%2Fgpt-4o" names openai/gpt-4o).
+func deploymentModel(seg []byte) (string, bool) {
+	m, err := url.PathUnescape(string(seg))
+	return m, err == nil && m != ""
 }
 
 func (s *Server) post(ctx *fasthttp.RequestCtx) bool {

@@ -69,21 +69,8 @@ func (Adapter) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	return l.Error()
 }
 
-// DecodeChatChunk reads a Mistral AI body into out, borrowing from body.
-func (Adapter) DecodeChatChunk(body []byte, out *schemas.ChatStreamChunk) error {
-	l := jlexer.Lexer{Data: body}
-	out.UnmarshalEasyJSON(&l)
-	l.Consumed()
-	return l.Error()
-}
-
 // DecodeText reports that Mistral AI does not support the operation.
 func (Adapter) DecodeText(body []byte, out *schemas.TextResponse) error {
-	return provider.ErrUnsupported
-}
-
-// DecodeTextChunk reports that Mistral AI does not support the operation.
-func (Adapter) DecodeTextChunk(body []byte, out *schemas.TextResponse) error {
 	return provider.ErrUnsupported
 }
 
@@ -101,6 +88,16 @@ func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
 	out.UnmarshalEasyJSON(&l)
 	l.Consumed()
 	return l.Error()
+}
+
+// DecodeChatEvent reads one event of a Mistral AI stream into out, borrowing from it.
+func (Adapter) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	return convert.OpenAIChatEvent(ev, out)
+}
+
+// DecodeTextEvent reports that Mistral AI does not support the operation.
+func (Adapter) DecodeTextEvent(ev provider.Event, st *provider.StreamState, out *schemas.TextResponse) (provider.Step, error) {
+	return provider.StepError, provider.ErrUnsupported
 }
 
 // DecodeError reads an error body in the format's error shape.

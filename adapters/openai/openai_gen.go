@@ -70,24 +70,8 @@ func (Adapter) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	return l.Error()
 }
 
-// DecodeChatChunk reads a OpenAI body into out, borrowing from body.
-func (Adapter) DecodeChatChunk(body []byte, out *schemas.ChatStreamChunk) error {
-	l := jlexer.Lexer{Data: body}
-	out.UnmarshalEasyJSON(&l)
-	l.Consumed()
-	return l.Error()
-}
-
 // DecodeText reads a OpenAI body into out, borrowing from body.
 func (Adapter) DecodeText(body []byte, out *schemas.TextResponse) error {
-	l := jlexer.Lexer{Data: body}
-	out.UnmarshalEasyJSON(&l)
-	l.Consumed()
-	return l.Error()
-}
-
-// DecodeTextChunk reads a OpenAI body into out, borrowing from body.
-func (Adapter) DecodeTextChunk(body []byte, out *schemas.TextResponse) error {
 	l := jlexer.Lexer{Data: body}
 	out.UnmarshalEasyJSON(&l)
 	l.Consumed()
@@ -108,6 +92,16 @@ func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
 	out.UnmarshalEasyJSON(&l)
 	l.Consumed()
 	return l.Error()
+}
+
+// DecodeChatEvent reads one event of a OpenAI stream into out, borrowing from it.
+func (Adapter) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	return convert.OpenAIChatEvent(ev, out)
+}
+
+// DecodeTextEvent reads one event of a OpenAI stream into out, borrowing from it.
+func (Adapter) DecodeTextEvent(ev provider.Event, st *provider.StreamState, out *schemas.TextResponse) (provider.Step, error) {
+	return convert.OpenAITextEvent(ev, out)
 }
 
 // DecodeError reads an error body in the format's error shape.

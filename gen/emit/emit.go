@@ -36,7 +36,8 @@ type Output struct {
 	// Files maps a path relative to the repository root to its content.
 	Files map[string][]byte
 	// EasyJSON lists the package directories (relative to the root) whose //easyjson:json
-	// types need marshalers, sorted.
+	// types need marshalers, sorted: adapters with wire types, and the codec packages that
+	// specs name.
 	EasyJSON []string
 }
 
@@ -58,6 +59,13 @@ func Generate(specs []*spec.Spec) (*Output, error) {
 				return nil, err
 			}
 			out.EasyJSON = append(out.EasyJSON, pkgDir)
+		}
+	}
+	codecs := map[string]bool{}
+	for _, s := range specs {
+		if s.Codec != "" && !codecs[s.Codec] {
+			codecs[s.Codec] = true
+			out.EasyJSON = append(out.EasyJSON, spec.CodecDir+"/"+s.Codec)
 		}
 	}
 	if err := out.add(AdaptersDir+"/registry_gen.go", registry(specs)); err != nil {
@@ -113,6 +121,10 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 
 	wire = newFile(pkgPath, s.Name)
 	wireTypes := 0
+	if s.Codec != "" {
+		codecMethods(f, s)
+		return f, nil, nil
+	}
 	for _, op := range []struct {
 		name, method, unified string
 		supported             bool
@@ -138,14 +150,29 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 		supported       bool
 	}{
 		{"DecodeChat", "ChatResponse", s.Supports(spec.OpChat)},
-		{"DecodeChatChunk", "ChatStreamChunk", s.Supports(spec.OpChatStream)},
 		{"DecodeText", "TextResponse", s.Supports(spec.OpText)},
-		{"DecodeTextChunk", "TextResponse", s.Supports(spec.OpTextStream)},
 		{"DecodeEmbedding", "EmbeddingResponse", s.Supports(spec.OpEmbedding)},
 		{"DecodeModels", "ModelList", s.Supports(spec.OpModels)},
 	} {
 		f.Line()
 		f.Add(decodeMethod(s, d.method, d.unified, d.supported))
+	}
+	for _, d := range []struct {
+		method, unified, helper string
+		supported               bool
+	}{
+		{"DecodeChatEvent", "ChatStreamChunk", "OpenAIChatEvent", s.Supports(spec.OpChatStream)},
+		{"DecodeTextEvent", "TextResponse", "OpenAITextEvent", s.Supports(spec.OpTextStream)},
+	} {
+		f.Line()
+		sig := eventSig(d.method, d.unified)
+		if !d.supported {
+			f.Commentf("%s reports that %s does not support the operation.", d.method, s.Title).Line().
+				Add(sig).Block(jen.Return(jen.Qual(providerPkg, "StepError"), jen.Qual(providerPkg, "ErrUnsupported")))
+			continue
+		}
+		f.Commentf("%s reads one event of a %s stream into out, borrowing from it.", d.method, s.Title).Line().
+			Add(sig).Block(jen.Return(jen.Qual(convertPkg, d.helper).Call(jen.Id("ev"), jen.Id("out"))))
 	}
 	f.Line()
 	f.Comment("DecodeError reads an error body in the format's error shape.")
@@ -160,11 +187,85 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 	return f, wire, nil
 }
 
+// eventSig is the signature of a stream decoder method.
+func eventSig(method, unified string) *jen.Statement {
+	return jen.Func().Params(jen.Id("Adapter")).Id(method).Params(
+		jen.Id("ev").Qual(providerPkg, "Event"), jen.Id("st").Op("*").Qual(providerPkg, "StreamState"),
+		jen.Id("out").Op("*").Qual(schemasPkg, unified),
+	).Params(jen.Qual(providerPkg, "Step"), jen.Error())
+}
+
+// codecMethods writes the methods of an adapter whose format has hand-written converters in
+// package CodecDir/<codec>: each supported operation calls the converter of the same name,
+// each other one reports ErrUnsupported.
+func codecMethods(f *jen.File, s *spec.Spec) {
+	pkg := Module + "/" + spec.CodecDir + "/" + s.Codec
+	w := func() jen.Code { return jen.Id("w").Op("*").Qual(jwriterPkg, "Writer") }
+	body := func() jen.Code { return jen.Id("body").Index().Byte() }
+	for _, m := range []struct {
+		method    string
+		params    []jen.Code
+		args      []string
+		results   []jen.Code
+		supported bool
+	}{
+		{"EncodeChat", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "ChatRequest")}, []string{"w", "r"}, nil, s.Supports(spec.OpChat)},
+		{"DecodeChat", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "ChatResponse")}, []string{"body", "out"}, nil, s.Supports(spec.OpChat)},
+		{"DecodeChatEvent", nil, []string{"ev", "st", "out"}, nil, s.Supports(spec.OpChatStream)},
+		{"EncodeText", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "TextRequest")}, []string{"w", "r"}, nil, s.Supports(spec.OpText)},
+		{"DecodeText", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "TextResponse")}, []string{"body", "out"}, nil, s.Supports(spec.OpText)},
+		{"DecodeTextEvent", nil, []string{"ev", "st", "out"}, nil, s.Supports(spec.OpTextStream)},
+		{"EncodeEmbedding", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "EmbeddingRequest")}, []string{"w", "r"}, nil, s.Supports(spec.OpEmbedding)},
+		{"DecodeEmbedding", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "EmbeddingResponse")}, []string{"body", "out"}, nil, s.Supports(spec.OpEmbedding)},
+		{"DecodeModels", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "ModelList")}, []string{"body", "out"}, nil, s.Supports(spec.OpModels)},
+	} {
+		f.Line()
+		var sig *jen.Statement
+		event := m.method == "DecodeChatEvent" || m.method == "DecodeTextEvent"
+		if event {
+			unified := "ChatStreamChunk"
+			if m.method == "DecodeTextEvent" {
+				unified = "TextResponse"
+			}
+			sig = eventSig(m.method, unified)
+		} else {
+			sig = jen.Func().Params(jen.Id("Adapter")).Id(m.method).Params(m.params...).Error()
+		}
+		var args []jen.Code
+		for _, a := range m.args {
+			args = append(args, jen.Id(a))
+		}
+		switch {
+		case !m.supported && event:
+			f.Commentf("%s reports that %s does not support the operation.", m.method, s.Title).Line().
+				Add(sig).Block(jen.Return(jen.Qual(providerPkg, "StepError"), jen.Qual(providerPkg, "ErrUnsupported")))
+		case !m.supported:
+			f.Commentf("%s reports that %s does not support the operation.", m.method, s.Title).Line().
+				Add(sig).Block(jen.Return(jen.Qual(providerPkg, "ErrUnsupported")))
+		default:
+			f.Commentf("%s calls the hand-written converter %s.%s.", m.method, s.Codec, m.method).Line().
+				Add(sig).Block(jen.Return(jen.Qual(pkg, m.method).Call(args...)))
+		}
+	}
+	f.Line()
+	f.Comment("DecodeError calls the hand-written converter " + s.Codec + ".DecodeError.")
+	f.Func().Params(jen.Id("Adapter")).Id("DecodeError").Params(
+		jen.Id("status").Int(), jen.Id("body").Index().Byte(), jen.Id("out").Op("*").Qual(schemasPkg, "ErrorBody"),
+	).Block(
+		jen.Qual(pkg, "DecodeError").Call(jen.Id("status"), jen.Id("body"), jen.Id("out")),
+	)
+}
+
 func specPath(s *spec.Spec) string { return "specs/" + s.Name + ".yaml" }
 
 func infoVar(s *spec.Spec) jen.Code {
 	auth := jen.Dict{}
 	switch s.Auth.Scheme {
+	case spec.AuthSigV4:
+		auth[jen.Id("Scheme")] = jen.Qual(providerPkg, "AuthSigV4")
+		auth[jen.Id("Service")] = jen.Lit(s.Auth.Service)
+	case spec.AuthGoogleOAuth:
+		auth[jen.Id("Scheme")] = jen.Qual(providerPkg, "AuthGoogleOAuth")
 	case spec.AuthBearer:
 		auth[jen.Id("Header")] = jen.Lit("Authorization")
 		auth[jen.Id("Prefix")] = jen.Lit("Bearer ")
@@ -192,8 +293,30 @@ func infoVar(s *spec.Spec) jen.Code {
 	if s.BaseURLRequired {
 		fields[jen.Id("BaseURLRequired")] = jen.True()
 	}
+	if s.APIVersion != "" {
+		fields[jen.Id("APIVersion")] = jen.Lit(s.APIVersion)
+	}
+	if s.Stream == spec.StreamAWSEventStream {
+		fields[jen.Id("Framing")] = jen.Qual(providerPkg, "FramingAWSEventStream")
+	}
 	if s.KeyOptional {
 		fields[jen.Id("KeyOptional")] = jen.True()
+	}
+	if len(s.ModelPaths) > 0 {
+		var routes []jen.Code
+		for _, mp := range s.ModelPaths {
+			rp := jen.Dict{}
+			for _, op := range spec.Operations {
+				if p, ok := mp.Paths[op]; ok {
+					rp[jen.Qual(providerPkg, opConst[op])] = jen.Lit(p)
+				}
+			}
+			routes = append(routes, jen.Values(jen.Dict{
+				jen.Id("Prefix"): jen.Lit(mp.Prefix),
+				jen.Id("Paths"):  jen.Index(jen.Qual(providerPkg, "NumOps")).String().Values(rp),
+			}))
+		}
+		fields[jen.Id("ModelPaths")] = jen.Index().Qual(providerPkg, "ModelRoute").Values(routes...)
 	}
 	if len(s.Headers) > 0 {
 		var hs []jen.Code

@@ -116,7 +116,7 @@ func (p *parser) strList(n *yaml.Node, what string) ([]string, error) {
 	return out, nil
 }
 
-var topKeys = []string{"name", "title", "format", "compat", "base_url", "base_url_required", "auth", "key_optional", "headers", "operations", "paths", "request", "docs", "notes"}
+var topKeys = []string{"name", "title", "format", "compat", "codec", "stream", "api_version", "base_url", "base_url_required", "auth", "key_optional", "headers", "operations", "paths", "model_paths", "request", "docs", "notes"}
 
 func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	f, err := p.fields(n, "the spec", topKeys...)
@@ -157,8 +157,21 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 		if s.Format, err = p.str(f["format"], "format"); err != nil {
 			return nil, err
 		}
-		if !slices.Contains(Formats, s.Format) {
-			return nil, p.errf(f["format"].Line, "format %q is not supported (supported: %s)", s.Format, strings.Join(Formats, ", "))
+		if !nameRE.MatchString(s.Format) {
+			return nil, p.errf(f["format"].Line, "format %q must be lower case letters, digits and _", s.Format)
+		}
+		switch v := f["codec"]; {
+		case s.Format == FormatOpenAI && v != nil:
+			return nil, p.errf(v.Line, "format openai is generated whole and takes no codec")
+		case s.Format != FormatOpenAI && v == nil:
+			return nil, p.errf(f["format"].Line, "format %q needs codec: the package under %s/ with its hand-written converters", s.Format, CodecDir)
+		case v != nil:
+			if s.Codec, err = p.str(v, "codec"); err != nil {
+				return nil, err
+			}
+			if !nameRE.MatchString(s.Codec) || token.IsKeyword(s.Codec) {
+				return nil, p.errf(v.Line, "codec %q must be a Go package name: lower case letters, digits and _", s.Codec)
+			}
 		}
 	case f["compat"] != nil:
 		if s.Compat, err = p.str(f["compat"], "compat"); err != nil {
@@ -166,6 +179,9 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 		}
 		if s.Compat == s.Name {
 			return nil, p.errf(f["compat"].Line, "a spec cannot be compat with itself")
+		}
+		if v := f["codec"]; v != nil {
+			return nil, p.errf(v.Line, "codec belongs to the base spec; a compat spec inherits it")
 		}
 	default:
 		return nil, p.errf(n.Line, "missing key: format (for a base spec) or compat (to reuse a base)")
@@ -188,6 +204,22 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	} else if !s.BaseURLRequired {
 		return nil, p.errf(n.Line, "missing key: base_url (or base_url_required: true for self-hosted providers)")
 	}
+	if v := f["stream"]; v != nil {
+		if s.Stream, err = p.str(v, "stream"); err != nil {
+			return nil, err
+		}
+		if s.Stream != StreamSSE && s.Stream != StreamAWSEventStream {
+			return nil, p.errf(v.Line, "stream %q is not one of %s, %s", s.Stream, StreamSSE, StreamAWSEventStream)
+		}
+	}
+	if v := f["api_version"]; v != nil {
+		if s.APIVersion, err = p.str(v, "api_version"); err != nil {
+			return nil, err
+		}
+		if s.APIVersion == "" || strings.ContainsAny(s.APIVersion, "&#?/ {}") || hasControl(s.APIVersion) {
+			return nil, p.errf(v.Line, "api_version %q must be a non-empty query value", s.APIVersion)
+		}
+	}
 	if s.Auth, err = p.auth(f["auth"]); err != nil {
 		return nil, err
 	}
@@ -208,7 +240,12 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 		return nil, err
 	}
 	if v := f["paths"]; v != nil {
-		if err := p.paths(v, s.Paths); err != nil {
+		if err := p.paths(v, "paths", s.Paths); err != nil {
+			return nil, err
+		}
+	}
+	if v := f["model_paths"]; v != nil {
+		if s.ModelPaths, err = p.modelPaths(v, s); err != nil {
 			return nil, err
 		}
 	}
@@ -232,22 +269,36 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 }
 
 func (p *parser) auth(n *yaml.Node) (Auth, error) {
-	f, err := p.fields(n, "auth", "scheme", "header", "prefix")
+	f, err := p.fields(n, "auth", "scheme", "header", "prefix", "service")
 	if err != nil {
 		return Auth{}, err
 	}
 	var a Auth
 	if f["scheme"] == nil {
-		return a, p.errf(n.Line, "auth: missing key \"scheme\" (bearer, header or none)")
+		return a, p.errf(n.Line, "auth: missing key \"scheme\" (bearer, header, none, sigv4 or google_oauth)")
 	}
 	if a.Scheme, err = p.str(f["scheme"], "auth.scheme"); err != nil {
 		return a, err
 	}
+	if v := f["service"]; v != nil && a.Scheme != AuthSigV4 {
+		return a, p.errf(v.Line, "auth.service is only for scheme sigv4")
+	}
 	switch a.Scheme {
-	case AuthBearer, AuthNone:
+	case AuthBearer, AuthNone, AuthGoogleOAuth, AuthSigV4:
 		for _, k := range []string{"header", "prefix"} {
 			if v := f[k]; v != nil {
 				return a, p.errf(v.Line, "auth.%s is only for scheme header", k)
+			}
+		}
+		if a.Scheme == AuthSigV4 {
+			if f["service"] == nil {
+				return a, p.errf(n.Line, "auth: scheme sigv4 needs service (the AWS service name to sign for)")
+			}
+			if a.Service, err = p.str(f["service"], "auth.service"); err != nil {
+				return a, err
+			}
+			if !nameRE.MatchString(strings.ReplaceAll(a.Service, "-", "_")) {
+				return a, p.errf(f["service"].Line, "auth.service %q is not an AWS service name", a.Service)
 			}
 		}
 	case AuthHeader:
@@ -266,7 +317,7 @@ func (p *parser) auth(n *yaml.Node) (Auth, error) {
 			}
 		}
 	default:
-		return a, p.errf(f["scheme"].Line, "auth.scheme %q is not one of bearer, header, none", a.Scheme)
+		return a, p.errf(f["scheme"].Line, "auth.scheme %q is not one of bearer, header, none, sigv4, google_oauth", a.Scheme)
 	}
 	return a, nil
 }
@@ -345,28 +396,83 @@ func opList() string {
 	return strings.Join(s, ", ")
 }
 
-func (p *parser) paths(n *yaml.Node, out map[Operation]string) error {
+// paths reads a mapping of operation to path into out; what names it in errors ("paths",
+// "model_paths[0].paths").
+func (p *parser) paths(n *yaml.Node, what string, out map[Operation]string) error {
 	var keys []string
 	for _, op := range Operations {
 		keys = append(keys, string(op))
 	}
-	f, err := p.fields(n, "paths", keys...)
+	f, err := p.fields(n, what, keys...)
 	if err != nil {
 		return err
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 { // file order, so the first bad entry is reported
 		k := n.Content[i].Value
 		v := f[k]
-		path, err := p.str(v, "paths."+k)
+		path, err := p.str(v, what+"."+k)
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "?# ") || hasControl(path) {
-			return p.errf(v.Line, "paths.%s %q must start with / and have no query", k, path)
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, "# ") || hasControl(path) {
+			return p.errf(v.Line, "%s.%s %q must start with / and have no fragment, space or control character", what, k, path)
+		}
+		if strings.Contains(path, "{endpoint}") {
+			return p.errf(v.Line, "%s.%s: {endpoint} is only for base_url", what, k)
+		}
+		if reason := checkPlaceholders(path); reason != "" {
+			return p.errf(v.Line, "%s.%s %s", what, k, reason)
 		}
 		out[Operation(k)] = path
 	}
 	return nil
+}
+
+// modelPaths reads model_paths: a non-empty list of {prefix, paths}, each prefix reachable
+// (no earlier prefix starts it) and each path for an operation the spec lists.
+func (p *parser) modelPaths(n *yaml.Node, s *Spec) ([]ModelPaths, error) {
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		return nil, p.errf(n.Line, "model_paths must be a non-empty list of {prefix, paths}")
+	}
+	var out []ModelPaths
+	for i, e := range n.Content {
+		what := fmt.Sprintf("model_paths[%d]", i)
+		f, err := p.fields(e, what, "prefix", "paths")
+		if err != nil {
+			return nil, err
+		}
+		for _, req := range []string{"prefix", "paths"} {
+			if f[req] == nil {
+				return nil, p.errf(e.Line, "%s: missing key %q", what, req)
+			}
+		}
+		mp := ModelPaths{Paths: map[Operation]string{}, Line: e.Line}
+		if mp.Prefix, err = p.str(f["prefix"], what+".prefix"); err != nil {
+			return nil, err
+		}
+		if mp.Prefix == "" || hasControl(mp.Prefix) {
+			return nil, p.errf(f["prefix"].Line, "%s.prefix must be a non-empty model name prefix without control characters", what)
+		}
+		for j, prev := range out {
+			if strings.HasPrefix(mp.Prefix, prev.Prefix) {
+				return nil, p.errf(f["prefix"].Line, "%s.prefix %q is never used: model_paths[%d] (prefix %q) matches those models first", what, mp.Prefix, j, prev.Prefix)
+			}
+		}
+		pn := f["paths"]
+		if pn.Kind == yaml.MappingNode && len(pn.Content) == 0 {
+			return nil, p.errf(pn.Line, "%s.paths must give at least one path", what)
+		}
+		if err := p.paths(pn, what+".paths", mp.Paths); err != nil {
+			return nil, err
+		}
+		for k := 0; k+1 < len(pn.Content); k += 2 {
+			if op := Operation(pn.Content[k].Value); !s.Supports(op) {
+				return nil, p.errf(pn.Content[k].Line, "%s.paths.%s: the provider does not list operation %s", what, op, op)
+			}
+		}
+		out = append(out, mp)
+	}
+	return out, nil
 }
 
 func (p *parser) requests(n *yaml.Node, s *Spec) error {

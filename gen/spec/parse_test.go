@@ -24,7 +24,7 @@ const (
 	lDocs   = "docs: https://docs.acme.com"
 )
 
-const knownTop = "auth, base_url, base_url_required, compat, docs, format, headers, key_optional, name, notes, operations, paths, request, title"
+const knownTop = "api_version, auth, base_url, base_url_required, codec, compat, docs, format, headers, key_optional, model_paths, name, notes, operations, paths, request, stream, title"
 
 func TestParseValid(t *testing.T) {
 	src := lines(
@@ -154,7 +154,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate top-level key", "", lines(lName, lCompat, lBase, lAuth, lOps, lDocs, "docs: https://acme.com"),
 			`specs/acme.yaml:7: duplicate key "docs" in the spec`},
 		{"unknown key in auth", "", lines(lName, lCompat, lBase, "auth:", "  scheme: bearer", "  token: x", lOps, lDocs),
-			`specs/acme.yaml:6: unknown key "token" in auth (known: header, prefix, scheme)`},
+			`specs/acme.yaml:6: unknown key "token" in auth (known: header, prefix, scheme, service)`},
 		{"unknown key in paths", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chats: /v1/chat", lDocs),
 			`specs/acme.yaml:7: unknown key "chats" in paths (known: chat, chat_stream, embedding, models, text, text_stream)`},
 		{"unknown operation in request", "", lines(lName, lCompat, lBase, lAuth, "operations: [chat, models]", "request:", "  models: {drop: [x]}", lDocs),
@@ -196,7 +196,7 @@ func TestParseErrors(t *testing.T) {
 		{"neither format nor compat", "", lines(lName, lBase, lAuth, lOps, lDocs),
 			"specs/acme.yaml:1: missing key: format (for a base spec) or compat (to reuse a base)"},
 		{"unsupported format", "", lines(lName, "format: anthropic", lBase, lAuth, lOps, lDocs),
-			`specs/acme.yaml:2: format "anthropic" is not supported (supported: openai)`},
+			`specs/acme.yaml:2: format "anthropic" needs codec: the package under adapters/codec/ with its hand-written converters`},
 		{"compat with itself", "", lines(lName, "compat: acme", lBase, lAuth, lOps, lDocs),
 			"specs/acme.yaml:2: a spec cannot be compat with itself"},
 
@@ -224,9 +224,9 @@ func TestParseErrors(t *testing.T) {
 
 		// auth.
 		{"auth without scheme", "", lines(lName, lCompat, lBase, "auth: {header: X-Key}", lOps, lDocs),
-			`specs/acme.yaml:4: auth: missing key "scheme" (bearer, header or none)`},
+			`specs/acme.yaml:4: auth: missing key "scheme" (bearer, header, none, sigv4 or google_oauth)`},
 		{"bad auth scheme", "", lines(lName, lCompat, lBase, "auth: {scheme: basic}", lOps, lDocs),
-			`specs/acme.yaml:4: auth.scheme "basic" is not one of bearer, header, none`},
+			`specs/acme.yaml:4: auth.scheme "basic" is not one of bearer, header, none, sigv4, google_oauth`},
 		{"header scheme without header", "", lines(lName, lCompat, lBase, "auth:", "  scheme: header", "  prefix: 'Key '", lOps, lDocs),
 			"specs/acme.yaml:5: auth: scheme header needs a header name"},
 		{"bad auth header name", "", lines(lName, lCompat, lBase, "auth: {scheme: header, header: 'X Key'}", lOps, lDocs),
@@ -270,11 +270,17 @@ func TestParseErrors(t *testing.T) {
 		{"paths not a mapping", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths: /v1", lDocs),
 			"specs/acme.yaml:6: paths must be a mapping"},
 		{"relative path", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: v1/chat/completions", lDocs),
-			`specs/acme.yaml:7: paths.chat "v1/chat/completions" must start with / and have no query`},
-		{"path with query", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: /v1/chat?api-version=1", lDocs),
-			`specs/acme.yaml:7: paths.chat "/v1/chat?api-version=1" must start with / and have no query`},
+			`specs/acme.yaml:7: paths.chat "v1/chat/completions" must start with / and have no fragment, space or control character`},
+		{"path with fragment", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: /v1/chat#x", lDocs),
+			`specs/acme.yaml:7: paths.chat "/v1/chat#x" must start with / and have no fragment, space or control character`},
+		{"unknown placeholder", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: /v1/{modle}/chat", lDocs),
+			`specs/acme.yaml:7: paths.chat uses unknown placeholder {modle} (known: {model}, {deployment}, {api_version}, {region}, {project}, {endpoint})`},
+		{"model twice", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: /v1/{model}/{deployment}", lDocs),
+			`specs/acme.yaml:7: paths.chat uses {model} or {deployment} more than once`},
+		{"endpoint in path", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: /{endpoint}/chat", lDocs),
+			`specs/acme.yaml:7: paths.chat: {endpoint} is only for base_url`},
 		{"path with space", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: /v1/chat completions", lDocs),
-			`specs/acme.yaml:7: paths.chat "/v1/chat completions" must start with / and have no query`},
+			`specs/acme.yaml:7: paths.chat "/v1/chat completions" must start with / and have no fragment, space or control character`},
 		{"path not a string", "", lines(lName, lCompat, lBase, lAuth, lOps, "paths:", "  chat: [/v1/chat]", lDocs),
 			"specs/acme.yaml:7: paths.chat must be a string"},
 
@@ -293,6 +299,31 @@ func TestParseErrors(t *testing.T) {
 			`specs/acme.yaml:11: request.chat: "seed" is both renamed and dropped`},
 		{"drop not a list", "", lines(lName, lCompat, lBase, lAuth, lOps, "request:", "  chat:", "    drop: user", lDocs),
 			"specs/acme.yaml:8: request.chat.drop must be a list"},
+
+		// model_paths.
+		{"model_paths not a list", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths: {prefix: x}", lDocs),
+			"specs/acme.yaml:6: model_paths must be a non-empty list of {prefix, paths}"},
+		{"model_paths empty", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths: []", lDocs),
+			"specs/acme.yaml:6: model_paths must be a non-empty list of {prefix, paths}"},
+		{"model_paths unknown key", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - prefix: x-", "    path: {chat: /x}", lDocs),
+			`specs/acme.yaml:8: unknown key "path" in model_paths[0] (known: paths, prefix)`},
+		{"model_paths missing paths", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - prefix: x-", lDocs),
+			`specs/acme.yaml:7: model_paths[0]: missing key "paths"`},
+		{"model_paths empty prefix", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", `  - prefix: ""`, "    paths: {chat: /x}", lDocs),
+			"specs/acme.yaml:7: model_paths[0].prefix must be a non-empty model name prefix without control characters"},
+		{"model_paths shadowed prefix", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:",
+			"  - {prefix: claude-, paths: {chat: /a}}", "  - {prefix: claude-3, paths: {chat: /b}}", lDocs),
+			`specs/acme.yaml:8: model_paths[1].prefix "claude-3" is never used: model_paths[0] (prefix "claude-") matches those models first`},
+		{"model_paths no paths", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - {prefix: x-, paths: {}}", lDocs),
+			"specs/acme.yaml:7: model_paths[0].paths must give at least one path"},
+		{"model_paths unknown operation", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - prefix: x-", "    paths:", "      chats: /x", lDocs),
+			`specs/acme.yaml:9: unknown key "chats" in model_paths[0].paths (known: chat, chat_stream, embedding, models, text, text_stream)`},
+		{"model_paths unlisted operation", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - prefix: x-", "    paths:", "      chat: /x", "      embedding: /e", lDocs),
+			"specs/acme.yaml:10: model_paths[0].paths.embedding: the provider does not list operation embedding"},
+		{"model_paths bad path", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - prefix: x-", "    paths: {chat: 'x/{model}'}", lDocs),
+			`specs/acme.yaml:8: model_paths[0].paths.chat "x/{model}" must start with / and have no fragment, space or control character`},
+		{"model_paths bad placeholder", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - prefix: x-", "    paths: {chat: '/m/{modle}'}", lDocs),
+			"specs/acme.yaml:8: model_paths[0].paths.chat uses unknown placeholder {modle} (known: {model}, {deployment}, {api_version}, {region}, {project}, {endpoint})"},
 
 		// docs and notes.
 		{"docs not a URL", "", lines(lName, lCompat, lBase, lAuth, lOps, "docs: docs.acme.com"),
@@ -317,6 +348,27 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error %#v is not a *spec.Error for %s", err, file)
 			}
 		})
+	}
+}
+
+// TestParseModelPaths reads model_paths in file order, with each entry's line.
+func TestParseModelPaths(t *testing.T) {
+	s := mustParse(t, "specs/acme.yaml", lines(lName, lCompat, lBase, lAuth, lOps,
+		"model_paths:",
+		"  - prefix: claude-",
+		"    paths:",
+		"      chat: /anthropic/{model}:rawPredict",
+		"      chat_stream: /anthropic/{model}:streamRawPredict",
+		"  - prefix: llama",
+		"    paths: {chat: '/meta/{model}'}",
+		lDocs))
+	want := []spec.ModelPaths{
+		{Prefix: "claude-", Line: 7, Paths: map[spec.Operation]string{
+			spec.OpChat: "/anthropic/{model}:rawPredict", spec.OpChatStream: "/anthropic/{model}:streamRawPredict"}},
+		{Prefix: "llama", Line: 11, Paths: map[spec.Operation]string{spec.OpChat: "/meta/{model}"}},
+	}
+	if !reflect.DeepEqual(s.ModelPaths, want) {
+		t.Errorf("ModelPaths = %+v, want %+v", s.ModelPaths, want)
 	}
 }
 

@@ -139,8 +139,11 @@ func TestResolveRealSpecs(t *testing.T) {
 		if i > 0 && got[i-1].Name >= s.Name {
 			t.Errorf("not sorted: %s before %s", got[i-1].Name, s.Name)
 		}
-		if s.Format != "openai" {
-			t.Errorf("%s: format %q", s.Name, s.Format)
+		if (s.Format == spec.FormatOpenAI) != (s.Codec == "") {
+			t.Errorf("%s: format %q with codec %q: the openai format has no codec, every other one has", s.Name, s.Format, s.Codec)
+		}
+		if s.Stream != spec.StreamSSE && s.Stream != spec.StreamAWSEventStream {
+			t.Errorf("%s: stream %q", s.Name, s.Stream)
 		}
 		for _, op := range s.Operations {
 			if s.Paths[op] == "" {
@@ -165,4 +168,18 @@ func loadRepoSpecs(t *testing.T) []*spec.Spec {
 		specs = append(specs, mustParse(t, "specs/"+filepath.Base(f), string(data)))
 	}
 	return specs
+}
+
+// TestResolveModelPathsNotInherited checks that a compat spec keeps only its own
+// model_paths: the base's routes belong to the base's URLs.
+func TestResolveModelPathsNotInherited(t *testing.T) {
+	base := mustParse(t, "specs/openai.yaml", openaiBase+lines(
+		"model_paths:", "  - prefix: o1", "    paths: {chat: /v1/reasoning}"))
+	acme := mustParse(t, "specs/acme.yaml", lines(lName, lCompat, lBase, lAuth, lOps, lDocs))
+	if _, err := spec.Resolve([]*spec.Spec{base, acme}); err != nil {
+		t.Fatal(err)
+	}
+	if len(acme.ModelPaths) != 0 || len(base.ModelPaths) != 1 || base.ModelPaths[0].Prefix != "o1" {
+		t.Errorf("model_paths: acme %v, openai %v; want none and the base's own", acme.ModelPaths, base.ModelPaths)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -33,16 +34,32 @@ var Operations = []Operation{OpChat, OpChatStream, OpText, OpTextStream, OpEmbed
 // requestOps are the operations whose request body a spec may map.
 var requestOps = map[string]bool{"chat": true, "text": true, "embedding": true}
 
-// Formats are the wire formats this generator can emit a codec for. A spec with `format:` is
-// the base of its family; specs with `compat:` reuse a base.
-var Formats = []string{"openai"}
+// FormatOpenAI is the wire format the generator writes whole: OpenAI's, which is also the
+// unified schema, so requests pass through or are mapped field by field (request:). Every
+// other format is a base spec with `codec:`, naming the hand-written converters it calls.
+const FormatOpenAI = "openai"
+
+// CodecDir is where codec packages live, relative to the repository root:
+// CodecDir/<codec> holds the hand-written converters of one wire format.
+const CodecDir = "adapters/codec"
+
+// Stream framings.
+const (
+	StreamSSE            = "sse"             // text/event-stream
+	StreamAWSEventStream = "aws_eventstream" // application/vnd.amazon.eventstream
+)
 
 // Auth schemes.
 const (
-	AuthBearer = "bearer" // Authorization: Bearer <key>
-	AuthHeader = "header" // <header>: <key>
-	AuthNone   = "none"   // no credential
+	AuthBearer      = "bearer"       // Authorization: Bearer <key>
+	AuthHeader      = "header"       // <header>: <key>
+	AuthNone        = "none"         // no credential
+	AuthSigV4       = "sigv4"        // AWS Signature Version 4 (bedrock_key_config)
+	AuthGoogleOAuth = "google_oauth" // OAuth2 token from a service account (vertex_key_config)
 )
+
+// URL placeholders a base URL or path may use (see runtime/provider.Placeholders).
+var Placeholders = []string{"model", "deployment", "api_version", "region", "project", "endpoint"}
 
 // Spec is one provider spec, validated.
 type Spec struct {
@@ -56,6 +73,14 @@ type Spec struct {
 	Format string
 	// Compat names the base spec whose wire format this provider speaks.
 	Compat string
+	// Codec names the package of hand-written converters (CodecDir/<codec>) of a format
+	// other than openai. Compat specs inherit it.
+	Codec string
+	// Stream is the framing of the provider's streams: StreamSSE (default) or
+	// StreamAWSEventStream. Compat specs inherit it unless they set it.
+	Stream string
+	// APIVersion is the default of the {api_version} placeholder.
+	APIVersion string
 	// BaseURL is the default base URL the operation paths are appended to. Empty when
 	// BaseURLRequired.
 	BaseURL string
@@ -72,6 +97,10 @@ type Spec struct {
 	// Paths maps each operation to its path below the base URL (inherited from the base spec
 	// and overridden by this one).
 	Paths map[Operation]string
+	// ModelPaths routes some models to other paths, in file order: for a model whose name
+	// starts with an entry's Prefix (the first such entry), the entry's paths replace Paths
+	// for the operations it gives. Not inherited by compat specs.
+	ModelPaths []ModelPaths
 	// Requests holds field mappings of request bodies, by operation (chat, text, embedding).
 	Requests map[string]*Mapping
 	// Docs is the provider API reference the spec was checked against.
@@ -84,14 +113,27 @@ type Spec struct {
 
 // Auth says how a provider key is sent.
 type Auth struct {
-	Scheme string // bearer, header or none
-	Header string // header name, for scheme header
-	Prefix string // written before the key, for scheme header
+	Scheme  string // bearer, header, none, sigv4 or google_oauth
+	Header  string // header name, for scheme header
+	Prefix  string // written before the key, for scheme header
+	Service string // AWS service name, for scheme sigv4
 }
 
 // Header is a static request header.
 type Header struct {
 	Name, Value string
+}
+
+// ModelPaths is one model_paths entry: the paths of the models whose names start with
+// Prefix.
+type ModelPaths struct {
+	// Prefix starts the model names the entry applies to; never empty.
+	Prefix string
+	// Paths maps an operation to its path for these models; each operation is one the spec
+	// lists.
+	Paths map[Operation]string
+	// Line is where the entry starts in the spec.
+	Line int
 }
 
 // Mapping changes a unified request body into a provider's.
@@ -139,7 +181,46 @@ var (
 	fieldRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
+// placeholderRE finds {name} placeholders in URLs.
+var placeholderRE = regexp.MustCompile(`\{([^{}]*)\}`)
+
+// checkPlaceholders returns a reason when s uses a placeholder that is not known, or more than
+// one of {model} and {deployment}.
+func checkPlaceholders(s string) string {
+	models := 0
+	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
+		if !slices.Contains(Placeholders, m[1]) {
+			return fmt.Sprintf("uses unknown placeholder {%s} (known: {%s})", m[1], strings.Join(Placeholders, "}, {"))
+		}
+		if m[1] == "model" || m[1] == "deployment" {
+			models++
+		}
+	}
+	if models > 1 {
+		return "uses {model} or {deployment} more than once"
+	}
+	if strings.Count(s, "{") != strings.Count(s, "}") {
+		return "has unbalanced braces"
+	}
+	return ""
+}
+
+// fillPlaceholders replaces placeholders with a sample value, to check the URL's shape.
+func fillPlaceholders(s string) string {
+	return placeholderRE.ReplaceAllString(s, "x")
+}
+
 func checkURL(raw string) string {
+	if raw == "{endpoint}" {
+		return ""
+	}
+	if strings.Contains(raw, "{endpoint}") {
+		return "may use {endpoint} only as the whole URL"
+	}
+	if reason := checkPlaceholders(raw); reason != "" {
+		return reason
+	}
+	raw = fillPlaceholders(raw)
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "must be an absolute http or https URL"
@@ -188,12 +269,24 @@ func Resolve(specs []*Spec) ([]*Spec, error) {
 				sort.Strings(bases)
 				return nil, &Error{File: s.File, Line: s.Line("compat"), Reason: fmt.Sprintf("compat %q is not a base spec (bases: %s)", s.Compat, strings.Join(bases, ", "))}
 			}
-			s.Format = base.Format
+			s.Format, s.Codec = base.Format, base.Codec
+			if s.Stream == "" {
+				s.Stream = base.Stream
+			}
+			if s.APIVersion == "" {
+				s.APIVersion = base.APIVersion
+			}
 			for op, p := range base.Paths {
 				if _, ok := s.Paths[op]; !ok {
 					s.Paths[op] = p
 				}
 			}
+		}
+		if s.Stream == "" {
+			s.Stream = StreamSSE
+		}
+		if s.Format != FormatOpenAI && len(s.Requests) > 0 {
+			return nil, &Error{File: s.File, Line: s.Line("request"), Reason: fmt.Sprintf("request mappings are for the openai format; format %s converts in its codec (%s/%s)", s.Format, CodecDir, s.Codec)}
 		}
 		for _, op := range s.Operations {
 			if s.Paths[op] == "" {

@@ -32,6 +32,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			d.client(p.val, "client", &cfg.Client)
 		case "aliases":
 			aliases = &p
+		case "plugins":
+			cfg.Plugins = d.plugins(p.val, "plugins")
 		case "$schema":
 			d.ignore(p, "")
 		default:
@@ -78,6 +80,12 @@ func (d *decoder) client(n *yaml.Node, path string, c *Client) {
 				}
 				return ""
 			})
+		case "api_keys":
+			c.APIKeys = d.strList(p.val, fp, nil)
+		case "allow_direct_keys":
+			if v, ok := d.boolean(p.val, fp); ok {
+				c.AllowDirectKeys = v
+			}
 		case "allowed_origins":
 			c.AllowedOrigins = d.strList(p.val, fp, func(s string) string {
 				if s != "*" && !isOrigin(s) {

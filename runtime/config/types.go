@@ -79,6 +79,9 @@ type Config struct {
 	// The first target is tried first and the others are fallbacks. This is our extension
 	// "aliases". A value may be written as a single string or as a list.
 	Aliases map[string][]string
+	// Plugins lists the plugins to run, in pre-hook order. Key: "plugins", as upstream:
+	// [{"name": "cache", "enabled": true, "config": {...}}].
+	Plugins []Plugin
 }
 
 // Client holds the gateway-wide settings of the upstream "client" object
@@ -87,8 +90,10 @@ type Client struct {
 	// DropExcessRequests rejects a request at once when a provider's queue is full,
 	// instead of waiting. Key: "drop_excess_requests".
 	DropExcessRequests bool
-	// InitialPoolSize is how many pooled objects are made at start. Key:
-	// "initial_pool_size". Default: DefaultInitialPoolSize.
+	// InitialPoolSize is accepted for compatibility with upstream Bifrost configs, where it
+	// preallocates pooled objects. This gateway makes its per-request objects on demand and
+	// pools them (sync.Pool), so the pool follows the real concurrency and nothing is made up
+	// front. Key: "initial_pool_size". Default: DefaultInitialPoolSize.
 	InitialPoolSize int
 	// MaxRequestBodyMB caps the size of a request body, in MiB. Key:
 	// "max_request_body_size_mb". Default: DefaultMaxRequestBodyMB.
@@ -104,6 +109,15 @@ type Client struct {
 	// failures (408, 429, 5xx, 529, network errors, timeouts) always fall back. Key:
 	// "fallback_on_client_errors" (our extension). Default: false.
 	FallbackOnClientErrors bool
+	// APIKeys, when not empty, are the gateway's own API keys: every route but /health
+	// (/metrics included) then needs one of them, as "Authorization: Bearer <key>",
+	// "x-api-key" or "api-key". Values may be "env.VAR". Key: "api_keys" (our extension;
+	// upstream's equivalent are governance virtual keys).
+	APIKeys []string
+	// AllowDirectKeys lets a client send its own provider key in the x-bf-provider-key
+	// header; it is used for that request instead of the configured keys. Key:
+	// "allow_direct_keys". Default: false.
+	AllowDirectKeys bool
 }
 
 // Provider is the configuration of one provider (upstream ProviderConfig in

@@ -38,15 +38,47 @@ func (o Op) String() string {
 	return "unknown"
 }
 
-// Auth says how a provider key is sent: in header Header, as Prefix followed by the key.
-// An empty Header means the provider takes no key.
+// AuthScheme says how a provider request is authorized.
+type AuthScheme uint8
+
+// The auth schemes.
+const (
+	// AuthStatic sends the key in header Header, after Prefix. With an empty Header the
+	// provider takes no key.
+	AuthStatic AuthScheme = iota
+	// AuthSigV4 signs each request with AWS Signature Version 4 for service Service, from
+	// the key's bedrock_key_config (access key, secret, session token, region). A key with a
+	// value and no access key is an AWS API key, sent as a bearer token.
+	AuthSigV4
+	// AuthGoogleOAuth sends an OAuth2 access token obtained from the key's service-account
+	// JSON (vertex_key_config.auth_credentials), cached and refreshed before it expires.
+	AuthGoogleOAuth
+)
+
+// Auth says how a provider key is sent.
 type Auth struct {
+	Scheme AuthScheme
+	// Header and Prefix carry a static key: Header: Prefix+key.
 	Header string
 	Prefix string
+	// Service is the AWS service name that AuthSigV4 signs for, e.g. "bedrock".
+	Service string
 }
 
 // Value returns the header value that carries key.
 func (a Auth) Value(key string) string { return a.Prefix + key }
+
+// Framing is how a provider cuts its response stream into events.
+type Framing uint8
+
+// The framings.
+const (
+	// FramingSSE is text/event-stream (https://html.spec.whatwg.org/multipage/server-sent-events.html).
+	FramingSSE Framing = iota
+	// FramingAWSEventStream is AWS's binary application/vnd.amazon.eventstream: messages
+	// with headers, a payload and CRC32 checksums.
+	FramingAWSEventStream
+)
 
 // Header is a static header sent with every request to a provider.
 type Header struct {
@@ -73,10 +105,42 @@ type Info struct {
 	// Headers are static headers sent with every request.
 	Headers []Header
 	// Paths holds each supported operation's path below the base URL; "" when unsupported.
+	// A path, and DefaultBaseURL, may hold placeholders that the runtime fills per request
+	// (see Placeholders).
 	Paths [NumOps]string
+	// ModelPaths sends some models elsewhere: for a model whose name starts with a route's
+	// Prefix (the first such route, in order), an operation the route gives a path for uses
+	// that path in place of Paths[op]. Other operations and other models use Paths. The
+	// paths take the same placeholders as Paths.
+	ModelPaths []ModelRoute
+	// APIVersion is the default value of {api_version} when a key gives none.
+	APIVersion string
+	// Framing is how the provider's streams are cut into events.
+	Framing Framing
 	// Docs is the API reference the spec was checked against.
 	Docs string
 }
+
+// ModelRoute is one entry of Info.ModelPaths: the paths of the models whose names start
+// with Prefix.
+type ModelRoute struct {
+	// Prefix starts the provider model names the route applies to, e.g. "claude-".
+	Prefix string
+	// Paths holds the route's path of each operation it changes; "" keeps Info.Paths[op].
+	Paths [NumOps]string
+}
+
+// Placeholders are the names a URL template may use, each written in braces:
+//
+//   - {model}: the provider's model name, path-escaped (every byte but A-Z a-z 0-9 - . _ ~).
+//   - {deployment}: the key's azure_key_config deployment for the model, or the model name.
+//   - {api_version}: the key's azure_key_config.api_version, or Info.APIVersion.
+//   - {region}: the key's bedrock_key_config or vertex_key_config region.
+//   - {project}: the key's vertex_key_config.project_id.
+//   - {endpoint}: the key's azure_key_config.endpoint; only as the whole base URL.
+//
+// At most one of {model} and {deployment} appears in a URL.
+var Placeholders = []string{"model", "deployment", "api_version", "region", "project", "endpoint"}
 
 // Supports reports whether the provider supports op.
 func (i *Info) Supports(op Op) bool { return op < NumOps && i.Paths[op] != "" }
@@ -89,24 +153,28 @@ var ErrUnsupported = errors.New("operation not supported by this provider")
 // Encode methods write a request body for the provider from a unified request whose Model
 // already holds the provider's model name and whose gateway fields are cleared. Decode methods
 // read a provider body into a unified value, borrowing from body; they must not keep body or
-// out after returning. Stream chunks are the data of one server-sent event.
+// out after returning.
+//
+// Stream decoders read one event at a time (see Event) with the stream's State, and say with
+// a Step what the event was. An event yields at most one chunk.
 type Adapter interface {
 	Info() *Info
 
 	EncodeChat(w *jwriter.Writer, r *schemas.ChatRequest) error
 	DecodeChat(body []byte, out *schemas.ChatResponse) error
-	DecodeChatChunk(data []byte, out *schemas.ChatStreamChunk) error
+	DecodeChatEvent(ev Event, st *StreamState, out *schemas.ChatStreamChunk) (Step, error)
 
 	EncodeText(w *jwriter.Writer, r *schemas.TextRequest) error
 	DecodeText(body []byte, out *schemas.TextResponse) error
-	DecodeTextChunk(data []byte, out *schemas.TextResponse) error
+	DecodeTextEvent(ev Event, st *StreamState, out *schemas.TextResponse) (Step, error)
 
 	EncodeEmbedding(w *jwriter.Writer, r *schemas.EmbeddingRequest) error
 	DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error
 
 	DecodeModels(body []byte, out *schemas.ModelList) error
 
-	// DecodeError reads an error body (any status >= 400) into out. It never fails: a body
-	// it cannot read becomes a message naming the status.
+	// DecodeError reads an error body (any status >= 400, or the data of a stream's error
+	// event) into out. It never fails: a body it cannot read becomes a message naming the
+	// status.
 	DecodeError(status int, body []byte, out *schemas.ErrorBody)
 }

@@ -53,6 +53,8 @@ type Metrics struct {
 	retries   *prometheus.CounterVec
 	fallbacks *prometheus.CounterVec
 	tokens    *prometheus.CounterVec
+	ttft      *prometheus.HistogramVec
+	gap       *prometheus.HistogramVec
 	stages    [numStages]prometheus.Counter
 
 	mu     sync.Mutex
@@ -71,6 +73,7 @@ type series struct {
 	overhead            prometheus.Observer
 	retries, fallbacks  prometheus.Counter
 	tokensIn, tokensOut prometheus.Counter
+	ttft, gap           prometheus.Observer
 }
 
 // New makes the metrics on a new registry. load, if not nil, is read at scrape time for the
@@ -97,6 +100,14 @@ func New(load Load) *Metrics {
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_tokens_total", Help: "Tokens reported by providers, by direction (input or output).",
 	}, []string{"provider", "model", "direction"})
+	m.ttft = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "bifrost_time_to_first_token_seconds", Help: "Time from a stream request's arrival to its first chunk from the provider.",
+		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+	}, []string{"endpoint", "provider"})
+	m.gap = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "bifrost_stream_chunk_gap_seconds", Help: "Time between consecutive chunks of a stream, as the gateway receives them.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	}, []string{"endpoint", "provider"})
 	stages := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_stage_seconds_total",
 		Help: "Time spent in each stage of answered requests (route, queue, encode, upstream, decode, respond); divide by bifrost_requests_total for the average per request.",
@@ -104,7 +115,7 @@ func New(load Load) *Metrics {
 	for i, name := range stageNames {
 		m.stages[i] = stages.WithLabelValues(name)
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, stages,
+	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if load != nil {
 		m.reg.MustRegister(&loadCollector{load: load,
@@ -185,6 +196,20 @@ func (m *Metrics) Record(r *Request) {
 	}
 }
 
+// Stream records the timings of one stream. Its methods allocate nothing.
+type Stream struct{ s *series }
+
+// Stream returns the recorder of a stream served by provider and model.
+func (m *Metrics) Stream(endpoint, provider, model string) Stream {
+	return Stream{m.get(endpoint, provider, model, 2)}
+}
+
+// FirstToken records the time from the request's arrival to the stream's first chunk.
+func (s Stream) FirstToken(d time.Duration) { s.s.ttft.Observe(d.Seconds()) }
+
+// ChunkGap records the time between two consecutive chunks.
+func (s Stream) ChunkGap(d time.Duration) { s.s.gap.Observe(d.Seconds()) }
+
 func (m *Metrics) get(endpoint, provider, model string, class uint8) *series {
 	k := seriesKey{endpoint, provider, model, class}
 	if s := (*m.series.Load())[k]; s != nil {
@@ -229,6 +254,8 @@ func (m *Metrics) create(k seriesKey) *series {
 		fallbacks: m.fallbacks.WithLabelValues(prov),
 		tokensIn:  m.tokens.WithLabelValues(prov, label, "input"),
 		tokensOut: m.tokens.WithLabelValues(prov, label, "output"),
+		ttft:      m.ttft.WithLabelValues(k.endpoint, prov),
+		gap:       m.gap.WithLabelValues(k.endpoint, prov),
 	}
 	next := make(map[seriesKey]*series, len(cur)+1)
 	for kk, v := range cur {

@@ -42,6 +42,8 @@ func run(args []string, out io.Writer) error {
 	var cfg mocks.Config
 	fs.DurationVar(&cfg.Latency, "latency", 0, "fixed latency of each chat, completion and embeddings request (e.g. 60ms)")
 	fs.DurationVar(&cfg.Jitter, "jitter", 0, "latency varies uniformly within +/- this much")
+	model := fs.String("latency-model", "", "latency model, replacing -latency and -jitter: fixed-60ms, gpt-4o-mini-real, fixed:D, jitter:D:J, dist:P50:P90[:P95]:P99:MAX or trace:FILE[:sampled]")
+	fs.Uint64Var(&cfg.Seed, "seed", 0, "random seed for latency and failures (0: random)")
 	fs.StringVar(&cfg.ResponseSize, "size", mocks.DefaultResponseSize, `size of a plain chat completion body: "1kb" or "10kb"`)
 	fs.IntVar(&cfg.StreamChunks, "stream-chunks", mocks.DefaultStreamChunks, "content chunks per streamed response")
 	fs.Float64Var(&cfg.Rate429, "rate-429", 0, "fraction of requests answered 429 (0 to 1)")
@@ -55,6 +57,13 @@ func run(args []string, out io.Writer) error {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 
+	if *model != "" {
+		m, err := mocks.ParseLatencyModel(*model)
+		if err != nil {
+			return err
+		}
+		cfg.Model = m
+	}
 	srv, err := mocks.New(cfg)
 	if err != nil {
 		return err

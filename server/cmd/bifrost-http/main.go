@@ -4,8 +4,13 @@
 //	bifrost-http -config config.json -host 127.0.0.1 -port 8080
 //
 // SIGHUP, or a change of the config file (checked every -watch), reloads the config: a bad one
-// is refused with a logged reason and the old one keeps serving. SIGINT and SIGTERM stop
-// accepting connections and wait for requests in flight, up to -drain.
+// is refused with a logged reason and the old one keeps serving. A reload applies providers,
+// keys, aliases and the client settings (api_keys, allow_direct_keys among them); plugins
+// are built once, at start. SIGINT and SIGTERM stop accepting connections and wait for
+// requests in flight, up to -drain.
+//
+// Logs are structured (log/slog) on stderr: -log-format text or json, -log-level debug, info,
+// warn or error. At info and below every request gets an access log line.
 package main
 
 import (
@@ -20,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/plugins"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
@@ -50,12 +56,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	engine, err := runtime.New(cfg)
+	plugs, err := plugins.Build(cfg.Plugins, log)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *cfgPath, err)
+	}
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugs})
 	if err != nil {
 		return err
 	}
-	defer engine.Close()
+	defer func() {
+		if err := engine.Shutdown(); err != nil {
+			log.Error("shutdown", "error", err)
+		}
+	}()
 	srv := server.New(engine, log)
+	srv.Configure(cfg.Client)
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
@@ -63,7 +78,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", *cfgPath, "providers", engine.Providers())
+	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", *cfgPath, "providers", engine.Providers(),
+		"plugins", len(plugs), "api_keys", len(cfg.Client.APIKeys), "allow_direct_keys", cfg.Client.AllowDirectKeys)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
@@ -84,11 +100,11 @@ func run() error {
 			if s := fileStamp(*cfgPath); s != stamp && s != "" {
 				stamp = s
 				log.Info("config file changed", "config", *cfgPath)
-				reload(engine, *cfgPath, log)
+				reload(engine, srv, *cfgPath, log)
 			}
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				reload(engine, *cfgPath, log)
+				reload(engine, srv, *cfgPath, log)
 				continue
 			}
 			log.Info("shutting down", "signal", sig.String(), "drain", drain.String())
@@ -103,7 +119,7 @@ func run() error {
 	}
 }
 
-func reload(engine *runtime.Engine, path string, log *slog.Logger) {
+func reload(engine *runtime.Engine, srv *server.Server, path string, log *slog.Logger) {
 	cfg, err := config.Load(path)
 	if err == nil {
 		err = engine.Reload(cfg)
@@ -112,6 +128,7 @@ func reload(engine *runtime.Engine, path string, log *slog.Logger) {
 		log.Error("config reload refused; the previous config keeps serving", "error", err)
 		return
 	}
+	srv.Configure(cfg.Client)
 	log.Info("config reloaded", "providers", engine.Providers())
 }
 

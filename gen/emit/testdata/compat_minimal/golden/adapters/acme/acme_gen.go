@@ -64,21 +64,8 @@ func (Adapter) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	return l.Error()
 }
 
-// DecodeChatChunk reads a acme body into out, borrowing from body.
-func (Adapter) DecodeChatChunk(body []byte, out *schemas.ChatStreamChunk) error {
-	l := jlexer.Lexer{Data: body}
-	out.UnmarshalEasyJSON(&l)
-	l.Consumed()
-	return l.Error()
-}
-
 // DecodeText reports that acme does not support the operation.
 func (Adapter) DecodeText(body []byte, out *schemas.TextResponse) error {
-	return provider.ErrUnsupported
-}
-
-// DecodeTextChunk reports that acme does not support the operation.
-func (Adapter) DecodeTextChunk(body []byte, out *schemas.TextResponse) error {
 	return provider.ErrUnsupported
 }
 
@@ -90,6 +77,16 @@ func (Adapter) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) erro
 // DecodeModels reports that acme does not support the operation.
 func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
 	return provider.ErrUnsupported
+}
+
+// DecodeChatEvent reads one event of a acme stream into out, borrowing from it.
+func (Adapter) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	return convert.OpenAIChatEvent(ev, out)
+}
+
+// DecodeTextEvent reports that acme does not support the operation.
+func (Adapter) DecodeTextEvent(ev provider.Event, st *provider.StreamState, out *schemas.TextResponse) (provider.Step, error) {
+	return provider.StepError, provider.ErrUnsupported
 }
 
 // DecodeError reads an error body in the format's error shape.

@@ -59,21 +59,8 @@ func (Adapter) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	return provider.ErrUnsupported
 }
 
-// DecodeChatChunk reports that Keyless does not support the operation.
-func (Adapter) DecodeChatChunk(body []byte, out *schemas.ChatStreamChunk) error {
-	return provider.ErrUnsupported
-}
-
 // DecodeText reads a Keyless body into out, borrowing from body.
 func (Adapter) DecodeText(body []byte, out *schemas.TextResponse) error {
-	l := jlexer.Lexer{Data: body}
-	out.UnmarshalEasyJSON(&l)
-	l.Consumed()
-	return l.Error()
-}
-
-// DecodeTextChunk reads a Keyless body into out, borrowing from body.
-func (Adapter) DecodeTextChunk(body []byte, out *schemas.TextResponse) error {
 	l := jlexer.Lexer{Data: body}
 	out.UnmarshalEasyJSON(&l)
 	l.Consumed()
@@ -88,6 +75,16 @@ func (Adapter) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) erro
 // DecodeModels reports that Keyless does not support the operation.
 func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
 	return provider.ErrUnsupported
+}
+
+// DecodeChatEvent reports that Keyless does not support the operation.
+func (Adapter) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	return provider.StepError, provider.ErrUnsupported
+}
+
+// DecodeTextEvent reads one event of a Keyless stream into out, borrowing from it.
+func (Adapter) DecodeTextEvent(ev provider.Event, st *provider.StreamState, out *schemas.TextResponse) (provider.Step, error) {
+	return convert.OpenAITextEvent(ev, out)
 }
 
 // DecodeError reads an error body in the format's error shape.

@@ -74,18 +74,8 @@ func (Adapter) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	return l.Error()
 }
 
-// DecodeChatChunk reports that LocalAI does not support the operation.
-func (Adapter) DecodeChatChunk(body []byte, out *schemas.ChatStreamChunk) error {
-	return provider.ErrUnsupported
-}
-
 // DecodeText reports that LocalAI does not support the operation.
 func (Adapter) DecodeText(body []byte, out *schemas.TextResponse) error {
-	return provider.ErrUnsupported
-}
-
-// DecodeTextChunk reports that LocalAI does not support the operation.
-func (Adapter) DecodeTextChunk(body []byte, out *schemas.TextResponse) error {
 	return provider.ErrUnsupported
 }
 
@@ -103,6 +93,16 @@ func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
 	out.UnmarshalEasyJSON(&l)
 	l.Consumed()
 	return l.Error()
+}
+
+// DecodeChatEvent reports that LocalAI does not support the operation.
+func (Adapter) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	return provider.StepError, provider.ErrUnsupported
+}
+
+// DecodeTextEvent reports that LocalAI does not support the operation.
+func (Adapter) DecodeTextEvent(ev provider.Event, st *provider.StreamState, out *schemas.TextResponse) (provider.Step, error) {
+	return provider.StepError, provider.ErrUnsupported
 }
 
 // DecodeError reads an error body in the format's error shape.

@@ -55,18 +55,8 @@ func (Adapter) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	return provider.ErrUnsupported
 }
 
-// DecodeChatChunk reports that Raw Key does not support the operation.
-func (Adapter) DecodeChatChunk(body []byte, out *schemas.ChatStreamChunk) error {
-	return provider.ErrUnsupported
-}
-
 // DecodeText reports that Raw Key does not support the operation.
 func (Adapter) DecodeText(body []byte, out *schemas.TextResponse) error {
-	return provider.ErrUnsupported
-}
-
-// DecodeTextChunk reports that Raw Key does not support the operation.
-func (Adapter) DecodeTextChunk(body []byte, out *schemas.TextResponse) error {
 	return provider.ErrUnsupported
 }
 
@@ -81,6 +71,16 @@ func (Adapter) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) erro
 // DecodeModels reports that Raw Key does not support the operation.
 func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
 	return provider.ErrUnsupported
+}
+
+// DecodeChatEvent reports that Raw Key does not support the operation.
+func (Adapter) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	return provider.StepError, provider.ErrUnsupported
+}
+
+// DecodeTextEvent reports that Raw Key does not support the operation.
+func (Adapter) DecodeTextEvent(ev provider.Event, st *provider.StreamState, out *schemas.TextResponse) (provider.Step, error) {
+	return provider.StepError, provider.ErrUnsupported
 }
 
 // DecodeError reads an error body in the format's error shape.

@@ -1,0 +1,24 @@
+// Package gemini holds the hand-written converters of Google's Gemini wire format
+// (https://ai.google.dev/api/generate-content), which the generated adapters of specs/gemini.yaml
+// (Gemini API) and specs/vertex.yaml (Gemini models on Vertex AI) call by name.
+//
+// Requests: system and developer messages become systemInstruction; user and assistant
+// messages become contents with roles "user" and "model"; images become inlineData (base64
+// data URLs) or fileData (any other URL); tools become functionDeclarations with their JSON
+// Schema as parametersJsonSchema; tool_choice becomes toolConfig.functionCallingConfig; and
+// sampling parameters go into generationConfig.
+//
+// Tool-call ids: Gemini's functionCall carries an id only on some models. When it has none,
+// the converter makes a stable one, "call_" followed by 16 hex digits hashed from the response
+// id, the choice, the call's position and the function's name, so the same response always
+// gives the same ids. Gemini matches a functionResponse to its call by name and order, so a
+// role "tool" message is sent back as a functionResponse named after the tool call of an
+// earlier assistant message with the same tool_call_id (the message's own name when no call
+// matches); consecutive tool messages become one turn, as Gemini expects for parallel calls.
+// Ids are not sent back to Gemini.
+//
+// Responses: text parts are joined into content, thought parts into reasoning_content,
+// functionCall parts become tool_calls; finish reasons and usageMetadata are mapped to
+// OpenAI's (see finishReason and setUsage). Each event of a stream (alt=sse) is a whole
+// GenerateContentResponse and yields one chunk.
+package gemini

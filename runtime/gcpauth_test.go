@@ -1,0 +1,247 @@
+package runtime
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+)
+
+// tokenServer is an in-memory OAuth2 token endpoint that checks the JWT-bearer grant against
+// the service account's public key.
+type tokenServer struct {
+	t        *testing.T
+	pub      *rsa.PublicKey
+	ln       *fasthttputil.InmemoryListener
+	requests atomic.Int64
+	fail     atomic.Bool  // answer 400 invalid_grant
+	expires  atomic.Int64 // expires_in of the tokens issued
+	delay    time.Duration
+	mu       sync.Mutex
+	claims   map[string]any
+	header   map[string]any
+}
+
+func newTokenServer(t *testing.T, pub *rsa.PublicKey) *tokenServer {
+	ts := &tokenServer{t: t, pub: pub, ln: fasthttputil.NewInmemoryListener()}
+	ts.expires.Store(3599)
+	go (&fasthttp.Server{Handler: ts.handle}).Serve(ts.ln) //nolint:errcheck // ends with the listener
+	t.Cleanup(func() { ts.ln.Close() })
+	return ts
+}
+
+func (ts *tokenServer) dial(string) (net.Conn, error) { return ts.ln.Dial() }
+
+func (ts *tokenServer) handle(ctx *fasthttp.RequestCtx) {
+	n := ts.requests.Add(1)
+	time.Sleep(ts.delay)
+	if ts.fail.Load() {
+		ctx.SetStatusCode(400)
+		ctx.SetBodyString(`{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)
+		return
+	}
+	args := ctx.PostArgs()
+	if string(args.Peek("grant_type")) != "urn:ietf:params:oauth:grant-type:jwt-bearer" || string(ctx.Request.Header.ContentType()) != "application/x-www-form-urlencoded" {
+		ctx.SetStatusCode(400)
+		ctx.SetBodyString(`{"error":"unsupported_grant_type"}`)
+		return
+	}
+	parts := strings.Split(string(args.Peek("assertion")), ".")
+	if len(parts) != 3 {
+		ctx.SetStatusCode(400)
+		return
+	}
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err := rsa.VerifyPKCS1v15(ts.pub, crypto.SHA256, sum[:], sig); err != nil {
+		ctx.SetStatusCode(400)
+		ctx.SetBodyString(`{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)
+		return
+	}
+	h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	c, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	ts.mu.Lock()
+	json.Unmarshal(h, &ts.header) //nolint:errcheck // checked by the test
+	json.Unmarshal(c, &ts.claims) //nolint:errcheck // checked by the test
+	ts.mu.Unlock()
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"access_token":"ya29.t` + strconv.Itoa(int(n)) + `","expires_in":` + strconv.Itoa(int(ts.expires.Load())) + `,"token_type":"Bearer"}`)
+}
+
+// serviceAccountJSON makes a service-account key file for a fresh RSA key.
+func serviceAccountJSON(t *testing.T, tokenURI string) (string, *rsa.PrivateKey) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "my-project", "private_key_id": "kid-1",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "gateway@my-project.iam.gserviceaccount.com", "token_uri": tokenURI,
+	})
+	return string(b), key
+}
+
+func newTestGCP(t *testing.T) (*gcpAuthorizer, *tokenServer) {
+	t.Helper()
+	creds, key := serviceAccountJSON(t, "http://oauth2.test/token")
+	ts := newTokenServer(t, &key.PublicKey)
+	a, err := newGCPAuthorizer(&config.Key{Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "us-central1", AuthCredentials: creds}}, ts.dial)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.(*gcpAuthorizer), ts
+}
+
+func authHeader(t *testing.T, a authorizer, now time.Time) string {
+	t.Helper()
+	var req fasthttp.Request
+	if err := a.authorize(&req, now); err != nil {
+		t.Fatal(err)
+	}
+	return string(req.Header.Peek("Authorization"))
+}
+
+func TestGCPTokenFetchedOnceAndCached(t *testing.T) {
+	a, ts := newTestGCP(t)
+	now := time.Now()
+	for i := 0; i < 50; i++ {
+		if got := authHeader(t, a, now.Add(time.Duration(i)*time.Minute/2)); got != "Bearer ya29.t1" {
+			t.Fatalf("header %q", got)
+		}
+	}
+	if n := ts.requests.Load(); n != 1 {
+		t.Fatalf("%d token requests, want 1", n)
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.header["alg"] != "RS256" || ts.header["kid"] != "kid-1" || ts.header["typ"] != "JWT" {
+		t.Errorf("JWT header %v", ts.header)
+	}
+	c := ts.claims
+	if c["iss"] != "gateway@my-project.iam.gserviceaccount.com" || c["aud"] != "http://oauth2.test/token" ||
+		c["scope"] != "https://www.googleapis.com/auth/cloud-platform" || c["exp"].(float64)-c["iat"].(float64) != 3600 {
+		t.Errorf("JWT claims %v", c)
+	}
+}
+
+func TestGCPTokenRefreshedBeforeExpiry(t *testing.T) {
+	a, ts := newTestGCP(t)
+	now := time.Now()
+	authHeader(t, a, now)
+	// 3599 s tokens are used for 3569 s and refreshed from 3269 s on.
+	if got := authHeader(t, a, now.Add(3268*time.Second)); got != "Bearer ya29.t1" {
+		t.Fatalf("before the refresh window: %q", got)
+	}
+	if got := authHeader(t, a, now.Add(3270*time.Second)); got != "Bearer ya29.t2" {
+		t.Fatalf("in the refresh window: %q", got)
+	}
+	// A failed refresh keeps the still-valid token.
+	ts.fail.Store(true)
+	later := now.Add(3270*time.Second + 3300*time.Second)
+	if got := authHeader(t, a, later); got != "Bearer ya29.t2" {
+		t.Fatalf("after a failed refresh: %q", got)
+	}
+	// Once expired, the failure is the request's.
+	var req fasthttp.Request
+	err := a.authorize(&req, now.Add(3270*time.Second+3600*time.Second))
+	if err == nil || !strings.Contains(err.Error(), "answered 400: invalid_grant: Invalid JWT Signature.") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "PRIVATE") {
+		t.Fatal("the error shows key material")
+	}
+}
+
+func TestGCPTokenSingleFlight(t *testing.T) {
+	a, ts := newTestGCP(t)
+	ts.delay = 20 * time.Millisecond
+	now := time.Now()
+	run := func(at time.Time) map[string]int {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		seen := map[string]int{}
+		for i := 0; i < 32; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var req fasthttp.Request
+				if err := a.authorize(&req, at); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				seen[string(req.Header.Peek("Authorization"))]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return seen
+	}
+	if seen := run(now); len(seen) != 1 || seen["Bearer ya29.t1"] != 32 || ts.requests.Load() != 1 {
+		t.Fatalf("first use: %v after %d token requests, want one fetch shared by all", seen, ts.requests.Load())
+	}
+	// Due for refresh: one request refreshes, the others keep the old token meanwhile.
+	seen := run(now.Add(3300 * time.Second))
+	if ts.requests.Load() != 2 || seen["Bearer ya29.t1"]+seen["Bearer ya29.t2"] != 32 || seen["Bearer ya29.t2"] == 0 {
+		t.Fatalf("refresh: %v after %d token requests, want 2", seen, ts.requests.Load())
+	}
+}
+
+func TestGCPAuthorizerConfig(t *testing.T) {
+	a, err := newGCPAuthorizer(&config.Key{Value: "ya29.static", Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "r"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := authHeader(t, a, time.Now()); got != "Bearer ya29.static" {
+		t.Fatalf("static token header %q", got)
+	}
+	for _, tc := range []struct {
+		key  config.Key
+		want string
+	}{
+		{config.Key{Vertex: &config.VertexKeyConfig{}}, "auth_credentials (a service-account JSON) or value (an access token) is required"},
+		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: "{"}}, "is not a service-account JSON"},
+		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: `{"type":"authorized_user"}`}}, `type "authorized_user" is not supported`},
+		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: `{"client_email":"a@b","private_key":"nope"}`}}, "private_key: no PEM block"},
+	} {
+		if _, err := newGCPAuthorizer(&tc.key, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+}
+
+func TestCompileGlobalRegion(t *testing.T) {
+	const u = "https://{region}-aiplatform.googleapis.com/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:generateContent"
+	for region, want := range map[string]string{
+		"global":      "https://aiplatform.googleapis.com/v1/projects/p1/locations/global/publishers/google/models/gemini-2.0-flash:generateContent",
+		"us-central1": "https://us-central1-aiplatform.googleapis.com/v1/projects/p1/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent",
+	} {
+		tmpl, err := compile(u, keyVars{region: region, project: "p1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(tmpl.appendURL(nil, "gemini-2.0-flash", nil)); got != want {
+			t.Errorf("%s: got %s, want %s", region, got, want)
+		}
+	}
+}

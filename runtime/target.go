@@ -1,0 +1,160 @@
+package runtime
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+)
+
+// urlTemplate is an operation's URL with every placeholder but the model's filled in:
+// pre + the model (path-escaped) + post, or pre alone when the URL names no model.
+type urlTemplate struct {
+	pre, post string
+	// model says which placeholder stood between pre and post: modelNone, modelName or
+	// modelDeployment.
+	model uint8
+}
+
+const (
+	modelNone       = iota
+	modelName       // {model}
+	modelDeployment // {deployment}
+
+	// Both are replaced by the key's deployment for the model when its config maps one
+	// (azure_key_config.deployments, bedrock_key_config.deployments), else by the model.
+)
+
+// templated reports whether a URL has placeholders and so is built per key.
+func templated(url string) bool { return strings.Contains(url, "{") }
+
+// keyVars are the values a key gives to URL placeholders.
+type keyVars struct {
+	apiVersion, region, project, endpoint string
+	where                                 string // "keys[i]", for errors
+}
+
+// varsOf returns the placeholder values of key k (nil for a keyless provider).
+func varsOf(info *provider.Info, k *config.Key, i int) keyVars {
+	v := keyVars{apiVersion: info.APIVersion, where: fmt.Sprintf("keys[%d]", i)}
+	if k == nil {
+		v.where = "the provider (it has no keys)"
+		return v
+	}
+	if a := k.Azure; a != nil {
+		v.endpoint = strings.TrimSuffix(a.Endpoint, "/")
+		if a.APIVersion != "" {
+			v.apiVersion = a.APIVersion
+		}
+	}
+	if b := k.Bedrock; b != nil {
+		v.region = b.Region
+	}
+	if g := k.Vertex; g != nil {
+		v.region, v.project = g.Region, g.ProjectID
+	}
+	return v
+}
+
+// compile fills url's key placeholders from v and splits it around the model placeholder.
+func compile(url string, v keyVars) (urlTemplate, error) {
+	var t urlTemplate
+	var b strings.Builder
+	rest := url
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return t, fmt.Errorf("URL %q has an unclosed {", url)
+		}
+		b.WriteString(rest[:i])
+		name := rest[i+1 : i+j]
+		rest = rest[i+j+1:]
+		var val, from string
+		switch name {
+		case "model", "deployment":
+			if t.model != modelNone {
+				return t, fmt.Errorf("URL %q names the model twice", url)
+			}
+			t.model = modelName
+			if name == "deployment" {
+				t.model = modelDeployment
+			}
+			t.pre = b.String()
+			b.Reset()
+			continue
+		case "api_version":
+			val, from = v.apiVersion, "azure_key_config.api_version"
+		case "region":
+			val, from = v.region, "bedrock_key_config.region or vertex_key_config.region"
+		case "project":
+			val, from = v.project, "vertex_key_config.project_id"
+		case "endpoint":
+			val, from = v.endpoint, "azure_key_config.endpoint"
+		default:
+			return t, fmt.Errorf("URL %q has an unknown placeholder {%s}", url, name)
+		}
+		if val == "" {
+			return t, fmt.Errorf("%s: %s is required", v.where, from)
+		}
+		if name == "region" && val == "global" && strings.HasSuffix(b.String(), "://") && strings.HasPrefix(rest, "-") {
+			// A regional host prefix, "https://{region}-aiplatform...": Google's global
+			// location has the bare host (https://aiplatform.googleapis.com).
+			rest = rest[1:]
+			continue
+		}
+		if name == "endpoint" {
+			b.WriteString(val)
+		} else {
+			b.WriteString(escapePath(val))
+		}
+	}
+	if t.model == modelNone {
+		t.pre = b.String()
+	} else {
+		t.post = b.String()
+	}
+	return t, nil
+}
+
+// appendURL appends the URL of t for model to dst. deployments maps a model to its Azure
+// deployment (nil when the key has none).
+func (t *urlTemplate) appendURL(dst []byte, model string, deployments map[string]string) []byte {
+	dst = append(dst, t.pre...)
+	switch t.model {
+	case modelNone:
+		return dst
+	}
+	if d, ok := deployments[model]; ok {
+		model = d // an Azure deployment, or a Bedrock inference profile
+	}
+	dst = appendEscaped(dst, model)
+	return append(dst, t.post...)
+}
+
+// unreserved reports whether c may appear in a path segment as it is (RFC 3986, section
+// 2.3). Everything else is percent-encoded, "/" and ":" too, as AWS's SDKs do for model IDs
+// such as "anthropic.claude-3-5-sonnet-20240620-v1:0" or inference-profile ARNs.
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+func appendEscaped(dst []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			dst = append(dst, c)
+			continue
+		}
+		dst = append(dst, '%', hex[c>>4], hex[c&15])
+	}
+	return dst
+}
+
+func escapePath(s string) string { return string(appendEscaped(nil, s)) }
