@@ -1,0 +1,138 @@
+// Command bifrost-bench measures what Bifrost adds to every LLM call, end
+// to end, side by side with a direct call to the same mock provider, a raw
+// byte-forwarding proxy and any peer gateways. `make bench` runs it.
+//
+//	bifrost-bench -profile quick -peers portkey,litellm
+//
+// It starts the mock, the proxy, the gateway and the peers on 127.0.0.1,
+// stops them all when it ends (also on Ctrl-C), and writes
+// benchmarks/results/<date>-<profile>/: results.json, raw.json,
+// results.md, latency.svg and overhead.svg.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/benchmarks/internal/harness"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bifrost-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses the flags, runs the benchmark and writes its results.
+func run() error {
+	profile := flag.String("profile", "quick", "quick, t3.medium or t3.xlarge")
+	peers := flag.String("peers", "", "comma-separated peers: litellm, portkey, or name=/path/to/gateway args ({port} {mock} {key} are replaced)")
+	bin := flag.String("bin", "bin", "folder with bifrost-http, bifrost-mock and bench-rawproxy")
+	out := flag.String("out", "benchmarks/results", "results folder; the run writes <out>/<date>-<profile>/")
+	latency := flag.String("latency", "fixed-60ms", "mock latency model: fixed-60ms, gpt-4o-mini-real, fixed:D, jitter:D:J, dist:P50:P90[:P95]:P99:MAX, trace:FILE[:sampled]")
+	prompt := flag.String("prompt", "200b", "request prompt size: 200b, 10kb or 50kb")
+	size := flag.String("size", "1kb", "mock response size: 1kb or 10kb")
+	rates := flag.String("rates", "", "override the profile's rates, e.g. 1000,3000")
+	segment := flag.Duration("segment", 0, "override the profile's time per target, rate and round")
+	rounds := flag.Int("rounds", 0, "override the profile's rounds")
+	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
+	cache := flag.String("cache", "", "cache folder for npm peers (default: the user cache folder)/bifrost-bench")
+	flag.Parse()
+
+	p, err := harness.LookupProfile(*profile)
+	if err != nil {
+		return err
+	}
+	if *rates != "" {
+		p.Rates = nil
+		for _, s := range strings.Split(*rates, ",") {
+			var r int
+			if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &r); err != nil || r <= 0 || r > 100000 {
+				return fmt.Errorf("-rates %q: want positive integers up to 100000", *rates)
+			}
+			p.Rates = append(p.Rates, r)
+		}
+	}
+	if *segment > 0 {
+		p.Segment = min(*segment, 10*time.Minute)
+	}
+	if *rounds > 0 {
+		p.Rounds = min(*rounds, 20)
+	}
+	if *cache == "" {
+		d, err := os.UserCacheDir()
+		if err != nil {
+			d = os.TempDir()
+		}
+		*cache = filepath.Join(d, "bifrost-bench")
+	}
+	var peerList []string
+	for _, s := range strings.Split(*peers, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			peerList = append(peerList, s)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the harness; its children die with it (Pdeathsig)
+	}()
+	var live io.Writer
+	if isTerminal(os.Stderr) {
+		live = os.Stderr
+	}
+	cfg := harness.Config{
+		Profile:      p,
+		MockBin:      filepath.Join(*bin, "bifrost-mock"),
+		GatewayBin:   filepath.Join(*bin, "bifrost-http"),
+		ProxyBin:     filepath.Join(*bin, "bench-rawproxy"),
+		LatencyModel: *latency,
+		Prompt:       *prompt,
+		ResponseSize: *size,
+		Peers:        peerList,
+		CacheDir:     *cache,
+		NoStream:     *noStream,
+		Progress:     live,
+		Log:          os.Stderr,
+		Command:      commandLine(),
+	}
+	fmt.Fprintf(os.Stderr, "bifrost-bench: profile %s (%s)\n", p.Name, p.Description)
+	rep, err := harness.Run(ctx, cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted; every process it started is stopped")
+		}
+		return err
+	}
+	dir := filepath.Join(*out, rep.Started.UTC().Format("2006-01-02")+"-"+p.Name)
+	if err := rep.Write(dir); err != nil {
+		return fmt.Errorf("write the results: %w", err)
+	}
+	fmt.Printf("\n%s\nwritten to %s/\n", rep.Markdown(), dir)
+	return nil
+}
+
+// isTerminal reports whether f is a terminal, where a live line can be
+// rewritten in place.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// commandLine is how to repeat this run: the make command when run by make.
+func commandLine() string {
+	if c := os.Getenv("BIFROST_BENCH_COMMAND"); c != "" {
+		return c
+	}
+	return "bifrost-bench " + strings.Join(os.Args[1:], " ")
+}

@@ -1,0 +1,65 @@
+package procstat
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestParseStat(t *testing.T) {
+	// A command name with spaces and a ')' must not shift the fields.
+	stat := []byte("4242 (bifrost (x) http) S 1 4242 4242 0 -1 4194560 1200 0 0 0 250 75 0 0 20 0 9 0 123 456 789\n")
+	got, err := ParseStat(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 3250 * time.Millisecond; got != want { // (250+75) ticks of 10 ms
+		t.Errorf("cpu = %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "1 (x S 1", "1 (x) S 1 2 3", "1 (x) S 1 1 1 0 -1 0 0 0 0 0 abc 7 0"} {
+		if _, err := ParseStat([]byte(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	status := []byte("Name:\tbifrost-http\nVmPeak:\t  900000 kB\nVmHWM:\t   30720 kB\nVmRSS:\t   20480 kB\nThreads:\t9\n")
+	rss, peak := ParseStatus(status)
+	if rss != 20<<20 || peak != 30<<20 {
+		t.Errorf("rss %d, peak %d; want %d, %d", rss, peak, 20<<20, 30<<20)
+	}
+	if rss, peak := ParseStatus([]byte("Name:\tkthread\n")); rss != 0 || peak != 0 {
+		t.Errorf("kernel thread: rss %d, peak %d", rss, peak)
+	}
+}
+
+func TestReadSelf(t *testing.T) {
+	a, err := Read(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Spin until the process has used 30 ms more CPU (two clock ticks and
+	// more); on a busy machine that can take longer than 30 ms of wall time.
+	var b Sample
+	for end := time.Now().Add(10 * time.Second); ; {
+		for range 1000 {
+			_ = time.Now()
+		}
+		if b, err = Read(os.Getpid()); err != nil {
+			t.Fatal(err)
+		}
+		if b.CPU-a.CPU >= 30*time.Millisecond {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("cpu grew only %v over 10 s of spinning", b.CPU-a.CPU)
+		}
+	}
+	if b.RSS <= 1<<20 || b.PeakRSS < b.RSS {
+		t.Errorf("rss %d, peak %d", b.RSS, b.PeakRSS)
+	}
+	if _, err := Read(1 << 30); err == nil {
+		t.Error("missing pid read")
+	}
+}
