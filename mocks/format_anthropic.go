@@ -3,7 +3,6 @@ package mocks
 import (
 	"bufio"
 	"bytes"
-	"crypto/subtle"
 	"net"
 	"strconv"
 	"time"
@@ -59,7 +58,7 @@ func (s *Server) serveAnthropic(ctx *fasthttp.RequestCtx) {
 		writeAnthropicError(ctx, fasthttp.StatusMethodNotAllowed, "invalid_request_error", "Method Not Allowed")
 		return
 	}
-	if s.cfg.RequireKey != "" && subtle.ConstantTimeCompare(ctx.Request.Header.Peek("x-api-key"), []byte(s.cfg.RequireKey)) != 1 {
+	if !s.headerHasKey(ctx, "x-api-key") {
 		s.stats.unauthorized.Add(1)
 		writeAnthropicError(ctx, fasthttp.StatusUnauthorized, "authentication_error", "invalid x-api-key")
 		return
@@ -79,32 +78,32 @@ func (s *Server) serveAnthropic(ctx *fasthttp.RequestCtx) {
 		writeAnthropicError(ctx, fasthttp.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
+	s.answerAnthropic(ctx, &req)
+}
+
+// answerAnthropic answers a valid Messages request (from /v1/messages, or Claude on Vertex
+// AI): an injected failure, or the message, plain or streamed, after the latency.
+func (s *Server) answerAnthropic(ctx *fasthttp.RequestCtx, req *anthropicRequest) {
 	if status := s.pickFault(); status == faultConn {
-		s.anthropicConnFault(ctx, &req)
+		s.anthropicConnFault(ctx, req)
 		return
 	} else if status != 0 {
 		s.stats.countInjected(status)
-		if status == fasthttp.StatusTooManyRequests {
-			ctx.Response.Header.Set("Retry-After", "1")
-		}
 		typ, msg := anthropicStatusError(status)
 		writeAnthropicError(ctx, status, typ, msg)
 		return
 	}
-	start := time.Now()
-	latency := s.latency()
+	p := pace{time.Now(), s.latency()}
 	if req.stream {
-		p := s.anthropicStream(&req)
-		p.start, p.latency = start, latency
-		ctx.SetContentType(contentTypeEventStream)
-		ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runAnthropicStream(w, p, len(p.events)) })
+		plan := s.anthropicStream(req)
+		plan.pace = p
+		startSSE(ctx, func(w *bufio.Writer) { s.runAnthropicStream(w, plan, len(plan.events)) })
 		return
 	}
-	s.sleepUntil(start.Add(latency))
+	s.sleepUntil(p.start.Add(p.latency))
 	ctx.SetContentType(contentTypeJSON)
 	buf := ctx.Response.SwapBody(nil)[:0]
-	buf = s.appendAnthropicMessage(buf, &req)
+	buf = s.appendAnthropicMessage(buf, req)
 	ctx.Response.SwapBody(buf)
 }
 
@@ -132,13 +131,10 @@ func anthropicStatusError(status int) (typ, msg string) {
 	return "invalid_request_error", "The mock provider injected this failure. (injected by bifrost-mock)"
 }
 
-// writeAnthropicError answers ctx with Anthropic's error body.
+// writeAnthropicError answers ctx with Anthropic's error body; a 429 also gets
+// "Retry-After: 1".
 func writeAnthropicError(ctx *fasthttp.RequestCtx, status int, typ, msg string) {
-	ctx.SetStatusCode(status)
-	ctx.SetContentType(contentTypeJSON)
-	buf := ctx.Response.SwapBody(nil)[:0]
-	buf = appendAnthropicError(buf, typ, msg)
-	ctx.Response.SwapBody(buf)
+	ctx.Response.SwapBody(appendAnthropicError(beginErrorBody(ctx, status), typ, msg))
 }
 
 func appendAnthropicError(dst []byte, typ, msg string) []byte {
@@ -207,19 +203,7 @@ func parseAnthropicRequest(body []byte, req *anthropicRequest) string {
 // toolName returns the name member of a tool definition.
 func toolName(raw []byte) string {
 	l := jlexer.Lexer{Data: raw}
-	name := ""
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
-		if key == "name" {
-			name = l.String()
-		} else {
-			l.SkipRecursive()
-		}
-		l.WantComma()
-	}
-	return name
+	return readObjectName(&l)
 }
 
 // callsTool reports whether the answer is a tool call: the request has tools and its last
@@ -262,8 +246,7 @@ func (s *Server) appendAnthropicMessage(dst []byte, r *anthropicRequest) []byte 
 type anthropicPlan struct {
 	events  [][]byte // each "event: ...\ndata: ...\n\n"
 	content int      // index of the first content event; the events before it go first
-	start   time.Time
-	latency time.Duration
+	pace
 }
 
 func appendSSE(dst []byte, name string, data ...string) []byte {
@@ -319,18 +302,8 @@ func (s *Server) anthropicStream(r *anthropicRequest) *anthropicPlan {
 // runAnthropicStream writes the first n events of p, flushing each; content events are
 // spread over the latency as the OpenAI stream's chunks are.
 func (s *Server) runAnthropicStream(w *bufio.Writer, p *anthropicPlan, n int) bool {
-	pieces := time.Duration(len(p.events) - p.content - 3)
-	for i, ev := range p.events[:n] {
-		if k := i - p.content; k >= 0 && time.Duration(k) < pieces {
-			if !s.sleepUntil(p.start.Add(p.latency * time.Duration(k+1) / pieces)) {
-				return false
-			}
-		}
-		if !writeEvent(w, ev) {
-			return false
-		}
-	}
-	return true
+	// The last three events (content_block_stop, message_delta, message_stop) follow the content.
+	return s.writeEvents(w, p.events, p.content, len(p.events)-p.content-3, p.pace, n)
 }
 
 // serveAnthropicModels answers GET /v1/models in Anthropic's shape.
@@ -421,8 +394,7 @@ func (s *Server) anthropicFaultStream(ctx *fasthttp.RequestCtx, r *anthropicRequ
 	delay := s.cfg.FaultDelay
 	s.hijack(ctx, func(c net.Conn) {
 		w := bufio.NewWriter(c)
-		w.WriteString("HTTP/1.1 200 OK\r\nServer: bifrost-mock\r\nContent-Type: " + contentTypeEventStream +
-			"\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n") //nolint:errcheck // Flush reports it
+		writeChunkedHead(w, contentTypeEventStream, "Cache-Control: no-cache\r\n")
 		if !writeChunk(w, p.events[0]) {
 			return
 		}
@@ -430,13 +402,7 @@ func (s *Server) anthropicFaultStream(ctx *fasthttp.RequestCtx, r *anthropicRequ
 		case FaultSilentStream:
 			s.hold(c)
 		case FaultStreamCut:
-			for _, ev := range p.events[1 : len(p.events)/2] {
-				if !writeChunk(w, ev) {
-					return
-				}
-			}
-			time.Sleep(faultPoll)
-			reset(raw)
+			cutStream(w, raw, p.events[1:len(p.events)/2])
 		case FaultEndlessStream:
 			ping := appendSSE(nil, "ping", `{"type":"ping"}`)
 			start := time.Now()

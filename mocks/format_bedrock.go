@@ -26,6 +26,9 @@ import (
 // Authorization header whose access key is the key (the signature itself is not checked).
 const FormatBedrock = "bedrock"
 
+// contentTypeEventStreamAWS is the content type of an AWS event stream.
+const contentTypeEventStreamAWS = "application/vnd.amazon.eventstream"
+
 // bedrockRequest is what the mock reads from a Converse or InvokeModel request.
 type bedrockRequest struct {
 	op         string // "converse", "converse-stream" or "invoke"
@@ -88,22 +91,21 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 		writeBedrockError(ctx, status, typ, msg)
 		return
 	}
-	start := time.Now()
-	latency := s.latency()
+	p := pace{time.Now(), s.latency()}
 	switch req.op {
 	case "converse-stream":
 		events := s.bedrockStream(&req)
-		ctx.SetContentType("application/vnd.amazon.eventstream")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runBedrockStream(w, events, start, latency, len(events)) })
+		ctx.SetContentType(contentTypeEventStreamAWS)
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runBedrockStream(w, events, p, len(events)) })
 		return
 	case "converse":
-		s.sleepUntil(start.Add(latency))
+		s.sleepUntil(p.start.Add(p.latency))
 		ctx.SetContentType(contentTypeJSON)
 		buf := ctx.Response.SwapBody(nil)[:0]
 		buf = s.appendConverse(buf, &req)
 		ctx.Response.SwapBody(buf)
 	default:
-		s.sleepUntil(start.Add(latency))
+		s.sleepUntil(p.start.Add(p.latency))
 		ctx.SetContentType(contentTypeJSON)
 		buf := ctx.Response.SwapBody(nil)[:0]
 		buf = s.appendBedrockEmbedding(buf, &req)
@@ -150,14 +152,8 @@ func bedrockStatusError(status int) (typ, msg string) {
 // writeBedrockError answers {"message":"..."} with the exception's name in x-amzn-ErrorType;
 // a 429 also gets "Retry-After: 1".
 func writeBedrockError(ctx *fasthttp.RequestCtx, status int, typ, msg string) {
-	ctx.SetStatusCode(status)
-	ctx.SetContentType(contentTypeJSON)
 	ctx.Response.Header.Set("x-amzn-ErrorType", typ+":http://internal.amazon.com/coral/com.amazon.bedrock/")
-	if status == fasthttp.StatusTooManyRequests {
-		ctx.Response.Header.Set("Retry-After", "1")
-	}
-	buf := ctx.Response.SwapBody(nil)[:0]
-	buf = append(buf, `{"message":`...)
+	buf := append(beginErrorBody(ctx, status), `{"message":`...)
 	buf = appendJSONString(buf, msg)
 	buf = append(buf, '}')
 	ctx.Response.SwapBody(buf)
@@ -349,21 +345,11 @@ func (s *Server) bedrockStream(r *bedrockRequest) [][]byte {
 	return events
 }
 
-// runBedrockStream writes the first n events, flushing each; the content events are spread
-// over the latency as the OpenAI stream's chunks are.
-func (s *Server) runBedrockStream(w *bufio.Writer, events [][]byte, start time.Time, latency time.Duration, n int) bool {
-	pieces := time.Duration(max(len(events)-4, 1))
-	for i, ev := range events[:n] {
-		if k := i - 1; k >= 0 && time.Duration(k) < pieces {
-			if !s.sleepUntil(start.Add(latency * time.Duration(k+1) / pieces)) {
-				return false
-			}
-		}
-		if !writeEvent(w, ev) {
-			return false
-		}
-	}
-	return true
+// runBedrockStream writes the first n events, flushing each; the content events (after
+// messageStart, before contentBlockStop, messageStop and metadata) are spread over the
+// latency as the OpenAI stream's chunks are.
+func (s *Server) runBedrockStream(w *bufio.Writer, events [][]byte, p pace, n int) bool {
+	return s.writeEvents(w, events, 1, max(len(events)-4, 1), p, n)
 }
 
 // bedrockStreamCut sends half of a stream's events, then resets the connection.
@@ -372,15 +358,7 @@ func (s *Server) bedrockStreamCut(ctx *fasthttp.RequestCtx, r *bedrockRequest) {
 	events := s.bedrockStream(r)
 	s.hijack(ctx, func(c net.Conn) {
 		w := bufio.NewWriter(c)
-		w.WriteString("HTTP/1.1 200 OK\r\nServer: bifrost-mock\r\nContent-Type: application/vnd.amazon.eventstream\r\nTransfer-Encoding: chunked\r\n\r\n") //nolint:errcheck // a failed write ends the fault
-		for _, ev := range events[:len(events)/2] {
-			w.WriteString(strconv.FormatInt(int64(len(ev)), 16) + "\r\n") //nolint:errcheck // as above
-			w.Write(ev)                                                   //nolint:errcheck // as above
-			w.WriteString("\r\n")                                         //nolint:errcheck // as above
-		}
-		if w.Flush() == nil {
-			time.Sleep(faultPoll)
-		}
-		reset(raw)
+		writeChunkedHead(w, contentTypeEventStreamAWS, "")
+		cutStream(w, raw, events[:len(events)/2])
 	})
 }

@@ -89,13 +89,7 @@ func cohereFaultMessage(status int) string {
 // writeCohereError answers {"id":"...","message":"..."} with status; a 429 also gets
 // "Retry-After: 1".
 func writeCohereError(ctx *fasthttp.RequestCtx, status int, message string) {
-	ctx.SetStatusCode(status)
-	ctx.SetContentType(contentTypeJSON)
-	if status == fasthttp.StatusTooManyRequests {
-		ctx.Response.Header.Set("Retry-After", "1")
-	}
-	buf := ctx.Response.SwapBody(nil)[:0]
-	buf = append(buf, `{"id":"mock-error","message":`...)
+	buf := append(beginErrorBody(ctx, status), `{"id":"mock-error","message":`...)
 	buf = appendJSONString(buf, message)
 	buf = append(buf, '}')
 	ctx.Response.SwapBody(buf)
@@ -144,18 +138,7 @@ func firstToolName(l *jlexer.Lexer) string {
 				l.WantComma()
 				continue
 			}
-			l.Delim('{')
-			for !l.IsDelim('}') && l.Ok() {
-				k := l.UnsafeFieldName(false)
-				l.WantColon()
-				if k == "name" {
-					name = l.String()
-				} else {
-					l.SkipRecursive()
-				}
-				l.WantComma()
-			}
-			l.Delim('}')
+			name = readObjectName(l)
 			l.WantComma()
 		}
 		l.Delim('}')
@@ -202,8 +185,7 @@ func (s *Server) serveCohereChat(ctx *fasthttp.RequestCtx) {
 		writeCohereError(ctx, err.status, "invalid request: "+err.message)
 		return
 	}
-	start := time.Now()
-	latency := s.latency()
+	p := pace{time.Now(), s.latency()}
 	id := "mock-" + string(appendHex16(nil, s.nextID()))
 	call := ""
 	if req.tool != "" && !req.toolResult {
@@ -211,13 +193,11 @@ func (s *Server) serveCohereChat(ctx *fasthttp.RequestCtx) {
 	}
 	prompt, completion := req.promptTokens(), s.content.tokens
 	if req.stream {
-		p := &cohereStream{id: id, call: call, pieces: s.content.pieces, prompt: prompt, completion: completion, start: start, latency: latency}
-		ctx.SetContentType(contentTypeEventStream)
-		ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runCohereStream(w, p) })
+		cs := &cohereStream{id: id, call: call, pieces: s.content.pieces, prompt: prompt, completion: completion, pace: p}
+		startSSE(ctx, func(w *bufio.Writer) { s.runCohereStream(w, cs) })
 		return
 	}
-	s.sleepUntil(start.Add(latency))
+	s.sleepUntil(p.start.Add(p.latency))
 	buf := append(ctx.Response.SwapBody(nil)[:0], `{"id":"`...)
 	buf = append(buf, id...)
 	if call != "" {
@@ -256,8 +236,7 @@ type cohereStream struct {
 	id, call           string
 	pieces             []string
 	prompt, completion int
-	start              time.Time
-	latency            time.Duration
+	pace
 }
 
 // runCohereStream writes Cohere's events (https://docs.cohere.com/reference/chat-stream),
@@ -273,7 +252,7 @@ func (s *Server) runCohereStream(w *bufio.Writer, p *cohereStream) {
 		}
 		return writeEvent(w, append(buf, "\n\n"...))
 	}
-	if !s.sleepUntil(p.start.Add(p.latency/time.Duration(len(p.pieces)+1))) ||
+	if !s.sleepUntil(p.due(0, len(p.pieces)+1)) ||
 		!event("message-start", `{"id":"`, p.id, `","type":"message-start","delta":{"message":{"role":"assistant","content":[],"tool_plan":"","tool_calls":[],"citations":[]}}}`) {
 		return
 	}
@@ -291,9 +270,8 @@ func (s *Server) runCohereStream(w *bufio.Writer, p *cohereStream) {
 		if !event("content-start", `{"type":"content-start","index":0,"delta":{"message":{"content":{"type":"text","text":""}}}}`) {
 			return
 		}
-		n := time.Duration(len(p.pieces))
 		for i, piece := range p.pieces {
-			if !s.sleepUntil(p.start.Add(p.latency*time.Duration(i+1)/n)) ||
+			if !s.sleepUntil(p.due(i, len(p.pieces))) ||
 				!event("content-delta", `{"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"`, piece, `"}}}}`) {
 				return
 			}
@@ -339,13 +317,12 @@ func (s *Server) serveCohereEmbed(ctx *fasthttp.RequestCtx) {
 		}
 		l.WantComma()
 	}
-	if !l.Ok() || texts == 0 || dims <= 0 || dims > maxEmbeddingDims || texts > maxEmbeddingInputs {
+	if !l.Ok() || !validEmbedding(texts, dims) {
 		s.stats.badRequests.Add(1)
 		writeCohereError(ctx, fasthttp.StatusBadRequest, "invalid request: texts must be a non-empty list of strings and output_dimension a valid size")
 		return
 	}
-	start := time.Now()
-	s.sleepUntil(start.Add(s.latency()))
+	s.sleepUntil(time.Now().Add(s.latency()))
 	buf := append(ctx.Response.SwapBody(nil)[:0], `{"id":"mock-`...)
 	buf = appendHex16(buf, s.nextID())
 	kind := `float`
@@ -363,14 +340,7 @@ func (s *Server) serveCohereEmbed(ctx *fasthttp.RequestCtx) {
 			buf = appendBase64Floats(buf, v)
 			continue
 		}
-		buf = append(buf, '[')
-		for j, q := range v {
-			if j > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendNano(buf, q)
-		}
-		buf = append(buf, ']')
+		buf = appendNanoVector(buf, v)
 	}
 	buf = append(buf, `]},"meta":{"api_version":{"version":"2"},"billed_units":{"input_tokens":`...)
 	buf = strconv.AppendInt(buf, int64(texts), 10)

@@ -3,7 +3,6 @@ package mocks
 import (
 	"bufio"
 	"bytes"
-	"crypto/subtle"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ func (s *Server) serveGemini(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	s.stats.routes[r].Add(1)
-	if key := s.cfg.RequireKey; key != "" && subtle.ConstantTimeCompare(ctx.Request.Header.Peek("x-goog-api-key"), []byte(key)) != 1 {
+	if !s.headerHasKey(ctx, "x-goog-api-key") {
 		s.stats.unauthorized.Add(1)
 		writeGoogleError(ctx, fasthttp.StatusBadRequest, "API key not valid. Please pass a valid API key.")
 		return
@@ -129,12 +128,7 @@ func googleFaultMessage(status int) string {
 // writeGoogleError answers {"error":{"code":...,"message":"...","status":"..."}}; a 429 also
 // gets "Retry-After: 1".
 func writeGoogleError(ctx *fasthttp.RequestCtx, status int, message string) {
-	ctx.SetStatusCode(status)
-	ctx.SetContentType(contentTypeJSON)
-	if status == fasthttp.StatusTooManyRequests {
-		ctx.Response.Header.Set("Retry-After", "1")
-	}
-	buf := append(ctx.Response.SwapBody(nil)[:0], `{"error":{"code":`...)
+	buf := append(beginErrorBody(ctx, status), `{"error":{"code":`...)
 	buf = strconv.AppendInt(buf, int64(status), 10)
 	buf = append(buf, `,"message":`...)
 	buf = appendJSONString(buf, message)
@@ -209,18 +203,7 @@ func firstDeclaration(l *jlexer.Lexer) string {
 					l.WantComma()
 					continue
 				}
-				l.Delim('{')
-				for !l.IsDelim('}') && l.Ok() {
-					k := l.UnsafeFieldName(false)
-					l.WantColon()
-					if k == "name" {
-						name = l.String()
-					} else {
-						l.SkipRecursive()
-					}
-					l.WantComma()
-				}
-				l.Delim('}')
+				name = readObjectName(l)
 				l.WantComma()
 			}
 			l.Delim(']')
@@ -249,21 +232,17 @@ func (s *Server) serveGoogleChat(ctx *fasthttp.RequestCtx, model string, stream 
 		writeGoogleError(ctx, fasthttp.StatusBadRequest, "mock: streamGenerateContent is served with alt=sse only")
 		return
 	}
-	start := time.Now()
-	latency := s.latency()
 	g := &googleStream{id: "mock-" + string(appendHex16(nil, s.nextID())), model: model,
 		prompt: estimateTokens(req.textBytes) + 3*req.contents, completion: s.content.tokens,
-		pieces: s.content.pieces, start: start, latency: latency}
+		pieces: s.content.pieces, pace: pace{time.Now(), s.latency()}}
 	if req.tool != "" && !req.toolResult {
 		g.call, g.completion = req.tool, 10
 	}
 	if stream {
-		ctx.SetContentType(contentTypeEventStream)
-		ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runGoogleStream(w, g) })
+		startSSE(ctx, func(w *bufio.Writer) { s.runGoogleStream(w, g) })
 		return
 	}
-	s.sleepUntil(start.Add(latency))
+	s.sleepUntil(g.start.Add(g.latency))
 	buf := ctx.Response.SwapBody(nil)[:0]
 	if g.call != "" {
 		buf = g.appendResponse(buf, "", true)
@@ -279,8 +258,7 @@ type googleStream struct {
 	id, model, call    string
 	prompt, completion int
 	pieces             []string
-	start              time.Time
-	latency            time.Duration
+	pace
 }
 
 // appendResponse appends a GenerateContentResponse with text (already JSON-safe) or the
@@ -329,9 +307,8 @@ func (s *Server) runGoogleStream(w *bufio.Writer, g *googleStream) {
 		}
 		return
 	}
-	n := time.Duration(len(g.pieces))
 	for i, piece := range g.pieces {
-		if !s.sleepUntil(g.start.Add(g.latency*time.Duration(i+1)/n)) || !event(piece, i == len(g.pieces)-1) {
+		if !s.sleepUntil(g.due(i, len(g.pieces))) || !event(piece, i == len(g.pieces)-1) {
 			return
 		}
 	}
@@ -383,13 +360,12 @@ func (s *Server) serveGoogleEmbed(ctx *fasthttp.RequestCtx, single bool) {
 		}
 		l.Delim('}')
 	}
-	if !l.Ok() || texts == 0 || dims <= 0 || dims > maxEmbeddingDims || texts > maxEmbeddingInputs {
+	if !l.Ok() || !validEmbedding(texts, dims) {
 		s.stats.badRequests.Add(1)
 		writeGoogleError(ctx, fasthttp.StatusBadRequest, "Invalid embedding request: each request needs content, and outputDimensionality a valid size.")
 		return
 	}
-	start := time.Now()
-	s.sleepUntil(start.Add(s.latency()))
+	s.sleepUntil(time.Now().Add(s.latency()))
 	buf := ctx.Response.SwapBody(nil)[:0]
 	if single {
 		buf = append(buf, `{"embedding":`...)
@@ -402,14 +378,8 @@ func (s *Server) serveGoogleEmbed(ctx *fasthttp.RequestCtx, single bool) {
 			buf = append(buf, ',')
 		}
 		fillEmbedding(v, uint64(i)+1)
-		buf = append(buf, `{"values":[`...)
-		for j, q := range v {
-			if j > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendNano(buf, q)
-		}
-		buf = append(buf, `]}`...)
+		buf = appendNanoVector(append(buf, `{"values":`...), v)
+		buf = append(buf, '}')
 	}
 	if !single {
 		buf = append(buf, ']')

@@ -1,12 +1,10 @@
 package mocks
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/subtle"
 	"encoding/base64"
 	"strings"
-	"time"
 
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/valyala/fasthttp"
@@ -97,33 +95,7 @@ func (s *Server) serveVertexClaude(ctx *fasthttp.RequestCtx, model string, strea
 		return
 	}
 	req.stream = req.stream || stream
-	if status := s.pickFault(); status == faultConn {
-		s.anthropicConnFault(ctx, &req)
-		return
-	} else if status != 0 {
-		s.stats.countInjected(status)
-		if status == fasthttp.StatusTooManyRequests {
-			ctx.Response.Header.Set("Retry-After", "1")
-		}
-		typ, msg := anthropicStatusError(status)
-		writeAnthropicError(ctx, status, typ, msg)
-		return
-	}
-	start := time.Now()
-	latency := s.latency()
-	if req.stream {
-		p := s.anthropicStream(&req)
-		p.start, p.latency = start, latency
-		ctx.SetContentType(contentTypeEventStream)
-		ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
-		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runAnthropicStream(w, p, len(p.events)) })
-		return
-	}
-	s.sleepUntil(start.Add(latency))
-	ctx.SetContentType(contentTypeJSON)
-	buf := ctx.Response.SwapBody(nil)[:0]
-	buf = s.appendAnthropicMessage(buf, &req)
-	ctx.Response.SwapBody(buf)
+	s.answerAnthropic(ctx, &req)
 }
 
 // checkVertexClaudeBody returns a 400 message when a Claude request's body names a model
@@ -254,9 +226,7 @@ func checkAssertion(jwt []byte) string {
 
 // writeOAuthError answers Google's OAuth2 error shape with 400.
 func writeOAuthError(ctx *fasthttp.RequestCtx, code, description string) {
-	ctx.SetStatusCode(fasthttp.StatusBadRequest)
-	ctx.SetContentType(contentTypeJSON)
-	buf := append(ctx.Response.SwapBody(nil)[:0], `{"error":"`...)
+	buf := append(beginErrorBody(ctx, fasthttp.StatusBadRequest), `{"error":"`...)
 	buf = append(buf, code...)
 	buf = append(buf, `","error_description":`...)
 	buf = appendJSONString(buf, description)

@@ -173,19 +173,27 @@ type ChatChoice struct {
 
 // Usage counts the tokens of a request.
 //
+// CacheCreationInputTokens is not OpenAI's: it is the part of the prompt tokens that were
+// written to a provider's prompt cache (Anthropic's and Bedrock's cache writes, billed apart),
+// under the name and at the place LiteLLM gives it
+// (https://docs.litellm.ai/docs/completion/prompt_caching); it is written only when set.
+// PromptTokens includes it, as it includes PromptTokensDetails.CachedTokens.
+//
 //easyjson:json
 type Usage struct {
-	PromptTokens            int                     `json:"prompt_tokens"`
-	CompletionTokens        int                     `json:"completion_tokens"`
-	TotalTokens             int                     `json:"total_tokens"`
-	PromptTokensDetails     PromptTokensDetails     `json:"prompt_tokens_details,omitempty"`
-	CompletionTokensDetails CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
+	PromptTokens             int                     `json:"prompt_tokens"`
+	CompletionTokens         int                     `json:"completion_tokens"`
+	TotalTokens              int                     `json:"total_tokens"`
+	PromptTokensDetails      PromptTokensDetails     `json:"prompt_tokens_details,omitempty"`
+	CompletionTokensDetails  CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
+	CacheCreationInputTokens int                     `json:"cache_creation_input_tokens,omitempty"`
 	Extras
 }
 
 // IsDefined reports whether usage was given.
 func (u Usage) IsDefined() bool {
-	return u.PromptTokens != 0 || u.CompletionTokens != 0 || u.TotalTokens != 0 || len(u.fields) != 0
+	return u.PromptTokens != 0 || u.CompletionTokens != 0 || u.TotalTokens != 0 || u.CacheCreationInputTokens != 0 ||
+		len(u.fields) != 0
 }
 
 // PromptTokensDetails breaks down prompt tokens.

@@ -62,6 +62,12 @@ func easyjson2189435aDecodeGithubComBifrostGwBifrostRuntimeSchemas(in *jlexer.Le
 			} else {
 				(out.CompletionTokensDetails).UnmarshalEasyJSON(in)
 			}
+		case "cache_creation_input_tokens":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.CacheCreationInputTokens = int(in.Int())
+			}
 		default:
 			out.UnmarshalUnknown(in, key)
 		}
@@ -100,6 +106,11 @@ func easyjson2189435aEncodeGithubComBifrostGwBifrostRuntimeSchemas(out *jwriter.
 		const prefix string = ",\"completion_tokens_details\":"
 		out.RawString(prefix)
 		(in.CompletionTokensDetails).MarshalEasyJSON(out)
+	}
+	if in.CacheCreationInputTokens != 0 {
+		const prefix string = ",\"cache_creation_input_tokens\":"
+		out.RawString(prefix)
+		out.Int(int(in.CacheCreationInputTokens))
 	}
 	in.MarshalUnknowns(out, false)
 	out.RawByte('}')

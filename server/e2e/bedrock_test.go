@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,31 +16,14 @@ import (
 // the mock speaking Bedrock's Converse API: SigV4-signed plain, streamed (AWS event stream)
 // and tool-calling chats, a tool result turn, Titan and Cohere embeddings.
 func TestBedrockThroughGateway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
 	const accessKey = "AKIDBIFROSTE2E"
 	mock, mockURL := startMock(t, mocks.Config{Format: mocks.FormatBedrock, RequireKey: accessKey,
 		Latency: 3 * time.Millisecond, StreamChunks: 6, Record: true})
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
 	cfg := fmt.Sprintf(`{"providers":{"bedrock":{"keys":[{"bedrock_key_config":{"access_key":%q,"secret_key":%q,"session_token":"e2e-token","region":"eu-west-1"},"models":["*"],"weight":1}],
   "network_config":{"base_url":%q,"max_retries":0}}}}`, accessKey, mockKey, mockURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	client := &http.Client{Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
+	gw, client := startBuiltGateway(t, cfg)
 	const model = "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0"
-	lastUpstream := func() mocks.RecordedRequest {
-		reqs := mock.Requests()
-		if len(reqs) == 0 {
-			t.Fatal("the mock provider received nothing")
-		}
-		return reqs[len(reqs)-1]
-	}
+	lastUpstream := func() mocks.RecordedRequest { return lastRequest(t, mock) }
 
 	type message struct {
 		Role      string `json:"role"`
@@ -115,50 +95,11 @@ func TestBedrockThroughGateway(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 			t.Fatalf("%s stream: %s %s\n%s", tc.name, resp.Status, resp.Header.Get("Content-Type"), body)
 		}
-		events := sseData(body)
-		if len(events) < 3 || events[len(events)-1] != "[DONE]" {
-			t.Fatalf("%s stream: want chunks ending in [DONE]; got\n%s", tc.name, body)
+		st := readChatStream(t, tc.name, body, "anthropic.claude-3-5-sonnet-20240620-v1:0", 2)
+		if !st.sameID {
+			t.Fatalf("%s stream: chunks with different ids\n%s", tc.name, body)
 		}
-		var content, finish, name, args, id string
-		role, usage := false, 0
-		for _, ev := range events[:len(events)-1] {
-			var chunk struct {
-				ID, Object, Model string
-				Choices           []struct {
-					Delta struct {
-						Role      string `json:"role"`
-						Content   string `json:"content"`
-						ToolCalls []struct {
-							Index    int `json:"index"`
-							Function struct{ Name, Arguments string }
-						} `json:"tool_calls"`
-					} `json:"delta"`
-					FinishReason *string `json:"finish_reason"`
-				} `json:"choices"`
-				Usage *struct {
-					TotalTokens int `json:"total_tokens"`
-				} `json:"usage"`
-			}
-			if err := json.Unmarshal([]byte(ev), &chunk); err != nil || chunk.Object != "chat.completion.chunk" ||
-				chunk.Model != "anthropic.claude-3-5-sonnet-20240620-v1:0" || (id != "" && chunk.ID != id) {
-				t.Fatalf("%s stream: bad chunk (%v) %s", tc.name, err, ev)
-			}
-			id = chunk.ID
-			for _, c := range chunk.Choices {
-				role = role || c.Delta.Role == "assistant"
-				content += c.Delta.Content
-				for _, call := range c.Delta.ToolCalls {
-					name += call.Function.Name
-					args += call.Function.Arguments
-				}
-				if c.FinishReason != nil {
-					finish = *c.FinishReason
-				}
-			}
-			if chunk.Usage != nil {
-				usage = chunk.Usage.TotalTokens
-			}
-		}
+		role, content, finish, name, args, usage := st.role, st.content, st.finish, st.toolName, st.toolArgs, st.usage
 		if !role || finish != tc.finish || usage == 0 || (tc.finish == "stop" && content == "") ||
 			(tc.finish == "tool_calls" && (name != "get_weather" || args != `{"query": "bifrost"}`)) {
 			t.Errorf("%s stream: role %v, content %q, tool %q(%s), finish %q, usage %d\n%s", tc.name, role, content, name, args, finish, usage, body)
@@ -206,21 +147,10 @@ func TestBedrockThroughGateway(t *testing.T) {
 // ThrottlingException, answered by a key given as a Bedrock API key) reaches the client as the
 // unified error with Bedrock's status and message, and without the key.
 func TestBedrockErrorThroughGateway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
 	mock, mockURL := startMock(t, mocks.Config{Format: mocks.FormatBedrock, RequireKey: mockKey, FailFirst: []int{429}, Record: true})
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
 	cfg := fmt.Sprintf(`{"providers":{"bedrock":{"keys":[{"value":%q,"bedrock_key_config":{"region":"us-east-1"},"models":["*"],"weight":1}],
   "network_config":{"base_url":%q,"max_retries":0}}}}`, mockKey, mockURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	client := &http.Client{Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
+	gw, client := startBuiltGateway(t, cfg)
 	const model = "bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0"
 	// The first request gets an injected 429 ThrottlingException: the unified error, no secret.
 	resp, body := post(t, client, gw+"/v1/chat/completions", `{"model":"`+model+`","messages":[{"role":"user","content":"Hi"}]}`)

@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,22 +16,9 @@ import (
 // the mock speaking Cohere's v2 format: plain, streamed and tool-calling chats, a tool result
 // turn, embeddings, the model list and a provider error.
 func TestCohereThroughGateway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
 	mock, mockURL := startMock(t, mocks.Config{Format: mocks.FormatCohere, RequireKey: mockKey,
 		Latency: 3 * time.Millisecond, StreamChunks: 6, EmbeddingDimensions: 8, Record: true})
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
-	cfg := fmt.Sprintf(`{"providers":{"cohere":{"keys":[{"value":%q,"models":["*"],"weight":1}],
-  "network_config":{"base_url":%q,"max_retries":0}}}}`, mockKey, mockURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	client := &http.Client{Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
+	gw, client := startBuiltGateway(t, oneKeyConfig("cohere", mockKey, mockURL))
 
 	type message struct {
 		Role      string `json:"role"`
@@ -60,13 +44,7 @@ func TestCohereThroughGateway(t *testing.T) {
 			TotalTokens      int `json:"total_tokens"`
 		} `json:"usage"`
 	}
-	lastUpstream := func() mocks.RecordedRequest {
-		reqs := mock.Requests()
-		if len(reqs) == 0 {
-			t.Fatal("the mock provider received nothing")
-		}
-		return reqs[len(reqs)-1]
-	}
+	lastUpstream := func() mocks.RecordedRequest { return lastRequest(t, mock) }
 
 	// Plain chat: Cohere's body on /v2/chat with the bearer key, an OpenAI answer back.
 	resp, body := post(t, client, gw+"/v1/chat/completions",
@@ -118,49 +96,8 @@ func TestCohereThroughGateway(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 			t.Fatalf("%s stream: %s %s\n%s", tc.name, resp.Status, resp.Header.Get("Content-Type"), body)
 		}
-		events := sseData(body)
-		if len(events) < 3 || events[len(events)-1] != "[DONE]" {
-			t.Fatalf("%s stream: want chunks ending in [DONE]; got\n%s", tc.name, body)
-		}
-		var content, finish, name, args string
-		role, usage := false, 0
-		for _, ev := range events[:len(events)-1] {
-			var chunk struct {
-				Object  string `json:"object"`
-				Model   string `json:"model"`
-				Choices []struct {
-					Delta struct {
-						Role      string `json:"role"`
-						Content   string `json:"content"`
-						ToolCalls []struct {
-							Index    int `json:"index"`
-							Function struct{ Name, Arguments string }
-						} `json:"tool_calls"`
-					} `json:"delta"`
-					FinishReason *string `json:"finish_reason"`
-				} `json:"choices"`
-				Usage *struct {
-					TotalTokens int `json:"total_tokens"`
-				} `json:"usage"`
-			}
-			if err := json.Unmarshal([]byte(ev), &chunk); err != nil || chunk.Object != "chat.completion.chunk" || chunk.Model != "command-a-03-2025" {
-				t.Fatalf("%s stream: bad chunk (%v) %s", tc.name, err, ev)
-			}
-			for _, c := range chunk.Choices {
-				role = role || c.Delta.Role == "assistant"
-				content += c.Delta.Content
-				for _, call := range c.Delta.ToolCalls {
-					name += call.Function.Name
-					args += call.Function.Arguments
-				}
-				if c.FinishReason != nil {
-					finish = *c.FinishReason
-				}
-			}
-			if chunk.Usage != nil {
-				usage = chunk.Usage.TotalTokens
-			}
-		}
+		st := readChatStream(t, tc.name, body, "command-a-03-2025", 2)
+		role, content, finish, name, args, usage := st.role, st.content, st.finish, st.toolName, st.toolArgs, st.usage
 		if !role || finish != tc.finish || usage == 0 || content == "" ||
 			(tc.finish == "tool_calls" && (name != "get_weather" || args != "{}")) {
 			t.Errorf("%s stream: role %v, content %q, tool %q(%s), finish %q, usage %d\n%s", tc.name, role, content, name, args, finish, usage, body)
@@ -201,21 +138,8 @@ func TestCohereThroughGateway(t *testing.T) {
 // TestCohereErrorThroughGateway checks that a Cohere error body reaches the client as the
 // unified error with Cohere's status and message, and without the key.
 func TestCohereErrorThroughGateway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
 	_, mockURL := startMock(t, mocks.Config{Format: mocks.FormatCohere, RequireKey: mockKey, FailFirst: []int{429}})
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
-	cfg := fmt.Sprintf(`{"providers":{"cohere":{"keys":[{"value":%q,"models":["*"],"weight":1}],
-  "network_config":{"base_url":%q,"max_retries":0}}}}`, mockKey, mockURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	client := &http.Client{Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
+	gw, client := startBuiltGateway(t, oneKeyConfig("cohere", mockKey, mockURL))
 	resp, body := post(t, client, gw+"/v1/chat/completions", `{"model":"cohere/command-a-03-2025","messages":[{"role":"user","content":"Hi"}]}`)
 	var e struct {
 		Error struct {

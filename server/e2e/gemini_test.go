@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,49 +41,8 @@ type googleChat struct {
 // reason and usage.
 func checkGoogleStream(t *testing.T, name string, body []byte, model, finish, tool string) {
 	t.Helper()
-	events := sseData(body)
-	if len(events) < 2 || events[len(events)-1] != "[DONE]" {
-		t.Fatalf("%s stream: want chunks ending in [DONE]; got\n%s", name, body)
-	}
-	var content, gotFinish, gotTool, id string
-	role, usage := false, 0
-	for _, ev := range events[:len(events)-1] {
-		var chunk struct {
-			Object  string `json:"object"`
-			Model   string `json:"model"`
-			Choices []struct {
-				Delta struct {
-					Role      string `json:"role"`
-					Content   string `json:"content"`
-					ToolCalls []struct {
-						ID       string `json:"id"`
-						Function struct{ Name, Arguments string }
-					} `json:"tool_calls"`
-				} `json:"delta"`
-				FinishReason *string `json:"finish_reason"`
-			} `json:"choices"`
-			Usage *struct {
-				TotalTokens int `json:"total_tokens"`
-			} `json:"usage"`
-		}
-		if err := json.Unmarshal([]byte(ev), &chunk); err != nil || chunk.Object != "chat.completion.chunk" || chunk.Model != model {
-			t.Fatalf("%s stream: bad chunk (%v) %s", name, err, ev)
-		}
-		for _, c := range chunk.Choices {
-			role = role || c.Delta.Role == "assistant"
-			content += c.Delta.Content
-			for _, call := range c.Delta.ToolCalls {
-				gotTool += call.Function.Name
-				id = call.ID
-			}
-			if c.FinishReason != nil {
-				gotFinish = *c.FinishReason
-			}
-		}
-		if chunk.Usage != nil {
-			usage = chunk.Usage.TotalTokens
-		}
-	}
+	st := readChatStream(t, name, body, model, 1)
+	role, content, gotFinish, gotTool, id, usage := st.role, st.content, st.finish, st.toolName, st.toolID, st.usage
 	if !role || gotFinish != finish || usage == 0 || (tool == "" && content == "") || gotTool != tool || (tool != "" && !strings.HasPrefix(id, "call_")) {
 		t.Errorf("%s stream: role %v, content %q, tool %q (id %q), finish %q, usage %d\n%s", name, role, content, gotTool, id, gotFinish, usage, body)
 	}
@@ -96,29 +52,10 @@ func checkGoogleStream(t *testing.T, name string, body []byte, model, finish, to
 // the mock speaking the Gemini API's format: plain, streamed and tool-calling chats, a tool
 // result turn, embeddings, the model list and a provider error.
 func TestGeminiThroughGateway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
 	mock, mockURL := startMock(t, mocks.Config{Format: mocks.FormatGemini, RequireKey: mockKey,
 		Latency: 3 * time.Millisecond, StreamChunks: 6, EmbeddingDimensions: 8, Record: true})
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
-	cfg := fmt.Sprintf(`{"providers":{"gemini":{"keys":[{"value":%q,"models":["*"],"weight":1}],
-  "network_config":{"base_url":%q,"max_retries":0}}}}`, mockKey, mockURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	client := &http.Client{Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
-	lastUpstream := func() mocks.RecordedRequest {
-		reqs := mock.Requests()
-		if len(reqs) == 0 {
-			t.Fatal("the mock provider received nothing")
-		}
-		return reqs[len(reqs)-1]
-	}
+	gw, client := startBuiltGateway(t, oneKeyConfig("gemini", mockKey, mockURL))
+	lastUpstream := func() mocks.RecordedRequest { return lastRequest(t, mock) }
 
 	// Plain chat: Gemini's body with the key in x-goog-api-key, an OpenAI answer back.
 	resp, body := post(t, client, gw+"/v1/chat/completions",
@@ -204,21 +141,10 @@ func TestGeminiThroughGateway(t *testing.T) {
 // unified error with Gemini's status and message, and without the key: an injected 429, and
 // the 400 Gemini answers a wrong key with.
 func TestGeminiErrorThroughGateway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
 	_, mockURL := startMock(t, mocks.Config{Format: mocks.FormatGemini, RequireKey: mockKey, FailFirst: []int{429}})
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
 	cfg := fmt.Sprintf(`{"providers":{"gemini":{"keys":[{"value":%q,"models":["gemini-2.0-flash"],"weight":1},{"value":"AIza-wrong-key-0123456789","models":["gemini-bad"],"weight":1}],
   "network_config":{"base_url":%q,"max_retries":0}}}}`, mockKey, mockURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	client := &http.Client{Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
+	gw, client := startBuiltGateway(t, cfg)
 	for _, tc := range []struct {
 		model, typ, code, message string
 		status                    int

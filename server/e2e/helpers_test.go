@@ -4,8 +4,12 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -154,4 +158,104 @@ func processWide(stack string) bool {
 		}
 	}
 	return false
+}
+
+// startBuiltGateway builds bifrost-http, runs it with cfgJSON as its config file on a
+// 127.0.0.1 port and returns its base URL and a client for it (its idle connections closed
+// when the test ends). It skips the test with -short, and gives the build and the process
+// three minutes.
+func startBuiltGateway(t *testing.T, cfgJSON string) (string, *http.Client) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the gateway; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfgPath, []byte(cfgJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
+	client := &http.Client{Timeout: 30 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	return gw, client
+}
+
+// oneKeyConfig is a gateway config with one provider at baseURL, one key for all its models
+// and no retries.
+func oneKeyConfig(provider, key, baseURL string) string {
+	return fmt.Sprintf(`{"providers":{%q:{"keys":[{"value":%q,"models":["*"],"weight":1}],
+  "network_config":{"base_url":%q,"max_retries":0}}}}`, provider, key, baseURL)
+}
+
+// lastRequest returns the last request the mock recorded, failing the test when there is none.
+func lastRequest(t *testing.T, m *mocks.Server) mocks.RecordedRequest {
+	t.Helper()
+	reqs := m.Requests()
+	if len(reqs) == 0 {
+		t.Fatal("the mock provider received nothing")
+	}
+	return reqs[len(reqs)-1]
+}
+
+// chatStream is what a streamed chat completion said, read by readChatStream.
+type chatStream struct {
+	role                       bool // a chunk had the assistant role
+	content, finish            string
+	toolName, toolArgs, toolID string // the tool calls' pieces, joined; toolID is the last call's
+	usage                      int    // total_tokens of the usage chunk, 0 without one
+	sameID                     bool   // every chunk had the first chunk's id
+}
+
+// readChatStream reads a streamed chat completion, failing the test unless it is at least
+// minChunks chat.completion.chunk events for model, then [DONE].
+func readChatStream(t *testing.T, name string, body []byte, model string, minChunks int) chatStream {
+	t.Helper()
+	events := sseData(body)
+	if len(events) < minChunks+1 || events[len(events)-1] != "[DONE]" {
+		t.Fatalf("%s stream: want chunks ending in [DONE]; got\n%s", name, body)
+	}
+	s, id := chatStream{sameID: true}, ""
+	for _, ev := range events[:len(events)-1] {
+		var chunk struct {
+			ID, Object, Model string
+			Choices           []struct {
+				Delta struct {
+					Role      string `json:"role"`
+					Content   string `json:"content"`
+					ToolCalls []struct {
+						ID       string `json:"id"`
+						Function struct{ Name, Arguments string }
+					} `json:"tool_calls"`
+				} `json:"delta"`
+				FinishReason *string `json:"finish_reason"`
+			} `json:"choices"`
+			Usage *struct {
+				TotalTokens int `json:"total_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal([]byte(ev), &chunk); err != nil || chunk.Object != "chat.completion.chunk" || chunk.Model != model {
+			t.Fatalf("%s stream: bad chunk (%v) %s", name, err, ev)
+		}
+		if id != "" && chunk.ID != id {
+			s.sameID = false
+		}
+		id = chunk.ID
+		for _, c := range chunk.Choices {
+			s.role = s.role || c.Delta.Role == "assistant"
+			s.content += c.Delta.Content
+			for _, call := range c.Delta.ToolCalls {
+				s.toolName += call.Function.Name
+				s.toolArgs += call.Function.Arguments
+				s.toolID = call.ID
+			}
+			if c.FinishReason != nil {
+				s.finish = *c.FinishReason
+			}
+		}
+		if chunk.Usage != nil {
+			s.usage = chunk.Usage.TotalTokens
+		}
+	}
+	return s
 }

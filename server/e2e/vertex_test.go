@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -10,8 +9,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,11 +23,6 @@ import (
 // models to publishers/google, Claude models to publishers/anthropic (rawPredict and
 // streamRawPredict, in Anthropic's format).
 func TestVertexThroughGateway(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the gateway; skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
 	mock, mockURL := startMock(t, mocks.Config{Format: mocks.FormatVertex, RequireKey: mockKey,
 		Latency: 3 * time.Millisecond, StreamChunks: 5, Record: true})
 
@@ -47,16 +39,10 @@ func TestVertexThroughGateway(t *testing.T) {
 		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		"client_email": "gateway@bifrost-e2e.iam.gserviceaccount.com", "token_uri": mockURL + mocks.VertexTokenPath,
 	})
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
 	cfg := fmt.Sprintf(`{"providers":{"vertex":{"keys":[{"value":"","models":["*"],"weight":1,
   "vertex_key_config":{"project_id":"bifrost-e2e","region":"europe-west4","auth_credentials":%q}}],
   "network_config":{"base_url":%q,"max_retries":0}}}}`, sa, mockURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	gw := startBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	client := &http.Client{Timeout: 30 * time.Second}
-	t.Cleanup(client.CloseIdleConnections)
+	gw, client := startBuiltGateway(t, cfg)
 	const base = "/v1/projects/bifrost-e2e/locations/europe-west4/publishers/google/models/gemini-2.0-flash"
 
 	resp, body := post(t, client, gw+"/v1/chat/completions",

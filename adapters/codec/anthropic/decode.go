@@ -30,13 +30,25 @@ func FinishReason(stop string) string {
 
 // SetUsage fills OpenAI's usage from Anthropic's counts: the prompt is the input tokens plus
 // the tokens read from and written to the prompt cache; cached_tokens are those read;
+// cache_creation_input_tokens (LiteLLM's member, schemas.Usage) those written;
 // reasoning_tokens are the thinking tokens.
 func SetUsage(out *schemas.Usage, input, cacheRead, cacheWrite, output, thinking int) {
 	out.PromptTokens = input + cacheRead + cacheWrite
 	out.CompletionTokens = output
 	out.TotalTokens = out.PromptTokens + output
 	out.PromptTokensDetails.CachedTokens = cacheRead
+	out.CacheCreationInputTokens = cacheWrite
 	out.CompletionTokensDetails.ReasoningTokens = thinking
+}
+
+// setStopSequence keeps the stop sequence that ended a choice (Anthropic's stop_sequence, an
+// encoded string borrowed from the body) as the choice's stop_reason member, the name vLLM
+// gives the matched stop string; the drop-in endpoint answers it back as stop_sequence.
+// Nothing is set for another stop reason or a null sequence.
+func setStopSequence(e *schemas.Extras, stop string, seq schemas.Text) {
+	if stop == "stop_sequence" && len(seq) > 1 && seq[0] == '"' {
+		e.SetExtra(extraStopReason, schemas.Raw(seq))
+	}
 }
 
 // DecodeChat reads a Messages API response into a unified chat completion, borrowing from
@@ -51,6 +63,7 @@ func DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	msg.Role = "assistant"
 	var usage Usage
 	stop := ""
+	var stopSeq schemas.Text
 	l := jlexer.Lexer{Data: body}
 	l.Delim('{')
 	for !l.IsDelim('}') && l.Ok() {
@@ -68,6 +81,8 @@ func DecodeChat(body []byte, out *schemas.ChatResponse) error {
 			out.Model = l.UnsafeString()
 		case "stop_reason":
 			stop = l.UnsafeString()
+		case "stop_sequence":
+			stopSeq.UnmarshalEasyJSON(&l)
 		case "usage":
 			usage.UnmarshalEasyJSON(&l)
 		case "content":
@@ -86,6 +101,7 @@ func DecodeChat(body []byte, out *schemas.ChatResponse) error {
 		msg.Content.Text = lit("null") // as OpenAI answers a tool call
 	}
 	out.Choices[0].FinishReason = schemas.NullString(FinishReason(stop))
+	setStopSequence(&out.Choices[0].Extras, stop, stopSeq)
 	SetUsage(&out.Usage, usage.InputTokens, usage.CacheReadInputTokens, usage.CacheCreationInputTokens,
 		usage.OutputTokens, usage.OutputTokensDetails.ThinkingTokens)
 	return nil

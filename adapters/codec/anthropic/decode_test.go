@@ -29,7 +29,7 @@ func TestDecodeChat(t *testing.T) {
 	}{
 		{"text with cache usage (docs example)",
 			`{"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","type":"message","role":"assistant","model":"claude-3-5-sonnet-20241022","content":[{"type":"text","text":"Hi! My name is Claude."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":2095,"output_tokens":503,"cache_creation_input_tokens":2051,"cache_read_input_tokens":2049,"cache_creation":{"ephemeral_5m_input_tokens":2051,"ephemeral_1h_input_tokens":0},"service_tier":"standard"}}`,
-			`{"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","object":"chat.completion","created":0,"model":"claude-3-5-sonnet-20241022","choices":[{"index":0,"message":{"role":"assistant","content":"Hi! My name is Claude."},"finish_reason":"stop"}],"usage":{"prompt_tokens":6195,"completion_tokens":503,"total_tokens":6698,"prompt_tokens_details":{"cached_tokens":2049,"audio_tokens":0}}}`},
+			`{"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","object":"chat.completion","created":0,"model":"claude-3-5-sonnet-20241022","choices":[{"index":0,"message":{"role":"assistant","content":"Hi! My name is Claude."},"finish_reason":"stop"}],"usage":{"prompt_tokens":6195,"completion_tokens":503,"total_tokens":6698,"prompt_tokens_details":{"cached_tokens":2049,"audio_tokens":0},"cache_creation_input_tokens":2051}}`},
 		{"tool use after text",
 			`{"id":"msg_01Aq9w938a90dw8q","model":"claude-3-5-sonnet-20241022","stop_reason":"tool_use","role":"assistant","content":[{"type":"text","text":"I'll check the weather."},{"type":"tool_use","id":"toolu_01A09q90qw90lq917835lq9","name":"get_weather","input":{"location": "San Francisco, CA", "unit": "celsius"}}],"usage":{"input_tokens":10,"output_tokens":20}}`,
 			`{"id":"msg_01Aq9w938a90dw8q","object":"chat.completion","created":0,"model":"claude-3-5-sonnet-20241022","choices":[{"index":0,"message":{"role":"assistant","content":"I'll check the weather.","tool_calls":[{"id":"toolu_01A09q90qw90lq917835lq9","type":"function","function":{"name":"get_weather","arguments":"{\"location\": \"San Francisco, CA\", \"unit\": \"celsius\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`},
@@ -42,9 +42,12 @@ func TestDecodeChat(t *testing.T) {
 		{"two text blocks are joined; stop_sequence and refusal",
 			`{"id":"msg_3","model":"m","stop_reason":"refusal","content":[{"type":"text","text":"a\n"},{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"q"}},{"type":"text","text":"\"b\""}],"usage":{"input_tokens":1,"output_tokens":1}}`,
 			`{"id":"msg_3","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"a\n\"b\""},"finish_reason":"content_filter"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`},
-		{"stop_sequence",
-			`{"id":"msg_4","model":"m","stop_reason":"stop_sequence","stop_sequence":"END","content":[{"type":"text","text":"x"}],"usage":{"input_tokens":1,"output_tokens":1}}`,
-			`{"id":"msg_4","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`},
+		{"stop_sequence: kept as the choice's stop_reason (vLLM's member)",
+			`{"id":"msg_4","model":"m","stop_reason":"stop_sequence","stop_sequence":"END\n","content":[{"type":"text","text":"x"}],"usage":{"input_tokens":1,"output_tokens":1}}`,
+			`{"id":"msg_4","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"stop","stop_reason":"END\n"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`},
+		{"a stop_sequence member with another stop reason is not kept",
+			`{"id":"msg_5","model":"m","stop_reason":"end_turn","stop_sequence":"END","content":[{"type":"text","text":"x"}],"usage":{"input_tokens":1,"output_tokens":1,"cache_creation_input_tokens":0}}`,
+			`{"id":"msg_5","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

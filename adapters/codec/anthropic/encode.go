@@ -332,9 +332,22 @@ func writeAssistant(w *jwriter.Writer, m *schemas.ChatMessage) error {
 			return errors.New("thinking_blocks must be an array of Anthropic thinking blocks")
 		}
 		l.Delim('[')
+		reasoning := m.ReasoningContent
 		for !l.IsDelim(']') && l.Ok() {
 			sep()
-			w.Raw(l.Raw(), nil)
+			raw := l.Raw()
+			if b, ok := signatureOnly(raw); ok && !reasoning.IsNull() && string(reasoning) != `""` {
+				// A streamed answer: the thinking came as reasoning_content, its signature
+				// alone in thinking_blocks (see DecodeChatEvent). Join them again.
+				w.RawString(`{"type":"thinking","thinking":`)
+				w.Raw(reasoning, nil)
+				w.RawString(`,"signature":`)
+				w.Raw(b.Signature, nil)
+				w.RawByte('}')
+				reasoning = nil
+			} else {
+				w.Raw(raw, nil)
+			}
 			l.WantComma()
 		}
 		l.Delim(']')
@@ -375,6 +388,20 @@ func writeAssistant(w *jwriter.Writer, m *schemas.ChatMessage) error {
 	}
 	w.RawString(`]}`)
 	return nil
+}
+
+// signatureOnly reads a thinking_blocks entry and reports whether it is a thinking block
+// with a signature and no thinking text, as a stream relays it.
+func signatureOnly(raw []byte) (ResponseBlock, bool) {
+	var b ResponseBlock
+	if len(raw) == 0 || raw[0] != '{' {
+		return b, false
+	}
+	l := jlexer.Lexer{Data: raw}
+	b.UnmarshalEasyJSON(&l)
+	ok := l.Error() == nil && b.Type == "thinking" && (b.Thinking.IsNull() || string(b.Thinking) == `""`) &&
+		len(b.Signature) > 2 && b.Signature[0] == '"'
+	return b, ok
 }
 
 // writeToolResult writes a role tool message as a tool_result block.

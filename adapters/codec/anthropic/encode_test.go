@@ -76,6 +76,9 @@ func TestEncodeChat(t *testing.T) {
 		{"thinking blocks sent back before the tool calls",
 			`{"model":"m","messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"reasoning_content":"hmm","thinking_blocks":[{"type":"thinking","thinking":"hmm","signature":"sig=="}],"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"t","content":"ok"}],"reasoning_effort":"minimal"}`,
 			`{"model":"m","max_tokens":5120,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"sig=="},{"type":"tool_use","id":"t","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}],"thinking":{"type":"enabled","budget_tokens":1024}}`},
+		{"a streamed answer sent back: reasoning_content joined with the signature-only block, redacted block kept",
+			`{"model":"m","messages":[{"role":"user","content":"x"},{"role":"assistant","content":null,"reasoning_content":"Two \"cities\".","thinking_blocks":[{"type":"thinking","thinking":"","signature":"EqQB=="},{"type":"redacted_thinking","data":"EmwK"},{"type":"thinking","signature":"second"}],"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"t","content":"ok"}]}`,
+			`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"thinking","thinking":"Two \"cities\".","signature":"EqQB=="},{"type":"redacted_thinking","data":"EmwK"},{"type":"thinking","signature":"second"},{"type":"tool_use","id":"t","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ok"}]}]}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

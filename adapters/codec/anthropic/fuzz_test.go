@@ -80,3 +80,53 @@ func checkJSON(t *testing.T, v interface{ MarshalEasyJSON(*jwriter.Writer) }, in
 		t.Fatalf("input %q gave invalid JSON %q (%v)", in, b, err)
 	}
 }
+
+// FuzzInbound feeds native Messages requests, as the drop-in endpoint gets them, through
+// Inbound.Decode and ToChat (for Anthropic and for another provider): no body may make them
+// panic, and a request they accept must marshal as a unified request that is valid JSON and
+// decodes again. For Anthropic, the unified request must also encode (or be refused) cleanly.
+func FuzzInbound(f *testing.F) {
+	seeds := []string{
+		`{"model":"claude-sonnet-4-5","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"Hi"}],"temperature":0.5,"top_p":0.9,"top_k":40,"stop_sequences":["END","\n\n"],"metadata":{"user_id":"u-1"}}`,
+		`{"model":"m","max_tokens":10,"system":[{"type":"text","text":"A","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"image","source":{"type":"url","url":"https://example.com/a.jpg"}},{"type":"document","title":"paper.pdf","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="}},{"type":"document","source":{"type":"text","media_type":"text/plain","data":"plain doc"}},{"type":"text","text":"Describe \u00e9."}]}]}`,
+		`{"model":"openai/gpt-4o","max_tokens":10,"messages":[{"role":"user","content":"Weather?"},{"role":"assistant","content":[{"type":"text","text":"Let me look."},{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris \"FR\""}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"18C"}],"is_error":false},{"type":"text","text":"And tomorrow?"}]}],"tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}},"cache_control":{"type":"ephemeral"}}],"tool_choice":{"type":"tool","name":"get_weather","disable_parallel_tool_use":true}}`,
+		`{"model":"m","max_tokens":20000,"stream":true,"thinking":{"type":"enabled","budget_tokens":10000},"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"sig"},{"type":"redacted_thinking","data":"EmwK"},{"type":"text","text":"y"}]},{"role":"user","content":"z"}],"provider":"anthropic","fallbacks":["openai/gpt-4o"]}`,
+		`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"file_1"}}]}],"tools":[{"type":"web_search_20250305","name":"web_search"}],"tool_choice":{"type":"none"}}`,
+		`{"model":"m","max_tokens":1,"messages":[{"role":"user","content":null},{"role":"assistant","content":[]}]}`,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s), true)
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, native bool) {
+		var in anthropic.Inbound
+		if in.Decode(body) != nil {
+			return
+		}
+		in.Route()
+		var out schemas.ChatRequest
+		if in.ToChat(&out, native) != nil {
+			return
+		}
+		var w jwriter.Writer
+		out.MarshalEasyJSON(&w)
+		b, err := w.BuildBytes()
+		if err != nil || !json.Valid(b) {
+			t.Fatalf("request %q became invalid unified JSON %q (%v)", body, b, err)
+		}
+		var again schemas.ChatRequest
+		if err := schemas.Decode(b, &again); err != nil {
+			t.Fatalf("request %q became unified JSON %s that does not decode: %v", body, b, err)
+		}
+		if !native {
+			return
+		}
+		var pw jwriter.Writer
+		if anthropic.EncodeChat(&pw, &out) != nil {
+			return
+		}
+		if p, err := pw.BuildBytes(); err != nil || !json.Valid(p) {
+			t.Fatalf("request %q was encoded for Anthropic as invalid JSON %q (%v)", body, p, err)
+		}
+	})
+}

@@ -25,6 +25,7 @@ const (
 	blockText
 	blockThinking
 	blockTool
+	blockRedacted
 )
 
 // streamState tracks one stream: whether message_start went out, the open content block,
@@ -72,13 +73,11 @@ func StopReason(finish string, stopSeq bool) string {
 	return "end_turn"
 }
 
-// Members of a unified response that carry what OpenAI's shape has no field for: the matched
-// stop sequence (a choice's stop_reason, as vLLM names it) and the tokens written to the
-// prompt cache (usage.cache_creation_input_tokens).
-const (
-	extraStopReason = "stop_reason"
-	extraCacheWrite = "cache_creation_input_tokens"
-)
+// extraStopReason is the member of a unified choice that carries what OpenAI's shape has no
+// field for: the matched stop sequence (a choice's stop_reason, as vLLM names it; DecodeChat
+// and DecodeChatEvent set it from Anthropic's stop_sequence). The tokens written to the
+// prompt cache have a field of their own, schemas.Usage.CacheCreationInputTokens.
+const extraStopReason = "stop_reason"
 
 // matchedStop returns the stop sequence a choice names, encoded, or nil.
 func matchedStop(e *schemas.Extras) schemas.Raw {
@@ -88,21 +87,10 @@ func matchedStop(e *schemas.Extras) schemas.Raw {
 	return nil
 }
 
-// cacheWrite returns the prompt-cache write tokens a usage names, or 0.
-func cacheWrite(u *schemas.Usage) int {
-	v := extra(&u.Extras, extraCacheWrite)
-	n := 0
-	for _, c := range v {
-		if c < '0' || c > '9' {
-			return 0
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
-}
-
+// countsOf splits a unified usage into Anthropic's counts: input tokens are the prompt's
+// without those read from or written to the cache.
 func countsOf(u *schemas.Usage) usageCounts {
-	c := usageCounts{output: u.CompletionTokens, cacheRead: u.PromptTokensDetails.CachedTokens, cacheWrite: cacheWrite(u), set: true}
+	c := usageCounts{output: u.CompletionTokens, cacheRead: u.PromptTokensDetails.CachedTokens, cacheWrite: u.CacheCreationInputTokens, set: true}
 	c.input = u.PromptTokens - c.cacheRead - c.cacheWrite
 	if c.input < 0 {
 		c.input = 0

@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 )
 
@@ -10,8 +11,10 @@ import (
 //
 //	message_start                      before anything else, with the id and model
 //	content_block_start / _delta / _stop
-//	                                   one block per run of reasoning (thinking), text, or
-//	                                   one tool call (tool_use, with input_json_delta pieces)
+//	                                   one block per run of reasoning (thinking, ended by its
+//	                                   signature_delta when the delta's thinking_blocks carry
+//	                                   one), per redacted_thinking block, per run of text, or
+//	                                   per tool call (tool_use, with input_json_delta pieces)
 //	message_delta                      stop_reason, stop_sequence and the usage, at the end
 //	message_stop
 //
@@ -42,9 +45,13 @@ func (o *Outbound) StreamChunk(w *jwriter.Writer, c *schemas.ChatStreamChunk, mo
 	}
 	ch := &c.Choices[0]
 	d := &ch.Delta
-	if !d.ReasoningContent.IsNull() && string(d.ReasoningContent) != `""` {
+	reasoning := !d.ReasoningContent.IsNull() && string(d.ReasoningContent) != `""`
+	if reasoning {
 		o.open(w, blockThinking, -1, "", "")
 		o.delta(w, "thinking_delta", "thinking", d.ReasoningContent)
+	}
+	if tb := extra(&d.Extras, extraThinkingBlocks); len(tb) > 2 && tb[0] == '[' {
+		o.thinkingBlocks(w, tb, reasoning)
 	}
 	if t := d.Content.Text; !t.IsNull() && string(t) != `""` {
 		o.open(w, blockText, -1, "", "")
@@ -73,6 +80,51 @@ func (o *Outbound) StreamChunk(w *jwriter.Writer, c *schemas.ChatStreamChunk, mo
 			st.stopSeq = o.buf[start:len(o.buf):len(o.buf)]
 		}
 		o.close(w)
+	}
+}
+
+// thinkingBlocks writes what a delta's thinking_blocks carry (Anthropic's blocks as
+// DecodeChatEvent relays them, or LiteLLM's): a thinking block's signature becomes a
+// signature_delta that ends the open thinking block, its text a thinking_delta unless the
+// delta's reasoning_content already carried it, and a redacted_thinking block a block of its
+// own. Malformed entries are skipped: the stream goes on without them.
+func (o *Outbound) thinkingBlocks(w *jwriter.Writer, tb []byte, reasoning bool) {
+	l := jlexer.Lexer{Data: tb}
+	l.Delim('[')
+	for !l.IsDelim(']') && l.Ok() {
+		var b ResponseBlock
+		b.UnmarshalEasyJSON(&l)
+		if !l.Ok() {
+			return
+		}
+		switch b.Type {
+		case "thinking":
+			if !reasoning && !b.Thinking.IsNull() && string(b.Thinking) != `""` {
+				o.open(w, blockThinking, -1, "", "")
+				o.delta(w, "thinking_delta", "thinking", b.Thinking)
+			}
+			if !b.Signature.IsNull() && string(b.Signature) != `""` {
+				o.open(w, blockThinking, -1, "", "")
+				o.delta(w, "signature_delta", "signature", b.Signature)
+				o.close(w) // a signature ends its block: more reasoning starts another
+			}
+		case "redacted_thinking":
+			if b.Data.IsNull() {
+				break
+			}
+			o.close(w)
+			st := &o.st
+			st.kind, st.index = blockRedacted, st.next
+			st.next++
+			event(w, EventContentBlockStart)
+			w.RawString(`{"type":"content_block_start","index":`)
+			w.Int(st.index)
+			w.RawString(`,"content_block":{"type":"redacted_thinking","data":`)
+			w.Raw(b.Data, nil)
+			w.RawString("}}" + eventEnd)
+			o.close(w)
+		}
+		l.WantComma()
 	}
 }
 

@@ -76,6 +76,27 @@ func TestStreamGolden(t *testing.T) {
 			`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
 			`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[],"usage":{"prompt_tokens":50,"completion_tokens":20,"total_tokens":70,"prompt_tokens_details":{"cached_tokens":10}}}`,
 		},
+		// Chunks as DecodeChatEvent makes them from an Anthropic stream with thinking: the
+		// signature arrives alone in thinking_blocks and becomes a signature_delta that ends
+		// the thinking block; a redacted block is a block of its own; the stop sequence is
+		// the choice's stop_reason, the cache writes usage.cache_creation_input_tokens.
+		"anthropic_thinking_stop_sequence": {
+			`{"id":"msg_1","object":"chat.completion.chunk","created":1,"model":"claude-sonnet-4-5","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+			`{"id":"msg_1","object":"chat.completion.chunk","created":1,"model":"claude-sonnet-4-5","choices":[{"index":0,"delta":{"reasoning_content":"Count to three."},"finish_reason":null}]}`,
+			`{"id":"msg_1","object":"chat.completion.chunk","created":1,"model":"claude-sonnet-4-5","choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","thinking":"","signature":"EqQBCgIYAh=="}]},"finish_reason":null}]}`,
+			`{"id":"msg_1","object":"chat.completion.chunk","created":1,"model":"claude-sonnet-4-5","choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"redacted_thinking","data":"EmwKAhgB"}]},"finish_reason":null}]}`,
+			`{"id":"msg_1","object":"chat.completion.chunk","created":1,"model":"claude-sonnet-4-5","choices":[{"index":0,"delta":{"content":"1, 2, 3"},"finish_reason":null}]}`,
+			`{"id":"msg_1","object":"chat.completion.chunk","created":1,"model":"claude-sonnet-4-5","choices":[{"index":0,"delta":{},"finish_reason":"stop","stop_reason":"\n4"}]}`,
+			`{"id":"msg_1","object":"chat.completion.chunk","created":1,"model":"claude-sonnet-4-5","choices":[],"usage":{"prompt_tokens":40,"completion_tokens":7,"total_tokens":47,"prompt_tokens_details":{"cached_tokens":5},"cache_creation_input_tokens":30}}`,
+		},
+		// LiteLLM's shape: each delta carries the thinking twice (reasoning_content and
+		// thinking_blocks), the last one the signature alone; the text is written once.
+		"litellm_thinking_blocks": {
+			`{"id":"c2","object":"chat.completion.chunk","created":1,"model":"claude","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"Hm","thinking_blocks":[{"type":"thinking","thinking":"Hm","signature":null}]},"finish_reason":null}]}`,
+			`{"id":"c2","object":"chat.completion.chunk","created":1,"model":"claude","choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","thinking":"m.","signature":null}]},"finish_reason":null}]}`,
+			`{"id":"c2","object":"chat.completion.chunk","created":1,"model":"claude","choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","signature":"c2ln"}]},"finish_reason":null}]}`,
+			`{"id":"c2","object":"chat.completion.chunk","created":1,"model":"claude","choices":[{"index":0,"delta":{"content":"Yes."},"finish_reason":"stop"}]}`,
+		},
 		// A stream that ends without any chunk.
 		"empty": {},
 	}

@@ -14,10 +14,16 @@ import (
 //     stream's, and its usage (input and cache tokens) is kept in st;
 //   - content_block_start of a tool_use block: a chunk opening tool call st.BeginTool(index)
 //     with its id and name; other blocks start nothing;
+//   - content_block_start of a redacted_thinking block: a chunk whose delta carries the
+//     block in thinking_blocks (LiteLLM's member), so that it can be sent back;
 //   - content_block_delta: text_delta is content, thinking_delta reasoning_content,
 //     input_json_delta a fragment of the arguments of the block's tool call;
-//     signature_delta and others are skipped;
-//   - message_delta: the chunk with finish_reason; its cumulative usage replaces st's;
+//     signature_delta a chunk whose delta carries thinking_blocks
+//     [{"type":"thinking","thinking":"","signature":S}]: the signature of the thinking
+//     streamed before it as reasoning_content (EncodeChat joins the two when the client sends
+//     them back); others are skipped;
+//   - message_delta: the chunk with finish_reason, and the matched stop sequence as the
+//     choice's stop_reason member; its cumulative usage replaces st's;
 //   - message_stop: the usage chunk (no choices), the stream's last;
 //   - ping, content_block_stop and unknown events: skipped; error: StepError.
 //
@@ -78,6 +84,14 @@ func DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.C
 				chunk(st, out).Delta.ReasoningContent = b.Thinking
 				return provider.StepChunk, nil
 			}
+		case "redacted_thinking":
+			if b.Data.IsNull() {
+				return provider.StepSkip, nil
+			}
+			tb := append(make([]byte, 0, len(b.Data)+40), '[')
+			tb = appendThinkingBlock(tb, b)
+			chunk(st, out).Delta.SetExtra(extraThinkingBlocks, append(tb, ']'))
+			return provider.StepChunk, nil
 		}
 		return provider.StepSkip, nil
 
@@ -98,6 +112,14 @@ func DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.C
 				return provider.StepSkip, nil
 			}
 			chunk(st, out).Delta.ReasoningContent = d.Thinking
+		case "signature_delta":
+			if d.Signature.IsNull() || string(d.Signature) == `""` {
+				return provider.StepSkip, nil
+			}
+			const head = `[{"type":"thinking","thinking":"","signature":`
+			tb := append(make([]byte, 0, len(head)+len(d.Signature)+2), head...)
+			tb = append(append(tb, d.Signature...), '}', ']')
+			chunk(st, out).Delta.SetExtra(extraThinkingBlocks, tb)
 		case "input_json_delta":
 			i := st.ToolIndex(e.Index)
 			if i < 0 || d.PartialJSON.IsNull() || string(d.PartialJSON) == `""` {
@@ -138,7 +160,9 @@ func DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.C
 			return provider.StepSkip, nil
 		}
 		st.Finish = FinishReason(e.Delta.StopReason)
-		chunk(st, out).FinishReason = schemas.NullString(st.Finish)
+		ch := chunk(st, out)
+		ch.FinishReason = schemas.NullString(st.Finish)
+		setStopSequence(&ch.Extras, e.Delta.StopReason, e.Delta.StopSequence)
 		return provider.StepChunk, nil
 
 	case EventMessageStop:

@@ -96,7 +96,7 @@ data: {"type":"message_stop"}`,
 				head + `"choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}]}`,
 				head + `"choices":[{"index":0,"delta":{"content":"!\n"},"finish_reason":null}]}`,
 				head + `"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
-				head + `"choices":[],"usage":{"prompt_tokens":40,"completion_tokens":15,"total_tokens":55,"prompt_tokens_details":{"cached_tokens":10,"audio_tokens":0}}}`,
+				head + `"choices":[],"usage":{"prompt_tokens":40,"completion_tokens":15,"total_tokens":55,"prompt_tokens_details":{"cached_tokens":10,"audio_tokens":0},"cache_creation_input_tokens":5}}`,
 			}, provider.StepChunk},
 		{"thinking, then two tool calls streamed with their indexes",
 			`event: message_start
@@ -140,6 +140,7 @@ data: {"type":"message_stop"}`,
 			[]string{
 				head + `"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
 				head + `"choices":[{"index":0,"delta":{"reasoning_content":"Two cities."},"finish_reason":null}]}`,
+				head + `"choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","thinking":"","signature":"EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds..."}]},"finish_reason":null}]}`,
 				head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"toolu_a","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}`,
 				head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"location\": \"Par"}}]},"finish_reason":null}]}`,
 				head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"toolu_b","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}`,
@@ -147,6 +148,37 @@ data: {"type":"message_stop"}`,
 				head + `"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"is\"}"}}]},"finish_reason":null}]}`,
 				head + `"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`,
 				head + `"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":80,"total_tokens":180,"completion_tokens_details":{"reasoning_tokens":20,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}`,
+			}, provider.StepChunk},
+		{"redacted thinking and a stop sequence, with cache writes in message_delta",
+			`event: message_start
+data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],"model":"claude-3-5-sonnet-20241022","usage":{"input_tokens":10,"output_tokens":1}}}
+
+event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":0}
+
+event: content_block_start
+data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"1, 2, 3"}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":1,"delta":{"type":"signature_delta","signature":""}}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"stop_sequence","stop_sequence":"\n4"},"usage":{"output_tokens":7,"cache_creation_input_tokens":30}}
+
+event: message_stop
+data: {"type":"message_stop"}`,
+			[]string{
+				head + `"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`,
+				head + `"choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix"}]},"finish_reason":null}]}`,
+				head + `"choices":[{"index":0,"delta":{"content":"1, 2, 3"},"finish_reason":null}]}`,
+				head + `"choices":[{"index":0,"delta":{},"finish_reason":"stop","stop_reason":"\n4"}]}`,
+				head + `"choices":[],"usage":{"prompt_tokens":40,"completion_tokens":7,"total_tokens":47,"cache_creation_input_tokens":30}}`,
 			}, provider.StepChunk},
 		{"an error event midway",
 			`event: message_start

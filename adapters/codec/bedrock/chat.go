@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -172,7 +173,7 @@ func writeContent(w *jwriter.Writer, c *schemas.MessageContent, n int, media boo
 		case p.Type == "text":
 			n = writeText(w, p.Text, n)
 		case p.Type == "image_url" && media && p.ImageURL != nil:
-			mime, data, ok := dataURL(p.ImageURL.URL)
+			mime, data, ok := convert.DataURL(p.ImageURL.URL)
 			format := imageFormat(mime)
 			if !ok || format == "" {
 				return n, errors.New("bedrock takes images as base64 data URLs of png, jpeg, gif or webp (data:image/png;base64,...)")
@@ -184,7 +185,7 @@ func writeContent(w *jwriter.Writer, c *schemas.MessageContent, n int, media boo
 			w.Buffer.AppendBytes(data)
 			w.RawString(`"}}}`)
 		case p.Type == "file" && media && p.File != nil:
-			mime, data, ok := dataURL(p.File.FileData)
+			mime, data, ok := convert.DataURL(p.File.FileData)
 			format := documentFormat(mime)
 			if !ok || format == "" {
 				return n, errors.New("bedrock takes documents as base64 data URLs in file.file_data (pdf, csv, doc, docx, xls, xlsx, html, txt, md)")
@@ -429,12 +430,12 @@ func decodeOutput(l *jlexer.Lexer, m *schemas.ChatMessage) {
 func addBlock(m *schemas.ChatMessage, b *contentBlock) {
 	switch {
 	case b.Text != nil && !b.Text.IsNull():
-		m.Content.Text = joinText(m.Content.Text, b.Text)
+		m.Content.Text = convert.JoinText(m.Content.Text, b.Text)
 	case b.ToolUse.ToolUseID != "":
 		m.ToolCalls = append(m.ToolCalls, schemas.ToolCall{ID: b.ToolUse.ToolUseID, Type: "function",
-			Function: schemas.FunctionCall{Name: b.ToolUse.Name, Arguments: quoteJSON(b.ToolUse.Input)}})
+			Function: schemas.FunctionCall{Name: b.ToolUse.Name, Arguments: convert.QuoteJSON(b.ToolUse.Input)}})
 	case b.ReasoningContent.ReasoningText.Text != nil:
-		m.ReasoningContent = joinText(m.ReasoningContent, b.ReasoningContent.ReasoningText.Text)
+		m.ReasoningContent = convert.JoinText(m.ReasoningContent, b.ReasoningContent.ReasoningText.Text)
 	}
 }
 

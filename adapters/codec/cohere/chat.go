@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -218,8 +219,8 @@ func writeJoined(w *jwriter.Writer, c schemas.MessageContent) {
 	}
 	w.RawByte('"')
 	for i := range c.Parts {
-		if t := c.Parts[i].Text; len(t) >= 2 && t[0] == '"' {
-			w.Raw(t[1:len(t)-1], nil)
+		if inner, ok := convert.Inner(c.Parts[i].Text); ok {
+			w.Raw(inner, nil)
 		}
 	}
 	w.RawByte('"')
@@ -366,10 +367,11 @@ func joinBlocks(blocks []contentBlock, pick func(*contentBlock) schemas.Text) sc
 	var one schemas.Text
 	n, size := 0, 2
 	for i := range blocks {
-		if t := pick(&blocks[i]); len(t) >= 2 && t[0] == '"' {
+		t := pick(&blocks[i])
+		if inner, ok := convert.Inner(t); ok {
 			one = t
 			n++
-			size += len(t) - 2
+			size += len(inner)
 		}
 	}
 	if n <= 1 {
@@ -378,8 +380,8 @@ func joinBlocks(blocks []contentBlock, pick func(*contentBlock) schemas.Text) sc
 	joined := make(schemas.Text, 0, size)
 	joined = append(joined, '"')
 	for i := range blocks {
-		if t := pick(&blocks[i]); len(t) >= 2 && t[0] == '"' {
-			joined = append(joined, t[1:len(t)-1]...)
+		if inner, ok := convert.Inner(pick(&blocks[i])); ok {
+			joined = append(joined, inner...)
 		}
 	}
 	return append(joined, '"')

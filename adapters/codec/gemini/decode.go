@@ -164,8 +164,12 @@ func addPart(msg *schemas.ChatMessage, p *part) {
 		} else {
 			text = schemas.Text(`"{}"`)
 		}
+		id := p.FunctionCall.ID
+		if p.ThoughtSignature != "" {
+			id = withSignature(id, p.ThoughtSignature)
+		}
 		msg.ToolCalls = append(msg.ToolCalls, schemas.ToolCall{
-			ID: p.FunctionCall.ID, Type: "function",
+			ID: id, Type: "function",
 			Function: schemas.FunctionCall{Name: p.FunctionCall.Name, Arguments: text},
 		})
 	case p.Text == nil:
@@ -241,8 +245,8 @@ func DecodeChat(body []byte, out *schemas.ChatResponse) error {
 			m.Content.Text = nullText
 		}
 		for k := range m.ToolCalls {
-			if m.ToolCalls[k].ID == "" {
-				m.ToolCalls[k].ID = toolCallID(r.id, ch.Index, k, m.ToolCalls[k].Function.Name)
+			if tc := &m.ToolCalls[k]; needsID(tc.ID) {
+				tc.ID = toolCallID(r.id, ch.Index, k, tc.Function.Name) + tc.ID
 			}
 		}
 	}
@@ -314,8 +318,8 @@ func DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.C
 			tc := &d.ToolCalls[k]
 			idx := st.BeginTool(-1)
 			tc.Index = opt.OInt(idx)
-			if tc.ID == "" {
-				tc.ID = toolCallID(st.ID(), ch.Index, idx, tc.Function.Name)
+			if needsID(tc.ID) {
+				tc.ID = toolCallID(st.ID(), ch.Index, idx, tc.Function.Name) + tc.ID
 			}
 		}
 		if i < len(cands) && cands[i].finish != "" {

@@ -17,6 +17,22 @@
 // matches); consecutive tool messages become one turn, as Gemini expects for parallel calls.
 // Ids are not sent back to Gemini.
 //
+// Thought signatures (https://ai.google.dev/gemini-api/docs/thought-signatures): Gemini 3
+// puts a thoughtSignature on the first functionCall part of a step and answers 400 when the
+// next request does not return it on that part. The converter carries it in the tool call's
+// id, the one member an OpenAI client sends back untouched: "<id>__thought__<signature>"
+// (LiteLLM's separator; the signature in base64's URL-safe alphabet without padding, so the id
+// stays within [A-Za-z0-9_-], which other providers accept too). EncodeChat cuts it off again
+// and writes it, in the standard alphabet with its padding, as the thoughtSignature of the
+// functionCall part; it also takes Google's own OpenAI-compatible form,
+// extra_content.google.thought_signature on the tool call. See signature.go.
+//
+// Thinking: reasoning_effort becomes thinkingConfig.thinkingLevel for Gemini 3 and later
+// models (ThinkingLevel: Pro models take low and high, Flash models minimal to high,
+// https://ai.google.dev/gemini-api/docs/thinking#thinking-levels) and thinkingBudget for
+// Gemini 2.5 and any other name (none 0, minimal and low 1024, medium 8192, high 24576);
+// thought summaries are asked for (includeThoughts) unless the effort is none.
+//
 // Responses: text parts are joined into content, thought parts into reasoning_content,
 // functionCall parts become tool_calls; finish reasons and usageMetadata are mapped to
 // OpenAI's (see finishReason and setUsage). Each event of a stream (alt=sse) is a whole

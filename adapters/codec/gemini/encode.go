@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jwriter"
@@ -227,7 +228,8 @@ func mimeByExt(u []byte) string {
 }
 
 // writeModelParts writes an assistant message: its text, then a functionCall part per tool
-// call. Reasoning text is not sent back.
+// call, with the thoughtSignature its id carries (see signature.go). Reasoning text is not
+// sent back.
 func writeModelParts(w *jwriter.Writer, sc *scratch, m *schemas.ChatMessage, msg int) error {
 	n := 0
 	if m.Content.Parts != nil {
@@ -267,7 +269,18 @@ func writeModelParts(w *jwriter.Writer, sc *scratch, m *schemas.ChatMessage, msg
 		default:
 			w.Raw(args, nil)
 		}
-		w.RawString(`}}`)
+		w.RawByte('}')
+		sig := signatureOf(tc.ID)
+		if sig == "" {
+			sig = extraContentSignature(tc)
+		}
+		if sig != "" {
+			w.RawString(`,"thoughtSignature":`)
+			if !writeSignature(w, sig) {
+				return fmt.Errorf("messages[%d].tool_calls[%d]: the thought signature in the id is not base64", msg, k)
+			}
+		}
+		w.RawByte('}')
 	}
 	if n == 0 {
 		writeText(w, nil)
@@ -452,7 +465,8 @@ func (g *genConfig) key(name string) {
 // candidateCount, max_completion_tokens (else max_tokens) -> maxOutputTokens, temperature,
 // top_p -> topP, seed, presence/frequency penalties, logprobs -> responseLogprobs,
 // top_logprobs -> logprobs, response_format -> responseMimeType and responseJsonSchema (JSON
-// Schema as OpenAI clients send it), reasoning_effort -> thinkingConfig.
+// Schema as OpenAI clients send it), reasoning_effort -> thinkingConfig: a thinkingLevel for
+// Gemini 3 models (ThinkingLevel), a thinkingBudget for the others.
 func writeGenerationConfig(w *jwriter.Writer, r *schemas.ChatRequest) error {
 	g := genConfig{w: w}
 	if len(r.Stop.Values) > 0 {
@@ -523,7 +537,20 @@ func writeGenerationConfig(w *jwriter.Writer, r *schemas.ChatRequest) error {
 			return fmt.Errorf("response_format type %q is not supported by gemini", rf.Type)
 		}
 	}
-	if e := r.ReasoningEffort; e != "" {
+	if e := r.ReasoningEffort; e != "" && gemini3(r.Model) {
+		level := ThinkingLevel(r.Model, e)
+		if level == "" {
+			return fmt.Errorf("reasoning_effort %q is not one of none, minimal, low, medium, high", e)
+		}
+		g.key("thinkingConfig")
+		w.RawString(`{"thinkingLevel":"`)
+		w.RawString(level)
+		w.RawByte('"')
+		if e != "none" {
+			w.RawString(`,"includeThoughts":true`)
+		}
+		w.RawByte('}')
+	} else if e != "" {
 		budget := ""
 		switch e {
 		case "none":
@@ -549,4 +576,56 @@ func writeGenerationConfig(w *jwriter.Writer, r *schemas.ChatRequest) error {
 		w.RawByte('}')
 	}
 	return nil
+}
+
+// gemini3 reports whether a model is of the Gemini 3 generation or a later one, which take
+// thinkingConfig.thinkingLevel (https://ai.google.dev/gemini-api/docs/thinking#thinking-levels):
+// "gemini-" followed by a major version of 3 or more ("gemini-3-pro-preview",
+// "gemini-3.1-flash-lite"), after any path ("models/...", Vertex's
+// "publishers/google/models/..."). Other names, aliases such as "gemini-flash-latest"
+// included, keep thinkingBudget, which Gemini 3 still accepts.
+func gemini3(model string) bool {
+	for i := len(model) - 1; i >= 0; i-- {
+		if model[i] == '/' {
+			model = model[i+1:]
+			break
+		}
+	}
+	rest, ok := strings.CutPrefix(model, "gemini-")
+	if !ok {
+		return false
+	}
+	major, n := 0, 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' && n < 3 {
+		major = major*10 + int(rest[n]-'0')
+		n++
+	}
+	return n > 0 && (n == len(rest) || rest[n] == '.' || rest[n] == '-') && major >= 3
+}
+
+// ThinkingLevel returns the thinkingLevel for a reasoning_effort on a Gemini 3 model, "" for
+// an effort OpenAI does not define. Flash models (Flash, Flash-Lite) take minimal, low,
+// medium and high; Pro models take low and high only and cannot turn thinking off
+// (https://ai.google.dev/gemini-api/docs/thinking#thinking-levels). So none and minimal are
+// "minimal" on Flash and "low" on Pro (with none, thought summaries are not asked for);
+// medium is "high" on Pro.
+func ThinkingLevel(model, effort string) string {
+	pro := !strings.Contains(model, "flash")
+	switch effort {
+	case "none", "minimal":
+		if pro {
+			return "low"
+		}
+		return "minimal"
+	case "low":
+		return "low"
+	case "medium":
+		if pro {
+			return "high"
+		}
+		return "medium"
+	case "high":
+		return "high"
+	}
+	return ""
 }

@@ -156,6 +156,12 @@ func easyjson98a5e7a9DecodeGithubComBifrostGwBifrostAdaptersCodecGemini1(in *jle
 			} else {
 				(out.FunctionCall).UnmarshalEasyJSON(in)
 			}
+		case "thoughtSignature":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ThoughtSignature = string(in.UnsafeString())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -184,6 +190,11 @@ func easyjson98a5e7a9EncodeGithubComBifrostGwBifrostAdaptersCodecGemini1(out *jw
 		const prefix string = ",\"functionCall\":"
 		out.RawString(prefix)
 		(in.FunctionCall).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"thoughtSignature\":"
+		out.RawString(prefix)
+		out.String(string(in.ThoughtSignature))
 	}
 	out.RawByte('}')
 }

@@ -17,13 +17,16 @@ type usageMetadata struct {
 
 // part is the subset of a response Part the converters read
 // (https://ai.google.dev/api/caching#Part): text (a thought summary when Thought is set) or
-// a functionCall. Other parts (inline data, executable code) are skipped.
+// a functionCall, and the part's thoughtSignature (base64; Gemini 3 sets it on the first
+// functionCall part of a step, https://ai.google.dev/gemini-api/docs/thought-signatures).
+// Other parts (inline data, executable code) are skipped.
 //
 //easyjson:json
 type part struct {
-	Text         schemas.Text `json:"text"`
-	Thought      bool         `json:"thought"`
-	FunctionCall functionCall `json:"functionCall"`
+	Text             schemas.Text `json:"text"`
+	Thought          bool         `json:"thought"`
+	FunctionCall     functionCall `json:"functionCall"`
+	ThoughtSignature string       `json:"thoughtSignature,nocopy"`
 }
 
 // functionCall is a model's call of a declared function
