@@ -31,3 +31,41 @@ func TestInProcessChatAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestInProcessChatAllocsWithAccessLog is the same with the access log on, as bifrost-http
+// runs by default: a line per request, still no allocation.
+func TestInProcessChatAllocsWithAccessLog(t *testing.T) {
+	for _, asJSON := range []bool{false, true} {
+		p := newInProcess(t, mocks.Config{}, "")
+		var lines countingWriter
+		p.srv.SetAccessLog(NewAccessLog(&lines, asJSON))
+		ctx := newCtx("POST", "/v1/chat/completions", chatBody)
+		run := func() {
+			p.do(ctx)
+			if ctx.Response.StatusCode() != 200 {
+				t.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+		}
+		for i := 0; i < 50; i++ {
+			run()
+		}
+		if n := testing.AllocsPerRun(200, run); n != 0 {
+			t.Errorf("json=%v: allocs per request = %v, want 0", asJSON, n)
+		}
+		if lines.n < 250 {
+			t.Errorf("json=%v: %d access lines for 251 requests", asJSON, lines.n)
+		}
+	}
+}
+
+// countingWriter counts the lines written to it.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	for _, c := range p {
+		if c == '\n' {
+			w.n++
+		}
+	}
+	return len(p), nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"time"
+	"unsafe"
 
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/server/metrics"
@@ -16,12 +17,38 @@ const ShortCircuitHeader = "X-Bifrost-Short-Circuit"
 // accessLogOn reports whether the access log line is wanted (info level enabled). The
 // check itself allocates nothing, so a request pays nothing more at higher levels.
 func (s *Server) accessLogOn() bool {
-	return s.log.Enabled(context.Background(), slog.LevelInfo)
+	return s.accessLog != nil || s.log.Enabled(context.Background(), slog.LevelInfo)
 }
 
 // logRequest writes the access log line of a chat, text or embeddings request: no prompt,
 // no answer and no key, only what routing and timing say.
 func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c *runtime.Call) {
+	if a := s.accessLog; a != nil {
+		var f [13]accessField
+		n := copy(f[:], []accessField{
+			strField("method", methodPost),
+			strField("path", path),
+			intField("status", r.Status),
+			strField("provider", bytesOf(r.Provider)),
+			strField("model", bytesOf(r.Model)),
+			boolField("stream", c.Streaming()),
+			durField("duration", d),
+			durField("overhead", r.Overhead),
+			durField("upstream", r.Upstream),
+			intField("retries", r.Retries),
+			intField("fallbacks", r.Fallbacks),
+		})
+		if by := c.ShortCircuitedBy(); by != "" {
+			f[n] = strField("short_circuit", bytesOf(by))
+			n++
+		}
+		if code := errorCode(r.Status, c); code != "" {
+			f[n] = strField("error", bytesOf(code))
+			n++
+		}
+		a.write(time.Now(), f[:n])
+		return
+	}
 	var attrs [13]slog.Attr
 	n := copy(attrs[:], []slog.Attr{
 		slog.String("method", "POST"),
@@ -40,17 +67,9 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 		attrs[n] = slog.String("short_circuit", by)
 		n++
 	}
-	if r.Status >= 400 {
-		// The error's code (or type), never its message: a provider's message may quote
-		// the request.
-		code := string(c.Err.Body.Code)
-		if code == "" {
-			code = c.Err.Body.Type
-		}
-		if code != "" {
-			attrs[n] = slog.String("error", code)
-			n++
-		}
+	if code := errorCode(r.Status, c); code != "" {
+		attrs[n] = slog.String("error", code)
+		n++
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:n]...)
 }
@@ -58,6 +77,16 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 // logOther writes the access log line of a request that no provider serves (health,
 // metrics, models, and requests refused before routing).
 func (s *Server) logOther(ctx *fasthttp.RequestCtx, start time.Time) {
+	if a := s.accessLog; a != nil {
+		f := [...]accessField{
+			strField("method", ctx.Method()),
+			strField("path", ctx.Path()),
+			intField("status", ctx.Response.StatusCode()),
+			durField("duration", time.Since(start)),
+		}
+		a.write(time.Now(), f[:])
+		return
+	}
 	if !s.accessLogOn() {
 		return
 	}
@@ -68,3 +97,20 @@ func (s *Server) logOther(ctx *fasthttp.RequestCtx, start time.Time) {
 		slog.Duration("duration", time.Since(start)),
 	)
 }
+
+var methodPost = []byte("POST")
+
+// errorCode is the access line's error field: the error's code (or type) for a failed
+// request, never its message, which may quote the request.
+func errorCode(status int, c *runtime.Call) string {
+	if status < 400 {
+		return ""
+	}
+	if code := string(c.Err.Body.Code); code != "" {
+		return code
+	}
+	return c.Err.Body.Type
+}
+
+// bytesOf views s as bytes without copying; the bytes must not be changed.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

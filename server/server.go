@@ -48,6 +48,7 @@ type Server struct {
 	engine         *runtime.Engine
 	metrics        *metrics.Metrics
 	log            *slog.Logger
+	accessLog      *AccessLog // when set, access lines go here instead of through log
 	metricsHandler fasthttp.RequestHandler
 	exchanges      sync.Pool
 	anthropic      sync.Pool // *anthropicExchange, made on demand (anthropic.go)

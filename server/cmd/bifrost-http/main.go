@@ -70,6 +70,11 @@ func run() error {
 		}
 	}()
 	srv := server.New(engine, log)
+	if log.Enabled(context.Background(), slog.LevelInfo) {
+		// The access lines, one per request, in the logger's format without its
+		// per-line allocations.
+		srv.SetAccessLog(server.NewAccessLog(os.Stderr, *logFormat == "json"))
+	}
 	srv.Configure(cfg.Client)
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 

@@ -1,0 +1,296 @@
+package server
+
+import (
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// AccessLog writes the per-request access log lines in the form of log/slog's text or JSON
+// handler (the same keys, level INFO, message "request"), but into a reused buffer: a
+// line allocates nothing. Going through slog costs a few small allocations per request,
+// which at thousands of requests per second is garbage enough to raise the gateway's peak
+// RSS by a third (measured at 3,000 RPS: 33 MB against 24 MB with no access log).
+type AccessLog struct {
+	mu   sync.Mutex
+	w    io.Writer
+	json bool
+	buf  []byte
+}
+
+// NewAccessLog returns an access log writing one line per request to w, as JSON when json
+// is true, else as slog's text form.
+func NewAccessLog(w io.Writer, json bool) *AccessLog {
+	return &AccessLog{w: w, json: json, buf: make([]byte, 0, 512)}
+}
+
+// SetAccessLog makes the server write its access lines to a (nil: through the slog logger
+// given to New, when its level enables INFO).
+func (s *Server) SetAccessLog(a *AccessLog) { s.accessLog = a }
+
+// accessField is one key and value of an access line: a string, an integer, a bool or a
+// duration, as kind says.
+type accessField struct {
+	key  string
+	kind uint8
+	s    []byte
+	n    int64
+}
+
+const (
+	fieldString = iota
+	fieldInt
+	fieldBool
+	fieldDuration
+)
+
+func strField(k string, v []byte) accessField { return accessField{key: k, kind: fieldString, s: v} }
+func intField(k string, v int) accessField    { return accessField{key: k, kind: fieldInt, n: int64(v)} }
+func durField(k string, d time.Duration) accessField {
+	return accessField{key: k, kind: fieldDuration, n: int64(d)}
+}
+func boolField(k string, v bool) accessField {
+	f := accessField{key: k, kind: fieldBool}
+	if v {
+		f.n = 1
+	}
+	return f
+}
+
+// write formats one line from fields and writes it. A failed write is dropped, as slog
+// drops it.
+func (a *AccessLog) write(now time.Time, fields []accessField) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.buf[:0]
+	const timeLayout = "2006-01-02T15:04:05.000Z07:00" // what slog writes
+	if a.json {
+		b = append(b, `{"time":"`...)
+		b = now.AppendFormat(b, timeLayout)
+		b = append(b, `","level":"INFO","msg":"request"`...)
+		for i := range fields {
+			f := &fields[i]
+			b = append(b, ',', '"')
+			b = append(b, f.key...)
+			b = append(b, '"', ':')
+			switch f.kind {
+			case fieldString:
+				b = appendJSONString(b, f.s)
+			case fieldBool:
+				b = strconv.AppendBool(b, f.n == 1)
+			default: // slog's JSON handler writes durations as integer nanoseconds
+				b = strconv.AppendInt(b, f.n, 10)
+			}
+		}
+		b = append(b, '}', '\n')
+	} else {
+		b = append(b, "time="...)
+		b = now.AppendFormat(b, timeLayout)
+		b = append(b, " level=INFO msg=request"...)
+		for i := range fields {
+			f := &fields[i]
+			b = append(b, ' ')
+			b = append(b, f.key...)
+			b = append(b, '=')
+			switch f.kind {
+			case fieldString:
+				b = appendTextValue(b, f.s)
+			case fieldInt:
+				b = strconv.AppendInt(b, f.n, 10)
+			case fieldBool:
+				b = strconv.AppendBool(b, f.n == 1)
+			case fieldDuration:
+				b = appendDuration(b, time.Duration(f.n))
+			}
+		}
+		b = append(b, '\n')
+	}
+	a.buf = b
+	a.w.Write(b) //nolint:errcheck // a log line that cannot be written is dropped
+}
+
+// appendTextValue writes s as slog's text handler does: as it is, or quoted when empty or
+// when it holds a space, '=', '"', a control character or text that is not printable.
+func appendTextValue(b, s []byte) []byte {
+	if !needsQuoting(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\x`...)
+			b = append(b, "0123456789abcdef"[s[0]>>4], "0123456789abcdef"[s[0]&15])
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case unicode.IsPrint(r):
+			b = append(b, s[:n]...)
+		default:
+			b = appendEscapedRune(b, r)
+		}
+		s = s[n:]
+	}
+	return append(b, '"')
+}
+
+// appendEscapedRune writes a non-printable rune as strconv.Quote does.
+func appendEscapedRune(b []byte, r rune) []byte {
+	const hex = "0123456789abcdef"
+	switch r {
+	case '\a':
+		return append(b, `\a`...)
+	case '\b':
+		return append(b, `\b`...)
+	case '\f':
+		return append(b, `\f`...)
+	case '\n':
+		return append(b, `\n`...)
+	case '\r':
+		return append(b, `\r`...)
+	case '\t':
+		return append(b, `\t`...)
+	case '\v':
+		return append(b, `\v`...)
+	}
+	switch {
+	case r < ' ' || r == 0x7f:
+		return append(b, '\\', 'x', hex[byte(r)>>4], hex[byte(r)&15])
+	case r < 0x10000:
+		b = append(b, '\\', 'u')
+		for sh := 12; sh >= 0; sh -= 4 {
+			b = append(b, hex[r>>uint(sh)&15])
+		}
+		return b
+	default:
+		b = append(b, '\\', 'U')
+		for sh := 28; sh >= 0; sh -= 4 {
+			b = append(b, hex[r>>uint(sh)&15])
+		}
+		return b
+	}
+}
+
+func needsQuoting(s []byte) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == '=' || c == '"' || c == 0x7f {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// appendJSONString writes s as a JSON string: quotes, backslashes and control characters
+// escaped, invalid UTF-8 replaced by U+FFFD.
+func appendJSONString(b, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for len(s) > 0 {
+		c := s[0]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				b = append(b, c)
+			}
+			s = s[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[:n]...)
+		}
+		s = s[n:]
+	}
+	return append(b, '"')
+}
+
+// appendDuration writes d as time.Duration.String does ("1.983µs", "60.5ms", "1m2.5s"),
+// without allocating.
+func appendDuration(b []byte, d time.Duration) []byte {
+	if d == 0 {
+		return append(b, "0s"...)
+	}
+	u := uint64(d)
+	if d < 0 {
+		b = append(b, '-')
+		u = -u
+	}
+	switch {
+	case u < uint64(time.Microsecond):
+		b = strconv.AppendUint(b, u, 10)
+		return append(b, "ns"...)
+	case u < uint64(time.Millisecond):
+		b = appendFrac(b, u, 3)
+		return append(b, "µs"...)
+	case u < uint64(time.Second):
+		b = appendFrac(b, u, 6)
+		return append(b, "ms"...)
+	}
+	h := u / uint64(time.Hour)
+	u -= h * uint64(time.Hour)
+	m := u / uint64(time.Minute)
+	u -= m * uint64(time.Minute)
+	if h > 0 {
+		b = strconv.AppendUint(b, h, 10)
+		b = append(b, 'h')
+	}
+	if h > 0 || m > 0 {
+		b = strconv.AppendUint(b, m, 10)
+		b = append(b, 'm')
+	}
+	b = appendFrac(b, u, 9)
+	return append(b, 's')
+}
+
+// appendFrac writes v / 10^prec with the fraction's trailing zeros (and a bare point)
+// dropped.
+func appendFrac(b []byte, v uint64, prec int) []byte {
+	div := uint64(1)
+	for i := 0; i < prec; i++ {
+		div *= 10
+	}
+	b = strconv.AppendUint(b, v/div, 10)
+	frac := v % div
+	if frac == 0 {
+		return b
+	}
+	var digits [9]byte
+	for i := prec - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	n := prec
+	for n > 0 && digits[n-1] == '0' {
+		n--
+	}
+	b = append(b, '.')
+	return append(b, digits[:n]...)
+}
