@@ -81,7 +81,9 @@ type Call struct {
 }
 
 func newCall() *Call {
-	c := &Call{wbuf: make([]byte, 0, 16<<10), event: make([]byte, 0, 4<<10)}
+	// Buffers start small and grow to what the traffic needs (and are kept, up to
+	// maxKeptBuffer): a pooled Call's size sets the gateway's memory per request in flight.
+	c := &Call{wbuf: make([]byte, 0, 4<<10)}
 	// Keep the bodies' buffers with the call rather than in fasthttp's process-wide pool,
 	// which sizes itself to recent bodies and would drop a large buffer after small ones.
 	c.req.KeepBodyBuffer = true
@@ -117,13 +119,13 @@ func (c *Call) reset() {
 	c.req.ReleaseBody(maxKeptBuffer)
 	c.resp.ReleaseBody(maxKeptBuffer)
 	if cap(c.wbuf) > maxKeptBuffer {
-		c.wbuf = make([]byte, 0, 16<<10)
+		c.wbuf = make([]byte, 0, 4<<10)
 	}
 	if cap(c.embBuf) > maxKeptBuffer {
 		c.embBuf = nil
 	}
 	if cap(c.event) > maxKeptBuffer {
-		c.event = make([]byte, 0, 4<<10)
+		c.event = nil
 	}
 	c.event = c.event[:0]
 	c.adm = nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,5 +100,36 @@ func TestAccessLogAllocs(t *testing.T) {
 		if n := testing.AllocsPerRun(200, func() { a.write(now, accessCases[0]) }); n != 0 {
 			t.Errorf("json=%v: %v allocations per line, want 0", asJSON, n)
 		}
+	}
+}
+
+func TestBufferedAccessLog(t *testing.T) {
+	var out syncBuffer
+	a := NewBufferedAccessLog(&out, false, 20*time.Millisecond)
+	now := time.Now()
+	a.write(now, accessCases[0])
+	if out.String() != "" {
+		t.Fatal("a buffered line was written at once")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for out.String() == "" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if strings.Count(out.String(), "\n") != 1 {
+		t.Fatalf("after a tick: %q", out.String())
+	}
+	for i := 0; i < 1000; i++ { // more than the buffer holds: written as it fills
+		a.write(now, accessCases[0])
+	}
+	a.write(now, accessCases[1])
+	a.Close()
+	if n := strings.Count(out.String(), "\n"); n != 1002 {
+		t.Errorf("%d lines after Close, want 1002", n)
+	}
+	if !strings.HasSuffix(out.String(), "status=-1\n") {
+		t.Errorf("the last line is not the last one written: %q", out.String()[len(out.String())-80:])
+	}
+	if n := testing.AllocsPerRun(100, func() { a.write(now, accessCases[0]) }); n != 0 {
+		t.Errorf("%v allocations per buffered line", n)
 	}
 }

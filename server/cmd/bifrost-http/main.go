@@ -15,10 +15,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -46,6 +49,7 @@ func run() error {
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	drain := flag.Duration("drain", 30*time.Second, "how long shutdown waits for requests in flight")
 	watch := flag.Duration("watch", 2*time.Second, "how often to check the config file for changes (0: only on SIGHUP)")
+	pprofAddr := flag.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off by default, never on the API port")
 	flag.Parse()
 
 	log, err := newLogger(*logLevel, *logFormat)
@@ -73,7 +77,9 @@ func run() error {
 	if log.Enabled(context.Background(), slog.LevelInfo) {
 		// The access lines, one per request, in the logger's format without its
 		// per-line allocations.
-		srv.SetAccessLog(server.NewAccessLog(os.Stderr, *logFormat == "json"))
+		al := server.NewBufferedAccessLog(os.Stderr, *logFormat == "json", 200*time.Millisecond)
+		defer al.Close()
+		srv.SetAccessLog(al)
 	}
 	srv.Configure(cfg.Client)
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
@@ -85,6 +91,16 @@ func run() error {
 	}
 	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", *cfgPath, "providers", engine.Providers(),
 		"plugins", len(plugs), "api_keys", len(cfg.Client.APIKeys), "allow_direct_keys", cfg.Client.AllowDirectKeys)
+
+	if *pprofAddr != "" {
+		pl, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return fmt.Errorf("-pprof: %w", err)
+		}
+		defer pl.Close()
+		log.Warn("profiling endpoints on", "addr", "http://"+pl.Addr().String()+"/debug/pprof/")
+		go servePprof(pl, log)
+	}
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
@@ -159,4 +175,19 @@ func newLogger(level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+}
+
+// servePprof serves net/http/pprof's handlers on their own listener, apart from the API:
+// they reveal internals and are for an operator on the machine.
+func servePprof(ln net.Listener, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		log.Error("pprof server", "error", err)
+	}
 }
