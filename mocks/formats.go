@@ -24,6 +24,8 @@ func (s *Server) handleFormat(ctx *fasthttp.RequestCtx) {
 		s.serveCohere(ctx)
 	case FormatBedrock:
 		s.serveBedrock(ctx)
+	case FormatAzure:
+		s.serveAzure(ctx)
 	default:
 		writeError(ctx, &apiError{
 			status:  fasthttp.StatusNotFound,

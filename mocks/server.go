@@ -187,6 +187,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.handleFormat(ctx)
 		return
 	}
+	s.handleOpenAI(ctx)
+}
+
+// handleOpenAI serves the OpenAI routes.
+func (s *Server) handleOpenAI(ctx *fasthttp.RequestCtx) {
 	r, arg := lookupRoute(ctx.Path())
 	if r == routeNone {
 		s.stats.notFound.Add(1)

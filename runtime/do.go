@@ -107,12 +107,14 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	// Admission: the slot is held for the whole try (and, for a stream, until it closes).
 	switch p.adm.acquire(deadline, s.dropExcess, c.Gone) {
 	case queueFull:
+		p.stats.dropped.Add(1)
 		err := c.Err.set(429, schemas.ErrRateLimit, "queue_full", "",
 			"provider "+p.name+" is at capacity: "+strconv.Itoa(cap(p.adm.slots))+" requests in flight and "+
 				strconv.Itoa(cap(p.adm.queue)-cap(p.adm.slots))+" queued (concurrency_and_buffer_size); retry later")
 		err.Provider, err.Retryable = p.name, true
 		return err
 	case timedOut:
+		p.stats.dropped.Add(1)
 		err := c.Err.set(503, schemas.ErrServer, "queue_timeout", "", "provider "+p.name+" had no free slot before the request timed out")
 		err.Provider, err.Retryable = p.name, true
 		return err

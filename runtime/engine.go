@@ -239,6 +239,9 @@ type ProviderLoad struct {
 	// KeyCooldowns counts the times one of the provider's keys went into cooldown since
 	// the engine started.
 	KeyCooldowns uint64
+	// Dropped counts requests the provider's admission refused since the engine started:
+	// its queue was full (drop_excess_requests) or no slot came free in time.
+	Dropped uint64
 }
 
 // Load reports each configured provider's in-flight and queued requests and its health,
@@ -248,7 +251,8 @@ func (e *Engine) Load(dst []ProviderLoad) []ProviderLoad {
 	for _, n := range s.names {
 		p := s.providers[n]
 		dst = append(dst, ProviderLoad{Name: n, InFlight: p.adm.inFlight(), Queued: p.adm.queued(),
-			Breaker: p.breaker.State(), KeyCooldowns: p.stats.keyCooldowns.Load()})
+			Breaker: p.breaker.State(), KeyCooldowns: p.stats.keyCooldowns.Load(),
+			Dropped: p.stats.dropped.Load()})
 	}
 	return dst
 }

@@ -64,6 +64,9 @@ type providerState struct {
 // providerStats are a provider's counters, kept across reloads.
 type providerStats struct {
 	keyCooldowns atomic.Uint64
+	// dropped counts requests refused by admission: queue full (drop_excess_requests) or
+	// no slot before the deadline.
+	dropped atomic.Uint64
 }
 
 // keyState is one usable key with its precomputed auth header value.

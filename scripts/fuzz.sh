@@ -13,6 +13,13 @@ while IFS=: read -r file name; do
   if go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" >"$log" 2>&1; then
     execs="$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)"
     printf 'ok    %-28s %-24s %s execs in %s\n' "$pkg" "$name" "${execs:-?}" "$fuzztime"
+  elif grep -q 'context deadline exceeded' "$log" && ! grep -q -e 'Failing input written' -e 'panic:' "$log" \
+      && go test "$pkg" -run "^${name}\$" >/dev/null 2>&1; then
+    # Go's fuzz coordinator can report its own -fuzztime deadline as a failure when a
+    # worker is mid-call under CPU contention (go.dev/issue/75804, fixed in Go 1.27): no
+    # input was written and the corpus replays clean, so this is not a finding.
+    execs="$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)"
+    printf 'ok    %-28s %-24s %s execs in %s (stopped by go.dev/issue/75804; corpus replayed clean)\n' "$pkg" "$name" "${execs:-?}" "$fuzztime"
   else
     printf 'FAIL  %-28s %s\n' "$pkg" "$name"
     tail -30 "$log"

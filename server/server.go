@@ -67,7 +67,7 @@ func New(engine *runtime.Engine, log *slog.Logger) *Server {
 		var out []metrics.ProviderLoad
 		for _, l := range engine.Load(nil) {
 			out = append(out, metrics.ProviderLoad{Provider: l.Name, InFlight: l.InFlight, Queued: l.Queued,
-				Breaker: l.Breaker, KeyCooldowns: l.KeyCooldowns})
+				Breaker: l.Breaker, KeyCooldowns: l.KeyCooldowns, Dropped: l.Dropped})
 		}
 		return out
 	})

@@ -41,6 +41,8 @@ type ProviderLoad struct {
 	Breaker int
 	// KeyCooldowns counts the times a key of the provider went into cooldown.
 	KeyCooldowns uint64
+	// Dropped counts requests the provider's admission refused (queue full or timed out).
+	Dropped uint64
 }
 
 // Metrics is the gateway's set of metrics.
@@ -125,6 +127,8 @@ func New(load Load) *Metrics {
 				"State of each provider's circuit breaker: 0 closed, 1 half-open, 2 open.", []string{"provider"}, nil),
 			cooldowns: prometheus.NewDesc("bifrost_key_cooldowns_total",
 				"Times a key of each provider went into cooldown after a 401, 403 or 429.", []string{"provider"}, nil),
+			dropped: prometheus.NewDesc("bifrost_dropped_requests_total",
+				"Requests refused by a provider's admission: queue full (drop_excess_requests) or no slot before the deadline.", []string{"provider"}, nil),
 		})
 	}
 	empty := map[seriesKey]*series{}
@@ -281,8 +285,8 @@ func clone(s string) string { return string(append([]byte(nil), s...)) }
 // record nothing for them: the engine keeps the breaker state and the cooldown counts in
 // atomics.
 type loadCollector struct {
-	load                                 Load
-	inFlight, queued, breaker, cooldowns *prometheus.Desc
+	load                                          Load
+	inFlight, queued, breaker, cooldowns, dropped *prometheus.Desc
 }
 
 func (c *loadCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -290,6 +294,7 @@ func (c *loadCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.queued
 	ch <- c.breaker
 	ch <- c.cooldowns
+	ch <- c.dropped
 }
 
 func (c *loadCollector) Collect(ch chan<- prometheus.Metric) {
@@ -298,5 +303,6 @@ func (c *loadCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.queued, prometheus.GaugeValue, float64(l.Queued), l.Provider)
 		ch <- prometheus.MustNewConstMetric(c.breaker, prometheus.GaugeValue, float64(l.Breaker), l.Provider)
 		ch <- prometheus.MustNewConstMetric(c.cooldowns, prometheus.CounterValue, float64(l.KeyCooldowns), l.Provider)
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(l.Dropped), l.Provider)
 	}
 }
