@@ -51,7 +51,7 @@ func AppendUnescaped(dst, s []byte) (_ []byte, ok bool) {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			r, n := decodeU(s)
+			r, n := DecodeEscapeU(s)
 			if n == 0 {
 				return dst, false
 			}
@@ -76,10 +76,10 @@ func AppendUnquoted(dst []byte, t schemas.Text) (_ []byte, ok bool) {
 	return AppendUnescaped(dst, s)
 }
 
-// decodeU decodes the \uXXXX escape at the start of s, with the low surrogate that follows
+// DecodeEscapeU decodes the \uXXXX escape at the start of s, with the low surrogate that follows
 // a high one, returning the rune and the bytes used (0 when malformed). A lone or mismatched
 // surrogate is U+FFFD and uses its own six bytes.
-func decodeU(s []byte) (rune, int) {
+func DecodeEscapeU(s []byte) (rune, int) {
 	r, ok := hex4(s)
 	if !ok {
 		return 0, 0

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -654,7 +655,7 @@ func unescapeInto(w *jwriter.Writer, s []byte) bool {
 		case 't':
 			w.Buffer.AppendByte('\t')
 		case 'u':
-			r, n := decodeU(s)
+			r, n := convert.DecodeEscapeU(s)
 			if n == 0 {
 				return false
 			}
@@ -668,48 +669,6 @@ func unescapeInto(w *jwriter.Writer, s []byte) bool {
 		s = s[2:]
 	}
 	return true
-}
-
-// decodeU decodes a \uXXXX escape at the start of s, with its low surrogate when it is a
-// high one, returning the rune and the bytes used (0 when malformed).
-func decodeU(s []byte) (rune, int) {
-	r, ok := hex4(s)
-	if !ok {
-		return 0, 0
-	}
-	if r >= 0xD800 && r < 0xDC00 {
-		if len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
-			if lo, ok := hex4(s[6:]); ok && lo >= 0xDC00 && lo < 0xE000 {
-				return (r-0xD800)<<10 | (lo - 0xDC00) + 0x10000, 12
-			}
-		}
-		return utf8.RuneError, 6
-	}
-	if r >= 0xDC00 && r < 0xE000 {
-		return utf8.RuneError, 6
-	}
-	return r, 6
-}
-
-func hex4(s []byte) (rune, bool) {
-	if len(s) < 6 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range s[2:6] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c -= 'a' - 10
-		case 'A' <= c && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // extra returns the value of an unmodelled member kept in e, or nil.

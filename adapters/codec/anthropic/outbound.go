@@ -3,8 +3,8 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jwriter"
 )
@@ -217,55 +217,13 @@ func (o *Outbound) input(args schemas.Text) []byte {
 	}
 	start := len(o.buf)
 	var ok bool
-	o.buf, ok = appendUnescaped(o.buf, args[1:len(args)-1])
+	o.buf, ok = convert.AppendUnescaped(o.buf, args[1:len(args)-1])
 	obj := bytes.TrimSpace(o.buf[start:])
 	if !ok || len(obj) == 0 || obj[0] != '{' || !json.Valid(obj) {
 		o.buf = o.buf[:start]
 		return lit("{}")
 	}
 	return obj
-}
-
-// appendUnescaped appends the unescaped content of a JSON string (without its quotes); it
-// reports false for a bad escape.
-func appendUnescaped(dst, s []byte) ([]byte, bool) {
-	for len(s) > 0 {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 {
-			return append(dst, s...), true
-		}
-		dst = append(dst, s[:i]...)
-		s = s[i:]
-		if len(s) < 2 {
-			return dst, false
-		}
-		switch c := s[1]; c {
-		case '"', '\\', '/':
-			dst = append(dst, c)
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, n := decodeU(s)
-			if n == 0 {
-				return dst, false
-			}
-			dst = utf8.AppendRune(dst, r)
-			s = s[n:]
-			continue
-		default:
-			return dst, false
-		}
-		s = s[2:]
-	}
-	return dst, true
 }
 
 // EncodeError writes Anthropic's error body, {"type":"error","error":{"type":T,"message":M}}

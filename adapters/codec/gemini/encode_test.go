@@ -3,6 +3,8 @@ package gemini
 import (
 	"strings"
 	"testing"
+
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 )
 
 func TestEncodeChat(t *testing.T) {
@@ -149,13 +151,13 @@ func TestUnescape(t *testing.T) {
 		`\ud83d\ude00 smile`: "😀 smile",
 		`\ud83d alone`:       "\ufffd alone",
 	} {
-		got, ok := appendUnescaped(nil, []byte(in))
+		got, ok := convert.AppendUnescaped(nil, []byte(in))
 		if !ok || string(got) != want {
 			t.Errorf("appendUnescaped(%s) = %q, %v; want %q", in, got, ok, want)
 		}
 	}
 	for _, bad := range []string{`\`, `\x`, `\u12`, `\u12g4`} {
-		if _, ok := appendUnescaped(nil, []byte(bad)); ok {
+		if _, ok := convert.AppendUnescaped(nil, []byte(bad)); ok {
 			t.Errorf("appendUnescaped(%s) ok, want a failure", bad)
 		}
 	}

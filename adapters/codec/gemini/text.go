@@ -2,10 +2,9 @@ package gemini
 
 import (
 	"sync"
-	"unicode/utf16"
-	"unicode/utf8"
 	"unsafe"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
 
@@ -37,7 +36,7 @@ func (s *scratch) inner(t schemas.Text) ([]byte, bool) {
 	if s.p == nil {
 		s.p = scratchPool.Get().(*[]byte)
 	}
-	out, ok := appendUnescaped((*s.p)[:0], in)
+	out, ok := convert.AppendUnescaped((*s.p)[:0], in)
 	*s.p = out[:0]
 	return out, ok
 }
@@ -48,76 +47,6 @@ func (s *scratch) release() {
 		scratchPool.Put(s.p)
 		s.p = nil
 	}
-}
-
-// appendUnescaped appends the JSON string content s (without quotes) to dst with its escapes
-// decoded (RFC 8259, section 7); ok is false on a malformed escape.
-func appendUnescaped(dst, s []byte) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		if i >= len(s) {
-			return dst, false
-		}
-		switch s[i] {
-		case '"', '\\', '/':
-			dst = append(dst, s[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, ok := hex4(s, i+1)
-			if !ok {
-				return dst, false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) && i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-				if r2, ok := hex4(s, i+3); ok {
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						r = d
-						i += 6
-					}
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-		default:
-			return dst, false
-		}
-	}
-	return dst, true
-}
-
-// hex4 reads four hex digits at s[i:].
-func hex4(s []byte, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range s[i : i+4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // appendQuoted appends raw JSON (a tool call's args) to dst as a JSON string, with the
