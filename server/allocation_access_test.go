@@ -61,11 +61,12 @@ func TestChatAllocsWithProductionFeatures(t *testing.T) {
 // TestStreamMetricsAllocs checks that recording a stream's timings allocates nothing.
 func TestStreamMetricsAllocs(t *testing.T) {
 	m := metrics.New(nil)
-	m.Stream(metrics.EndpointChat, "openai", "gpt-4o-mini") // creates the series
+	start := time.Now()
+	m.Stream(metrics.EndpointChat, "openai", "gpt-4o-mini", start) // creates the series
 	if n := testing.AllocsPerRun(1000, func() {
-		s := m.Stream(metrics.EndpointChat, "openai", "gpt-4o-mini")
-		s.FirstToken(120 * time.Millisecond)
-		s.ChunkGap(3 * time.Millisecond)
+		s := m.Stream(metrics.EndpointChat, "openai", "gpt-4o-mini", start)
+		s.Chunk(start.Add(120 * time.Millisecond))
+		s.Chunk(start.Add(123 * time.Millisecond))
 	}); n != 0 {
 		t.Errorf("allocs per stream record = %v, want 0", n)
 	}

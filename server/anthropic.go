@@ -304,8 +304,7 @@ func (ax *anthropicExchange) stream(w *bufio.Writer) {
 	x := ax.x
 	c := x.call
 	status := 200
-	sm := x.s.metrics.Stream(endpoints[x.kind], c.Provider, c.Model)
-	var last time.Time
+	sm := x.s.metrics.Stream(endpoints[x.kind], c.Provider, c.Model, x.start)
 	for {
 		done, err := c.Recv()
 		jw := c.ResponseWriter()
@@ -326,13 +325,7 @@ func (ax *anthropicExchange) stream(w *bufio.Writer) {
 			}
 			break
 		}
-		now := time.Now()
-		if last.IsZero() {
-			sm.FirstToken(now.Sub(x.start))
-		} else {
-			sm.ChunkGap(now.Sub(last))
-		}
-		last = now
+		sm.Chunk(time.Now())
 		if u := &c.Chunk.Usage; u.IsDefined() {
 			x.rec.InputTokens, x.rec.OutputTokens = u.PromptTokens, u.CompletionTokens
 		}

@@ -256,8 +256,7 @@ var (
 func (x *exchange) stream(w *bufio.Writer) {
 	c := x.call
 	status := 200
-	sm := x.s.metrics.Stream(endpoints[x.kind], c.Provider, c.Model)
-	var last time.Time
+	sm := x.s.metrics.Stream(endpoints[x.kind], c.Provider, c.Model, x.start)
 	for {
 		done, err := c.Recv()
 		if err != nil {
@@ -280,13 +279,7 @@ func (x *exchange) stream(w *bufio.Writer) {
 			}
 			break
 		}
-		now := time.Now()
-		if last.IsZero() {
-			sm.FirstToken(now.Sub(x.start))
-		} else {
-			sm.ChunkGap(now.Sub(last))
-		}
-		last = now
+		sm.Chunk(time.Now())
 		jw := c.ResponseWriter()
 		var usage *schemas.Usage
 		if x.kind == kindChat {

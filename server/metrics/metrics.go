@@ -201,18 +201,27 @@ func (m *Metrics) Record(r *Request) {
 }
 
 // Stream records the timings of one stream. Its methods allocate nothing.
-type Stream struct{ s *series }
-
-// Stream returns the recorder of a stream served by provider and model.
-func (m *Metrics) Stream(endpoint, provider, model string) Stream {
-	return Stream{m.get(endpoint, provider, model, 2)}
+type Stream struct {
+	s           *series
+	start, last time.Time
 }
 
-// FirstToken records the time from the request's arrival to the stream's first chunk.
-func (s Stream) FirstToken(d time.Duration) { s.s.ttft.Observe(d.Seconds()) }
+// Stream returns the recorder of a stream served by provider and model, for a request that
+// arrived at start.
+func (m *Metrics) Stream(endpoint, provider, model string, start time.Time) Stream {
+	return Stream{s: m.get(endpoint, provider, model, 2), start: start}
+}
 
-// ChunkGap records the time between two consecutive chunks.
-func (s Stream) ChunkGap(d time.Duration) { s.s.gap.Observe(d.Seconds()) }
+// Chunk records a chunk sent at now: for the first, the time since the request arrived
+// (time to first token); for the others, the gap since the previous chunk.
+func (s *Stream) Chunk(now time.Time) {
+	if s.last.IsZero() {
+		s.s.ttft.Observe(now.Sub(s.start).Seconds())
+	} else {
+		s.s.gap.Observe(now.Sub(s.last).Seconds())
+	}
+	s.last = now
+}
 
 func (m *Metrics) get(endpoint, provider, model string, class uint8) *series {
 	k := seriesKey{endpoint, provider, model, class}
