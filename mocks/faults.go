@@ -114,6 +114,12 @@ const (
 	// resets the connection without ending the chunked body or sending
 	// [DONE]. A plain request gets FaultResetMidBody.
 	FaultStreamCut FaultMode = "stream_cut"
+	// FaultStreamEndEarly sends half of a streamed answer's content chunks,
+	// then ends the HTTP body cleanly, without a finish reason or the
+	// format's end event ([DONE], message_stop, messageStop): a stream that
+	// looks finished to HTTP but is not. A plain request gets
+	// FaultResetMidBody.
+	FaultStreamEndEarly FaultMode = "stream_end_early"
 	// FaultEndlessStream sends the role chunk and then a content chunk every
 	// FaultDelay, never ending. A plain request gets FaultHang.
 	FaultEndlessStream FaultMode = "endless_stream"
@@ -131,7 +137,8 @@ const (
 func (m FaultMode) known() bool {
 	switch m {
 	case FaultNone, FaultHang, FaultResetMidBody, FaultSlowBody, FaultMalformedJSON, FaultTruncatedJSON,
-		FaultHugeBody, FaultStreamCut, FaultEndlessStream, FaultSilentStream, FaultCloseAfterResponse:
+		FaultHugeBody, FaultStreamCut, FaultStreamEndEarly, FaultEndlessStream, FaultSilentStream,
+		FaultCloseAfterResponse:
 		return true
 	}
 	return false
@@ -196,9 +203,9 @@ func (s *Server) injectConnFault(ctx *fasthttp.RequestCtx) {
 		s.hijack(ctx, func(c net.Conn) { s.hold(c) })
 	case FaultResetMidBody:
 		s.resetMidBody(ctx, model)
-	case FaultStreamCut, FaultEndlessStream, FaultSilentStream:
+	case FaultStreamCut, FaultStreamEndEarly, FaultEndlessStream, FaultSilentStream:
 		if !req.stream {
-			if s.cfg.Fault == FaultStreamCut {
+			if s.cfg.Fault == FaultStreamCut || s.cfg.Fault == FaultStreamEndEarly {
 				s.resetMidBody(ctx, model)
 			} else {
 				s.hijack(ctx, func(c net.Conn) { s.hold(c) })
@@ -265,7 +272,7 @@ func (s *Server) resetMidBody(ctx *fasthttp.RequestCtx, model string) {
 	})
 }
 
-// faultStream runs FaultStreamCut, FaultEndlessStream or FaultSilentStream for
+// faultStream runs FaultStreamCut, FaultStreamEndEarly, FaultEndlessStream or FaultSilentStream for
 // a streamed chat request, writing the HTTP answer by hand on the hijacked
 // connection so that it can end it abruptly.
 func (s *Server) faultStream(ctx *fasthttp.RequestCtx, model string) {
@@ -297,6 +304,12 @@ func (s *Server) faultStream(ctx *fasthttp.RequestCtx, model string) {
 			}
 			time.Sleep(faultPoll) // let the client read what was sent before the reset
 			reset(raw)
+		case FaultStreamEndEarly:
+			events := make([][]byte, 0, len(p.pieces)/2)
+			for _, piece := range p.pieces[:len(p.pieces)/2] {
+				events = append(events, p.appendChunk(nil, p.open, piece, p.close))
+			}
+			endStream(w, events)
 		case FaultEndlessStream:
 			start := time.Now()
 			for i := 1; ; i++ {

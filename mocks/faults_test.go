@@ -283,6 +283,14 @@ func TestFaultModes(t *testing.T) {
 			t.Errorf("%d events, err %v; want some events, then an error", events, err)
 		}
 	})
+	t.Run("stream ended early: some chunks, no [DONE], a clean end", func(t *testing.T) {
+		_, br := rawChat(t, faultServer(t, Config{Fault: FaultStreamEndEarly, StreamChunks: 10}), true)
+		_, body, err := readAnswer(t, br)
+		events := strings.Count(string(body), "data: ")
+		if err != nil || events < 2 || strings.Contains(string(body), "[DONE]") || strings.Contains(string(body), `"finish_reason":"`) {
+			t.Errorf("%d events, err %v; want some events without a finish, then a clean end:\n%s", events, err, body)
+		}
+	})
 	t.Run("endless stream: chunks keep coming", func(t *testing.T) {
 		_, br := rawChat(t, faultServer(t, Config{Fault: FaultEndlessStream, FaultDelay: time.Millisecond}), true)
 		resp, err := http.ReadResponse(br, nil)

@@ -337,7 +337,7 @@ func (s *Server) anthropicConnFault(ctx *fasthttp.RequestCtx, r *anthropicReques
 	mode := s.cfg.Fault
 	if r.stream {
 		switch mode {
-		case FaultStreamCut, FaultSilentStream, FaultEndlessStream:
+		case FaultStreamCut, FaultStreamEndEarly, FaultSilentStream, FaultEndlessStream:
 			s.anthropicFaultStream(ctx, r, mode)
 			return
 		}
@@ -370,7 +370,7 @@ func (s *Server) anthropicConnFault(ctx *fasthttp.RequestCtx, r *anthropicReques
 				}
 			}
 		})
-	case FaultResetMidBody, FaultStreamCut:
+	case FaultResetMidBody, FaultStreamCut, FaultStreamEndEarly:
 		raw := ctx.Conn()
 		s.hijack(ctx, func(c net.Conn) {
 			head := "HTTP/1.1 200 OK\r\nServer: bifrost-mock\r\nContent-Type: " + contentTypeJSON +
@@ -386,8 +386,9 @@ func (s *Server) anthropicConnFault(ctx *fasthttp.RequestCtx, r *anthropicReques
 }
 
 // anthropicFaultStream writes a stream by hand on the hijacked connection: half of it then a
-// reset (stream_cut), message_start then silence (silent_stream), or pings every FaultDelay
-// without end (endless_stream).
+// reset (stream_cut), half of it then a clean end of the body (stream_end_early),
+// message_start then silence (silent_stream), or pings every FaultDelay without end
+// (endless_stream).
 func (s *Server) anthropicFaultStream(ctx *fasthttp.RequestCtx, r *anthropicRequest, mode FaultMode) {
 	raw := ctx.Conn()
 	p := s.anthropicStream(r)
@@ -403,6 +404,8 @@ func (s *Server) anthropicFaultStream(ctx *fasthttp.RequestCtx, r *anthropicRequ
 			s.hold(c)
 		case FaultStreamCut:
 			cutStream(w, raw, p.events[1:len(p.events)/2])
+		case FaultStreamEndEarly:
+			endStream(w, p.events[1:len(p.events)/2])
 		case FaultEndlessStream:
 			ping := appendSSE(nil, "ping", `{"type":"ping"}`)
 			start := time.Now()

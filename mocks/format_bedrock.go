@@ -79,7 +79,7 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if status := s.pickFault(); status == faultConn {
-		if req.op == "converse-stream" && s.cfg.Fault == FaultStreamCut {
+		if req.op == "converse-stream" && (s.cfg.Fault == FaultStreamCut || s.cfg.Fault == FaultStreamEndEarly) {
 			s.bedrockStreamCut(ctx, &req)
 			return
 		}
@@ -352,13 +352,18 @@ func (s *Server) runBedrockStream(w *bufio.Writer, events [][]byte, p pace, n in
 	return s.writeEvents(w, events, 1, max(len(events)-4, 1), p, n)
 }
 
-// bedrockStreamCut sends half of a stream's events, then resets the connection.
+// bedrockStreamCut sends half of a stream's events, then resets the connection
+// (FaultStreamCut) or ends the body cleanly (FaultStreamEndEarly).
 func (s *Server) bedrockStreamCut(ctx *fasthttp.RequestCtx, r *bedrockRequest) {
 	raw := ctx.Conn()
 	events := s.bedrockStream(r)
 	s.hijack(ctx, func(c net.Conn) {
 		w := bufio.NewWriter(c)
 		writeChunkedHead(w, contentTypeEventStreamAWS, "")
+		if s.cfg.Fault == FaultStreamEndEarly {
+			endStream(w, events[:len(events)/2])
+			return
+		}
 		cutStream(w, raw, events[:len(events)/2])
 	})
 }

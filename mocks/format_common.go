@@ -90,6 +90,19 @@ func cutStream(w *bufio.Writer, raw net.Conn, events [][]byte) {
 	reset(raw)
 }
 
+// endStream writes events as HTTP chunks on the hijacked connection, then ends the chunked
+// body cleanly (FaultStreamEndEarly): the client sees a well-formed HTTP answer whose stream
+// stops before its end event.
+func endStream(w *bufio.Writer, events [][]byte) {
+	for _, ev := range events {
+		if !writeChunk(w, ev) {
+			return
+		}
+	}
+	w.WriteString("0\r\n\r\n") //nolint:errcheck // Flush reports it
+	w.Flush()                  //nolint:errcheck // the connection closes next either way
+}
+
 // readObjectName reads a JSON object and returns its "name" member, as a tool or function
 // declaration has it ("" without one).
 func readObjectName(l *jlexer.Lexer) string {

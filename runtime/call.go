@@ -76,6 +76,7 @@ type Call struct {
 	eventName []byte
 	state     provider.StreamState
 	streaming bool
+	finished  bool // a chunk of the open stream carried a finish reason
 
 	plug pluginState
 }

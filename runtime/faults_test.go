@@ -139,6 +139,20 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
+			name:    "stream ended early",
+			expect:  "a stream whose HTTP body ends cleanly before [DONE] and before any finish reason is a clear 502 stream_truncated, not a normal end",
+			primary: &mocks.Config{Fault: mocks.FaultStreamEndEarly, StreamChunks: 10},
+			run: func(t *testing.T, f *faultRun) string {
+				c := f.stream(t)
+				defer f.e.ReleaseCall(c)
+				n, err := readStream(c, 0)
+				if err == nil || err.Status != 502 || string(err.Body.Code) != "stream_truncated" || n == 0 {
+					t.Fatalf("after %d chunks: %+v, want 502 stream_truncated after some chunks", n, err)
+				}
+				return itoa(n) + " chunks, then 502 stream_truncated"
+			},
+		},
+		{
 			name:    "malformed JSON",
 			expect:  "a 200 whose body is not JSON is a clear 502 invalid_upstream_response",
 			primary: &mocks.Config{Fault: mocks.FaultMalformedJSON}, retries: 2,

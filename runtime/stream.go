@@ -22,11 +22,14 @@ func (c *Call) openStream() {
 		c.br.Reset(c.resp.BodyStream())
 	}
 	c.state.Reset(rand.Uint64(), c.Model, time.Now().Unix())
+	c.finished = false
 }
 
 // Next reads the stream's next chunk into c.Chunk (chat) or c.TextResp (text), skipping
-// events that carry none (pings, block ends). It returns done at the end of the stream (the
-// adapter saw the last event, or the body ended). A chunk is valid until the next call.
+// events that carry none (pings, block ends). It returns done at the end of the stream: the
+// adapter saw the format's last event, or the body ended after a chunk with a finish reason
+// (some formats, Gemini's among them, have no end event). A body that ends before either is
+// a truncated stream: a 502 stream_truncated error. A chunk is valid until the next call.
 func (c *Call) Next() (done bool, err *Error) {
 	if c.adm == nil || c.br == nil {
 		return true, nil
@@ -37,7 +40,13 @@ func (c *Call) Next() (done bool, err *Error) {
 		if rerr != nil {
 			c.CloseStream()
 			if errors.Is(rerr, io.EOF) {
-				return true, nil
+				if c.finished {
+					return true, nil
+				}
+				e := c.Err.set(502, schemas.ErrUpstream, "stream_truncated", "",
+					"provider "+c.Provider+" ended the stream before its last event (no finish reason): the answer may be incomplete")
+				e.Provider = c.Provider
+				return true, e
 			}
 			var te interface{ Timeout() bool }
 			if errors.As(rerr, &te) && te.Timeout() {
@@ -77,8 +86,29 @@ func (c *Call) Next() (done bool, err *Error) {
 			c.CloseStream()
 			return true, &c.Err
 		}
+		if !c.finished {
+			c.finished = c.chunkFinishes()
+		}
 		return false, nil
 	}
+}
+
+// chunkFinishes reports whether the chunk just decoded carries a finish reason.
+func (c *Call) chunkFinishes() bool {
+	if c.op == provider.OpTextStream {
+		for i := range c.TextResp.Choices {
+			if c.TextResp.Choices[i].FinishReason != "" {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range c.Chunk.Choices {
+		if c.Chunk.Choices[i].FinishReason != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // nextEvent reads the next event in the provider's framing.
