@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"net"
 	"strconv"
@@ -20,7 +21,8 @@ import (
 // /model/{modelId}/converse-stream answered as an AWS event stream
 // (application/vnd.amazon.eventstream, each message with its prelude and message CRC32;
 // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html),
-// and /model/{modelId}/invoke for Titan and Cohere embedding models. Errors are
+// /model/{modelId}/invoke for Titan and Cohere embedding models, and the control plane's
+// GET /foundation-models (ListFoundationModels, with its byInferenceType filter). Errors are
 // {"message":"..."} with the exception's name in x-amzn-ErrorType. With RequireKey, a request
 // passes with "Authorization: Bearer <key>" (a Bedrock API key) or with a SigV4
 // Authorization header whose access key is the key (the signature itself is not checked).
@@ -52,18 +54,24 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	var r route
-	switch req.op {
-	case "converse", "converse-stream":
+	switch {
+	case req.op == "converse" || req.op == "converse-stream":
 		r = routeChat
-	case "invoke":
+	case req.op == "invoke":
 		r = routeEmbeddings
+	case path == "/foundation-models":
+		r, req.op = routeModels, "list"
 	default:
 		s.stats.notFound.Add(1)
 		writeBedrockError(ctx, fasthttp.StatusNotFound, "UnknownOperationException", "mock: no Bedrock route "+string(ctx.Method())+" "+path)
 		return
 	}
 	s.stats.routes[r].Add(1)
-	if string(ctx.Method()) != fasthttp.MethodPost {
+	want := fasthttp.MethodPost
+	if r == routeModels {
+		want = fasthttp.MethodGet
+	}
+	if string(ctx.Method()) != want {
 		s.stats.badRequests.Add(1)
 		writeBedrockError(ctx, fasthttp.StatusMethodNotAllowed, "ValidationException", "Method Not Allowed")
 		return
@@ -73,10 +81,12 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 		writeBedrockError(ctx, fasthttp.StatusForbidden, "AccessDeniedException", "The security token included in the request is invalid.")
 		return
 	}
-	if msg := parseBedrockRequest(ctx.PostBody(), &req); msg != "" {
-		s.stats.badRequests.Add(1)
-		writeBedrockError(ctx, fasthttp.StatusBadRequest, "ValidationException", msg)
-		return
+	if r != routeModels {
+		if msg := parseBedrockRequest(ctx.PostBody(), &req); msg != "" {
+			s.stats.badRequests.Add(1)
+			writeBedrockError(ctx, fasthttp.StatusBadRequest, "ValidationException", msg)
+			return
+		}
 	}
 	if status := s.pickFault(); status == faultConn {
 		if req.op == "converse-stream" && (s.cfg.Fault == FaultStreamCut || s.cfg.Fault == FaultStreamEndEarly) {
@@ -89,6 +99,10 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 		s.stats.countInjected(status)
 		typ, msg := bedrockStatusError(status)
 		writeBedrockError(ctx, status, typ, msg)
+		return
+	}
+	if r == routeModels {
+		s.serveBedrockModels(ctx)
 		return
 	}
 	p := pace{time.Now(), s.latency()}
@@ -111,6 +125,40 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 		buf = s.appendBedrockEmbedding(buf, &req)
 		ctx.Response.SwapBody(buf)
 	}
+}
+
+// bedrockModels is the mock's ListFoundationModels catalogue
+// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_ListFoundationModels.html): a
+// text model, an embedding model, an image model and a text model offered only through
+// provisioned throughput, with the members AWS sends.
+var bedrockModels = []struct{ id, provider, output, inference string }{
+	{"anthropic.claude-3-5-sonnet-20240620-v1:0", "Anthropic", `"TEXT"`, `"ON_DEMAND"`},
+	{"amazon.titan-embed-text-v2:0", "Amazon", `"EMBEDDING"`, `"ON_DEMAND"`},
+	{"stability.stable-diffusion-xl-v1", "Stability AI", `"IMAGE"`, `"ON_DEMAND","PROVISIONED"`},
+	{"anthropic.claude-3-5-sonnet-20240620-v1:0:200k", "Anthropic", `"TEXT"`, `"PROVISIONED"`},
+}
+
+// serveBedrockModels answers ListFoundationModels, honouring the byInferenceType filter.
+func (s *Server) serveBedrockModels(ctx *fasthttp.RequestCtx) {
+	filter := string(ctx.QueryArgs().Peek("byInferenceType"))
+	b := []byte(`{"modelSummaries":[`)
+	n := 0
+	for _, m := range bedrockModels {
+		if filter != "" && !strings.Contains(m.inference, `"`+filter+`"`) {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = fmt.Appendf(b, `{"modelArn":"arn:aws:bedrock:us-east-1::foundation-model/%s","modelId":%q,"modelName":%q,`+
+			`"providerName":%q,"inputModalities":["TEXT"],"outputModalities":[%s],"responseStreamingSupported":true,`+
+			`"customizationsSupported":[],"inferenceTypesSupported":[%s],"modelLifecycle":{"status":"ACTIVE"}}`,
+			m.id, m.id, m.id, m.provider, m.output, m.inference)
+	}
+	b = append(b, "]}"...)
+	ctx.SetContentType(contentTypeJSON)
+	ctx.SetBody(b)
 }
 
 // bedrockAuthorized reports whether an Authorization header carries key, as a bearer token

@@ -210,6 +210,13 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	if baseURL == "" {
 		return nil, fmt.Errorf("network_config.base_url is required for %s (self-hosted)", info.Title)
 	}
+	// opBase is op's base URL: the config's, else the spec's for op, else the spec's.
+	opBase := func(op provider.Op) string {
+		if pc.Network.BaseURL == "" && info.DefaultBaseURLs[op] != "" {
+			return info.DefaultBaseURLs[op]
+		}
+		return baseURL
+	}
 	for op := provider.Op(0); op < provider.NumOps; op++ {
 		path := info.Paths[op]
 		if pc.Custom != nil {
@@ -221,7 +228,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 			}
 		}
 		if path != "" {
-			p.urls[op] = baseURL + path
+			p.urls[op] = opBase(op) + path
 			p.templated = p.templated || templated(p.urls[op])
 		}
 	}
@@ -230,7 +237,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		for op := provider.Op(0); op < provider.NumOps; op++ {
 			overridden := pc.Custom != nil && pc.Custom.RequestPathOverrides[customOps[op]] != ""
 			if mr.Paths[op] != "" && p.urls[op] != "" && !overridden {
-				r.urls[op] = baseURL + mr.Paths[op]
+				r.urls[op] = opBase(op) + mr.Paths[op]
 				p.templated = true // the URL depends on the model
 			}
 		}

@@ -18,15 +18,17 @@ var info = provider.Info{
 		Scheme:  provider.AuthSigV4,
 		Service: "bedrock",
 	},
-	DefaultBaseURL: "https://bedrock-runtime.{region}.amazonaws.com",
-	Docs:           "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html",
-	Format:         "bedrock",
-	Framing:        provider.FramingAWSEventStream,
-	Name:           "bedrock",
+	DefaultBaseURL:  "https://bedrock-runtime.{region}.amazonaws.com",
+	DefaultBaseURLs: [provider.NumOps]string{provider.OpModels: "https://bedrock.{region}.amazonaws.com"},
+	Docs:            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html",
+	Format:          "bedrock",
+	Framing:         provider.FramingAWSEventStream,
+	Name:            "bedrock",
 	Paths: [provider.NumOps]string{
 		provider.OpChat:       "/model/{model}/converse",
 		provider.OpChatStream: "/model/{model}/converse-stream",
 		provider.OpEmbedding:  "/model/{model}/invoke",
+		provider.OpModels:     "/foundation-models?byInferenceType=ON_DEMAND",
 	},
 	Title: "Amazon Bedrock",
 }
@@ -81,9 +83,9 @@ func (Adapter) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) erro
 	return bedrock.DecodeEmbedding(body, out)
 }
 
-// DecodeModels reports that Amazon Bedrock does not support the operation.
+// DecodeModels calls the hand-written converter bedrock.DecodeModels.
 func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
-	return provider.ErrUnsupported
+	return bedrock.DecodeModels(body, out)
 }
 
 // DecodeError calls the hand-written converter bedrock.DecodeError.

@@ -293,6 +293,13 @@ func infoVar(s *spec.Spec) jen.Code {
 	if s.BaseURLRequired {
 		fields[jen.Id("BaseURLRequired")] = jen.True()
 	}
+	if len(s.BaseURLs) > 0 {
+		bases := jen.Dict{}
+		for op, u := range s.BaseURLs {
+			bases[jen.Qual(providerPkg, opConst[op])] = jen.Lit(u)
+		}
+		fields[jen.Id("DefaultBaseURLs")] = jen.Index(jen.Qual(providerPkg, "NumOps")).String().Values(bases)
+	}
 	if s.APIVersion != "" {
 		fields[jen.Id("APIVersion")] = jen.Lit(s.APIVersion)
 	}

@@ -116,7 +116,7 @@ func (p *parser) strList(n *yaml.Node, what string) ([]string, error) {
 	return out, nil
 }
 
-var topKeys = []string{"name", "title", "format", "compat", "codec", "stream", "api_version", "base_url", "base_url_required", "auth", "key_optional", "headers", "operations", "paths", "model_paths", "request", "docs", "notes"}
+var topKeys = []string{"name", "title", "format", "compat", "codec", "stream", "api_version", "base_url", "base_url_required", "base_urls", "auth", "key_optional", "headers", "operations", "paths", "model_paths", "request", "docs", "notes"}
 
 func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	f, err := p.fields(n, "the spec", topKeys...)
@@ -246,6 +246,14 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	}
 	if v := f["model_paths"]; v != nil {
 		if s.ModelPaths, err = p.modelPaths(v, s); err != nil {
+			return nil, err
+		}
+	}
+	if v := f["base_urls"]; v != nil {
+		if s.BaseURLRequired {
+			return nil, p.errf(v.Line, "base_urls conflicts with base_url_required: true")
+		}
+		if s.BaseURLs, err = p.baseURLs(v, s); err != nil {
 			return nil, err
 		}
 	}
@@ -426,6 +434,39 @@ func (p *parser) paths(n *yaml.Node, what string, out map[Operation]string) erro
 		out[Operation(k)] = path
 	}
 	return nil
+}
+
+// baseURLs reads base_urls: a non-empty mapping of operation (one the spec lists) to the base
+// URL its path is appended to in place of base_url.
+func (p *parser) baseURLs(n *yaml.Node, s *Spec) (map[Operation]string, error) {
+	var keys []string
+	for _, op := range Operations {
+		keys = append(keys, string(op))
+	}
+	f, err := p.fields(n, "base_urls", keys...)
+	if err != nil {
+		return nil, err
+	}
+	if len(n.Content) == 0 {
+		return nil, p.errf(n.Line, "base_urls must give at least one operation's base URL")
+	}
+	out := map[Operation]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 { // file order, so the first bad entry is reported
+		k := n.Content[i].Value
+		v := f[k]
+		if !s.Supports(Operation(k)) {
+			return nil, p.errf(n.Content[i].Line, "base_urls.%s: the provider does not list operation %s", k, k)
+		}
+		u, err := p.str(v, "base_urls."+k)
+		if err != nil {
+			return nil, err
+		}
+		if reason := checkURL(u); reason != "" {
+			return nil, p.errf(v.Line, "base_urls.%s %s", k, reason)
+		}
+		out[Operation(k)] = u
+	}
+	return out, nil
 }
 
 // modelPaths reads model_paths: a non-empty list of {prefix, paths}, each prefix reachable

@@ -24,7 +24,7 @@ const (
 	lDocs   = "docs: https://docs.acme.com"
 )
 
-const knownTop = "api_version, auth, base_url, base_url_required, codec, compat, docs, format, headers, key_optional, model_paths, name, notes, operations, paths, request, stream, title"
+const knownTop = "api_version, auth, base_url, base_url_required, base_urls, codec, compat, docs, format, headers, key_optional, model_paths, name, notes, operations, paths, request, stream, title"
 
 func TestParseValid(t *testing.T) {
 	src := lines(
@@ -324,6 +324,22 @@ func TestParseErrors(t *testing.T) {
 			`specs/acme.yaml:8: model_paths[0].paths.chat "x/{model}" must start with / and have no fragment, space or control character`},
 		{"model_paths bad placeholder", "", lines(lName, lCompat, lBase, lAuth, lOps, "model_paths:", "  - prefix: x-", "    paths: {chat: '/m/{modle}'}", lDocs),
 			"specs/acme.yaml:8: model_paths[0].paths.chat uses unknown placeholder {modle} (known: {model}, {deployment}, {api_version}, {region}, {project}, {endpoint})"},
+
+		// base_urls.
+		{"base_urls not a mapping", "", lines(lName, lCompat, lBase, lAuth, lOps, "base_urls: [https://x.acme.com]", lDocs),
+			"specs/acme.yaml:6: base_urls must be a mapping"},
+		{"base_urls empty", "", lines(lName, lCompat, lBase, lAuth, lOps, "base_urls: {}", lDocs),
+			"specs/acme.yaml:6: base_urls must give at least one operation's base URL"},
+		{"base_urls unknown operation", "", lines(lName, lCompat, lBase, lAuth, lOps, "base_urls:", "  list: https://x.acme.com", lDocs),
+			`specs/acme.yaml:7: unknown key "list" in base_urls (known: chat, chat_stream, embedding, models, text, text_stream)`},
+		{"base_urls unlisted operation", "", lines(lName, lCompat, lBase, lAuth, lOps, "base_urls:", "  models: https://x.acme.com", lDocs),
+			"specs/acme.yaml:7: base_urls.models: the provider does not list operation models"},
+		{"base_urls bad URL", "", lines(lName, lCompat, lBase, lAuth, lOps, "base_urls:", "  chat: https://x.acme.com/", lDocs),
+			"specs/acme.yaml:7: base_urls.chat must not end with /"},
+		{"base_urls bad placeholder", "", lines(lName, lCompat, lBase, lAuth, lOps, "base_urls:", "  chat: 'https://{regoin}.acme.com'", lDocs),
+			"specs/acme.yaml:7: base_urls.chat uses unknown placeholder {regoin} (known: {model}, {deployment}, {api_version}, {region}, {project}, {endpoint})"},
+		{"base_urls and base_url_required", "", lines(lName, lCompat, "base_url_required: true", lAuth, lOps, "base_urls:", "  chat: https://x.acme.com", lDocs),
+			"specs/acme.yaml:7: base_urls conflicts with base_url_required: true"},
 
 		// docs and notes.
 		{"docs not a URL", "", lines(lName, lCompat, lBase, lAuth, lOps, "docs: docs.acme.com"),

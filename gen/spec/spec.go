@@ -86,6 +86,10 @@ type Spec struct {
 	BaseURL string
 	// BaseURLRequired says the provider has no default URL (self-hosted): the config must give one.
 	BaseURLRequired bool
+	// BaseURLs gives some operations another default base URL than BaseURL (a provider whose
+	// model list is on another host, as Bedrock's control plane). Not inherited by compat
+	// specs.
+	BaseURLs map[Operation]string
 	// Auth says how a key is sent.
 	Auth Auth
 	// KeyOptional says a provider may be configured without keys (local servers).

@@ -96,6 +96,10 @@ type Info struct {
 	// DefaultBaseURL is the base URL that Paths are appended to; empty when the config must
 	// give one (BaseURLRequired).
 	DefaultBaseURL string
+	// DefaultBaseURLs gives some operations another default base URL than DefaultBaseURL
+	// ("" keeps DefaultBaseURL), as Bedrock's model list, which is on its control-plane host.
+	// A base URL set in the config replaces both.
+	DefaultBaseURLs [NumOps]string
 	// BaseURLRequired says the provider is self-hosted and has no default URL.
 	BaseURLRequired bool
 	// KeyOptional says the provider may be configured without keys.

@@ -135,6 +135,22 @@ func TestBedrockThroughGateway(t *testing.T) {
 		}
 	}
 
+	// The model list: ListFoundationModels for on-demand models, signed like the rest; the
+	// image model is left out (the gateway cannot call it).
+	resp, body = get(t, client, gw+"/v1/models")
+	var models struct {
+		Data []struct{ ID, OwnedBy string } `json:"data"`
+	}
+	if err := json.Unmarshal(body, &models); resp.StatusCode != http.StatusOK || err != nil || len(models.Data) != 2 ||
+		models.Data[0].ID != "bedrock/amazon.titan-embed-text-v2:0" || models.Data[1].ID != model ||
+		strings.Contains(string(body), "stability.") || strings.Contains(string(body), ":200k") {
+		t.Errorf("models: %s (%v)\n%s", resp.Status, err, body)
+	}
+	if up := lastUpstream(); up.Method != "GET" || up.Path != "/foundation-models" || up.Query != "byInferenceType=ON_DEMAND" ||
+		!strings.Contains(up.Header["Authorization"], "/eu-west-1/bedrock/aws4_request") {
+		t.Errorf("model list reached Bedrock as %s %s?%s, auth %q", up.Method, up.Path, up.Query, up.Header["Authorization"])
+	}
+
 	// Titan takes one input: a list is refused before anything is sent.
 	n := len(mock.Requests())
 	resp, body = post(t, client, gw+"/v1/embeddings", `{"model":"bedrock/amazon.titan-embed-text-v1","input":["a","b"]}`)

@@ -412,7 +412,112 @@ func (v reasoningContent) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *reasoningContent) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock5(l, v)
 }
-func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(in *jlexer.Lexer, out *metadataEvent) {
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(in *jlexer.Lexer, out *modelSummary) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "modelId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ModelID = string(in.String())
+			}
+		case "providerName":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ProviderName = string(in.String())
+			}
+		case "outputModalities":
+			if in.IsNull() {
+				in.Skip()
+				out.OutputModalities = nil
+			} else {
+				in.Delim('[')
+				if out.OutputModalities == nil {
+					if !in.IsDelim(']') {
+						out.OutputModalities = make([]string, 0, 4)
+					} else {
+						out.OutputModalities = []string{}
+					}
+				} else {
+					out.OutputModalities = (out.OutputModalities)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v1 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v1 = string(in.String())
+					}
+					out.OutputModalities = append(out.OutputModalities, v1)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(out *jwriter.Writer, in modelSummary) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"modelId\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.ModelID))
+	}
+	{
+		const prefix string = ",\"providerName\":"
+		out.RawString(prefix)
+		out.String(string(in.ProviderName))
+	}
+	{
+		const prefix string = ",\"outputModalities\":"
+		out.RawString(prefix)
+		if in.OutputModalities == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v2, v3 := range in.OutputModalities {
+				if v2 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v3))
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v modelSummary) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *modelSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(l, v)
+}
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(in *jlexer.Lexer, out *metadataEvent) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -442,7 +547,7 @@ func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(in *jl
 		in.Consumed()
 	}
 }
-func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(out *jwriter.Writer, in metadataEvent) {
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(out *jwriter.Writer, in metadataEvent) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -456,14 +561,14 @@ func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(out *j
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v metadataEvent) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(w, v)
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *metadataEvent) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock6(l, v)
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(l, v)
 }
-func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(in *jlexer.Lexer, out *messageStopEvent) {
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(in *jlexer.Lexer, out *messageStopEvent) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -493,7 +598,7 @@ func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(in *jl
 		in.Consumed()
 	}
 }
-func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(out *jwriter.Writer, in messageStopEvent) {
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(out *jwriter.Writer, in messageStopEvent) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -507,14 +612,97 @@ func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(out *j
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v messageStopEvent) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(w, v)
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *messageStopEvent) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock7(l, v)
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(l, v)
 }
-func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(in *jlexer.Lexer, out *contentBlock) {
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(in *jlexer.Lexer, out *foundationModels) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "modelSummaries":
+			if in.IsNull() {
+				in.Skip()
+				out.ModelSummaries = nil
+			} else {
+				in.Delim('[')
+				if out.ModelSummaries == nil {
+					if !in.IsDelim(']') {
+						out.ModelSummaries = make([]modelSummary, 0, 1)
+					} else {
+						out.ModelSummaries = []modelSummary{}
+					}
+				} else {
+					out.ModelSummaries = (out.ModelSummaries)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v4 modelSummary
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						(v4).UnmarshalEasyJSON(in)
+					}
+					out.ModelSummaries = append(out.ModelSummaries, v4)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(out *jwriter.Writer, in foundationModels) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"modelSummaries\":"
+		out.RawString(prefix[1:])
+		if in.ModelSummaries == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v5, v6 := range in.ModelSummaries {
+				if v5 > 0 {
+					out.RawByte(',')
+				}
+				(v6).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v foundationModels) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *foundationModels) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(l, v)
+}
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(in *jlexer.Lexer, out *contentBlock) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -556,7 +744,7 @@ func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(in *jl
 		in.Consumed()
 	}
 }
-func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(out *jwriter.Writer, in contentBlock) {
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(out *jwriter.Writer, in contentBlock) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -580,14 +768,14 @@ func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(out *j
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v contentBlock) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(w, v)
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *contentBlock) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock8(l, v)
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(l, v)
 }
-func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(in *jlexer.Lexer, out *blockStartEvent) {
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(in *jlexer.Lexer, out *blockStartEvent) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -623,7 +811,7 @@ func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(in *jl
 		in.Consumed()
 	}
 }
-func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(out *jwriter.Writer, in blockStartEvent) {
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(out *jwriter.Writer, in blockStartEvent) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -642,14 +830,14 @@ func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(out *j
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v blockStartEvent) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(w, v)
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *blockStartEvent) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock9(l, v)
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(l, v)
 }
-func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(in *jlexer.Lexer, out *blockStart) {
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(in *jlexer.Lexer, out *blockStart) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -679,7 +867,7 @@ func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(in *j
 		in.Consumed()
 	}
 }
-func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(out *jwriter.Writer, in blockStart) {
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(out *jwriter.Writer, in blockStart) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -693,14 +881,14 @@ func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(out *
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v blockStart) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(w, v)
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *blockStart) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock10(l, v)
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(l, v)
 }
-func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(in *jlexer.Lexer, out *blockDeltaEvent) {
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock13(in *jlexer.Lexer, out *blockDeltaEvent) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -736,7 +924,7 @@ func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(in *j
 		in.Consumed()
 	}
 }
-func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(out *jwriter.Writer, in blockDeltaEvent) {
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock13(out *jwriter.Writer, in blockDeltaEvent) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -755,14 +943,14 @@ func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(out *
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v blockDeltaEvent) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(w, v)
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *blockDeltaEvent) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock11(l, v)
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock13(l, v)
 }
-func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(in *jlexer.Lexer, out *blockDelta) {
+func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock14(in *jlexer.Lexer, out *blockDelta) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -804,7 +992,7 @@ func easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(in *j
 		in.Consumed()
 	}
 }
-func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(out *jwriter.Writer, in blockDelta) {
+func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock14(out *jwriter.Writer, in blockDelta) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -828,10 +1016,10 @@ func easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(out *
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v blockDelta) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(w, v)
+	easyjsonB8b8c218EncodeGithubComBifrostGwBifrostAdaptersCodecBedrock14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *blockDelta) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock12(l, v)
+	easyjsonB8b8c218DecodeGithubComBifrostGwBifrostAdaptersCodecBedrock14(l, v)
 }

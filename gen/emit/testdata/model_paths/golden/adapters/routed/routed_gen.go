@@ -19,9 +19,10 @@ var info = provider.Info{
 		Header: "Authorization",
 		Prefix: "Bearer ",
 	},
-	DefaultBaseURL: "https://{region}-api.routed.example",
-	Docs:           "https://docs.routed.example/api",
-	Format:         "openai",
+	DefaultBaseURL:  "https://{region}-api.routed.example",
+	DefaultBaseURLs: [provider.NumOps]string{provider.OpModels: "https://{region}-control.routed.example"},
+	Docs:            "https://docs.routed.example/api",
+	Format:          "openai",
 	ModelPaths: []provider.ModelRoute{{
 		Paths: [provider.NumOps]string{
 			provider.OpChat:       "/v1/projects/{project}/anthropic/{model}:rawPredict",
@@ -37,6 +38,7 @@ var info = provider.Info{
 		provider.OpChat:       "/v1/projects/{project}/models/{model}:chat",
 		provider.OpChatStream: "/v1/projects/{project}/models/{model}:streamChat",
 		provider.OpEmbedding:  "/v1/projects/{project}/models/{model}:embed",
+		provider.OpModels:     "/v1/projects/{project}/models",
 	},
 	Title: "routed",
 }
@@ -89,9 +91,12 @@ func (Adapter) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) erro
 	return l.Error()
 }
 
-// DecodeModels reports that routed does not support the operation.
+// DecodeModels reads a routed body into out, borrowing from body.
 func (Adapter) DecodeModels(body []byte, out *schemas.ModelList) error {
-	return provider.ErrUnsupported
+	l := jlexer.Lexer{Data: body}
+	out.UnmarshalEasyJSON(&l)
+	l.Consumed()
+	return l.Error()
 }
 
 // DecodeChatEvent reads one event of a routed stream into out, borrowing from it.
