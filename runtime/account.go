@@ -121,7 +121,7 @@ func applyDefaults(p *config.Provider) {
 func (e *Engine) Shutdown() error {
 	e.Close()
 	var first error
-	for _, p := range e.plugins.list {
+	for _, p := range e.Plugins() {
 		if err := p.Cleanup(); err != nil && first == nil {
 			first = fmt.Errorf("bifrost: plugin %s cleanup: %w", p.Name(), err)
 		}

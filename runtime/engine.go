@@ -21,7 +21,7 @@ type Engine struct {
 	calls    sync.Pool
 	// outstanding counts Calls acquired and not yet released (OutstandingCalls).
 	outstanding atomic.Int64
-	plugins     plugins
+	plugins     atomic.Pointer[plugins] // nil without plugins
 }
 
 // Options change how an engine is built. The zero value is what New uses.
@@ -46,7 +46,8 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	if list == nil {
 		list = adapters.All()
 	}
-	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, plugins: newPlugins(opts.Plugins)}
+	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial}
+	e.plugins.Store(newPlugins(opts.Plugins))
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
 	}
@@ -110,8 +111,8 @@ func (e *Engine) ReleaseCall(c *Call) {
 
 // ChatCompletion runs c.Chat and leaves the answer in c.ChatResp.
 func (e *Engine) ChatCompletion(c *Call) *Error {
-	if e.plugins.list != nil {
-		return e.plugged(c, provider.OpChat)
+	if ps := e.plugins.Load(); ps != nil {
+		return e.plugged(c, provider.OpChat, ps)
 	}
 	return e.chatCompletion(c)
 }
@@ -137,8 +138,8 @@ func (e *Engine) chatCompletion(c *Call) *Error {
 
 // TextCompletion runs c.Text and leaves the answer in c.TextResp.
 func (e *Engine) TextCompletion(c *Call) *Error {
-	if e.plugins.list != nil {
-		return e.plugged(c, provider.OpText)
+	if ps := e.plugins.Load(); ps != nil {
+		return e.plugged(c, provider.OpText, ps)
 	}
 	return e.textCompletion(c)
 }
@@ -158,8 +159,8 @@ func (e *Engine) textCompletion(c *Call) *Error {
 
 // Embedding runs c.Embedding and leaves the answer in c.EmbeddingResp.
 func (e *Engine) Embedding(c *Call) *Error {
-	if e.plugins.list != nil {
-		return e.plugged(c, provider.OpEmbedding)
+	if ps := e.plugins.Load(); ps != nil {
+		return e.plugged(c, provider.OpEmbedding, ps)
 	}
 	return e.embedding(c)
 }
@@ -184,16 +185,16 @@ func (e *Engine) embedding(c *Call) *Error {
 // stream closes at its end, on CloseStream, or on ReleaseCall. Retries and fallbacks happen
 // only before the stream opens.
 func (e *Engine) ChatCompletionStream(c *Call) *Error {
-	if e.plugins.list != nil {
-		return e.plugged(c, provider.OpChatStream)
+	if ps := e.plugins.Load(); ps != nil {
+		return e.plugged(c, provider.OpChatStream, ps)
 	}
 	return e.start(c, provider.OpChatStream, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks)
 }
 
 // TextCompletionStream opens a stream for c.Text; chunks arrive in c.TextResp through Recv.
 func (e *Engine) TextCompletionStream(c *Call) *Error {
-	if e.plugins.list != nil {
-		return e.plugged(c, provider.OpTextStream)
+	if ps := e.plugins.Load(); ps != nil {
+		return e.plugged(c, provider.OpTextStream, ps)
 	}
 	return e.start(c, provider.OpTextStream, c.Text.Model, c.Text.Provider, c.Text.Fallbacks)
 }

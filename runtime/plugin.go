@@ -76,11 +76,11 @@ type plugins struct {
 	chunk []ChunkPlugin
 }
 
-func newPlugins(list []Plugin) plugins {
+func newPlugins(list []Plugin) *plugins {
 	if len(list) == 0 {
-		return plugins{}
+		return nil
 	}
-	ps := plugins{list: append([]Plugin(nil), list...), chunk: make([]ChunkPlugin, len(list))}
+	ps := &plugins{list: append([]Plugin(nil), list...), chunk: make([]ChunkPlugin, len(list))}
 	for i, p := range ps.list {
 		if cp, ok := p.(ChunkPlugin); ok {
 			ps.chunk[i] = cp
@@ -90,7 +90,24 @@ func newPlugins(list []Plugin) plugins {
 }
 
 // Plugins returns the engine's plugins, in pre-hook order.
-func (e *Engine) Plugins() []Plugin { return e.plugins.list }
+func (e *Engine) Plugins() []Plugin {
+	if ps := e.plugins.Load(); ps != nil {
+		return ps.list
+	}
+	return nil
+}
+
+// SetPlugins replaces the engine's plugins with list (in pre-hook order; empty for none)
+// and returns the plugins it replaced. Requests in flight finish with the plugins they
+// started with, so the caller should clean up a returned plugin it no longer uses only
+// when a Cleanup during a late hook is harmless (it is for the cache) or after the
+// requests in flight have finished.
+func (e *Engine) SetPlugins(list []Plugin) (old []Plugin) {
+	if ps := e.plugins.Swap(newPlugins(list)); ps != nil {
+		return ps.list
+	}
+	return nil
+}
 
 // Op is the operation the call runs (chat, chat stream, text, text stream, embeddings).
 func (c *Call) Op() provider.Op { return c.op }
@@ -138,11 +155,11 @@ func (c *Call) Value(key any) any {
 
 // plugged runs one operation through the engine's plugins: pre hooks, the provider (unless
 // a pre hook short-circuited), post hooks. A stream's post hooks wait for its end.
-func (e *Engine) plugged(c *Call, op provider.Op) *Error {
+func (e *Engine) plugged(c *Call, op provider.Op, with *plugins) *Error {
 	c.op = op
 	c.streaming = op == provider.OpChatStream || op == provider.OpTextStream
 	ps := &c.plug
-	ps.list, ps.chunk = e.plugins.list, e.plugins.chunk
+	ps.list, ps.chunk = with.list, with.chunk
 	var err *Error
 	short := false
 	for i, p := range ps.list {

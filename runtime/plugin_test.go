@@ -364,3 +364,67 @@ func TestPluginCleanupAndValues(t *testing.T) {
 		t.Error("Shutdown did not call Cleanup")
 	}
 }
+
+// TestSetPlugins checks that SetPlugins swaps the plugins for new requests, that a stream
+// opened before the swap ends with the plugins it started with, and that the previous
+// list is returned for the caller to clean up.
+func TestSetPlugins(t *testing.T) {
+	var trace []string
+	a := &recorder{name: "a", trace: &trace, chunkText: "A"}
+	b := &recorder{name: "b", trace: &trace, post: "rewrite"}
+	e, _ := plugEngine(t, mocks.Config{StreamChunks: 3}, a)
+
+	open := e.AcquireCall()
+	defer e.ReleaseCall(open)
+	if err := decodeChat(open, streamHello); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ChatCompletionStream(open); err != nil {
+		t.Fatal(err)
+	}
+
+	if old := e.SetPlugins([]runtime.Plugin{b}); len(old) != 1 || old[0] != a {
+		t.Fatalf("SetPlugins returned %v, want the previous list [a]", old)
+	}
+	if got := e.Plugins(); len(got) != 1 || got[0] != b {
+		t.Fatalf("Plugins() = %v, want [b]", got)
+	}
+	for {
+		done, err := open.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			break
+		}
+	}
+	if got := strings.Join(trace, " "); !strings.HasPrefix(got, "pre:a chunk:a") || !strings.HasSuffix(got, "post:a:ok") || strings.Contains(got, ":b") {
+		t.Errorf("the stream opened before the swap ran %s, want a's hooks only", got)
+	}
+
+	trace = trace[:0]
+	c := e.AcquireCall()
+	defer e.ReleaseCall(c)
+	if err := decodeChat(c, chatBody("openai/gpt-4o-mini", false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ChatCompletion(c); err != nil || answer(c) != "rewritten by b" {
+		t.Fatalf("%v, answer %q: want b's post hook", err, answer(c))
+	}
+	if got := strings.Join(trace, " "); got != "pre:b post:b:ok" {
+		t.Errorf("a request after the swap ran %s", got)
+	}
+
+	if old := e.SetPlugins(nil); len(old) != 1 || old[0] != b || e.Plugins() != nil {
+		t.Fatalf("SetPlugins(nil) returned %v, then Plugins() = %v", old, e.Plugins())
+	}
+	trace = trace[:0]
+	c2 := e.AcquireCall()
+	defer e.ReleaseCall(c2)
+	if err := decodeChat(c2, chatBody("openai/gpt-4o-mini", false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ChatCompletion(c2); err != nil || len(trace) != 0 {
+		t.Errorf("%v; hooks %v ran without plugins", err, trace)
+	}
+}

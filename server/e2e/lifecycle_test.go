@@ -197,3 +197,87 @@ func TestShutdownUnderLoad(t *testing.T) {
 		t.Error("no request was refused after shutdown: the load did not outlast the gateway")
 	}
 }
+
+// TestReloadPlugins turns the response cache on, off and on again by editing the config file
+// of a running gateway: a changed plugins list takes effect at the reload, an unchanged one
+// keeps the running cache and its entries, and a bad plugin config is refused whole.
+func TestReloadPlugins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	mock, mockURL := startMock(t, mocks.Config{RequireKey: mockKey, Record: true})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	write := func(plugins string) {
+		cfg := `{"providers":{` + providerJSON("openai", mockURL) + `},"plugins":` + plugins + `}`
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const cacheOn = `[{"name":"cache","enabled":true,"config":{"ttl_seconds":60}}]`
+	write(`[]`)
+	g := launchBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "50ms")
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	// ask sends the same request and reports whether the cache answered it, checking that
+	// the mock saw a request exactly when the cache did not answer.
+	ask := func(step string) bool {
+		t.Helper()
+		before := len(mock.Requests())
+		resp, body := post(t, client, g.url+"/v1/chat/completions", `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"cache me"}]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s %s", step, resp.Status, body)
+		}
+		cached := resp.Header.Get("X-Bifrost-Short-Circuit") == "cache"
+		if reached := len(mock.Requests()) > before; reached == cached {
+			t.Fatalf("%s: cache header %v but the provider was reached: %v", step, cached, reached)
+		}
+		return cached
+	}
+	reloads := 0
+	reload := func(plugins string) {
+		t.Helper()
+		time.Sleep(20 * time.Millisecond) // a new modification time
+		write(plugins)
+		reloads++
+		waitLog(t, g, "config reloaded", reloads)
+	}
+
+	if ask("without plugins") || ask("without plugins, again") {
+		t.Fatal("answered from a cache that is not configured")
+	}
+	reload(cacheOn)
+	if ask("cache on, first") || !ask("cache on, second") {
+		t.Fatal("the cache turned on by a reload does not answer the repeated request")
+	}
+	// The same plugins list: the running cache, with its entry, keeps serving.
+	reload(cacheOn)
+	if !ask("unchanged plugins") {
+		t.Error("a reload with the same plugins list dropped the cache's entries")
+	}
+	// A bad plugin config is refused; the running cache stays.
+	time.Sleep(20 * time.Millisecond)
+	write(`[{"name":"cache","enabled":true,"config":{"ttl_seconds":-5}}]`)
+	waitLog(t, g, "config reload refused", 1)
+	if !strings.Contains(g.logs.String(), "plugins[0].config.ttl_seconds") {
+		t.Error("the refusal does not name the bad plugin setting")
+	}
+	if !ask("after a refused reload") {
+		t.Error("a refused reload changed the running plugins")
+	}
+	reload(`[{"name":"cache","enabled":false}]`)
+	if ask("cache disabled") {
+		t.Error("the cache disabled by a reload still answers")
+	}
+	reload(cacheOn)
+	if ask("cache on again, first") {
+		t.Error("a rebuilt cache must start empty")
+	}
+	if !ask("cache on again, second") {
+		t.Error("the rebuilt cache does not answer")
+	}
+	if err := g.stop(os.Interrupt, 15*time.Second); err != nil { // before ctx's cancel kills it
+		t.Error(err)
+	}
+}

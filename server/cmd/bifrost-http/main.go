@@ -5,9 +5,11 @@
 //
 // SIGHUP, or a change of the config file (checked every -watch), reloads the config: a bad one
 // is refused with a logged reason and the old one keeps serving. A reload applies providers,
-// keys, aliases and the client settings (api_keys, allow_direct_keys among them); plugins
-// are built once, at start. SIGINT and SIGTERM stop accepting connections and wait for
-// requests in flight, up to -drain.
+// keys, aliases, the client settings (api_keys, allow_direct_keys among them) and plugins:
+// when the plugins list changed, every plugin is built anew (a changed cache starts empty)
+// and the previous ones are cleaned up; an unchanged list keeps the running plugins and
+// their state. SIGINT and SIGTERM stop accepting connections and wait for requests in
+// flight, up to -drain.
 //
 // Logs are structured (log/slog) on stderr: -log-format text or json, -log-level debug, info,
 // warn or error. At info and below every request gets an access log line.
@@ -24,6 +26,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"reflect"
 	"strconv"
 	"syscall"
 	"time"
@@ -112,6 +115,7 @@ func run() error {
 		defer t.Stop()
 		tick = t.C
 	}
+	rl := &reloader{engine: engine, srv: srv, path: *cfgPath, log: log, plugins: cfg.Plugins}
 	stamp := fileStamp(*cfgPath)
 	for {
 		select {
@@ -121,11 +125,11 @@ func run() error {
 			if s := fileStamp(*cfgPath); s != stamp && s != "" {
 				stamp = s
 				log.Info("config file changed", "config", *cfgPath)
-				reload(engine, srv, *cfgPath, log)
+				rl.reload()
 			}
 		case sig := <-sigs:
 			if sig == syscall.SIGHUP {
-				reload(engine, srv, *cfgPath, log)
+				rl.reload()
 				continue
 			}
 			log.Info("shutting down", "signal", sig.String(), "drain", drain.String())
@@ -140,17 +144,57 @@ func run() error {
 	}
 }
 
-func reload(engine *runtime.Engine, srv *server.Server, path string, log *slog.Logger) {
-	cfg, err := config.Load(path)
-	if err == nil {
-		err = engine.Reload(cfg)
-	}
+// reloader applies a changed config file to the running gateway.
+type reloader struct {
+	engine  *runtime.Engine
+	srv     *server.Server
+	path    string
+	log     *slog.Logger
+	plugins []config.Plugin // the config the running plugins were built from
+}
+
+// reload reads the config file and applies it whole, or refuses it whole (logged) and
+// leaves the running config in place.
+func (r *reloader) reload() {
+	cfg, err := config.Load(r.path)
 	if err != nil {
-		log.Error("config reload refused; the previous config keeps serving", "error", err)
+		r.refuse(err)
 		return
 	}
-	srv.Configure(cfg.Client)
-	log.Info("config reloaded", "providers", engine.Providers())
+	changed := !reflect.DeepEqual(cfg.Plugins, r.plugins)
+	var plugs []runtime.Plugin
+	if changed {
+		if plugs, err = plugins.Build(cfg.Plugins, r.log); err != nil {
+			r.refuse(fmt.Errorf("%s: %w", r.path, err))
+			return
+		}
+	}
+	if err := r.engine.Reload(cfg); err != nil {
+		r.cleanup(plugs)
+		r.refuse(err)
+		return
+	}
+	if changed {
+		// Requests in flight finish with the plugins they started with; the cache's
+		// Cleanup is safe under them.
+		r.cleanup(r.engine.SetPlugins(plugs))
+		r.plugins = cfg.Plugins
+	}
+	r.srv.Configure(cfg.Client)
+	r.log.Info("config reloaded", "providers", r.engine.Providers(), "plugins", len(r.engine.Plugins()), "plugins_rebuilt", changed)
+}
+
+func (r *reloader) refuse(err error) {
+	r.log.Error("config reload refused; the previous config keeps serving", "error", err)
+}
+
+// cleanup releases plugins that no longer serve, logging failures.
+func (r *reloader) cleanup(list []runtime.Plugin) {
+	for _, p := range list {
+		if err := p.Cleanup(); err != nil {
+			r.log.Error("plugin cleanup", "plugin", p.Name(), "error", err)
+		}
+	}
 }
 
 // fileStamp identifies a version of the file: its size and modification time ("" if absent).
