@@ -31,7 +31,7 @@ func TestOperationBaseURLs(t *testing.T) {
 	} {
 		pc := &config.Provider{Name: "split", Keys: []config.Key{{Value: "k", Weight: 1, Bedrock: &config.BedrockKeyConfig{Region: "eu-west-1"}}}}
 		pc.Network.BaseURL = tc.baseURL
-		p, err := buildProvider("split", pc, map[string]provider.Adapter{"split": infoAdapter{info: &info}}, nil)
+		p, err := buildProvider("split", pc, map[string]provider.Adapter{"split": infoAdapter{info: &info}}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 type Engine struct {
 	adapters map[string]provider.Adapter
 	dial     fasthttp.DialFunc
+	getenv   func(string) string
 	snap     atomic.Pointer[snapshot]
 	calls    sync.Pool
 	// outstanding counts Calls acquired and not yet released (OutstandingCalls).
@@ -33,6 +34,10 @@ type Options struct {
 	Dial fasthttp.DialFunc
 	// Plugins hook into every request, in this order (see Plugin).
 	Plugins []Plugin
+	// Getenv, when set, replaces os.Getenv where the engine reads the environment: for
+	// Google's application default credentials (GOOGLE_APPLICATION_CREDENTIALS, HOME,
+	// GCE_METADATA_HOST) of Vertex keys without credentials of their own.
+	Getenv func(string) string
 }
 
 // New builds an engine from a validated config, with every generated adapter available.
@@ -46,7 +51,7 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	if list == nil {
 		list = adapters.All()
 	}
-	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial}
+	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv}
 	e.plugins.Store(newPlugins(opts.Plugins))
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
@@ -64,7 +69,7 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 // Reload swaps in a new configuration. Requests in flight finish with the snapshot they
 // started with. A config that does not build leaves the current one in place.
 func (e *Engine) Reload(cfg *config.Config) error {
-	s, err := buildSnapshot(cfg, e.adapters, e.dial, e.snap.Load())
+	s, err := buildSnapshot(cfg, e.adapters, e.dial, e.getenv, e.snap.Load())
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}

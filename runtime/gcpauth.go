@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,10 +24,9 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Google OAuth2 for service accounts
-// (https://developers.google.com/identity/protocols/oauth2/service-account#httprest): the
-// gateway signs a JWT with the account's RSA key (RS256), posts it to the account's token_uri
-// with the JWT-bearer grant, and sends the access token it gets as "Authorization: Bearer".
+// Google OAuth2 access tokens for Vertex AI, sent as "Authorization: Bearer": from a service
+// account's JWT-bearer grant, an authorized user's refresh token, or the metadata server
+// (see newGCPAuthorizer).
 
 const (
 	// gcpDefaultTokenURI is the token endpoint when the service-account JSON names none.
@@ -43,13 +44,18 @@ const (
 	gcpRefreshAhead = 5 * time.Minute
 )
 
-// serviceAccount is the part of a service-account key file the authorizer reads.
-type serviceAccount struct {
+// credentialsFile is the part of a Google credentials JSON the authorizer reads: a
+// service-account key file, or the "authorized_user" file that `gcloud auth
+// application-default login` writes.
+type credentialsFile struct {
 	Type         string `json:"type"`
 	ClientEmail  string `json:"client_email"`
 	PrivateKeyID string `json:"private_key_id"`
 	PrivateKey   string `json:"private_key"`
 	TokenURI     string `json:"token_uri"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	RefreshToken string `json:"refresh_token"`
 }
 
 // gcpToken is an access token and when to stop using and to refresh it.
@@ -59,59 +65,164 @@ type gcpToken struct {
 	expiry    time.Time
 }
 
-// gcpAuthorizer authorizes requests with access tokens of one service account. A token is
+// gcpGrant writes the request that gets a new access token; every grant's answer is
+// {"access_token", "expires_in", "token_type"}.
+type gcpGrant interface {
+	request(req *fasthttp.Request, now time.Time) error
+}
+
+// gcpAuthorizer authorizes requests with the access tokens of one grant. A token is
 // fetched on first use and cached; once it is due for refresh, one request refreshes it
 // (others keep the still-valid token meanwhile, and so does the refresher if the refresh
 // fails); a request that finds no valid token waits for the one fetch under way.
 type gcpAuthorizer struct {
-	email, keyID, tokenURI string
-	key                    *rsa.PrivateKey
-	client                 *fasthttp.Client
+	grant    gcpGrant
+	endpoint string // the token endpoint, for errors
+	hint     string // added to fetch errors
+	client   *fasthttp.Client
 
 	tok        atomic.Pointer[gcpToken]
 	mu         sync.Mutex  // held while fetching a token
 	refreshing atomic.Bool // a refresh of a still-valid token is under way
 }
 
-// newGCPAuthorizer makes the authorizer of a Vertex key: from vertex_key_config.auth_credentials
-// (a service-account JSON) when given, else the key's value sent as an OAuth2 access token
-// (a token obtained outside the gateway, e.g. `gcloud auth print-access-token`).
-func newGCPAuthorizer(k *config.Key, dial fasthttp.DialFunc) (authorizer, error) {
-	creds := ""
+// gcpMetadataPath is the metadata server's token path for the workload's service account
+// (https://cloud.google.com/compute/docs/access/authenticate-workloads#applications).
+const gcpMetadataPath = "/computeMetadata/v1/instance/service-accounts/default/token"
+
+// newGCPAuthorizer makes the authorizer of a Vertex key, from the first of:
+// vertex_key_config.auth_credentials (a credentials JSON); the key's value, sent as an
+// OAuth2 access token (one obtained outside the gateway, e.g. `gcloud auth
+// print-access-token`); else Google's application default credentials
+// (https://cloud.google.com/docs/authentication/application-default-credentials): the file
+// named by GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default file under $HOME,
+// or the metadata server of the Google Cloud workload the gateway runs on (at
+// GCE_METADATA_HOST when set). getenv reads the environment (os.Getenv when nil).
+func newGCPAuthorizer(k *config.Key, dial fasthttp.DialFunc, getenv func(string) string) (authorizer, error) {
+	creds, from := "", "vertex_key_config.auth_credentials"
 	if k.Vertex != nil {
 		creds = k.Vertex.AuthCredentials
 	}
-	if creds == "" {
-		if k.Value == "" {
-			return nil, errors.New("vertex_key_config.auth_credentials (a service-account JSON) or value (an access token) is required")
-		}
+	if creds == "" && k.Value != "" {
 		return gcpAccessToken("Bearer " + k.Value), nil
-	}
-	var sa serviceAccount
-	if err := json.Unmarshal([]byte(creds), &sa); err != nil {
-		return nil, fmt.Errorf("vertex_key_config.auth_credentials is not a service-account JSON: %w", err)
-	}
-	if sa.Type != "" && sa.Type != "service_account" {
-		return nil, fmt.Errorf("vertex_key_config.auth_credentials: type %q is not supported (service_account only)", sa.Type)
-	}
-	if sa.ClientEmail == "" || sa.PrivateKey == "" {
-		return nil, errors.New("vertex_key_config.auth_credentials: client_email and private_key are required")
-	}
-	key, err := parseRSAKey(sa.PrivateKey)
-	if err != nil {
-		return nil, fmt.Errorf("vertex_key_config.auth_credentials: private_key: %w", err)
-	}
-	if sa.TokenURI == "" {
-		sa.TokenURI = gcpDefaultTokenURI
-	}
-	if u, err := url.Parse(sa.TokenURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("vertex_key_config.auth_credentials: token_uri %q is not an http(s) URL", sa.TokenURI)
 	}
 	c := &fasthttp.Client{
 		Name: "bifrost", Dial: dial, ReadTimeout: gcpTokenTimeout, WriteTimeout: gcpTokenTimeout,
 		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12},
 	}
-	return &gcpAuthorizer{email: sa.ClientEmail, keyID: sa.PrivateKeyID, tokenURI: sa.TokenURI, key: key, client: c}, nil
+	if creds == "" {
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		path := getenv("GOOGLE_APPLICATION_CREDENTIALS")
+		from = "the GOOGLE_APPLICATION_CREDENTIALS file"
+		if path == "" {
+			if home := getenv("HOME"); home != "" {
+				if p := filepath.Join(home, ".config", "gcloud", "application_default_credentials.json"); fileExists(p) {
+					path, from = p, "gcloud's application-default credentials"
+				}
+			}
+		}
+		if path == "" {
+			host := getenv("GCE_METADATA_HOST")
+			if host == "" {
+				host = "169.254.169.254"
+			}
+			u := "http://" + host + gcpMetadataPath
+			return &gcpAuthorizer{grant: metadataGrant(u), endpoint: u, client: c,
+				hint: " (no Vertex credentials in the key, GOOGLE_APPLICATION_CREDENTIALS unset: the metadata server is the last resort, found only on Google Cloud)"}, nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
+		creds = string(b)
+	}
+	var f credentialsFile
+	if err := json.Unmarshal([]byte(creds), &f); err != nil {
+		return nil, fmt.Errorf("%s is not a credentials JSON: %w", from, err)
+	}
+	if f.TokenURI == "" {
+		f.TokenURI = gcpDefaultTokenURI
+	}
+	if u, err := url.Parse(f.TokenURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("%s: token_uri %q is not an http(s) URL", from, f.TokenURI)
+	}
+	a := &gcpAuthorizer{endpoint: f.TokenURI, client: c}
+	switch f.Type {
+	case "", "service_account":
+		if f.ClientEmail == "" || f.PrivateKey == "" {
+			return nil, fmt.Errorf("%s: client_email and private_key are required", from)
+		}
+		key, err := parseRSAKey(f.PrivateKey)
+		if err != nil {
+			return nil, fmt.Errorf("%s: private_key: %w", from, err)
+		}
+		a.grant = &jwtGrant{email: f.ClientEmail, keyID: f.PrivateKeyID, tokenURI: f.TokenURI, key: key}
+	case "authorized_user":
+		if f.ClientID == "" || f.ClientSecret == "" || f.RefreshToken == "" {
+			return nil, fmt.Errorf("%s: client_id, client_secret and refresh_token are required", from)
+		}
+		a.grant = &refreshGrant{clientID: f.ClientID, clientSecret: f.ClientSecret, refreshToken: f.RefreshToken, tokenURI: f.TokenURI}
+	default:
+		return nil, fmt.Errorf("%s: type %q is not supported (service_account or authorized_user)", from, f.Type)
+	}
+	return a, nil
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// jwtGrant is a service account's JWT-bearer grant
+// (https://developers.google.com/identity/protocols/oauth2/service-account#httprest): a JWT
+// signed with the account's RSA key (RS256), posted to the account's token_uri.
+type jwtGrant struct {
+	email, keyID, tokenURI string
+	key                    *rsa.PrivateKey
+}
+
+func (g *jwtGrant) request(req *fasthttp.Request, now time.Time) error {
+	jwt, err := g.assertion(now)
+	if err != nil {
+		return err
+	}
+	req.SetRequestURI(g.tokenURI)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/x-www-form-urlencoded")
+	req.SetBodyString("grant_type=" + url.QueryEscape("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + jwt)
+	return nil
+}
+
+// refreshGrant is an authorized user's refresh-token grant
+// (https://developers.google.com/identity/protocols/oauth2/web-server#offline).
+type refreshGrant struct {
+	clientID, clientSecret, refreshToken, tokenURI string
+}
+
+func (g *refreshGrant) request(req *fasthttp.Request, _ time.Time) error {
+	req.SetRequestURI(g.tokenURI)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/x-www-form-urlencoded")
+	args := fasthttp.AcquireArgs()
+	defer fasthttp.ReleaseArgs(args)
+	args.Set("grant_type", "refresh_token")
+	args.Set("client_id", g.clientID)
+	args.Set("client_secret", g.clientSecret)
+	args.Set("refresh_token", g.refreshToken)
+	req.SetBody(args.QueryString())
+	return nil
+}
+
+// metadataGrant is the metadata server's token URL: a GET with "Metadata-Flavor: Google".
+type metadataGrant string
+
+func (g metadataGrant) request(req *fasthttp.Request, _ time.Time) error {
+	req.SetRequestURI(string(g))
+	req.Header.SetMethod(fasthttp.MethodGet)
+	req.Header.Set("Metadata-Flavor", "Google")
+	return nil
 }
 
 // parseRSAKey reads a PEM RSA private key, PKCS #8 (as Google issues them) or PKCS #1.
@@ -179,19 +290,14 @@ func (a *gcpAuthorizer) authorize(req *fasthttp.Request, now time.Time) error {
 
 // fetch gets a new token and stores it; the caller holds mu.
 func (a *gcpAuthorizer) fetch(now time.Time) (*gcpToken, error) {
-	jwt, err := a.assertion(now)
-	if err != nil {
-		return nil, err
-	}
 	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
 	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI(a.tokenURI)
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.SetContentType("application/x-www-form-urlencoded")
-	req.SetBodyString("grant_type=" + url.QueryEscape("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" + jwt)
+	if err := a.grant.request(req, now); err != nil {
+		return nil, err
+	}
 	if err := a.client.DoTimeout(req, resp, gcpTokenTimeout); err != nil {
-		return nil, fmt.Errorf("token endpoint %s: %w", a.tokenURI, err)
+		return nil, fmt.Errorf("token endpoint %s: %w%s", a.endpoint, err, a.hint)
 	}
 	var body struct {
 		AccessToken string `json:"access_token"`
@@ -209,10 +315,10 @@ func (a *gcpAuthorizer) fetch(now time.Time) (*gcpToken, error) {
 		if jerr != nil || msg == "" {
 			msg = "an unreadable body"
 		}
-		return nil, fmt.Errorf("token endpoint %s answered %d: %s", a.tokenURI, status, msg)
+		return nil, fmt.Errorf("token endpoint %s answered %d: %s%s", a.endpoint, status, msg, a.hint)
 	}
 	if jerr != nil || body.AccessToken == "" || body.ExpiresIn <= 0 {
-		return nil, fmt.Errorf("token endpoint %s answered without an access token and its lifetime", a.tokenURI)
+		return nil, fmt.Errorf("token endpoint %s answered without an access token and its lifetime", a.endpoint)
 	}
 	life := time.Duration(body.ExpiresIn) * time.Second
 	use := life - gcpSafety
@@ -228,8 +334,8 @@ func (a *gcpAuthorizer) fetch(now time.Time) (*gcpToken, error) {
 	return t, nil
 }
 
-// assertion returns the signed JWT of the JWT-bearer grant.
-func (a *gcpAuthorizer) assertion(now time.Time) (string, error) {
+// assertion returns the signed JWT of the grant.
+func (a *jwtGrant) assertion(now time.Time) (string, error) {
 	header := `{"alg":"RS256","typ":"JWT"`
 	if a.keyID != "" {
 		header += `,"kid":` + strconv.Quote(a.keyID)

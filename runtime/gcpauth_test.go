@@ -9,7 +9,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,7 +108,7 @@ func newTestGCP(t *testing.T) (*gcpAuthorizer, *tokenServer) {
 	t.Helper()
 	creds, key := serviceAccountJSON(t, "http://oauth2.test/token")
 	ts := newTokenServer(t, &key.PublicKey)
-	a, err := newGCPAuthorizer(&config.Key{Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "us-central1", AuthCredentials: creds}}, ts.dial)
+	a, err := newGCPAuthorizer(&config.Key{Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "us-central1", AuthCredentials: creds}}, ts.dial, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +211,7 @@ func TestGCPTokenSingleFlight(t *testing.T) {
 }
 
 func TestGCPAuthorizerConfig(t *testing.T) {
-	a, err := newGCPAuthorizer(&config.Key{Value: "ya29.static", Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "r"}}, nil)
+	a, err := newGCPAuthorizer(&config.Key{Value: "ya29.static", Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "r"}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,12 +222,12 @@ func TestGCPAuthorizerConfig(t *testing.T) {
 		key  config.Key
 		want string
 	}{
-		{config.Key{Vertex: &config.VertexKeyConfig{}}, "auth_credentials (a service-account JSON) or value (an access token) is required"},
-		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: "{"}}, "is not a service-account JSON"},
-		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: `{"type":"authorized_user"}`}}, `type "authorized_user" is not supported`},
+		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: "{"}}, "vertex_key_config.auth_credentials is not a credentials JSON"},
+		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: `{"type":"external_account"}`}}, `type "external_account" is not supported (service_account or authorized_user)`},
+		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: `{"type":"authorized_user","client_id":"c"}`}}, "client_id, client_secret and refresh_token are required"},
 		{config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: `{"client_email":"a@b","private_key":"nope"}`}}, "private_key: no PEM block"},
 	} {
-		if _, err := newGCPAuthorizer(&tc.key, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := newGCPAuthorizer(&tc.key, nil, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("err = %v, want %q", err, tc.want)
 		}
 	}
@@ -243,5 +246,107 @@ func TestCompileGlobalRegion(t *testing.T) {
 		if got := string(tmpl.appendURL(nil, "gemini-2.0-flash", nil)); got != want {
 			t.Errorf("%s: got %s, want %s", region, got, want)
 		}
+	}
+}
+
+// TestGCPApplicationDefaultCredentials checks each source of Google's application default
+// credentials that a Vertex key without credentials of its own falls back to, in order: the
+// GOOGLE_APPLICATION_CREDENTIALS file (a service account, or an authorized user's refresh
+// token), gcloud's file under $HOME, then the metadata server (at GCE_METADATA_HOST).
+func TestGCPApplicationDefaultCredentials(t *testing.T) {
+	var mu sync.Mutex
+	var got []string // one line per token request: method, path, and what identifies the grant
+	ln := fasthttputil.NewInmemoryListener()
+	go (&fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		line := string(ctx.Method()) + " " + string(ctx.Path())
+		switch args := ctx.PostArgs(); {
+		case string(ctx.Path()) == gcpMetadataPath:
+			line += " Metadata-Flavor=" + string(ctx.Request.Header.Peek("Metadata-Flavor"))
+		case string(args.Peek("grant_type")) == "refresh_token":
+			line += " refresh_token=" + string(args.Peek("refresh_token")) + " client_id=" + string(args.Peek("client_id")) +
+				" client_secret=" + string(args.Peek("client_secret"))
+		default:
+			line += " grant_type=" + string(args.Peek("grant_type"))
+		}
+		mu.Lock()
+		got = append(got, line)
+		mu.Unlock()
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"access_token":"ya29.adc","expires_in":3599,"token_type":"Bearer"}`)
+	}}).Serve(ln) //nolint:errcheck // ends with the listener
+	t.Cleanup(func() { ln.Close() })
+	dial := func(string) (net.Conn, error) { return ln.Dial() }
+
+	dir := t.TempDir()
+	saFile := filepath.Join(dir, "sa.json")
+	sa, _ := serviceAccountJSON(t, "http://oauth2.test/token")
+	userFile := filepath.Join(dir, "user.json")
+	user := `{"type":"authorized_user","client_id":"cid.apps.googleusercontent.com","client_secret":"csecret","refresh_token":"1//rt","token_uri":"http://oauth2.test/token"}`
+	home := t.TempDir()
+	gcloudFile := filepath.Join(home, ".config", "gcloud", "application_default_credentials.json")
+	for _, f := range []struct{ path, body string }{{saFile, sa}, {userFile, user}, {gcloudFile, user}} {
+		if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f.path, []byte(f.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const refresh = "POST /token refresh_token=1//rt client_id=cid.apps.googleusercontent.com client_secret=csecret"
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string // the token request; "" when building fails with wantErr
+		err  string
+	}{
+		{"GOOGLE_APPLICATION_CREDENTIALS, service account", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": saFile, "HOME": home},
+			"POST /token grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer", ""},
+		{"GOOGLE_APPLICATION_CREDENTIALS, authorized user", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": userFile}, refresh, ""},
+		{"gcloud's file under HOME", map[string]string{"HOME": home}, refresh, ""},
+		{"metadata server", map[string]string{"HOME": t.TempDir(), "GCE_METADATA_HOST": "metadata.test"},
+			"GET " + gcpMetadataPath + " Metadata-Flavor=Google", ""},
+		{"unreadable GOOGLE_APPLICATION_CREDENTIALS", map[string]string{"GOOGLE_APPLICATION_CREDENTIALS": filepath.Join(dir, "missing.json")},
+			"", "the GOOGLE_APPLICATION_CREDENTIALS file: open " + filepath.Join(dir, "missing.json")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			a, err := newGCPAuthorizer(&config.Key{Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "us-central1"}}, dial,
+				func(k string) string { return tc.env[k] })
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h := authHeader(t, a, time.Now()); h != "Bearer ya29.adc" {
+				t.Errorf("Authorization %q", h)
+			}
+			authHeader(t, a, time.Now()) // cached: no second request
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 1 || got[0] != tc.want {
+				t.Errorf("token requests %q, want [%q]", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGCPMetadataUnreachable checks that a key without credentials, outside Google Cloud,
+// fails its requests with an error that says where credentials were looked for.
+func TestGCPMetadataUnreachable(t *testing.T) {
+	a, err := newGCPAuthorizer(&config.Key{Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "r"}},
+		func(string) (net.Conn, error) { return nil, errors.New("connection refused") }, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req fasthttp.Request
+	err = a.authorize(&req, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "http://169.254.169.254"+gcpMetadataPath) || !strings.Contains(err.Error(), "GOOGLE_APPLICATION_CREDENTIALS unset") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -49,7 +49,7 @@ func routedProvider(t *testing.T, region string, keys bool) *providerState {
 		info.Paths = [provider.NumOps]string{provider.OpChat: "/default/{model}"}
 		info.ModelPaths = []provider.ModelRoute{{Prefix: "claude-", Paths: [provider.NumOps]string{provider.OpChat: "/claude/{model}"}}}
 	}
-	p, err := buildProvider("routed", pc, map[string]provider.Adapter{"routed": infoAdapter{info: &info}}, nil)
+	p, err := buildProvider("routed", pc, map[string]provider.Adapter{"routed": infoAdapter{info: &info}}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestModelRouteNeedsKeyValues(t *testing.T) {
 	info.Paths = [provider.NumOps]string{provider.OpChat: "/v1/{model}"}
 	info.ModelPaths = []provider.ModelRoute{{Prefix: "claude-", Paths: [provider.NumOps]string{provider.OpChat: "/v1/projects/{project}/{model}"}}}
 	pc := &config.Provider{Name: "routed", Keys: []config.Key{{Value: "k", Weight: 1}}}
-	_, err := buildProvider("routed", pc, map[string]provider.Adapter{"routed": infoAdapter{info: &info}}, nil)
+	_, err := buildProvider("routed", pc, map[string]provider.Adapter{"routed": infoAdapter{info: &info}}, nil, nil)
 	if err == nil || err.Error() != "keys[0]: vertex_key_config.project_id is required" {
 		t.Errorf("err = %v, want the key's missing project_id", err)
 	}

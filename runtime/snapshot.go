@@ -132,11 +132,11 @@ var customOps = [provider.NumOps]string{"chat_completion", "chat_completion_stre
 // State worth keeping from the current snapshot old (nil at start) carries over: key
 // cooldowns of keys that stay, a provider's counters, and its circuit breaker when the
 // breaker's settings did not change.
-func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dial fasthttp.DialFunc, old *snapshot) (*snapshot, error) {
+func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dial fasthttp.DialFunc, getenv func(string) string, old *snapshot) (*snapshot, error) {
 	s := &snapshot{providers: map[string]*providerState{}, aliases: map[string][]target{},
 		dropExcess: cfg.Client.DropExcessRequests, fallbackOn4xx: cfg.Client.FallbackOnClientErrors}
 	for name, pc := range cfg.Providers {
-		p, err := buildProvider(name, pc, adapters, dial)
+		p, err := buildProvider(name, pc, adapters, dial, getenv)
 		if err != nil {
 			return nil, fmt.Errorf("providers.%s: %w", name, err)
 		}
@@ -160,7 +160,7 @@ func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dia
 	return s, nil
 }
 
-func buildProvider(name string, pc *config.Provider, adapters map[string]provider.Adapter, dial fasthttp.DialFunc) (*providerState, error) {
+func buildProvider(name string, pc *config.Provider, adapters map[string]provider.Adapter, dial fasthttp.DialFunc, getenv func(string) string) (*providerState, error) {
 	base := pc.BaseType()
 	a, ok := adapters[base]
 	if !ok {
@@ -256,7 +256,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 				ks.auth = info.Auth.Value(k.Value)
 			}
 		} else {
-			authz, err := newAuthorizer(info, &pc.Keys[i], dial)
+			authz, err := newAuthorizer(info, &pc.Keys[i], dial, getenv)
 			if err != nil {
 				return nil, fmt.Errorf("keys[%d]: %w", i, err)
 			}

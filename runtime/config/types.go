@@ -216,8 +216,11 @@ type VertexKeyConfig struct {
 	ProjectID string
 	// Region is the Vertex AI region, e.g. us-central1. Key: "region".
 	Region string
-	// AuthCredentials is a service account JSON document. If empty, default credentials
-	// are used. Key: "auth_credentials".
+	// AuthCredentials is a Google credentials JSON document: a service-account key, or an
+	// authorized user's (gcloud's application-default file). Without it the key's value is
+	// sent as an OAuth2 access token, and without a value Google's application default
+	// credentials are used (GOOGLE_APPLICATION_CREDENTIALS, gcloud's file, the metadata
+	// server). Key: "auth_credentials".
 	AuthCredentials string
 }
 
