@@ -69,16 +69,17 @@ bench:
 ## soak: sustained load (issue 6): SOAK_RATE requests/s (80% plain, 20% streaming chat) for
 ## SOAK_DURATION through the gateway to a mock failing 1% of upstream requests; checks that every
 ## request got a complete answer or a well-formed error and that RSS and goroutines plateau;
-## writes benchmarks/results/<date>-soak/ and exits non-zero when a check fails.
-## CI: make soak SOAK_RATE=300 SOAK_DURATION=45s
+## writes $(SOAK_OUT)/<date>-soak/ (default benchmarks/results) and exits non-zero when a check
+## fails. CI: make soak SOAK_RATE=300 SOAK_DURATION=45s SOAK_OUT=<a temporary folder>
 SOAK_RATE     ?= 2000
 SOAK_DURATION ?= 10m
+SOAK_OUT      ?= benchmarks/results
 soak:
 	$(GO) build -o $(BIN)/bifrost-http ./server/cmd/bifrost-http
 	$(GO) build -o $(BIN)/bifrost-mock ./mocks/cmd/bifrost-mock
 	$(GO) build -o $(BIN)/bifrost-soak ./benchmarks/cmd/bifrost-soak
 	BIFROST_SOAK_COMMAND="make soak SOAK_RATE=$(SOAK_RATE) SOAK_DURATION=$(SOAK_DURATION)" \
-	$(BIN)/bifrost-soak -rate $(SOAK_RATE) -duration $(SOAK_DURATION) -bin $(BIN) -out benchmarks/results
+	$(BIN)/bifrost-soak -rate $(SOAK_RATE) -duration $(SOAK_DURATION) -bin $(BIN) -out $(SOAK_OUT)
 
 ## bench-go: in-process stage benchmarks (allocs/op, ns/op)
 bench-go:
