@@ -71,7 +71,9 @@ func TestFaultEchoKey(t *testing.T) {
 		if r.status != 403 || !strings.HasPrefix(string(r.body), `{"type":"error","error":{"type":`) {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
-		var e struct{ Error struct{ Type, Message string } }
+		var e struct {
+			Error struct{ Type, Message string }
+		}
 		decode(t, r.body, &e)
 		hasAll(t, "type", e.Error.Type)
 		hasAll(t, "message", e.Error.Message)
