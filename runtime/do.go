@@ -336,7 +336,7 @@ type authorizer interface {
 // with its retry class, once: network failures and timeouts are retryable, and so are 408,
 // 429, 500, 502, 503, 504 and 529; other statuses are final. Error bodies are decoded by the
 // adapter and every member scrubbed of keys (see secret); a network error is said in plain
-// words, without addresses (netErrorWords). limit is the attempt's time limit, for the message.
+// words, without addresses (netMessage). limit is the attempt's time limit, for the message.
 func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Error {
 	if doErr != nil {
 		var te interface{ Timeout() bool }
@@ -350,8 +350,7 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 			err.Provider, err.Retryable = p.name, true
 			return err
 		default:
-			c.debugNetError("upstream request failed", p.name, doErr)
-			err := c.Err.set(502, schemas.ErrUpstream, "upstream_unreachable", "", "cannot reach provider "+p.name+": "+netErrorWords(doErr))
+			err := c.Err.set(502, schemas.ErrUpstream, "upstream_unreachable", "", "cannot reach provider "+p.name+": "+c.netMessage("upstream request failed", p.name, doErr))
 			err.Provider, err.Retryable = p.name, true
 			return err
 		}

@@ -28,6 +28,7 @@ type cannedProvider struct {
 	status int
 	ctype  string
 	body   string
+	hits   int
 }
 
 func newCannedProvider(t *testing.T) *cannedProvider {
@@ -40,6 +41,7 @@ func newCannedProvider(t *testing.T) *cannedProvider {
 	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		cp.mu.Lock()
 		defer cp.mu.Unlock()
+		cp.hits++
 		ctx.SetStatusCode(cp.status)
 		ctx.SetContentType(cp.ctype)
 		ctx.SetBodyString(cp.body)
@@ -201,6 +203,12 @@ func TestProviderErrorScrubbedEverywhere(t *testing.T) {
 			}
 		}
 	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.hits < 2*len(shapes)*len(echoForms(echoedKey))*10 {
+		t.Errorf("only %d requests reached the provider", cp.hits)
+	}
+	t.Logf("%d provider errors, every one scrubbed", cp.hits)
 }
 
 func jsonEsc(s string) string {

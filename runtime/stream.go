@@ -55,8 +55,7 @@ func (c *Call) Next() (done bool, err *Error) {
 				e.Provider = c.Provider
 				return true, e
 			}
-			c.debugNetError("upstream stream failed", c.Provider, rerr)
-			e := c.Err.set(502, schemas.ErrUpstream, "stream_interrupted", "", "provider "+c.Provider+" stream broke: "+netErrorWords(rerr))
+			e := c.Err.set(502, schemas.ErrUpstream, "stream_interrupted", "", "provider "+c.Provider+" stream broke: "+c.netMessage("upstream stream failed", c.Provider, rerr))
 			e.Provider = c.Provider
 			return true, e
 		}
