@@ -83,6 +83,8 @@ type Call struct {
 
 	// direct is DirectKey's forms, for scrub; kept while requests come with the same key.
 	direct [1]secret
+	// token is the forms of the OAuth2 access token last sent (tokenSecrets).
+	token [1]secret
 	// scratch holds the decoded text of an error that scrub looks through.
 	scratch []byte
 	// log takes the debug details of network errors (Options.Logger); nil: none.

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/base64"
 	"net/url"
 	"strings"
@@ -9,7 +10,9 @@ import (
 	"unsafe"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/valyala/fasthttp"
 )
 
 // redacted replaces a credential, or one of its encoded forms, in text from a provider.
@@ -322,15 +325,19 @@ func appendPercentDecoded(dst []byte, s string) (out []byte, ok bool) {
 	return dst, true
 }
 
-// scrub removes every credential of the call's current provider, and the client's own key,
-// from s: text that came from a provider (an error's members, a network or decode error).
+// scrub removes every credential of the call's current provider (its keys, and the OAuth2
+// access token of a provider that uses one), and the client's own key, from s: text that came from a provider (an error's members, a network or decode error).
 // Text without any credential is returned as it is, without allocating.
 func (c *Call) scrub(s string) string {
 	var configured []secret
 	if p := c.cur.p; p != nil {
 		configured = p.secrets
 	}
-	return scrubText(s, &c.scratch, configured, c.directSecrets())
+	s = scrubText(s, &c.scratch, configured, c.directSecrets())
+	if token := c.tokenSecrets(); token != nil {
+		s = scrubText(s, &c.scratch, token, nil)
+	}
+	return s
 }
 
 // scrubBody scrubs every member of an error body, as scrub does.
@@ -351,6 +358,26 @@ func (c *Call) directSecrets() []secret {
 		c.direct[0] = newSecret(c.DirectKey)
 	}
 	return c.direct[:]
+}
+
+// tokenSecrets returns the forms of the OAuth2 access token the call's request carries to a
+// provider that authorizes with one (provider.AuthGoogleOAuth: Vertex AI), or nil. The
+// token changes as it expires, so it is read from the request; its forms are computed once
+// per token.
+func (c *Call) tokenSecrets() []secret {
+	p := c.cur.p
+	if p == nil || p.info == nil || p.info.Auth.Scheme != provider.AuthGoogleOAuth {
+		return nil
+	}
+	v := c.req.Header.Peek(fasthttp.HeaderAuthorization)
+	token, ok := bytes.CutPrefix(v, []byte("Bearer "))
+	if !ok || len(token) < minMaskedLen {
+		return nil
+	}
+	if string(token) != c.token[0].key {
+		c.token[0] = newSecret(string(token))
+	}
+	return c.token[:]
 }
 
 // appendSecrets appends the credentials of a configured key that a request may carry to a

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
 
@@ -116,5 +117,23 @@ func TestScrubNoMatchAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("scrubbing an error without a key: %v allocs, want 0", allocs)
+	}
+}
+
+// TestScrubAccessToken checks that the OAuth2 access token a Vertex request carries, which
+// changes as it expires, is scrubbed like a key, without allocating while it stays the same.
+func TestScrubAccessToken(t *testing.T) {
+	p := &providerState{info: &provider.Info{Auth: provider.Auth{Scheme: provider.AuthGoogleOAuth}}}
+	c := &Call{}
+	c.cur.p = p
+	for _, token := range []string{"ya29.a0AfH6SMBx-first-token-0123456789", "ya29.a0AfH6SMBx-second-token-9876543210"} {
+		c.req.Header.Set("Authorization", "Bearer "+token)
+		in := "Request had invalid authentication credentials: Bearer " + token + " (" + base64.StdEncoding.EncodeToString([]byte(token)) + ")"
+		if got := c.scrub(in); strings.Contains(got, token) || strings.Contains(got, base64.StdEncoding.EncodeToString([]byte(token))) {
+			t.Errorf("scrub(%q) = %q", in, got)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, func() { c.scrub("Request had invalid authentication credentials.") }); allocs != 0 {
+		t.Errorf("%v allocs without a token in the text, want 0", allocs)
 	}
 }
