@@ -104,6 +104,10 @@ type Config struct {
 	// 256 MB. Zero means DefaultFaultBodySize (20 MB).
 	FaultBodySize int
 
+	// EchoStatus is the status of FaultEchoKey's answer to a plain request (400 to 599).
+	// Zero means DefaultEchoStatus (401).
+	EchoStatus int
+
 	// RequireKey, when set, makes every request without the header
 	// "Authorization: Bearer <RequireKey>" fail with 401 invalid_api_key.
 	RequireKey string
@@ -178,6 +182,8 @@ func (cfg Config) faultDefaults() (Config, error) {
 		return cfg, fmt.Errorf("mocks: FaultDelay %v is negative", cfg.FaultDelay)
 	case cfg.RetryAfter < 0 || cfg.RetryAfter > 86400:
 		return cfg, fmt.Errorf("mocks: RetryAfter %d is outside 0..86400", cfg.RetryAfter)
+	case cfg.EchoStatus != 0 && (cfg.EchoStatus < 400 || cfg.EchoStatus > 599):
+		return cfg, fmt.Errorf("mocks: EchoStatus %d is not a 4xx or 5xx status", cfg.EchoStatus)
 	case cfg.FaultBodySize < 0 || cfg.FaultBodySize > maxFaultBodySize:
 		return cfg, fmt.Errorf("mocks: FaultBodySize %d is outside 0..%d", cfg.FaultBodySize, maxFaultBodySize)
 	}

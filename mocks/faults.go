@@ -138,7 +138,8 @@ func (m FaultMode) known() bool {
 	switch m {
 	case FaultNone, FaultHang, FaultResetMidBody, FaultSlowBody, FaultMalformedJSON, FaultTruncatedJSON,
 		FaultHugeBody, FaultStreamCut, FaultStreamEndEarly, FaultEndlessStream, FaultSilentStream,
-		FaultCloseAfterResponse:
+		FaultCloseAfterResponse,
+		FaultEchoKey:
 		return true
 	}
 	return false
@@ -203,6 +204,8 @@ func (s *Server) injectConnFault(ctx *fasthttp.RequestCtx) {
 		s.hijack(ctx, func(c net.Conn) { s.hold(c) })
 	case FaultResetMidBody:
 		s.resetMidBody(ctx, model)
+	case FaultEchoKey:
+		s.echoKey(ctx, model, req.stream)
 	case FaultStreamCut, FaultStreamEndEarly, FaultEndlessStream, FaultSilentStream:
 		if !req.stream {
 			if s.cfg.Fault == FaultStreamCut || s.cfg.Fault == FaultStreamEndEarly {

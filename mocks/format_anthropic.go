@@ -58,7 +58,7 @@ func (s *Server) serveAnthropic(ctx *fasthttp.RequestCtx) {
 		writeAnthropicError(ctx, fasthttp.StatusMethodNotAllowed, "invalid_request_error", "Method Not Allowed")
 		return
 	}
-	if !s.headerHasKey(ctx, "x-api-key") {
+	if s.cfg.Fault != FaultEchoKey && !s.headerHasKey(ctx, "x-api-key") { // FaultEchoKey echoes any key
 		s.stats.unauthorized.Add(1)
 		writeAnthropicError(ctx, fasthttp.StatusUnauthorized, "authentication_error", "invalid x-api-key")
 		return
@@ -91,6 +91,11 @@ func (s *Server) answerAnthropic(ctx *fasthttp.RequestCtx, req *anthropicRequest
 		s.stats.countInjected(status)
 		typ, msg := anthropicStatusError(status)
 		writeAnthropicError(ctx, status, typ, msg)
+		return
+	}
+	if s.cfg.Fault == FaultEchoKey && !s.headerHasKey(ctx, "x-api-key") {
+		s.stats.unauthorized.Add(1)
+		writeAnthropicError(ctx, fasthttp.StatusUnauthorized, "authentication_error", "invalid x-api-key")
 		return
 	}
 	p := pace{time.Now(), s.latency()}
@@ -333,8 +338,12 @@ func (s *Server) serveAnthropicModels(ctx *fasthttp.RequestCtx) {
 
 // anthropicConnFault runs Config.Fault for a Messages request, with Anthropic's bodies.
 func (s *Server) anthropicConnFault(ctx *fasthttp.RequestCtx, r *anthropicRequest) {
-	body := s.appendAnthropicMessage(nil, r)
 	mode := s.cfg.Fault
+	if mode == FaultEchoKey {
+		s.echoKeyAnthropic(ctx, r)
+		return
+	}
+	body := s.appendAnthropicMessage(nil, r)
 	if r.stream {
 		switch mode {
 		case FaultStreamCut, FaultStreamEndEarly, FaultSilentStream, FaultEndlessStream:

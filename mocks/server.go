@@ -211,11 +211,15 @@ func (s *Server) handleOpenAI(ctx *fasthttp.RequestCtx) {
 		})
 		return
 	}
-	if !s.authorize(ctx) {
+	echo := s.cfg.Fault == FaultEchoKey // echoes any credential: before the key check
+	if !echo && !s.authorize(ctx) {
 		return
 	}
 	if status := s.pickFault(); status != 0 {
 		s.injectFault(ctx, status)
+		return
+	}
+	if echo && !s.authorize(ctx) {
 		return
 	}
 	switch r {

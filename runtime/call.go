@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 	"unsafe"
@@ -79,6 +80,15 @@ type Call struct {
 	finished  bool // a chunk of the open stream carried a finish reason
 
 	plug pluginState
+
+	// direct is DirectKey's forms, for scrub; kept while requests come with the same key.
+	direct [1]secret
+	// token is the forms of the OAuth2 access token last sent (tokenSecrets).
+	token [1]secret
+	// scratch holds the decoded text of an error that scrub looks through.
+	scratch []byte
+	// log takes the debug details of network errors (Options.Logger); nil: none.
+	log *slog.Logger
 }
 
 func newCall() *Call {
@@ -127,6 +137,9 @@ func (c *Call) reset() {
 	}
 	if cap(c.event) > maxKeptBuffer {
 		c.event = nil
+	}
+	if cap(c.scratch) > maxKeptBuffer {
+		c.scratch = nil
 	}
 	c.event = c.event[:0]
 	c.adm = nil

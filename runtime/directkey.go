@@ -1,5 +1,7 @@
 package runtime
 
+import "github.com/bifrost-gw/bifrost/runtime/schemas"
+
 // setDirectKey puts the client's own provider key (Call.DirectKey) on the request, in the
 // provider's auth header.
 func (c *Call) setDirectKey(p *providerState) {
@@ -8,19 +10,18 @@ func (c *Call) setDirectKey(p *providerState) {
 	}
 }
 
-// RedactDirectKey removes the client's provider key, and the masked form providers echo
-// (its last four characters), from err's message and param. It does nothing without a
-// direct key.
+// RedactDirectKey removes the client's provider key, in every form a provider may echo
+// (see secret), from every member of err's body. It does nothing without a direct key. The
+// engine scrubs a provider's errors already; this covers errors from elsewhere (a plugin).
 func (c *Call) RedactDirectKey(err *Error) *Error {
-	k := c.DirectKey
-	if err == nil || k == "" {
+	if err == nil || c.DirectKey == "" {
 		return err
 	}
-	err.Body.Message = redact(err.Body.Message, k)
-	err.Body.Param = redact(err.Body.Param, k)
+	k := c.directSecrets()
+	b := &err.Body
+	b.Message = scrubText(b.Message, &c.scratch, k, nil)
+	b.Type = scrubText(b.Type, &c.scratch, k, nil)
+	b.Param = schemas.NullString(scrubText(string(b.Param), &c.scratch, k, nil))
+	b.Code = schemas.NullString(scrubText(string(b.Code), &c.scratch, k, nil))
 	return err
-}
-
-func redact[S ~string](s S, key string) S {
-	return S(redactKey(string(s), key))
 }

@@ -314,7 +314,7 @@ func (c *Call) setKey(p *providerState, model string) *Error {
 	k := &p.keys[c.key]
 	if k.authz != nil {
 		if err := k.authz.authorize(&c.req, time.Now()); err != nil {
-			e := c.Err.set(502, schemas.ErrUpstream, "auth_failed", "", "provider "+p.name+": cannot authorize the request: "+scrub(err.Error(), p))
+			e := c.Err.set(502, schemas.ErrUpstream, "auth_failed", "", "provider "+p.name+": cannot authorize the request: "+c.scrub(err.Error()))
 			e.Provider, e.Retryable = p.name, true
 			return e
 		}
@@ -335,7 +335,8 @@ type authorizer interface {
 // classify turns the outcome of one upstream request into nil (a 2xx response) or an error
 // with its retry class, once: network failures and timeouts are retryable, and so are 408,
 // 429, 500, 502, 503, 504 and 529; other statuses are final. Error bodies are decoded by the
-// adapter and scrubbed of keys. limit is the attempt's time limit, for the message.
+// adapter and every member scrubbed of keys (see secret); a network error is said in plain
+// words, without addresses (netMessage). limit is the attempt's time limit, for the message.
 func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Error {
 	if doErr != nil {
 		var te interface{ Timeout() bool }
@@ -349,7 +350,7 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 			err.Provider, err.Retryable = p.name, true
 			return err
 		default:
-			err := c.Err.set(502, schemas.ErrUpstream, "upstream_unreachable", "", "cannot reach provider "+p.name+": "+scrub(doErr.Error(), p))
+			err := c.Err.set(502, schemas.ErrUpstream, "upstream_unreachable", "", "cannot reach provider "+p.name+": "+c.netMessage("upstream request failed", p.name, doErr))
 			err.Provider, err.Retryable = p.name, true
 			return err
 		}
@@ -360,8 +361,8 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	}
 	c.Err = Error{Status: status, Provider: p.name, Retryable: retryableStatus(status)}
 	p.adapter.DecodeError(status, c.resp.Body(), &c.Err.Body)
-	c.Err.Body.Message = "provider " + p.name + ": " + scrub(c.Err.Body.Message, p)
-	c.Err.Body.Param = schemas.NullString(scrub(string(c.Err.Body.Param), p))
+	c.scrubBody(&c.Err.Body) // every member: a provider may echo a key into any of them
+	c.Err.Body.Message = "provider " + p.name + ": " + c.Err.Body.Message
 	if ra := c.resp.Header.Peek("Retry-After"); len(ra) > 0 {
 		c.Err.RetryAfterSec = parseRetryAfter(ra)
 	}
@@ -369,15 +370,6 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 		c.resp.CloseBodyStream() //nolint:errcheck // the body was read in full
 	}
 	return &c.Err
-}
-
-// scrub removes every configured key of p from s, and the masked forms providers echo
-// ("sk-abc...wxyz"): the last four characters of a key are enough to identify it.
-func scrub(s string, p *providerState) string {
-	for i := range p.keys {
-		s = redactKey(s, p.keys[i].value)
-	}
-	return s
 }
 
 func indexOf(s, sub string) int { return strings.Index(s, sub) }

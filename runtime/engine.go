@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ type Engine struct {
 	// outstanding counts Calls acquired and not yet released (OutstandingCalls).
 	outstanding atomic.Int64
 	plugins     atomic.Pointer[plugins] // nil without plugins
+	log         *slog.Logger            // nil: Options.Logger was not set
 }
 
 // Options change how an engine is built. The zero value is what New uses.
@@ -38,6 +40,10 @@ type Options struct {
 	// Google's application default credentials (GOOGLE_APPLICATION_CREDENTIALS, HOME,
 	// GCE_METADATA_HOST) of Vertex keys without credentials of their own.
 	Getenv func(string) string
+	// Logger, when set, takes the engine's debug messages: the full text of a network
+	// error with a provider (addresses included, keys scrubbed), which a client's error
+	// says only in plain words. Nil: nothing is logged.
+	Logger *slog.Logger
 }
 
 // New builds an engine from a validated config, with every generated adapter available.
@@ -51,12 +57,16 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	if list == nil {
 		list = adapters.All()
 	}
-	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv}
+	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv, log: opts.Logger}
 	e.plugins.Store(newPlugins(opts.Plugins))
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
 	}
-	e.calls.New = func() any { return newCall() }
+	e.calls.New = func() any {
+		c := newCall()
+		c.log = e.log
+		return c
+	}
 	if err := e.Reload(cfg); err != nil {
 		return nil, err
 	}
@@ -231,7 +241,7 @@ func (c *Call) decode(err error) *Error {
 		return nil
 	}
 	e := c.Err.set(502, schemas.ErrUpstream, "invalid_upstream_response", "",
-		"provider "+c.Provider+" returned a response that is not valid: "+err.Error())
+		"provider "+c.Provider+" returned a response that is not valid: "+c.scrub(err.Error())) // a decode error may quote the body
 	e.Provider = c.Provider
 	return e
 }

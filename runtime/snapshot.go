@@ -59,6 +59,9 @@ type providerState struct {
 	// same order.
 	routes     []modelRoute
 	tmplRoutes [][provider.NumOps]urlTemplate
+
+	// secrets are the keys' credentials with the forms a provider may echo, for scrub.
+	secrets []secret
 }
 
 // providerStats are a provider's counters, kept across reloads.
@@ -279,6 +282,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 			}
 		}
 		p.keys = append(p.keys, ks)
+		p.secrets = appendSecrets(p.secrets, &pc.Keys[i])
 	}
 	if p.templated && len(p.keys) == 0 {
 		var err error

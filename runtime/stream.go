@@ -55,7 +55,7 @@ func (c *Call) Next() (done bool, err *Error) {
 				e.Provider = c.Provider
 				return true, e
 			}
-			e := c.Err.set(502, schemas.ErrUpstream, "stream_interrupted", "", "provider "+c.Provider+" stream broke: "+scrub(rerr.Error(), c.cur.p))
+			e := c.Err.set(502, schemas.ErrUpstream, "stream_interrupted", "", "provider "+c.Provider+" stream broke: "+c.netMessage("upstream stream failed", c.Provider, rerr))
 			e.Provider = c.Provider
 			return true, e
 		}
@@ -82,7 +82,8 @@ func (c *Call) Next() (done bool, err *Error) {
 		case provider.StepError:
 			c.Err = Error{Status: 502, Provider: c.Provider}
 			a.DecodeError(502, ev.Data, &c.Err.Body)
-			c.Err.Body.Message = "provider " + c.Provider + ": " + scrub(c.Err.Body.Message, c.cur.p)
+			c.scrubBody(&c.Err.Body) // every member: a provider may echo a key into any of them
+			c.Err.Body.Message = "provider " + c.Provider + ": " + c.Err.Body.Message
 			c.CloseStream()
 			return true, &c.Err
 		}

@@ -67,7 +67,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *cfgPath, err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugs})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugs, Logger: log})
 	if err != nil {
 		return err
 	}
