@@ -63,6 +63,34 @@ func (s *Server) pickFault() int {
 	return 0
 }
 
+// modelFault answers a chat request whose model Config.ModelStatus lists with
+// that model's status, and reports whether it did.
+func (s *Server) modelFault(ctx *fasthttp.RequestCtx) bool {
+	var req chatRequest
+	if parseChatRequest(ctx.PostBody(), &req) != nil {
+		return false
+	}
+	status, ok := s.cfg.ModelStatus[req.model]
+	if !ok {
+		return false
+	}
+	model := string([]byte(req.model)) // req.model points into the request body
+	s.stats.countInjected(status)
+	var e apiError
+	switch status {
+	case fasthttp.StatusForbidden:
+		e = apiError{status: status, typ: typeInvalidRequest, code: "model_not_found",
+			message: "Project `proj_bifrost_mock` does not have access to model `" + model + "`"}
+	case fasthttp.StatusNotFound:
+		e = apiError{status: status, typ: typeInvalidRequest, code: "model_not_found",
+			message: "The model `" + model + "` does not exist or you do not have access to it."}
+	default:
+		e = statusError(status)
+	}
+	writeError(ctx, &e)
+	return true
+}
+
 // injectFault answers ctx with the failure pickFault chose and counts an
 // injected status.
 func (s *Server) injectFault(ctx *fasthttp.RequestCtx, status int) {

@@ -214,6 +214,9 @@ func (s *Server) handleOpenAI(ctx *fasthttp.RequestCtx) {
 	if !s.authorize(ctx) {
 		return
 	}
+	if r == routeChat && len(s.cfg.ModelStatus) > 0 && s.modelFault(ctx) {
+		return
+	}
 	if status := s.pickFault(); status != 0 {
 		s.injectFault(ctx, status)
 		return

@@ -50,7 +50,7 @@ type providerState struct {
 	retries                         int
 	backoff                         struct{ initial, max time.Duration }
 	adm                             *admission
-	breaker                         *breaker // nil: disabled
+	breaker                         *breakerSet // one breaker per model; nil: disabled
 	stats                           *providerStats
 	allowed                         func(op provider.Op) bool
 
@@ -59,6 +59,10 @@ type providerState struct {
 	// same order.
 	routes     []modelRoute
 	tmplRoutes [][provider.NumOps]urlTemplate
+
+	// denials are the (key, model) pairs the provider refused (see modelDenied), shared
+	// across reloads.
+	denials *denials
 }
 
 // providerStats are a provider's counters, kept across reloads.
@@ -84,6 +88,11 @@ type keyState struct {
 	// authz, when not nil, authorizes requests in place of the static auth header
 	// (provider.AuthSigV4, provider.AuthGoogleOAuth).
 	authz authorizer
+
+	// ident names the key in the denial table (its value, and the account, project or
+	// region settings that make two keys with one value differ); hash is hashString(ident).
+	ident string
+	hash  uint64
 }
 
 func (k *keyState) allows(model string) bool {
@@ -179,7 +188,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	p := &providerState{name: name, adapter: a, info: info, timeout: n.DefaultRequestTimeout, retries: n.MaxRetries,
 		headerTimeout: n.ResponseHeaderTimeout, idle: n.StreamIdleTimeout,
 		authCooldown: n.AuthKeyCooldown, rateLimitCooldown: n.RateLimitKeyCooldown,
-		breaker: newBreaker(pc.Breaker), stats: &providerStats{}}
+		breaker: newBreakerSet(pc.Breaker), stats: &providerStats{}, denials: &denials{}}
 	// A config built in Go may leave fields at zero: they mean the defaults.
 	if p.timeout <= 0 {
 		p.timeout = config.DefaultRequestTimeout
@@ -247,7 +256,8 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		if k.Weight <= 0 {
 			continue
 		}
-		ks := keyState{value: k.Value, weight: k.Weight, cool: &keyCooldown{}}
+		ks := keyState{value: k.Value, ident: keyIdent(&pc.Keys[i]), weight: k.Weight, cool: &keyCooldown{}}
+		ks.hash = hashString(ks.ident)
 		if info.Auth.Scheme == provider.AuthStatic {
 			if k.Value == "" {
 				return nil, fmt.Errorf("keys[%d].value is empty", i)
@@ -347,6 +357,7 @@ func (p *providerState) inherit(prev *providerState) {
 		return
 	}
 	p.stats = prev.stats
+	p.denials = prev.denials // keyed by keyState.ident: a denial of a key that went is never matched
 	if p.breaker != nil && prev.breaker != nil && p.breaker.cfg == prev.breaker.cfg {
 		p.breaker = prev.breaker
 	}
@@ -358,6 +369,24 @@ func (p *providerState) inherit(prev *providerState) {
 			}
 		}
 	}
+}
+
+// keyIdent returns what tells key k apart from the provider's other keys, for the denial
+// table: its value, and the settings that decide which models it may use (Azure endpoint,
+// Vertex project and region, Bedrock account and region). It holds no secret that the value
+// does not.
+func keyIdent(k *config.Key) string {
+	id := k.Value
+	if a := k.Azure; a != nil {
+		id += "\x00" + a.Endpoint
+	}
+	if v := k.Vertex; v != nil {
+		id += "\x00" + v.ProjectID + "\x00" + v.Region
+	}
+	if b := k.Bedrock; b != nil {
+		id += "\x00" + b.AccessKey + "\x00" + b.Region + "\x00" + b.ARN
+	}
+	return id
 }
 
 func containsStar(models []string) bool {
