@@ -20,6 +20,11 @@ type Stats struct {
 	// Injected counts injected failures (FailFirst and the random rates)
 	// by status code.
 	Injected map[int]uint64
+	// InFlight is how many requests are in the handler now (waiting out their
+	// latency, say), and MaxInFlight the most there ever were at once. A
+	// connection fault that takes the connection over (FaultHang and the
+	// stream faults) leaves the handler at once and is not counted.
+	InFlight, MaxInFlight int64
 }
 
 // counters holds a Server's live counters. All fields are updated
@@ -31,7 +36,22 @@ type counters struct {
 	unauthorized atomic.Uint64
 	badRequests  atomic.Uint64
 	injected     [600]atomic.Uint64 // by status code
+	inFlight     atomic.Int64
+	maxInFlight  atomic.Int64
 }
+
+// enter counts a request into the handler, and leave counts it out.
+func (c *counters) enter() {
+	n := c.inFlight.Add(1)
+	for {
+		m := c.maxInFlight.Load()
+		if n <= m || c.maxInFlight.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+func (c *counters) leave() { c.inFlight.Add(-1) }
 
 func (c *counters) countInjected(status int) {
 	if status >= 0 && status < len(c.injected) {
@@ -49,6 +69,8 @@ func (s *Server) Stats() Stats {
 		Unauthorized: c.unauthorized.Load(),
 		BadRequests:  c.badRequests.Load(),
 		Injected:     make(map[int]uint64),
+		InFlight:     c.inFlight.Load(),
+		MaxInFlight:  c.maxInFlight.Load(),
 	}
 	for r := route(1); r < numRoutes; r++ {
 		if n := c.routes[r].Load(); n > 0 {

@@ -121,8 +121,8 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	case queueFull:
 		p.stats.dropped.Add(1)
 		err := c.Err.set(429, schemas.ErrRateLimit, "queue_full", "",
-			"provider "+p.name+" is at capacity: "+strconv.Itoa(cap(p.adm.slots))+" requests in flight and "+
-				strconv.Itoa(cap(p.adm.queue)-cap(p.adm.slots))+" queued (concurrency_and_buffer_size); retry later")
+			"provider "+p.name+" is at capacity: "+strconv.Itoa(p.adm.concurrency())+" requests in flight and "+
+				strconv.Itoa(p.adm.buffer())+" queued (concurrency_and_buffer_size); retry later")
 		err.Provider, err.Retryable = p.name, true
 		return err
 	case timedOut:

@@ -63,6 +63,9 @@ type providerState struct {
 	// denials are the (key, model) pairs the provider refused (see modelDenied), shared
 	// across reloads.
 	denials *denials
+	// concurrency and buffer are the config's limits for adm, applied by buildSnapshot
+	// once the whole snapshot is built (adm may be shared with the running snapshot).
+	concurrency, buffer int
 }
 
 // providerStats are a provider's counters, kept across reloads.
@@ -139,7 +142,8 @@ var customOps = [provider.NumOps]string{"chat_completion", "chat_completion_stre
 // the config path of the problem.
 //
 // State worth keeping from the current snapshot old (nil at start) carries over: key
-// cooldowns of keys that stay, a provider's counters, and its circuit breaker when the
+// cooldowns of keys that stay, model denials, a provider's counters, its admission (the
+// requests in flight and queued, under the new limits), and its circuit breaker when the
 // breaker's settings did not change.
 func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dial fasthttp.DialFunc, getenv func(string) string, old *snapshot) (*snapshot, error) {
 	s := &snapshot{providers: map[string]*providerState{}, aliases: map[string][]target{},
@@ -165,6 +169,11 @@ func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dia
 			}
 			s.aliases[alias] = append(s.aliases[alias], target{p: p, model: model})
 		}
+	}
+	// Nothing fails from here: the limits of admissions shared with the running snapshot
+	// may change now.
+	for _, p := range s.providers {
+		p.adm.setLimits(p.concurrency, p.buffer)
 	}
 	return s, nil
 }
@@ -313,7 +322,8 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		return nil, err
 	}
 	p.client = client
-	p.adm = newAdmission(pc.Concurrency.Concurrency, pc.Concurrency.BufferSize)
+	p.concurrency, p.buffer = pc.Concurrency.Concurrency, pc.Concurrency.BufferSize
+	p.adm = newAdmission(p.concurrency, p.buffer)
 	return p, nil
 }
 
@@ -351,13 +361,17 @@ func compileURLs(dst []urlTemplate, urls *[provider.NumOps]string, v keyVars) er
 }
 
 // inherit takes over what prev, the same provider in the previous snapshot, learned: its
-// counters, the cooldowns of keys that stay, and its breaker if its settings are unchanged.
+// counters, the cooldowns of keys that stay, its model denials, its admission (whose limits
+// buildSnapshot sets last), and its breaker if its settings are unchanged.
 func (p *providerState) inherit(prev *providerState) {
 	if prev == nil {
 		return
 	}
 	p.stats = prev.stats
 	p.denials = prev.denials // keyed by keyState.ident: a denial of a key that went is never matched
+	// The requests in flight hold prev's admission: sharing it keeps them counted, so the
+	// concurrency limit holds across reloads.
+	p.adm = prev.adm
 	if p.breaker != nil && prev.breaker != nil && p.breaker.cfg == prev.breaker.cfg {
 		p.breaker = prev.breaker
 	}
