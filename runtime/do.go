@@ -56,9 +56,10 @@ func (c *Call) clientGone() *Error {
 // 401, 403 or 429 puts the key into cooldown and the retry goes at once to another key when
 // one is usable. A 403 or 404 that refuses the model for this key (modelDenied) cools
 // nothing: the (key, model) pair is remembered for the auth cooldown, and the retry goes at
-// once to a key that has not refused the model, or none is made. A request that failed on a stale pooled connection goes out again at once on
-// a new connection, once per try, without counting as a retry. At most max_retries retries
-// follow the first attempt, and none once the client is gone.
+// once to a key that has not refused the model, or none is made. A request that failed on
+// a stale pooled connection goes out again at once on a new connection, once per try,
+// without counting as a retry. At most max_retries retries follow the first attempt, and
+// none once the client is gone.
 //
 // The model's circuit breaker (see breakerSet) counts the try once, when it ends: as a
 // failure when no attempt succeeded and at least one failed the provider's way
