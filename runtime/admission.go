@@ -93,13 +93,15 @@ func take(n, limit *atomic.Int64) bool {
 func (a *admission) wait(n, limit *atomic.Int64, deadline time.Time, gone func() bool) admitResult {
 	const poll = 50 * time.Millisecond
 	a.waiting.Add(1)
-	defer a.waiting.Add(-1)
 	for {
 		if take(n, limit) {
+			a.waiting.Add(-1)
+			a.signal() // there may be room for the next waiter too (a raised limit)
 			return admitted
 		}
 		d := time.Until(deadline)
 		if d <= 0 {
+			a.waiting.Add(-1)
 			return timedOut
 		}
 		if d > poll {
@@ -112,6 +114,7 @@ func (a *admission) wait(n, limit *atomic.Int64, deadline time.Time, gone func()
 		case <-t.C:
 		}
 		if gone != nil && gone() {
+			a.waiting.Add(-1)
 			return clientGone
 		}
 	}

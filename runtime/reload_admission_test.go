@@ -17,7 +17,7 @@ import (
 // reloads, and a changed limit applies to every request in flight, admitted before the
 // reload or after. The mock counts the requests it holds at once.
 //
-//  1. concurrency 4: four requests are in flight (the mock holds each 400 ms);
+//  1. concurrency 4: four requests are in flight (the mock holds each 600 ms);
 //  2. three reloads, then four more requests: they queue, none reaches the mock;
 //  3. a reload to concurrency 6 admits two of them at once;
 //  4. a reload to concurrency 2 while six are in flight: once the first four are done, at
@@ -26,7 +26,7 @@ import (
 // Load reports the true numbers at each step, and a reload that fails changes nothing.
 func TestReloadKeepsConcurrencyLimit(t *testing.T) {
 	lc := newLeakCheck()
-	up := serveMock(t, mocks.Config{Latency: 400 * time.Millisecond})
+	up := serveMock(t, mocks.Config{Latency: 600 * time.Millisecond})
 	cfgFor := func(concurrency int, badAlias bool) *config.Config {
 		t.Helper()
 		prov := rigProvider(up.addr, 0, "")
