@@ -187,7 +187,8 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 			}
 			return nil
 		}
-		failed = failed || breakerFailure(doErr != nil, status)
+		// By the error's status, not the response's: a 2xx that is no answer counts too.
+		failed = failed || breakerFailure(doErr != nil, err.Status)
 		ours := c.key >= 0 && c.DirectKey == "" // a configured key, not the client's own
 		denied := ours && modelDenied(status, &err.Body)
 		keyFailed := ours && !denied && (status == 401 || status == 403 || status == 429)

@@ -53,19 +53,18 @@ type providerState struct {
 	breaker                         *breakerSet // one breaker per model; nil: disabled
 	stats                           *providerStats
 	allowed                         func(op provider.Op) bool
+	// concurrency and buffer are the config's limits for adm, applied by buildSnapshot
+	// once the whole snapshot is built (adm may be shared with the running snapshot);
+	// denials are the (key, model) pairs the provider refused (see modelDenied), shared
+	// across reloads.
+	concurrency, buffer int
+	denials             *denials
 
 	// routes are the spec's model_paths (provider.Info.ModelPaths) as full URLs; a provider
 	// with routes is templated, and each key (or tmplRoutes) holds them compiled, in the
 	// same order.
 	routes     []modelRoute
 	tmplRoutes [][provider.NumOps]urlTemplate
-
-	// denials are the (key, model) pairs the provider refused (see modelDenied), shared
-	// across reloads.
-	denials *denials
-	// concurrency and buffer are the config's limits for adm, applied by buildSnapshot
-	// once the whole snapshot is built (adm may be shared with the running snapshot).
-	concurrency, buffer int
 }
 
 // providerStats are a provider's counters, kept across reloads.
