@@ -82,8 +82,9 @@ type Config struct {
 	FailFirst []int
 
 	// ModelStatus maps a model name to the status code (400 to 599) that every
-	// authorised chat request for that model is answered with, before FailFirst and
-	// any other failure: a provider that fails for one model and serves the others.
+	// authorised chat request for that model is answered with, once no other
+	// failure (FailFirst, Fault, the rates) was injected: a provider that fails for
+	// one model and serves the others.
 	// 403 and 404 carry OpenAI's model_not_found errors ("Project ... does not have
 	// access to model ...", "The model ... does not exist or you do not have access
 	// to it."); other codes carry the injected error of that status.

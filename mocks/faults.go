@@ -63,18 +63,9 @@ func (s *Server) pickFault() int {
 	return 0
 }
 
-// modelFault answers a chat request whose model Config.ModelStatus lists with
-// that model's status, and reports whether it did.
-func (s *Server) modelFault(ctx *fasthttp.RequestCtx) bool {
-	var req chatRequest
-	if parseChatRequest(ctx.PostBody(), &req) != nil {
-		return false
-	}
-	status, ok := s.cfg.ModelStatus[req.model]
-	if !ok {
-		return false
-	}
-	model := string([]byte(req.model)) // req.model points into the request body
+// modelFault answers a chat request for model with the status that
+// Config.ModelStatus gives it.
+func (s *Server) modelFault(ctx *fasthttp.RequestCtx, status int, model string) {
 	s.stats.countInjected(status)
 	var e apiError
 	switch status {
@@ -88,7 +79,6 @@ func (s *Server) modelFault(ctx *fasthttp.RequestCtx) bool {
 		e = statusError(status)
 	}
 	writeError(ctx, &e)
-	return true
 }
 
 // injectFault answers ctx with the failure pickFault chose and counts an

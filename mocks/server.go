@@ -216,9 +216,6 @@ func (s *Server) handleOpenAI(ctx *fasthttp.RequestCtx) {
 	if !s.authorize(ctx) {
 		return
 	}
-	if r == routeChat && len(s.cfg.ModelStatus) > 0 && s.modelFault(ctx) {
-		return
-	}
 	if status := s.pickFault(); status != 0 {
 		s.injectFault(ctx, status)
 		return
