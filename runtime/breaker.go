@@ -204,9 +204,11 @@ const (
 // or deprecated answers 500 while the others are fine). One breaker for the provider would
 // open on that model's failures and cut off its healthy models too; a breaker per model
 // cuts off only the model that fails, and a provider that is down altogether opens every
-// model's breaker as its requests fail. Each breaker counts requests, not attempts: a
-// request whose attempts (retries included) all failed counts as one failure, whatever
-// max_retries is (see Engine.try).
+// model's breaker as its requests fail (each after min_requests of its own requests, so a
+// provider serving many models sends a few more requests to an outage before all are cut
+// off: the price of not cutting off healthy models). Each breaker counts requests, not
+// attempts: a request whose attempts (retries included) all failed counts as one failure,
+// whatever max_retries is (see Engine.try).
 //
 // Why bounded and lazy: model names come from clients. A model gets a breaker only at its
 // first failed request, so names that never fail upstream (a typo answered 404, say) take
