@@ -98,6 +98,10 @@ func (s *Server) serveChat(ctx *fasthttp.RequestCtx) {
 		s.badRequest(ctx, err)
 		return
 	}
+	if status, ok := s.cfg.ModelStatus[req.model]; ok {
+		s.modelFault(ctx, status, req.model)
+		return
+	}
 	start := time.Now()
 	latency := s.latency()
 	if req.stream {

@@ -81,6 +81,15 @@ type Config struct {
 	// random failure is drawn. It makes retry tests deterministic.
 	FailFirst []int
 
+	// ModelStatus maps a model name to the status code (400 to 599) that every
+	// authorised chat request for that model is answered with, once no other
+	// failure (FailFirst, Fault, the rates) was injected: a provider that fails for
+	// one model and serves the others.
+	// 403 and 404 carry OpenAI's model_not_found errors ("Project ... does not have
+	// access to model ...", "The model ... does not exist or you do not have access
+	// to it."); other codes carry the injected error of that status.
+	ModelStatus map[string]int
+
 	// Fault, when set, makes requests fail below the status level: in the
 	// connection, the timing or the body of the answer, as its FaultMode
 	// describes. It applies once FailFirst is used up, to the next
@@ -166,6 +175,14 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 	}
 	cfg.FailFirst = append([]int(nil), cfg.FailFirst...)
+	statuses := make(map[string]int, len(cfg.ModelStatus))
+	for m, code := range cfg.ModelStatus {
+		if code < 400 || code > 599 {
+			return cfg, fmt.Errorf("mocks: ModelStatus[%q] = %d is not a 4xx or 5xx status", m, code)
+		}
+		statuses[m] = code
+	}
+	cfg.ModelStatus = statuses
 	return cfg.faultDefaults()
 }
 

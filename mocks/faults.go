@@ -63,6 +63,24 @@ func (s *Server) pickFault() int {
 	return 0
 }
 
+// modelFault answers a chat request for model with the status that
+// Config.ModelStatus gives it.
+func (s *Server) modelFault(ctx *fasthttp.RequestCtx, status int, model string) {
+	s.stats.countInjected(status)
+	var e apiError
+	switch status {
+	case fasthttp.StatusForbidden:
+		e = apiError{status: status, typ: typeInvalidRequest, code: "model_not_found",
+			message: "Project `proj_bifrost_mock` does not have access to model `" + model + "`"}
+	case fasthttp.StatusNotFound:
+		e = apiError{status: status, typ: typeInvalidRequest, code: "model_not_found",
+			message: "The model `" + model + "` does not exist or you do not have access to it."}
+	default:
+		e = statusError(status)
+	}
+	writeError(ctx, &e)
+}
+
 // injectFault answers ctx with the failure pickFault chose and counts an
 // injected status.
 func (s *Server) injectFault(ctx *fasthttp.RequestCtx, status int) {

@@ -180,6 +180,8 @@ func lookupRoute(path []byte) (route, []byte) {
 // failure, then answer.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	s.stats.total.Add(1)
+	s.stats.enter()
+	defer s.stats.leave()
 	if s.cfg.Record {
 		s.rec.add(ctx)
 	}

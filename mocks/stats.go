@@ -6,6 +6,11 @@ import "sync/atomic"
 type Stats struct {
 	// Total counts every request received, whatever its answer.
 	Total uint64
+	// InFlight is how many requests are in the handler now (waiting out their
+	// latency, say), and MaxInFlight the most there ever were at once. A
+	// connection fault that takes the connection over (FaultHang and the
+	// stream faults) leaves the handler at once and is not counted.
+	InFlight, MaxInFlight int64
 	// Requests counts requests per route, keyed by the route's path with
 	// the /v1 prefix ("/v1/chat/completions", "/v1/models/{model}"),
 	// whether they were served or failed. Requests without the prefix
@@ -26,12 +31,27 @@ type Stats struct {
 // atomically and never allocate.
 type counters struct {
 	total        atomic.Uint64
+	inFlight     atomic.Int64 // Stats.InFlight
+	maxInFlight  atomic.Int64 // Stats.MaxInFlight
 	routes       [numRoutes]atomic.Uint64
 	notFound     atomic.Uint64
 	unauthorized atomic.Uint64
 	badRequests  atomic.Uint64
 	injected     [600]atomic.Uint64 // by status code
 }
+
+// enter counts a request into the handler, and leave counts it out.
+func (c *counters) enter() {
+	n := c.inFlight.Add(1)
+	for {
+		m := c.maxInFlight.Load()
+		if n <= m || c.maxInFlight.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+func (c *counters) leave() { c.inFlight.Add(-1) }
 
 func (c *counters) countInjected(status int) {
 	if status >= 0 && status < len(c.injected) {
@@ -44,6 +64,8 @@ func (s *Server) Stats() Stats {
 	c := &s.stats
 	st := Stats{
 		Total:        c.total.Load(),
+		InFlight:     c.inFlight.Load(),
+		MaxInFlight:  c.maxInFlight.Load(),
 		Requests:     make(map[string]uint64),
 		NotFound:     c.notFound.Load(),
 		Unauthorized: c.unauthorized.Load(),

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -232,5 +233,60 @@ func TestBreakerFailureClasses(t *testing.T) {
 		if got := breakerFailure(tc.transport, tc.status); got != tc.want {
 			t.Errorf("breakerFailure(%v, %d) = %v, want %v", tc.transport, tc.status, got, tc.want)
 		}
+	}
+}
+
+// TestBreakerSetPerModel: a model gets a breaker only at its first failed request (successes
+// alone create none), one model's failures open its breaker only, and the provider's state
+// is the most open of its models'.
+func TestBreakerSetPerModel(t *testing.T) {
+	s := newBreakerSet(config.CircuitBreaker{FailureRatio: 0.5, MinRequests: 2, Window: 1000, OpenFor: 500})
+	for i := 0; i < 10; i++ {
+		s.record("good", s.lookup("good"), 0, false, false)
+	}
+	if s.lookup("good") != nil {
+		t.Fatal("successes alone created a breaker")
+	}
+	s.record("bad", s.lookup("bad"), 0, true, false)
+	s.record("bad", s.lookup("bad"), 0, true, false)
+	if ok, _ := s.lookup("bad").allow(1); ok {
+		t.Error("the failing model's breaker let a request through")
+	}
+	if ok, _ := s.lookup("good").allow(1); !ok {
+		t.Error("the healthy model was refused")
+	}
+	if s.State() != BreakerOpen {
+		t.Errorf("State = %d, want open", s.State())
+	}
+	if newBreakerSet(config.CircuitBreaker{Disabled: true}) != nil {
+		t.Error("a disabled breaker set is not nil")
+	}
+	var off *breakerSet
+	off.record("m", nil, 0, true, false) // no panic
+	if off.lookup("m") != nil || off.State() != BreakerClosed {
+		t.Error("a disabled breaker set holds breakers")
+	}
+}
+
+// TestBreakerSetBounded: however many models fail, the table holds at most breakerSlots
+// breakers, and a new model evicts closed breakers before an open one.
+func TestBreakerSetBounded(t *testing.T) {
+	s := newBreakerSet(config.CircuitBreaker{FailureRatio: 0.5, MinRequests: 2, Window: 1000, OpenFor: 1 << 40})
+	s.record("open", nil, 0, true, false)
+	s.record("open", nil, 0, true, false)
+	for i := 0; i < 20*breakerSlots; i++ {
+		s.record("m"+strconv.Itoa(i), nil, int64(i), true, false)
+	}
+	n := 0
+	for i := range s.slots {
+		if s.slots[i].Load() != nil {
+			n++
+		}
+	}
+	if n > breakerSlots {
+		t.Fatalf("%d breakers", n)
+	}
+	if b := s.lookup("open"); b == nil || b.State() != BreakerOpen {
+		t.Error("an open breaker was evicted while closed ones could go")
 	}
 }

@@ -54,9 +54,16 @@ func (c *Call) clientGone() *Error {
 // waits an exponential backoff with jitter, or the provider's Retry-After when that is longer
 // (and not beyond retry_backoff_max; a longer one ends the try so a fallback can serve). A
 // 401, 403 or 429 puts the key into cooldown and the retry goes at once to another key when
-// one is usable. A request that failed on a stale pooled connection goes out again at once on
-// a new connection, once per try, without counting as a retry. At most max_retries retries
-// follow the first attempt, and none once the client is gone.
+// one is usable. A 403 or 404 that refuses the model for this key (modelDenied) cools
+// nothing: the (key, model) pair is remembered for the auth cooldown, and the retry goes at
+// once to a key that has not refused the model, or none is made. A request that failed on
+// a stale pooled connection goes out again at once on a new connection, once per try,
+// without counting as a retry. At most max_retries retries follow the first attempt, and
+// none once the client is gone.
+//
+// The model's circuit breaker (see breakerSet) counts the try once, when it ends: as a
+// failure when no attempt succeeded and at least one failed the provider's way
+// (breakerFailure), however many attempts were made.
 func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	p := t.p
 	c.cur, c.Provider, c.Model = t, p.name, t.model
@@ -71,14 +78,20 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	begin := time.Now()
 	deadline := begin.Add(p.timeout)
 	now := begin.UnixNano()
-	ok, probe := p.breaker.allow(now)
+	br := p.breaker.lookup(t.model) // nil: the model has no breaker yet, or breakers are off
+	ok, probe := br.allow(now)
 	if !ok {
-		return c.circuitOpen(p, now)
+		return c.circuitOpen(p, br, t.model, now)
 	}
-	outcome := false // the probe's outcome went to the breaker
+	// sent: an attempt got an outcome; succeeded: one got a 2xx; failed: one failed the
+	// provider's way. A try that sent nothing counts nothing, and hands a probe back.
+	var sent, succeeded, failed bool
 	defer func() {
-		if probe && !outcome {
-			p.breaker.abandon()
+		switch {
+		case sent:
+			p.breaker.record(t.model, br, time.Now().UnixNano(), failed && !succeeded, probe)
+		case probe:
+			br.abandon()
 		}
 	}()
 	c.key = -1
@@ -109,8 +122,8 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	case queueFull:
 		p.stats.dropped.Add(1)
 		err := c.Err.set(429, schemas.ErrRateLimit, "queue_full", "",
-			"provider "+p.name+" is at capacity: "+strconv.Itoa(cap(p.adm.slots))+" requests in flight and "+
-				strconv.Itoa(cap(p.adm.queue)-cap(p.adm.slots))+" queued (concurrency_and_buffer_size); retry later")
+			"provider "+p.name+" is at capacity: "+strconv.Itoa(p.adm.concurrency())+" requests in flight and "+
+				strconv.Itoa(p.adm.buffer())+" queued (concurrency_and_buffer_size); retry later")
 		err.Provider, err.Retryable = p.name, true
 		return err
 	case timedOut:
@@ -161,9 +174,9 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		if doErr == nil {
 			status = c.resp.StatusCode()
 		}
-		p.breaker.record(now, breakerFailure(doErr != nil, status), probe)
-		outcome = true
+		sent = true
 		if err == nil {
+			succeeded = true
 			if c.streaming {
 				release = false
 				c.adm = p.adm
@@ -174,16 +187,23 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 			}
 			return nil
 		}
-		keyFailed := c.key >= 0 && c.DirectKey == "" && (status == 401 || status == 403 || status == 429)
-		if keyFailed {
+		// By the error's status, not the response's: a 2xx that is no answer counts too.
+		failed = failed || breakerFailure(doErr != nil, err.Status)
+		ours := c.key >= 0 && c.DirectKey == "" // a configured key, not the client's own
+		denied := ours && modelDenied(status, &err.Body)
+		keyFailed := ours && !denied && (status == 401 || status == 403 || status == 429)
+		switch {
+		case denied:
+			p.denyModel(c.key, t.model, now)
+		case keyFailed:
 			p.coolKey(c.key, status, err.RetryAfterSec, now)
 		}
 		if attempt >= p.retries || c.gone() {
 			return err
 		}
 		next, wait := c.key, time.Duration(0)
-		if keyFailed && len(p.keys) > 1 {
-			if k, _, _ := p.pickKey(t.model, c.key, now); k >= 0 && k != c.key {
+		if (keyFailed || denied) && len(p.keys) > 1 {
+			if k, _, _ := p.pickKey(t.model, c.key, now); k >= 0 && k != c.key && !p.deniedModel(k, t.model, now) {
 				next = k // another key may serve at once
 			}
 		}
@@ -209,11 +229,9 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 			c.Upstream += wait
 		}
 		now = time.Now().UnixNano()
-		ok, probe = p.breaker.allow(now)
-		if !ok {
-			return err // the breaker opened meanwhile: a fallback serves
+		if !probe && p.breaker.lookup(t.model).State() != BreakerClosed {
+			return err // the model's breaker opened meanwhile: a fallback serves
 		}
-		outcome = false
 		if next >= 0 && p.keys[next].cool.until.Load() > now {
 			if k, _, _ := p.pickKey(t.model, next, now); k >= 0 {
 				next = k // the key is still cooling and another is not
@@ -224,11 +242,11 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	}
 }
 
-// circuitOpen is the error for a provider whose breaker is open; it falls back.
-func (c *Call) circuitOpen(p *providerState, now int64) *Error {
-	secs := int(p.breaker.retryIn(now) / time.Second)
+// circuitOpen is the error for a model whose breaker b is open; it falls back.
+func (c *Call) circuitOpen(p *providerState, b *breaker, model string, now int64) *Error {
+	secs := int(b.retryIn(now) / time.Second)
 	err := c.Err.set(503, schemas.ErrServer, "circuit_open", "",
-		"provider "+p.name+" is failing and its circuit breaker is open; the next probe goes out in "+strconv.Itoa(secs)+"s")
+		"provider "+p.name+" is failing for model \""+model+"\" and its circuit breaker is open; the next probe goes out in "+strconv.Itoa(secs)+"s")
 	err.Provider, err.Retryable, err.RetryAfterSec = p.name, true, secs
 	return err
 }

@@ -24,12 +24,32 @@ const (
 
 // pickKey chooses among the provider's keys allowed for model and not cooling down, at random
 // in proportion to their weights, skipping the key at index avoid when another is usable.
+// Keys that refused this model (see denials) are passed over while another key is usable;
+// when none is, they are chosen as if not denied, so that the provider answers for itself.
 // It returns noKeyForModel, or allKeysCool with the soonest end of a cooldown (unix ns)
 // and whether every cooldown is for an auth failure. It allocates nothing and takes no lock.
 func (p *providerState) pickKey(model string, avoid int, now int64) (k int, soonest int64, auth bool) {
+	if p.denials.active(now) && model != "" {
+		k, soonest, auth = p.pick(model, hashString(model), true, avoid, now)
+		if k != allKeysCool {
+			return k, soonest, auth
+		}
+		// No key that did not refuse the model is usable: choose as if none had.
+	}
+	return p.pick(model, 0, false, avoid, now)
+}
+
+// pick is pickKey, passing over the keys that refused model (whose hash is modelHash) when
+// deny is set.
+func (p *providerState) pick(model string, modelHash uint64, deny bool, avoid int, now int64) (k int, soonest int64, auth bool) {
 	var total float64
 	n, allowed := 0, 0
 	auth = true
+	usable := func(i int) bool {
+		ks := &p.keys[i]
+		return ks.allows(model) && ks.cool.until.Load() <= now &&
+			!(deny && p.denials.has(ks.ident, ks.hash, model, modelHash, now))
+	}
 	for i := range p.keys {
 		ks := &p.keys[i]
 		if !ks.allows(model) {
@@ -43,7 +63,7 @@ func (p *providerState) pickKey(model string, avoid int, now int64) (k int, soon
 			auth = auth && ks.cool.auth.Load()
 			continue
 		}
-		if i != avoid {
+		if i != avoid && usable(i) {
 			total += ks.weight
 			n++
 		}
@@ -52,7 +72,7 @@ func (p *providerState) pickKey(model string, avoid int, now int64) (k int, soon
 		switch {
 		case allowed == 0:
 			return noKeyForModel, 0, false
-		case avoid >= 0 && p.keys[avoid].allows(model) && p.keys[avoid].cool.until.Load() <= now:
+		case avoid >= 0 && usable(avoid):
 			return avoid, 0, false
 		}
 		return allKeysCool, soonest, auth
@@ -60,17 +80,35 @@ func (p *providerState) pickKey(model string, avoid int, now int64) (k int, soon
 	r := rand.Float64() * total
 	last := -1
 	for i := range p.keys {
-		ks := &p.keys[i]
-		if i == avoid || !ks.allows(model) || ks.cool.until.Load() > now {
+		if i == avoid || !usable(i) {
 			continue
 		}
 		last = i
-		r -= ks.weight
+		r -= p.keys[i].weight
 		if r < 0 {
 			return i, 0, false
 		}
 	}
 	return last, 0, false // rounding, or weights of 0
+}
+
+// deniedModel reports whether key k refused model within the auth cooldown (see denials).
+func (p *providerState) deniedModel(k int, model string, now int64) bool {
+	if k < 0 || !p.denials.active(now) {
+		return false
+	}
+	ks := &p.keys[k]
+	return p.denials.has(ks.ident, ks.hash, model, hashString(model), now)
+}
+
+// denyModel remembers, for the auth cooldown, that key k may not use model. The key is not
+// cooled: its other models stay served.
+func (p *providerState) denyModel(k int, model string, now int64) {
+	if p.denials == nil || k < 0 || model == "" {
+		return
+	}
+	ks := &p.keys[k]
+	p.denials.add(ks.ident, ks.hash, model, now+int64(p.authCooldown))
 }
 
 // coolKey puts key k into cooldown after an answer with status (401, 403 or 429).

@@ -1,15 +1,18 @@
 package runtime
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
 
 // keysOf returns a provider whose keys have the given weights, all allowing every model.
 func keysOf(weights ...float64) *providerState {
-	p := &providerState{name: "p", stats: &providerStats{}, authCooldown: time.Minute, rateLimitCooldown: 5 * time.Second}
-	for _, w := range weights {
-		p.keys = append(p.keys, keyState{weight: w, cool: &keyCooldown{}})
+	p := &providerState{name: "p", stats: &providerStats{}, authCooldown: time.Minute, rateLimitCooldown: 5 * time.Second,
+		denials: &denials{}}
+	for i, w := range weights {
+		id := "sk-" + strconv.Itoa(i)
+		p.keys = append(p.keys, keyState{value: id, ident: id, hash: hashString(id), weight: w, cool: &keyCooldown{}})
 	}
 	return p
 }

@@ -50,9 +50,15 @@ type providerState struct {
 	retries                         int
 	backoff                         struct{ initial, max time.Duration }
 	adm                             *admission
-	breaker                         *breaker // nil: disabled
+	breaker                         *breakerSet // one breaker per model; nil: disabled
 	stats                           *providerStats
 	allowed                         func(op provider.Op) bool
+	// concurrency and buffer are the config's limits for adm, applied by buildSnapshot
+	// once the whole snapshot is built (adm may be shared with the running snapshot);
+	// denials are the (key, model) pairs the provider refused (see modelDenied), shared
+	// across reloads.
+	concurrency, buffer int
+	denials             *denials
 
 	// routes are the spec's model_paths (provider.Info.ModelPaths) as full URLs; a provider
 	// with routes is templated, and each key (or tmplRoutes) holds them compiled, in the
@@ -87,6 +93,11 @@ type keyState struct {
 	// authz, when not nil, authorizes requests in place of the static auth header
 	// (provider.AuthSigV4, provider.AuthGoogleOAuth).
 	authz authorizer
+
+	// ident names the key in the denial table (its value, and the account, project or
+	// region settings that make two keys with one value differ); hash is hashString(ident).
+	ident string
+	hash  uint64
 }
 
 func (k *keyState) allows(model string) bool {
@@ -133,7 +144,8 @@ var customOps = [provider.NumOps]string{"chat_completion", "chat_completion_stre
 // the config path of the problem.
 //
 // State worth keeping from the current snapshot old (nil at start) carries over: key
-// cooldowns of keys that stay, a provider's counters, and its circuit breaker when the
+// cooldowns of keys that stay, model denials, a provider's counters, its admission (the
+// requests in flight and queued, under the new limits), and its circuit breaker when the
 // breaker's settings did not change.
 func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dial fasthttp.DialFunc, getenv func(string) string, old *snapshot) (*snapshot, error) {
 	s := &snapshot{providers: map[string]*providerState{}, aliases: map[string][]target{},
@@ -160,6 +172,11 @@ func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dia
 			s.aliases[alias] = append(s.aliases[alias], target{p: p, model: model})
 		}
 	}
+	// Nothing fails from here: the limits of admissions shared with the running snapshot
+	// may change now.
+	for _, p := range s.providers {
+		p.adm.setLimits(p.concurrency, p.buffer)
+	}
 	return s, nil
 }
 
@@ -182,7 +199,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	p := &providerState{name: name, adapter: a, info: info, timeout: n.DefaultRequestTimeout, retries: n.MaxRetries,
 		headerTimeout: n.ResponseHeaderTimeout, idle: n.StreamIdleTimeout,
 		authCooldown: n.AuthKeyCooldown, rateLimitCooldown: n.RateLimitKeyCooldown,
-		breaker: newBreaker(pc.Breaker), stats: &providerStats{}}
+		breaker: newBreakerSet(pc.Breaker), stats: &providerStats{}, denials: &denials{}}
 	// A config built in Go may leave fields at zero: they mean the defaults.
 	if p.timeout <= 0 {
 		p.timeout = config.DefaultRequestTimeout
@@ -250,7 +267,8 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		if k.Weight <= 0 {
 			continue
 		}
-		ks := keyState{value: k.Value, weight: k.Weight, cool: &keyCooldown{}}
+		ks := keyState{value: k.Value, ident: keyIdent(&pc.Keys[i]), weight: k.Weight, cool: &keyCooldown{}}
+		ks.hash = hashString(ks.ident)
 		if info.Auth.Scheme == provider.AuthStatic {
 			if k.Value == "" {
 				return nil, fmt.Errorf("keys[%d].value is empty", i)
@@ -307,7 +325,8 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		return nil, err
 	}
 	p.client = client
-	p.adm = newAdmission(pc.Concurrency.Concurrency, pc.Concurrency.BufferSize)
+	p.concurrency, p.buffer = pc.Concurrency.Concurrency, pc.Concurrency.BufferSize
+	p.adm = newAdmission(p.concurrency, p.buffer)
 	return p, nil
 }
 
@@ -345,12 +364,17 @@ func compileURLs(dst []urlTemplate, urls *[provider.NumOps]string, v keyVars) er
 }
 
 // inherit takes over what prev, the same provider in the previous snapshot, learned: its
-// counters, the cooldowns of keys that stay, and its breaker if its settings are unchanged.
+// counters, the cooldowns of keys that stay, its model denials, its admission (whose limits
+// buildSnapshot sets last), and its breaker if its settings are unchanged.
 func (p *providerState) inherit(prev *providerState) {
 	if prev == nil {
 		return
 	}
 	p.stats = prev.stats
+	p.denials = prev.denials // keyed by keyState.ident: a denial of a key that went is never matched
+	// The requests in flight hold prev's admission: sharing it keeps them counted, so the
+	// concurrency limit holds across reloads.
+	p.adm = prev.adm
 	if p.breaker != nil && prev.breaker != nil && p.breaker.cfg == prev.breaker.cfg {
 		p.breaker = prev.breaker
 	}
@@ -362,6 +386,24 @@ func (p *providerState) inherit(prev *providerState) {
 			}
 		}
 	}
+}
+
+// keyIdent returns what tells key k apart from the provider's other keys, for the denial
+// table: its value, and the settings that decide which models it may use (Azure endpoint,
+// Vertex project and region, Bedrock account and region). It holds no secret that the value
+// does not.
+func keyIdent(k *config.Key) string {
+	id := k.Value
+	if a := k.Azure; a != nil {
+		id += "\x00" + a.Endpoint
+	}
+	if v := k.Vertex; v != nil {
+		id += "\x00" + v.ProjectID + "\x00" + v.Region
+	}
+	if b := k.Bedrock; b != nil {
+		id += "\x00" + b.AccessKey + "\x00" + b.Region + "\x00" + b.ARN
+	}
+	return id
 }
 
 func containsStar(models []string) bool {

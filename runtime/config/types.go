@@ -295,12 +295,14 @@ type Network struct {
 	CACertPEM string
 }
 
-// CircuitBreaker configures a provider's circuit breaker. The breaker counts the outcome
-// of every upstream attempt over a rolling window. An attempt fails when it ends in a
-// network error, a timeout, 408, 500, 502, 503, 504 or 529; 429 and other 4xx answers
-// count as requests but not as failures (a 429 cools its key down instead). When the
-// window holds at least MinRequests attempts and the failed share reaches FailureRatio,
-// the breaker opens: requests go to their fallbacks, or get 503 "circuit_open". After
+// CircuitBreaker configures a provider's circuit breakers: one per model, so that a model
+// that fails does not cut off the provider's healthy models. A breaker counts the outcome
+// of every request for its model over a rolling window, once per request whatever its
+// retries: a request fails when none of its attempts succeeded and one ended in a network
+// error, a timeout, 408, 500, 502, 503, 504 or 529; 429 and other 4xx answers count as
+// requests but not as failures (a 429 cools its key down instead). When the window holds
+// at least MinRequests requests and the failed share reaches FailureRatio, the breaker
+// opens: requests for the model go to their fallbacks, or get 503 "circuit_open". After
 // OpenFor it half-opens and lets exactly one probe request through; the probe's success
 // closes it, its failure opens it again for OpenFor.
 //
@@ -309,10 +311,10 @@ type Network struct {
 type CircuitBreaker struct {
 	// Disabled turns the breaker off. Key: "enabled" (default true).
 	Disabled bool
-	// FailureRatio is the failed share of attempts that opens the breaker, in (0, 1].
+	// FailureRatio is the failed share of requests that opens the breaker, in (0, 1].
 	// Key: "failure_ratio". Default: DefaultBreakerFailureRatio.
 	FailureRatio float64
-	// MinRequests is the fewest attempts in the window before the ratio is judged. Key:
+	// MinRequests is the fewest requests in the window before the ratio is judged. Key:
 	// "min_requests". Default: DefaultBreakerMinRequests.
 	MinRequests int
 	// Window is the rolling window's length. Key: "window", integer milliseconds or a

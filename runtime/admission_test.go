@@ -1,0 +1,118 @@
+package runtime
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestAdmissionLimits: acquire admits up to concurrency, queues up to buffer more, drops or
+// times out the rest as told; setLimits applies to the requests already in flight, and a
+// raised limit admits a waiter; a release hands its slot to a waiter.
+func TestAdmissionLimits(t *testing.T) {
+	a := newAdmission(2, 1)
+	soon := func() time.Time { return time.Now().Add(20 * time.Millisecond) }
+	for i := 0; i < 2; i++ {
+		if r := a.acquire(soon(), true, nil); r != admitted {
+			t.Fatalf("slot %d: %v", i, r)
+		}
+	}
+	if r := a.acquire(soon(), false, nil); r != timedOut {
+		t.Fatalf("no slot: %v, want timedOut", r)
+	}
+	if a.inFlight() != 2 || a.queued() != 0 {
+		t.Fatalf("after a timeout: %d in flight, %d queued; want 2, 0", a.inFlight(), a.queued())
+	}
+	// One waits in the buffer; a second finds the queue full.
+	got := make(chan admitResult)
+	go func() { got <- a.acquire(time.Now().Add(5*time.Second), true, nil) }()
+	if !pollFor(func() bool { return a.queued() == 1 }) {
+		t.Fatal("the waiter never queued")
+	}
+	if r := a.acquire(soon(), true, nil); r != queueFull {
+		t.Fatalf("full queue: %v, want queueFull", r)
+	}
+	a.release()
+	if r := <-got; r != admitted {
+		t.Fatalf("waiter: %v", r)
+	}
+	// Lower the limit below what is in flight: nothing is admitted until enough finish.
+	a.setLimits(1, 0)
+	if r := a.acquire(soon(), true, nil); r != queueFull {
+		t.Fatalf("limit 1 with 2 in flight: %v, want queueFull", r)
+	}
+	a.release()
+	if r := a.acquire(soon(), true, nil); r != queueFull {
+		t.Fatalf("limit 1 with 1 in flight: %v, want queueFull", r)
+	}
+	a.release()
+	if r := a.acquire(soon(), true, nil); r != admitted {
+		t.Fatalf("limit 1 with none in flight: %v", r)
+	}
+	// Raise it: a waiter is admitted at once.
+	go func() { got <- a.acquire(time.Now().Add(5*time.Second), false, nil) }()
+	if !pollFor(func() bool { return a.waiting.Load() == 1 }) {
+		t.Fatal("the waiter never waited")
+	}
+	a.setLimits(2, 0)
+	if r := <-got; r != admitted || a.inFlight() != 2 {
+		t.Fatalf("raised limit: %v, %d in flight", r, a.inFlight())
+	}
+	// A client that leaves while waiting frees its queue place.
+	gone := atomic.Bool{}
+	go func() { got <- a.acquire(time.Now().Add(5*time.Second), false, gone.Load) }()
+	gone.Store(true)
+	if r := <-got; r != clientGone || a.queued() != 0 {
+		t.Fatalf("client gone: %v, %d queued", r, a.queued())
+	}
+	a.release()
+	a.release()
+	if a.inFlight() != 0 || a.queued() != 0 {
+		t.Fatalf("at rest: %d in flight, %d queued", a.inFlight(), a.queued())
+	}
+}
+
+// TestAdmissionNeverExceeds: many requests at once, with the limit changed under them, never
+// have more in flight than the largest limit, and all get through.
+func TestAdmissionNeverExceeds(t *testing.T) {
+	a := newAdmission(3, 100)
+	var active, peak atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 64; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := a.acquire(time.Now().Add(10*time.Second), false, nil); r != admitted {
+				t.Errorf("acquire: %v", r)
+				return
+			}
+			n := active.Add(1)
+			for m := peak.Load(); n > m && !peak.CompareAndSwap(m, n); m = peak.Load() {
+			}
+			time.Sleep(time.Millisecond)
+			active.Add(-1)
+			a.release()
+		}()
+		if i == 32 {
+			a.setLimits(4, 100)
+		}
+	}
+	wg.Wait()
+	if p := peak.Load(); p > 4 {
+		t.Errorf("%d in flight at once, limit at most 4", p)
+	}
+	if a.inFlight() != 0 || a.queued() != 0 {
+		t.Errorf("at rest: %d in flight, %d queued", a.inFlight(), a.queued())
+	}
+}
+
+// pollFor polls cond every millisecond for up to 5 s.
+func pollFor(cond func() bool) bool {
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
