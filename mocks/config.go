@@ -104,6 +104,9 @@ type Config struct {
 	// 256 MB. Zero means DefaultFaultBodySize (20 MB).
 	FaultBodySize int
 
+	// FaultBody is FaultBody's answer, sent as it is with status 200.
+	FaultBody string
+
 	// RequireKey, when set, makes every request without the header
 	// "Authorization: Bearer <RequireKey>" fail with 401 invalid_api_key.
 	RequireKey string

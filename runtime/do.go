@@ -348,6 +348,8 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 			err := c.Err.set(504, schemas.ErrTimeout, "upstream_timeout", "", "provider "+p.name+" did not answer within "+limit.Round(time.Millisecond).String())
 			err.Provider, err.Retryable = p.name, true
 			return err
+		case errors.Is(doErr, fasthttp.ErrBodyTooLarge):
+			return c.tooLarge(p)
 		default:
 			err := c.Err.set(502, schemas.ErrUpstream, "upstream_unreachable", "", "cannot reach provider "+p.name+": "+scrub(doErr.Error(), p))
 			err.Provider, err.Retryable = p.name, true

@@ -39,6 +39,17 @@ const (
 	DefaultBreakerMinRequests  = 20
 	DefaultBreakerWindow       = 30 * time.Second
 	DefaultBreakerOpenFor      = 30 * time.Second
+	// DefaultMaxResponseBodyMB bounds a provider's plain (not streamed) response body, in
+	// MiB. The largest legitimate answers are embeddings: OpenAI's biggest batch (2,048
+	// inputs of 3,072 dimensions) is about 90 MB as JSON floats, so 128 MiB lets it through
+	// while a provider that sends gigabytes is cut long before it can exhaust memory.
+	DefaultMaxResponseBodyMB = 128
+	// DefaultMaxStreamEventKB bounds one event of a provider's stream (an SSE event with all
+	// its data lines, or one AWS event-stream message), in KiB. Stream events are deltas,
+	// usually under a kilobyte; the largest legitimate ones carry a whole tool call's
+	// arguments or an inline image, well under 4 MiB (AWS event-stream messages may hold at
+	// most 16 MiB of payload, but Bedrock's Converse deltas are small).
+	DefaultMaxStreamEventKB = 4 << 10
 )
 
 // Limits. The first four are upstream's (core/schemas/provider.go,
@@ -58,6 +69,8 @@ const (
 	maxConnectTimeout        = 10 * time.Minute
 	maxKeyCooldown           = 24 * time.Hour
 	maxBreakerMinRequests    = 1_000_000
+	maxResponseBodyMB        = 16 * 1024
+	maxStreamEventKB         = 1 << 20
 )
 
 // Proxy types accepted in "proxy_config.type" (upstream ProxyType in core/schemas/provider.go).
@@ -293,6 +306,18 @@ type Network struct {
 	InsecureSkipVerify bool
 	// CACertPEM is an extra PEM CA certificate to trust. Key: "ca_cert_pem".
 	CACertPEM string
+	// MaxResponseBodyBytes bounds a plain (not streamed) response body from the provider,
+	// and an error body sent in place of a stream. A longer one is not read further: the
+	// connection is closed and the request fails with a 502 upstream_response_too_large.
+	// Key: "max_response_body_mb" (our extension; whole MiB, 1 to 16384). Default:
+	// DefaultMaxResponseBodyMB; 0 in a Config built in Go means the default.
+	MaxResponseBodyBytes int
+	// MaxStreamEventBytes bounds one event of the provider's stream: an SSE event (a line,
+	// or the data lines of one event together) or an AWS event-stream message. A larger
+	// one ends the stream with a 502 upstream_response_too_large error event and closes the
+	// connection. Key: "max_stream_event_kb" (our extension; whole KiB, 1 to 1048576).
+	// Default: DefaultMaxStreamEventKB; 0 in a Config built in Go means the default.
+	MaxStreamEventBytes int
 }
 
 // CircuitBreaker configures a provider's circuit breaker. The breaker counts the outcome
