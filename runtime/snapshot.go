@@ -53,10 +53,10 @@ type providerState struct {
 	// stream (max_stream_event_kb); connLimit is what one response may take on a
 	// connection (see responseLimits).
 	maxBody, maxEvent, connLimit int64
-	adm                             *admission
-	breaker                         *breaker // nil: disabled
-	stats                           *providerStats
-	allowed                         func(op provider.Op) bool
+	adm                          *admission
+	breaker                      *breaker // nil: disabled
+	stats                        *providerStats
+	allowed                      func(op provider.Op) bool
 
 	// routes are the spec's model_paths (provider.Info.ModelPaths) as full URLs; a provider
 	// with routes is templated, and each key (or tmplRoutes) holds them compiled, in the
