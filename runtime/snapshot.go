@@ -49,20 +49,21 @@ type providerState struct {
 	authCooldown, rateLimitCooldown time.Duration
 	retries                         int
 	backoff                         struct{ initial, max time.Duration }
-	// maxBody bounds a plain response body (max_response_body_mb), maxEvent one event of a
-	// stream (max_stream_event_kb); connLimit is what one response may take on a
-	// connection (see responseLimits).
-	maxBody, maxEvent, connLimit int64
-	adm                          *admission
-	breaker                      *breaker // nil: disabled
-	stats                        *providerStats
-	allowed                      func(op provider.Op) bool
+	adm                             *admission
+	breaker                         *breaker // nil: disabled
+	stats                           *providerStats
+	allowed                         func(op provider.Op) bool
 
 	// routes are the spec's model_paths (provider.Info.ModelPaths) as full URLs; a provider
 	// with routes is templated, and each key (or tmplRoutes) holds them compiled, in the
 	// same order.
 	routes     []modelRoute
 	tmplRoutes [][provider.NumOps]urlTemplate
+
+	// maxBody bounds a plain response body (max_response_body_mb), maxEvent one event of a
+	// stream (max_stream_event_kb); connLimit is what one response may take on a
+	// connection (see responseLimits).
+	maxBody, maxEvent, connLimit int64
 }
 
 // providerStats are a provider's counters, kept across reloads.
