@@ -358,7 +358,7 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	}
 	status := c.resp.StatusCode()
 	if status >= 200 && status < 300 {
-		return nil
+		return c.decodeAnswer(p) // a 2xx that is no answer is a retryable 502
 	}
 	c.Err = Error{Status: status, Provider: p.name, Retryable: retryableStatus(status)}
 	p.adapter.DecodeError(status, c.resp.Body(), &c.Err.Body)
