@@ -336,8 +336,9 @@ func TestZeroSelectsDefault(t *testing.T) {
 	}
 }
 
-// TestResponseLimits checks that max_response_body_mb and max_stream_event_kb are read in
-// their units and out-of-range values are refused with the field's path.
+// TestResponseLimits checks that max_response_body_mb, max_stream_event_kb and
+// client.stream_write_timeout_in_seconds are read in their units and out-of-range values are
+// refused with the field's path.
 func TestResponseLimits(t *testing.T) {
 	const doc = `{"providers": {"openai": {"keys": [{"value": "sk-x"}],
   "network_config": {"max_response_body_mb": 3, "max_stream_event_kb": 5}}}}`
@@ -347,6 +348,14 @@ func TestResponseLimits(t *testing.T) {
 	}
 	if n := cfg.Providers["openai"].Network; n.MaxResponseBodyBytes != 3<<20 || n.MaxStreamEventBytes != 5<<10 {
 		t.Errorf("limits = %d, %d bytes; want 3 MiB and 5 KiB", n.MaxResponseBodyBytes, n.MaxStreamEventBytes)
+	}
+	cfg, err = Parse("client.json", []byte(`{"client": {"stream_write_timeout_in_seconds": 7}, "providers": {"openai": {"keys": [{"value": "sk-x"}]}}}`), getenv(nil))
+	if err != nil || cfg.Client.StreamWriteTimeout != 7*time.Second {
+		t.Errorf("stream_write_timeout_in_seconds 7: %v, %v", err, cfg)
+	}
+	if _, err := Parse("client.json", []byte(`{"client": {"stream_write_timeout_in_seconds": 4000}, "providers": {"openai": {"keys": [{"value": "sk-x"}]}}}`), getenv(nil)); err == nil ||
+		!strings.Contains(err.Error(), "client.stream_write_timeout_in_seconds") {
+		t.Errorf("stream_write_timeout_in_seconds 4000: error %v, want one naming the field", err)
 	}
 	for _, bad := range []string{`"max_response_body_mb": 20000`, `"max_stream_event_kb": -1`} {
 		doc := `{"providers": {"openai": {"keys": [{"value": "sk-x"}], "network_config": {` + bad + `}}}}`

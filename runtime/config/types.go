@@ -39,6 +39,11 @@ const (
 	DefaultBreakerMinRequests  = 20
 	DefaultBreakerWindow       = 30 * time.Second
 	DefaultBreakerOpenFor      = 30 * time.Second
+	// DefaultStreamWriteTimeout is how long a stream waits for its client to take an
+	// event. A client that reads keeps far below it (events are small, and flow control
+	// only stalls a reader that stopped); 30 s rides out a slow mobile link or a paused
+	// debugger without letting a stalled client hold a provider's slot for long.
+	DefaultStreamWriteTimeout = 30 * time.Second
 	// DefaultMaxResponseBodyMB bounds a provider's plain (not streamed) response body, in
 	// MiB. The largest legitimate answers are embeddings: OpenAI's biggest batch (2,048
 	// inputs of 3,072 dimensions) is about 90 MB as JSON floats, so 128 MiB lets it through
@@ -71,6 +76,7 @@ const (
 	maxBreakerMinRequests    = 1_000_000
 	maxResponseBodyMB        = 16 * 1024
 	maxStreamEventKB         = 1 << 20
+	maxStreamWriteSeconds    = 3600
 )
 
 // Proxy types accepted in "proxy_config.type" (upstream ProxyType in core/schemas/provider.go).
@@ -131,6 +137,13 @@ type Client struct {
 	// header; it is used for that request instead of the configured keys. Key:
 	// "allow_direct_keys". Default: false.
 	AllowDirectKeys bool
+
+	// StreamWriteTimeout bounds how long the gateway waits for a streaming client to take
+	// one event: a client that reads nothing for this long has its stream ended, and the
+	// provider's stream closed and its concurrency slot freed, so that clients that never
+	// read cannot hold a provider's slots. Key: "stream_write_timeout_in_seconds" (our
+	// extension; 1 to 3600). Zero means DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
 
 // Provider is the configuration of one provider (upstream ProviderConfig in
