@@ -5,6 +5,7 @@ import (
 
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/mailru/easyjson/jlexer"
 )
 
 // answerFormat is a provider wire format served by the mock, with what the engine needs to
@@ -116,6 +117,31 @@ func TestNoEmbeddingIsNoSuccess(t *testing.T) {
 				t.Fatal(err)
 			}
 			err := e.Embedding(c)
+			if err == nil || err.Status != 502 || string(err.Body.Code) != "invalid_upstream_response" || !err.Retryable || c.Attempts != 2 {
+				t.Fatalf("%+v after %d attempts, want a retryable 502 invalid_upstream_response after 2", err, c.Attempts)
+			}
+		})
+	}
+}
+
+// TestNoTextIsNoSuccess checks the text completions side: a 200 without a choice that has
+// text or a finish reason is a retryable 502 invalid_upstream_response.
+func TestNoTextIsNoSuccess(t *testing.T) {
+	f := answerFormats[0]
+	for _, cfg := range []mocks.Config{
+		{Fault: mocks.FaultEmptyObject}, {Fault: mocks.FaultNullChoices},
+		{Fault: mocks.FaultBody, FaultBody: `{"object":"text_completion","choices":[{"index":0}]}`},
+	} {
+		t.Run(string(cfg.Fault)+" "+cfg.FaultBody, func(t *testing.T) {
+			e, _, _ := answerEngine(t, f, cfg)
+			c := e.AcquireCall()
+			defer e.ReleaseCall(c)
+			l := jlexer.Lexer{Data: []byte(`{"model":"openai/gpt-3.5-turbo-instruct","prompt":"hi"}`)}
+			c.Text.UnmarshalEasyJSON(&l)
+			if err := l.Error(); err != nil {
+				t.Fatal(err)
+			}
+			err := e.TextCompletion(c)
 			if err == nil || err.Status != 502 || string(err.Body.Code) != "invalid_upstream_response" || !err.Retryable || c.Attempts != 2 {
 				t.Fatalf("%+v after %d attempts, want a retryable 502 invalid_upstream_response after 2", err, c.Attempts)
 			}
