@@ -36,7 +36,10 @@ type Call struct {
 	DirectKey string
 
 	// Gone, if set, reports whether the client has gone away. The engine polls it before a
-	// retry or a fallback and while waiting for a slot, and gives up when it returns true.
+	// retry or a fallback and while waiting for a slot, and gives up when it returns true;
+	// while a request waits on a provider, the engine's watcher polls it from another
+	// goroutine and cancels the upstream request when it returns true (cancel.go), so it
+	// must be safe to call concurrently with the request.
 	Gone func() bool
 
 	// Provider and Model name the target that answered (or the last one tried).
@@ -79,6 +82,15 @@ type Call struct {
 	finished  bool // a chunk of the open stream carried a finish reason
 
 	plug pluginState
+
+	// cancellation of the upstream request (cancel.go): the watcher the Call is registered
+	// with and its list links, the connection the request went out on (guarded by
+	// watch.mu), and the request body, streamed through body.
+	watch        *watcher
+	wprev, wnext *Call
+	up           *upConn
+	body         bodyReader
+	reqBody      []byte
 }
 
 func newCall() *Call {
@@ -125,6 +137,10 @@ func (c *Call) reset() {
 	if cap(c.embBuf) > maxKeptBuffer {
 		c.embBuf = nil
 	}
+	if cap(c.reqBody) > maxKeptBuffer {
+		c.reqBody = nil
+	}
+	c.body = bodyReader{}
 	if cap(c.event) > maxKeptBuffer {
 		c.event = nil
 	}

@@ -147,7 +147,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		if until.After(deadline) {
 			until = deadline
 		}
-		doErr := p.client.DoDeadline(&c.req, &c.resp, until)
+		doErr := e.doUpstream(c, p, until) // DoDeadline, cancelled if the client leaves
 		t1 := time.Now()
 		c.Upstream += t1.Sub(t0)
 		if doErr != nil && !resent && staleConn(&c.resp, doErr) {

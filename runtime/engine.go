@@ -23,6 +23,8 @@ type Engine struct {
 	// outstanding counts Calls acquired and not yet released (OutstandingCalls).
 	outstanding atomic.Int64
 	plugins     atomic.Pointer[plugins] // nil without plugins
+	// watch cancels upstream requests whose clients went away (cancel.go).
+	watch watcher
 }
 
 // Options change how an engine is built. The zero value is what New uses.

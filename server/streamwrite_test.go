@@ -93,3 +93,37 @@ func waitFor(d time.Duration, cond func() bool) bool {
 		}
 	}
 }
+
+// TestClientGoneWhileWaiting checks, through a real socket, that a client that leaves while
+// its plain request waits for the provider frees the provider at once (issue 10's weak
+// spot): the provider never answers, the client hangs up once its request is at the
+// provider, and the request's slot is free within a second, not at its 5 s deadline.
+func TestClientGoneWhileWaiting(t *testing.T) {
+	const cfg = `{"providers":{"openai":{"keys":[{"name":"k","value":"` + inProcessKey + `","models":["*"],"weight":1}],
+		"network_config":{"base_url":"http://mock.inmemory","default_request_timeout_in_seconds":5,"max_retries":2}}}}`
+	p := newInProcess(t, mocks.Config{Fault: mocks.FaultHang, FaultCount: 1}, cfg)
+	addr := rawGateway(t, p)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	if _, err := c.Write([]byte("POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body)); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(5*time.Second, func() bool { return p.engine.Load(nil)[0].InFlight == 1 }) {
+		t.Fatal("the request did not reach the provider")
+	}
+	c.Close() // the client gives up while the provider is working
+	t0 := time.Now()
+	if !waitFor(5*time.Second, func() bool { return p.engine.Load(nil)[0].InFlight == 0 && p.engine.OutstandingCalls() == 0 }) {
+		t.Fatal("the upstream request is still held")
+	}
+	if took := time.Since(t0); took > time.Second {
+		t.Errorf("the upstream request was held %v after the client left, want under a second", took)
+	}
+	if n := p.mock.Stats().Total; n != 1 {
+		t.Errorf("%d requests reached the provider, want 1: nothing is retried for a client that left", n)
+	}
+}
