@@ -84,11 +84,13 @@ type Call struct {
 	plug pluginState
 
 	// cancellation of the upstream request (cancel.go): the watcher the Call is registered
-	// with and its list links, the connection the request went out on (guarded by
-	// watch.mu), and the request body, streamed through body.
+	// with and its list links, the connection the request went out on and whether the
+	// watcher cancelled it (both guarded by watch.mu), and the request body, streamed
+	// through body.
 	watch        *watcher
 	wprev, wnext *Call
 	up           *upConn
+	cancelled    bool
 	body         bodyReader
 	reqBody      []byte
 }

@@ -31,10 +31,6 @@ type upConn struct {
 	// from the request's write; 0: no limit (an open stream, whose events are bounded
 	// one by one instead).
 	limit atomic.Int64
-	// cancel says the request in flight was cancelled before its answer's first byte
-	// (cancel.go): reads serve cancelledResponse from offset coff.
-	cancel atomic.Bool
-	coff   atomic.Int64
 }
 
 // errResponseTooLarge is a read past an upConn's limit. It matches fasthttp.ErrBodyTooLarge
@@ -58,9 +54,6 @@ func newUpConn(c net.Conn, limit int64) *upConn {
 func (u *upConn) LocalAddr() net.Addr { return &u.addr }
 
 func (u *upConn) Read(b []byte) (int, error) {
-	if u.cancel.Load() && u.nread.Load() == u.mark.Load() {
-		return u.readCancelled(b)
-	}
 	if d := u.idle.Load(); d > 0 {
 		u.Conn.SetReadDeadline(time.Now().Add(time.Duration(d))) //nolint:errcheck // a closed conn fails the read below
 	}
@@ -68,9 +61,6 @@ func (u *upConn) Read(b []byte) (int, error) {
 		return 0, errResponseTooLarge
 	}
 	n, err := u.Conn.Read(b)
-	if n == 0 && err != nil && u.cancel.Load() && u.nread.Load() == u.mark.Load() {
-		return u.readCancelled(b) // the read was interrupted by cancelRead
-	}
 	u.nread.Add(int64(n))
 	return n, err
 }
