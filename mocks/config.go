@@ -116,6 +116,8 @@ type Config struct {
 	// EchoStatus is the status of FaultEchoKey's answer to a plain request (400 to 599).
 	// Zero means DefaultEchoStatus (401).
 	EchoStatus int
+	// FaultBody is FaultBody's answer, sent as it is with status 200.
+	FaultBody string
 
 	// RequireKey, when set, makes every request without the header
 	// "Authorization: Bearer <RequireKey>" fail with 401 invalid_api_key.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
+	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -18,13 +19,15 @@ type access struct {
 	// keys are the SHA-256 hashes of the gateway API keys; none means no auth.
 	keys        [][sha256.Size]byte
 	allowDirect bool
+	// streamWrite bounds a stream's wait for its client (client.stream_write_timeout_in_seconds).
+	streamWrite time.Duration
 }
 
 // Configure applies the client settings that the server enforces: the gateway API keys
 // (client.api_keys) and client.allow_direct_keys. It is safe to call while serving (on a
 // config reload); requests see either the old or the new settings.
 func (s *Server) Configure(c config.Client) {
-	a := &access{allowDirect: c.AllowDirectKeys}
+	a := &access{allowDirect: c.AllowDirectKeys, streamWrite: c.StreamWriteTimeout}
 	for _, k := range c.APIKeys {
 		a.keys = append(a.keys, sha256.Sum256([]byte(k)))
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -72,6 +73,10 @@ func (d *decoder) client(n *yaml.Node, path string, c *Client) {
 		case "max_request_body_size_mb":
 			if v, ok := d.optInt(p.val, fp, 1, maxRequestBodyMB); ok {
 				c.MaxRequestBodyMB = v
+			}
+		case "stream_write_timeout_in_seconds":
+			if v, ok := d.optInt(p.val, fp, 1, maxStreamWriteSeconds); ok {
+				c.StreamWriteTimeout = time.Duration(v) * time.Second
 			}
 		case "prometheus_labels":
 			c.PrometheusLabels = d.strList(p.val, fp, func(s string) string {

@@ -39,6 +39,22 @@ const (
 	DefaultBreakerMinRequests  = 20
 	DefaultBreakerWindow       = 30 * time.Second
 	DefaultBreakerOpenFor      = 30 * time.Second
+	// DefaultStreamWriteTimeout is how long a stream waits for its client to take an
+	// event. A client that reads keeps far below it (events are small, and flow control
+	// only stalls a reader that stopped); 30 s rides out a slow mobile link or a paused
+	// debugger without letting a stalled client hold a provider's slot for long.
+	DefaultStreamWriteTimeout = 30 * time.Second
+	// DefaultMaxResponseBodyMB bounds a provider's plain (not streamed) response body, in
+	// MiB. The largest legitimate answers are embeddings: OpenAI's biggest batch (2,048
+	// inputs of 3,072 dimensions) is about 90 MB as JSON floats, so 128 MiB lets it through
+	// while a provider that sends gigabytes is cut long before it can exhaust memory.
+	DefaultMaxResponseBodyMB = 128
+	// DefaultMaxStreamEventKB bounds one event of a provider's stream (an SSE event with all
+	// its data lines, or one AWS event-stream message), in KiB. Stream events are deltas,
+	// usually under a kilobyte; the largest legitimate ones carry a whole tool call's
+	// arguments or an inline image, well under 4 MiB (AWS event-stream messages may hold at
+	// most 16 MiB of payload, but Bedrock's Converse deltas are small).
+	DefaultMaxStreamEventKB = 4 << 10
 )
 
 // Limits. The first four are upstream's (core/schemas/provider.go,
@@ -58,6 +74,9 @@ const (
 	maxConnectTimeout        = 10 * time.Minute
 	maxKeyCooldown           = 24 * time.Hour
 	maxBreakerMinRequests    = 1_000_000
+	maxResponseBodyMB        = 16 * 1024
+	maxStreamEventKB         = 1 << 20
+	maxStreamWriteSeconds    = 3600
 )
 
 // Proxy types accepted in "proxy_config.type" (upstream ProxyType in core/schemas/provider.go).
@@ -118,6 +137,13 @@ type Client struct {
 	// header; it is used for that request instead of the configured keys. Key:
 	// "allow_direct_keys". Default: false.
 	AllowDirectKeys bool
+
+	// StreamWriteTimeout bounds how long the gateway waits for a streaming client to take
+	// one event: a client that reads nothing for this long has its stream ended, and the
+	// provider's stream closed and its concurrency slot freed, so that clients that never
+	// read cannot hold a provider's slots. Key: "stream_write_timeout_in_seconds" (our
+	// extension; 1 to 3600). Zero means DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
 
 // Provider is the configuration of one provider (upstream ProviderConfig in
@@ -293,6 +319,18 @@ type Network struct {
 	InsecureSkipVerify bool
 	// CACertPEM is an extra PEM CA certificate to trust. Key: "ca_cert_pem".
 	CACertPEM string
+	// MaxResponseBodyBytes bounds a plain (not streamed) response body from the provider,
+	// and an error body sent in place of a stream. A longer one is not read further: the
+	// connection is closed and the request fails with a 502 upstream_response_too_large.
+	// Key: "max_response_body_mb" (our extension; whole MiB, 1 to 16384). Default:
+	// DefaultMaxResponseBodyMB; 0 in a Config built in Go means the default.
+	MaxResponseBodyBytes int
+	// MaxStreamEventBytes bounds one event of the provider's stream: an SSE event (a line,
+	// or the data lines of one event together) or an AWS event-stream message. A larger
+	// one ends the stream with a 502 upstream_response_too_large error event and closes the
+	// connection. Key: "max_stream_event_kb" (our extension; whole KiB, 1 to 1048576).
+	// Default: DefaultMaxStreamEventKB; 0 in a Config built in Go means the default.
+	MaxStreamEventBytes int
 }
 
 // CircuitBreaker configures a provider's circuit breakers: one per model, so that a model
