@@ -102,10 +102,12 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 		s.tooLarge(ctx, start)
 		return 0, false
 	}
-	res := reservation{s: s, max: a.maxBuffered}
-	if cl > 0 && !res.take(int64(cl)) {
-		s.bufferFull(ctx, start)
-		return 0, false
+	if cl > 0 {
+		if !s.reserve(int64(cl), a.maxBuffered) {
+			s.bufferFull(ctx, start)
+			return 0, false
+		}
+		held = int64(cl)
 	}
 	var err error
 	switch {
@@ -121,13 +123,14 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 		}
 	default:
 		// Chunked: read it here, reserving as it grows, up to the limit.
-		w := boundedBuffer{res: &res, limit: limit}
-		if err = ctx.Request.BodyWriteTo(&w); err == nil {
-			ctx.Request.SetBodyRaw(w.b)
-		}
+		var n int64
+		n, err = s.readChunked(ctx, limit, a.maxBuffered)
+		held += n
 	}
 	if err == nil && gz {
-		err = s.gunzip(ctx, &res, limit)
+		var n int64
+		n, err = s.gunzip(ctx, limit, a.maxBuffered)
+		held += n
 	}
 	if err != nil {
 		switch {
@@ -140,9 +143,9 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 			s.refuse(ctx, start, 400, schemas.ErrInvalidRequest, "invalid_request_error", "invalid_body",
 				"the request body could not be read: "+bodyErrorText(err))
 		}
-		return res.held, false
+		return held, false
 	}
-	return res.held, true
+	return held, true
 }
 
 // settle ends a request's intake: it adds the CORS headers, gives back the reserved bytes
@@ -166,30 +169,23 @@ var (
 	errIncomplete = errors.New("request body ended before its Content-Length")
 )
 
-// reservation is one request's share of the buffered request bytes.
-type reservation struct {
-	s    *Server
-	max  int64
-	held int64
-}
-
-// take reserves n more bytes, unless that would take the total over max.
-func (r *reservation) take(n int64) bool {
-	if r.s.buffered.Add(n) > r.max {
-		r.s.buffered.Add(-n)
+// reserve takes n bytes of the buffered request bytes, unless that would take the total
+// over max.
+func (s *Server) reserve(n, max int64) bool {
+	if s.buffered.Add(n) > max {
+		s.buffered.Add(-n)
 		return false
 	}
-	r.held += n
 	return true
 }
 
 // boundedBuffer collects a body, reserving its bytes (in steps of at least 64 KiB) as it
 // grows, and failing past limit.
 type boundedBuffer struct {
-	b        []byte
-	res      *reservation
-	reserved int64
-	limit    int64
+	s          *Server
+	b          []byte
+	reserved   int64
+	limit, max int64
 }
 
 func (w *boundedBuffer) Write(p []byte) (int, error) {
@@ -199,7 +195,7 @@ func (w *boundedBuffer) Write(p []byte) (int, error) {
 	}
 	if n > w.reserved {
 		step := max(n-w.reserved, 64<<10)
-		if !w.res.take(step) {
+		if !w.s.reserve(step, w.max) {
 			return 0, errBufferFull
 		}
 		w.reserved += step
@@ -208,22 +204,32 @@ func (w *boundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// gunzip replaces a gzip body with its decompressed bytes, bounded by limit and reserved.
-func (s *Server) gunzip(ctx *fasthttp.RequestCtx, res *reservation, limit int64) error {
+// readChunked reads a chunked body, bounded by limit, and makes it the request's body. It
+// returns the bytes it reserved, which the caller gives back, on failure too.
+func (s *Server) readChunked(ctx *fasthttp.RequestCtx, limit, maxBuffered int64) (int64, error) {
+	w := boundedBuffer{s: s, limit: limit, max: maxBuffered}
+	err := ctx.Request.BodyWriteTo(&w)
+	if err == nil {
+		ctx.Request.SetBodyRaw(w.b)
+	}
+	return w.reserved, err
+}
+
+// gunzip replaces a gzip body with its decompressed bytes, bounded by limit. The
+// compressed bytes stay reserved until the handler returns; it reserves the decompressed
+// ones besides and returns how many, which the caller gives back, on failure too.
+func (s *Server) gunzip(ctx *fasthttp.RequestCtx, limit, maxBuffered int64) (int64, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(ctx.Request.Body()))
 	if err != nil {
-		return err
+		return 0, err
 	}
-	// The compressed bytes stay reserved until the handler returns; w reserves the
-	// decompressed ones besides.
-	w := boundedBuffer{res: res, limit: limit}
-	_, err = io.Copy(&w, zr)
-	if err != nil {
-		return err
+	w := boundedBuffer{s: s, limit: limit, max: maxBuffered}
+	if _, err = io.Copy(&w, zr); err != nil {
+		return w.reserved, err
 	}
 	ctx.Request.Header.Del(fasthttp.HeaderContentEncoding)
 	ctx.Request.SetBodyRaw(w.b)
-	return nil
+	return w.reserved, nil
 }
 
 // bodyErrorText describes a failed body read without quoting the body or an address.

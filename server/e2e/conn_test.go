@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -9,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bifrost-gw/bifrost/mocks"
 )
 
 // TestFileDescriptorExhaustion is issue 10's defect 1: bifrost-http started with a low open
@@ -90,6 +95,161 @@ func TestFileDescriptorExhaustion(t *testing.T) {
 	count, _, _ = strings.Cut(count, "\n")
 	if resp.StatusCode != http.StatusOK || count == "" || count == "0" {
 		t.Errorf("/metrics: %s, accept_error count %q, want > 0", resp.Status, count)
+	}
+	if err := g.stop(os.Interrupt, 15*time.Second); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBodyLimitReload is issue 10's defect 12 on the real binary: a reload that lowers
+// client.max_request_body_size_mb applies. Before the fix the reload logged success and
+// the start-time limit stayed: a body between the two limits still got 200.
+func TestBodyLimitReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	_, mockURL := startMock(t, mocks.Config{RequireKey: mockKey})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	write := func(mb int) {
+		cfg := fmt.Sprintf(`{"client":{"max_request_body_size_mb":%d},"providers":{%s}}`, mb, providerJSON("openai", mockURL))
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(3)
+	g := launchBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "50ms")
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	body := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("a", 2<<20) + `"}]}`
+	if resp, b := post(t, client, g.url+"/v1/chat/completions", body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("2 MiB under the 3 MiB limit: %s %.300s", resp.Status, b)
+	}
+	time.Sleep(20 * time.Millisecond) // a new modification time
+	write(1)
+	waitLog(t, g, "config reloaded", 1)
+	// On a raw connection: the gateway answers 413 without reading the body and closes, so
+	// a client still writing the body may see the reset before the answer.
+	resp, b := rawPost(t, strings.TrimPrefix(g.url, "http://"), "/v1/chat/completions", body)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "request_too_large") {
+		t.Errorf("2 MiB after a reload to 1 MiB: %s %.300s, want 413 request_too_large", resp.Status, b)
+	}
+	if err := g.stop(os.Interrupt, 15*time.Second); err != nil {
+		t.Error(err)
+	}
+}
+
+// rawPost sends a JSON POST on a new connection, writing the body while it reads the answer.
+func rawPost(t *testing.T, addr, path, body string, headers ...string) (*http.Response, []byte) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
+	raw := "POST " + path + " HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+	for _, h := range headers {
+		raw += h + "\r\n"
+	}
+	raw += "Content-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body
+	go conn.Write([]byte(raw)) //nolint:errcheck // the server may answer before reading it all
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// TestBrowserRequests is issue 10's defect 10 on the real binary. With the default config
+// (no allowed_origins) a web page can neither run a "simple" text/plain POST (415) nor get
+// a preflight through (403); with client.allowed_origins listing the page's origin, the
+// preflight gets 204 with the CORS headers and the JSON request's answer carries
+// Access-Control-Allow-Origin. Before the fix the text/plain POST spent a request at the
+// provider and OPTIONS got 405.
+func TestBrowserRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	m, mockURL := startMock(t, mocks.Config{RequireKey: mockKey})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	write := func(client string) {
+		if err := os.WriteFile(cfgPath, []byte(`{"client":`+client+`,"providers":{`+providerJSON("openai", mockURL)+`}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{}`)
+	g := launchBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "50ms")
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	const page = "https://app.example.com"
+	body := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	send := func(method, path, ct string, headers map[string]string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, g.url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if method == http.MethodOptions {
+			req.Body, req.ContentLength = nil, 0
+		}
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, readAll(t, resp)
+	}
+	preflight := map[string]string{"Origin": page, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
+
+	before := m.Stats().Total
+	for _, path := range []string{"/v1/chat/completions", "/anthropic/v1/messages"} {
+		// From a page: its Origin is not allowed (403), and text/plain is not JSON (415).
+		if resp, b := send("POST", path, "text/plain;charset=UTF-8", map[string]string{"Origin": "https://evil.example"}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("default config, simple text/plain POST from a page to %s: %s %.200s, want 403", path, resp.Status, b)
+		}
+		if resp, b := send("POST", path, "text/plain;charset=UTF-8", nil); resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("default config, text/plain POST to %s: %s %.200s, want 415", path, resp.Status, b)
+		}
+	}
+	if m.Stats().Total != before {
+		t.Error("a text/plain POST reached the provider")
+	}
+	resp, b := send("OPTIONS", "/v1/chat/completions", "", preflight)
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("default config, preflight: %s (Allow-Origin %q) %.200s, want 403 without CORS headers",
+			resp.Status, resp.Header.Get("Access-Control-Allow-Origin"), b)
+	}
+	if resp, b := send("POST", "/v1/chat/completions", "application/json", map[string]string{"Origin": page}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("default config, JSON POST with a foreign Origin: %s %.200s, want 403", resp.Status, b)
+	}
+
+	time.Sleep(20 * time.Millisecond) // a new modification time
+	write(`{"allowed_origins":["` + page + `"]}`)
+	waitLog(t, g, "config reloaded", 1)
+	resp, b = send("OPTIONS", "/v1/chat/completions", "", preflight)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != page ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "POST") ||
+		!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "authorization") ||
+		resp.Header.Get("Access-Control-Max-Age") == "" {
+		t.Errorf("allowed origin, preflight: %s %v %.200s", resp.Status, resp.Header, b)
+	}
+	resp, b = send("POST", "/v1/chat/completions", "application/json", map[string]string{"Origin": page})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != page || !strings.Contains(resp.Header.Get("Vary"), "Origin") {
+		t.Errorf("allowed origin, JSON POST: %s %v %.200s", resp.Status, resp.Header, b)
+	}
+	if resp, _ := send("OPTIONS", "/v1/chat/completions", "", map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another origin's preflight: %s, want 403", resp.Status)
 	}
 	if err := g.stop(os.Interrupt, 15*time.Second); err != nil {
 		t.Error(err)
