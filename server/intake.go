@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"runtime/debug"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -163,7 +164,32 @@ func (s *Server) settle(ctx *fasthttp.RequestCtx, a *access, held int64) {
 		// The buffer is not reused: a stream still reading strings from it keeps it alive
 		// until it ends, then the GC frees it.
 		ctx.Request.SwapBody(nil)
+		s.released(held)
 	}
+}
+
+// Returning memory to the OS: Go's scavenger gives freed memory back gradually, and only
+// after a GC has found it free, which an idle gateway may not run for minutes. Once
+// freeOSAfter bytes of large bodies were dropped, debug.FreeOSMemory runs on a timer, at
+// most every freeOSEvery and a second after the drop at the soonest, so that a burst of uploads does not leave the process's RSS at
+// its peak; the timer also covers the end of a burst.
+const (
+	freeOSAfter = 32 << 20
+	freeOSEvery = 10 * time.Second
+)
+
+// released notes n bytes of a dropped body buffer, and schedules giving memory back.
+func (s *Server) released(n int64) {
+	if s.dropped.Add(n) < freeOSAfter || !s.freeing.CompareAndSwap(false, true) {
+		return
+	}
+	wait := time.Until(time.Unix(0, s.lastFree.Load()).Add(freeOSEvery))
+	time.AfterFunc(max(wait, time.Second), func() {
+		s.dropped.Store(0)
+		debug.FreeOSMemory()
+		s.lastFree.Store(time.Now().UnixNano())
+		s.freeing.Store(false)
+	})
 }
 
 var (

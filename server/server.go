@@ -59,6 +59,11 @@ type Server struct {
 	// buffered counts the request body bytes reserved by requests in their handlers
 	// (intake.go).
 	buffered atomic.Int64
+	// dropped counts the bytes of large body buffers dropped since memory was last given
+	// back to the OS, at lastFree (Unix nanoseconds); freeing is set while a release is
+	// scheduled (intake.go).
+	dropped, lastFree atomic.Int64
+	freeing           atomic.Bool
 
 	mu       sync.Mutex
 	client   config.Client // the settings last configured, for Listen

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,4 +256,124 @@ func TestBrowserRequests(t *testing.T) {
 	if err := g.stop(os.Interrupt, 15*time.Second); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestUploadFlood is issue 10's defect 8 at full size, on the real binary with the default
+// limits (100 MiB per body, 512 MiB buffered at once): 30 clients each upload 95 MB at
+// once. Uploads past the cap get 503 with Retry-After at once, the others are answered, the
+// peak RSS stays under 2.5 GB (the unbounded gateway reached 3.9 GB), and the RSS falls back
+// under 512 MB afterwards. It moves about 3 GB over loopback, so it runs only with BIFROST_HOSTILE=1:
+//
+//	BIFROST_HOSTILE=1 go test -count=1 -v -run TestUploadFlood ./server/e2e/
+func TestUploadFlood(t *testing.T) {
+	if os.Getenv("BIFROST_HOSTILE") != "1" {
+		t.Skip("moves 3 GB: set BIFROST_HOSTILE=1")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, mockURL := startMock(t, mocks.Config{RequireKey: mockKey, MaxRequestBodySize: 128 << 20})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"providers":{`+providerJSON("openai", mockURL)+`}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-config", cfgPath, "-host", "127.0.0.1", "-port", "0"}
+	if a := os.Getenv("BIFROST_PPROF"); a != "" {
+		args = append(args, "-pprof", a) // to look at the heap after the flood
+	}
+	g := launchBinary(t, ctx, buildGateway(t, ctx), args...)
+	addr := strings.TrimPrefix(g.url, "http://")
+	rss := func() int64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", g.cmd.Process.Pid))
+		if err != nil {
+			return 0
+		}
+		_, v, _ := strings.Cut(string(b), "VmRSS:")
+		v, _, _ = strings.Cut(v, "kB")
+		var kb int64
+		fmt.Sscan(strings.TrimSpace(v), &kb) //nolint:errcheck
+		return kb << 10
+	}
+	body := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("a", 95_000_000) + `"}]}`
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if r := rss(); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	statuses := make(chan int, 30)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- floodPost(addr, body)
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	close(stop)
+	<-sampled
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	t.Logf("30 uploads of 95 MB in %v: statuses %v (0: connection reset before the answer was read), peak RSS %d MB",
+		time.Since(start).Round(time.Millisecond), counts, peak.Load()>>20)
+	if counts[200] == 0 || counts[503] == 0 {
+		t.Errorf("want some uploads answered 200 and some refused with 503: %v", counts)
+	}
+	if peak.Load() >= 2560<<20 {
+		t.Errorf("peak RSS %d MB, want it under 2.5 GB", peak.Load()>>20)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for rss() > 512<<20 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("RSS %d MB %v after the uploads", rss()>>20, time.Since(start).Round(time.Second))
+	if r := rss(); r > 512<<20 {
+		t.Errorf("RSS still %d MB 30 s after the uploads, want it back under 512 MB", r>>20)
+	}
+	resp, b := get(t, &http.Client{Timeout: 10 * time.Second}, g.url+"/metrics")
+	_, count, _ := strings.Cut(string(b), `bifrost_connections_refused_total{reason="buffer_full"} `)
+	count, _, _ = strings.Cut(count, "\n")
+	t.Logf("/metrics %s: buffer_full %s", resp.Status, count)
+	if os.Getenv("BIFROST_PPROF") != "" {
+		time.Sleep(time.Minute) // time to take a heap profile
+	}
+	if err := g.stop(os.Interrupt, 15*time.Second); err != nil {
+		t.Error(err)
+	}
+}
+
+// floodPost uploads body and returns the answer's status, or 0 when the connection broke
+// before an answer was read.
+func floodPost(addr, body string) int {
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return 0
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Minute)) //nolint:errcheck
+	go func() {
+		fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+		io.WriteString(conn, body) //nolint:errcheck // the gateway may answer and close before reading it all
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, resp.Body) //nolint:errcheck
+	resp.Body.Close()
+	return resp.StatusCode
 }
