@@ -21,6 +21,14 @@
 // bifrost_gateway_overhead_seconds histogram). A response a plugin answered carries
 // X-Bifrost-Short-Circuit with the plugin's name.
 //
+// Before a request's body is read, the intake (intake.go) checks it: a gateway key when
+// there is a body, Content-Type application/json (415 otherwise), Content-Encoding gzip or
+// none (415 otherwise), client.max_request_body_size_mb (413) and the cap on request bytes
+// buffered at once, client.max_buffered_request_mb (503 with Retry-After). CORS follows
+// client.allowed_origins (cors.go): none by default. The listener (listener.go, see Listen)
+// survives running out of file descriptors and caps the connections held. Every limit is
+// applied again on a config reload (Configure).
+//
 // Every request is logged at info level, after it is answered, as one "request" line with
 // method, path, status, provider, model, duration, overhead, retries and fallbacks; never
 // the prompt, the answer or a key. At levels above info nothing is formatted and nothing
