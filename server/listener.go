@@ -48,6 +48,8 @@ type Listener struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// lastWarn is when a refusal over each cap was last logged (Unix nanoseconds).
+	lastWarn [2]atomic.Int64
 }
 
 // NewListener wraps ln. log and m may be nil. It has no caps until SetLimits.
@@ -128,10 +130,12 @@ func (l *Listener) admit(c net.Conn) (net.Conn, bool) {
 	case maxConns > 0 && l.open >= maxConns:
 		l.mu.Unlock()
 		l.refuse(c, metrics.RefusedOverLimit, overLimitResponse)
+		l.warn(0, "connection refused: client.max_connections reached", "max_connections", maxConns)
 		return nil, false
 	case maxPerIP > 0 && ip.IsValid() && l.perIP[ip] >= maxPerIP:
 		l.mu.Unlock()
 		l.refuse(c, metrics.RefusedPerIP, perIPResponse)
+		l.warn(1, "connection refused: client.max_connections_per_ip reached", "max_connections_per_ip", maxPerIP)
 		return nil, false
 	}
 	l.open++
@@ -154,6 +158,17 @@ func (l *Listener) release(ip netip.Addr) {
 			delete(l.perIP, ip)
 		}
 	}
+}
+
+// warn logs a refusal, at most once a minute for each cap (bifrost_connections_refused_total
+// counts them all).
+func (l *Listener) warn(i int, msg string, key string, limit int64) {
+	now := time.Now().UnixNano()
+	last := l.lastWarn[i].Load()
+	if now-last < int64(time.Minute) || !l.lastWarn[i].CompareAndSwap(last, now) {
+		return
+	}
+	l.log.Warn(msg+" (logged at most once a minute; see bifrost_connections_refused_total)", key, limit)
 }
 
 func (l *Listener) count(reason int) {
