@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -142,7 +144,8 @@ func TestBodyLimitReload(t *testing.T) {
 	}
 }
 
-// rawPost sends a JSON POST on a new connection, writing the body while it reads the answer.
+// rawPost sends a POST on a new connection, writing the body while it reads the answer. The
+// Content-Type is application/json unless headers has one.
 func rawPost(t *testing.T, addr, path, body string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -151,10 +154,16 @@ func rawPost(t *testing.T, addr, path, body string, headers ...string) (*http.Re
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
-	raw := "POST " + path + " HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+	raw := "POST " + path + " HTTP/1.1\r\nHost: gw\r\n"
+	ct := "Content-Type: application/json"
 	for _, h := range headers {
+		if strings.HasPrefix(h, "Content-Type:") {
+			ct = h // replaces the default
+			continue
+		}
 		raw += h + "\r\n"
 	}
+	raw += ct + "\r\n"
 	raw += "Content-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body
 	go conn.Write([]byte(raw)) //nolint:errcheck // the server may answer before reading it all
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -376,4 +385,37 @@ func floodPost(addr, body string) int {
 	io.Copy(io.Discard, resp.Body) //nolint:errcheck
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestRequestIntake covers issue 10's weak spots on request intake through a real
+// connection: 16 KB of request headers are accepted (about 4 KB got 431 before), a gzip
+// body is decompressed (400 "not valid UTF-8" before), other encodings get 415, and a body
+// that is not JSON gets 415 (defect 10; it was run before).
+func TestRequestIntake(t *testing.T) {
+	_, mockURL := startMock(t, mocks.Config{RequireKey: mockKey})
+	gw := startGateway(t, `{"providers":{`+providerJSON("openai", mockURL)+`}}`, nil)
+	addr := strings.TrimPrefix(gw, "http://")
+	body := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(body)) //nolint:errcheck
+	zw.Close()             //nolint:errcheck
+	cases := []struct {
+		name, body string
+		headers    []string
+		status     int
+	}{
+		{"16 KB of headers", body, []string{"X-Trace: " + strings.Repeat("t", 8<<10), "X-Baggage: " + strings.Repeat("b", 8<<10)}, 200},
+		{"gzip body", gz.String(), []string{"Content-Encoding: gzip"}, 200},
+		{"brotli body", body, []string{"Content-Encoding: br"}, 415},
+		{"text/plain body", body, []string{"Content-Type: text/plain"}, 415},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := rawPost(t, addr, "/v1/chat/completions", tc.body, tc.headers...)
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d, want %d: %.300s", resp.StatusCode, tc.status, b)
+			}
+		})
+	}
 }
