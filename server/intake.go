@@ -96,7 +96,7 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 	if enc := ctx.Request.Header.ContentEncoding(); len(enc) > 0 && !bytes.EqualFold(enc, identityEncoding) {
 		if !bytes.EqualFold(enc, gzipEncoding) {
 			s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_content_encoding",
-				"Content-Encoding "+string(enc)+" is not supported: send the body as is, or gzip")
+				"this Content-Encoding is not supported: send the body as is, or gzip")
 			return 0, false
 		}
 		gz = true
@@ -116,10 +116,7 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 	var err error
 	switch {
 	case ctx.RequestBodyStream() == nil:
-		// The body is in memory already (a server that does not stream bodies, or a test).
-		if int64(len(ctx.Request.Body())) > limit {
-			err = errTooLarge
-		}
+		// In memory already, and its length checked above.
 	case cl > 0:
 		// Content-Length is known, checked and reserved: fasthttp reads exactly that much.
 		if body := ctx.Request.Body(); len(body) != cl {
