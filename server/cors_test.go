@@ -101,3 +101,27 @@ func TestLargeBodyBufferDropped(t *testing.T) {
 		t.Errorf("%d bytes still reserved", n)
 	}
 }
+
+// TestJSONContentType: only application/json, with a UTF-8 charset if any, is JSON.
+func TestJSONContentType(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/json":                    true,
+		"Application/JSON":                    true,
+		"application/json; charset=utf-8":     true,
+		`application/json;charset="UTF-8"`:    true,
+		"application/json; foo=bar":           true,
+		"application/json; charset=latin1":    false,
+		"text/plain;charset=UTF-8":            false,
+		"application/x-www-form-urlencoded":   false,
+		"multipart/form-data; boundary=x":     false,
+		"application/jsonp":                   false,
+		"":                                    false,
+		"application/json-seq":                false,
+		"application/vnd.api+json":            false,
+		" application/json ; charset = utf8 ": true,
+	} {
+		if got := jsonContentType([]byte(ct)); got != want {
+			t.Errorf("jsonContentType(%q) = %v, want %v", ct, got, want)
+		}
+	}
+}
