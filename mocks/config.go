@@ -35,6 +35,10 @@ type Config struct {
 	// provider's (see formats.go).
 	Format string
 
+	// MaxRequestBodySize is the largest request body the mock reads, in bytes; 0 means
+	// fasthttp's default (4 MiB). Larger bodies get 413.
+	MaxRequestBodySize int
+
 	// Latency is the fixed time a chat, completion or embeddings request
 	// takes before it is answered. Streamed responses spread it over their
 	// chunks: the time to the first chunk plus the gaps between chunks add

@@ -12,8 +12,11 @@ import (
 func (d *decoder) config(root *yaml.Node) *Config {
 	cfg := &Config{
 		Client: Client{
-			InitialPoolSize:  DefaultInitialPoolSize,
-			MaxRequestBodyMB: DefaultMaxRequestBodyMB,
+			InitialPoolSize:      DefaultInitialPoolSize,
+			MaxRequestBodyMB:     DefaultMaxRequestBodyMB,
+			MaxBufferedRequestMB: DefaultMaxBufferedRequestMB,
+			MaxConnections:       DefaultMaxConnections,
+			MaxConnectionsPerIP:  DefaultMaxConnectionsPerIP,
 		},
 	}
 	root = d.deref(root)
@@ -77,6 +80,18 @@ func (d *decoder) client(n *yaml.Node, path string, c *Client) {
 		case "stream_write_timeout_in_seconds":
 			if v, ok := d.optInt(p.val, fp, 1, maxStreamWriteSeconds); ok {
 				c.StreamWriteTimeout = time.Duration(v) * time.Second
+			}
+		case "max_buffered_request_mb":
+			if v, ok := d.optInt(p.val, fp, 1, maxBufferedRequestMB); ok {
+				c.MaxBufferedRequestMB = v
+			}
+		case "max_connections":
+			if v, ok := d.optInt(p.val, fp, 1, maxConnections); ok {
+				c.MaxConnections = v
+			}
+		case "max_connections_per_ip":
+			if v, ok := d.integer(p.val, fp, 0, maxConnections); ok {
+				c.MaxConnectionsPerIP = v
 			}
 		case "prometheus_labels":
 			c.PrometheusLabels = d.strList(p.val, fp, func(s string) string {

@@ -59,11 +59,13 @@ func wantExample(t *testing.T) *Config {
 	}
 	return &Config{
 		Client: Client{
-			DropExcessRequests: true,
-			InitialPoolSize:    500,
-			MaxRequestBodyMB:   50,
-			PrometheusLabels:   []string{"team", "env"},
-			AllowedOrigins:     []string{"https://app.example.com", "*"},
+			DropExcessRequests:   true,
+			InitialPoolSize:      500,
+			MaxRequestBodyMB:     50,
+			PrometheusLabels:     []string{"team", "env"},
+			MaxBufferedRequestMB: DefaultMaxBufferedRequestMB,
+			MaxConnections:       DefaultMaxConnections,
+			AllowedOrigins:       []string{"https://app.example.com", "*"},
 		},
 		Providers: map[string]*Provider{
 			"openai": {
@@ -293,7 +295,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		Client: Client{InitialPoolSize: 300, MaxRequestBodyMB: 100},
+		Client: Client{InitialPoolSize: 300, MaxRequestBodyMB: 100, MaxBufferedRequestMB: DefaultMaxBufferedRequestMB,
+			MaxConnections: DefaultMaxConnections},
 		Providers: map[string]*Provider{"openai": {
 			Name:        "openai",
 			Keys:        []Key{{Value: "sk-x", Weight: 1.0}},

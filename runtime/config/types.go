@@ -77,6 +77,31 @@ const (
 	maxResponseBodyMB        = 16 * 1024
 	maxStreamEventKB         = 1 << 20
 	maxStreamWriteSeconds    = 3600
+	maxConnections           = 10_000_000
+	maxBufferedRequestMB     = 1024 * 1024
+)
+
+// Connection and request-intake defaults (our extensions; upstream has no equivalent keys).
+const (
+	// DefaultMaxConnections caps the client connections the server holds open at once.
+	// Ten thousand idle keep-alive connections cost about 0.3 GB of buffers and goroutine
+	// stacks, and the file descriptors fit under the usual hard RLIMIT_NOFILE of Linux
+	// services (524288 or more) with room for the provider connections
+	// (DefaultMaxConnsPerHost per provider host). A connection over the cap gets a 503 and
+	// is closed, which a load balancer or client retries, instead of exhausting file
+	// descriptors.
+	DefaultMaxConnections = 10_000
+	// DefaultMaxConnectionsPerIP is 0: no cap per client address. A gateway often sits
+	// behind a load balancer or a reverse proxy whose connections all come from one
+	// address, where a per-address cap would refuse the real traffic.
+	DefaultMaxConnectionsPerIP = 0
+	// DefaultMaxBufferedRequestMB caps the request body bytes buffered at once across all
+	// requests, in MiB: five uploads of the default 100 MiB body limit at a time. A body
+	// being forwarded costs about 3.5 times its size (the body, the encoded upstream
+	// request, the HTTP client's copy), so 30 clients uploading 95 MB at once peak at about
+	// 1.8 GB of RSS (measured; 3.9 GB without a cap), which fits a 4 GB instance; chat
+	// requests of a few KB never come near it.
+	DefaultMaxBufferedRequestMB = 512
 )
 
 // Proxy types accepted in "proxy_config.type" (upstream ProxyType in core/schemas/provider.go).
@@ -120,8 +145,28 @@ type Client struct {
 	// PrometheusLabels names extra labels for the gateway's metrics. Each must be a valid
 	// Prometheus label name. Key: "prometheus_labels".
 	PrometheusLabels []string
-	// AllowedOrigins lists the CORS origins that are allowed: "*" or absolute URLs. Key:
-	// "allowed_origins".
+	// MaxBufferedRequestMB caps the bytes of request bodies buffered at once, across all
+	// requests, in MiB. A request whose body would go over it gets 503 with Retry-After at
+	// once, before its body is read. It is never below MaxRequestBodyMB (a lower value
+	// acts as MaxRequestBodyMB), so one request of the largest size always fits. Key:
+	// "max_buffered_request_mb" (our extension; 0 means the default). Default:
+	// DefaultMaxBufferedRequestMB.
+	// Applied on reload.
+	MaxBufferedRequestMB int
+	// MaxConnections caps the client connections open at once; a connection over it gets
+	// 503 and is closed. Key: "max_connections" (our extension; 0 means the default). Default:
+	// DefaultMaxConnections. Applied on reload.
+	MaxConnections int
+	// MaxConnectionsPerIP caps the client connections open at once from one IP address; a
+	// connection over it gets 429 and is closed. 0 means no cap. Key:
+	// "max_connections_per_ip" (our extension). Default: DefaultMaxConnectionsPerIP.
+	// Applied on reload.
+	MaxConnectionsPerIP int
+	// AllowedOrigins lists the origins that browser pages may call the gateway from, with
+	// CORS: "*" (any origin) or http(s) origins such as "https://app.example.com". Empty
+	// (the default) allows no cross-origin browser request: a preflight gets 403, and a
+	// request with an Origin header that is not listed gets 403 unless it is a GET or HEAD.
+	// Key: "allowed_origins". Applied on reload.
 	AllowedOrigins []string
 	// FallbackOnClientErrors sends a request to its next fallback also after a final
 	// 4xx answer (400, 401, 403, 404, 422, ...), which otherwise ends the request. Retryable
