@@ -62,6 +62,9 @@ type Metrics struct {
 	mu     sync.Mutex
 	series atomic.Pointer[map[seriesKey]*series]
 	nModel int
+
+	// logDropped reads the count of dropped log lines (SetLogDropped), nil until set.
+	logDropped atomic.Pointer[func() uint64]
 }
 
 type seriesKey struct {
@@ -117,7 +120,16 @@ func New(load Load) *Metrics {
 	for i, name := range stageNames {
 		m.stages[i] = stages.WithLabelValues(name)
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages,
+	logDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "bifrost_log_lines_dropped_total",
+		Help: "Log lines dropped because the log output (stderr) did not keep up: a request never waits on the log.",
+	}, func() float64 {
+		if f := m.logDropped.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
+	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages, logDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if load != nil {
 		m.reg.MustRegister(&loadCollector{load: load,
@@ -135,6 +147,10 @@ func New(load Load) *Metrics {
 	m.series.Store(&empty)
 	return m
 }
+
+// SetLogDropped makes bifrost_log_lines_dropped_total read dropped, the count of log lines
+// that the log's output could not take in time.
+func (m *Metrics) SetLogDropped(dropped func() uint64) { m.logDropped.Store(&dropped) }
 
 // Registry returns the metrics' registry.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
