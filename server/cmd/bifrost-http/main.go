@@ -61,6 +61,9 @@ func run() error {
 	// Every log line, access lines included, goes through one bounded buffer that a
 	// goroutine of its own writes to stderr: a stalled reader of stderr drops lines
 	// (bifrost_log_lines_dropped_total) and never blocks a request.
+	// A reader of stderr that goes away must not end the process either: with SIGPIPE
+	// ignored, writes to it fail (and the lines are counted as dropped) instead.
+	signal.Ignore(syscall.SIGPIPE)
 	logOut := server.NewBufferedAccessLog(os.Stderr, *logFormat == "json", 200*time.Millisecond)
 	defer logOut.Close()
 	log, err := newLogger(*logLevel, *logFormat, logOut)
