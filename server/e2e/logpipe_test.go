@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -124,6 +125,25 @@ func TestStalledStderr(t *testing.T) {
 	if n, _ := strconv.ParseFloat(string(m[1]), 64); n <= 0 {
 		t.Errorf("bifrost_log_lines_dropped_total = %s with stderr stalled, want > 0", m[1])
 	}
+
+	// Malformed requests make fasthttp log the failed connection before closing it: with
+	// stderr stalled, that log line must not keep the connection (and its worker) forever.
+	for i := 0; i < 300; i++ {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
+		if _, err := conn.Write([]byte("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")); err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, conn) // until the gateway closes the connection
+		conn.Close()
+		if err != nil {
+			t.Fatalf("malformed request %d: the connection was not closed with stderr stalled: %v", i, err)
+		}
+	}
+	send(400)
 
 	pr.Close() // the reader goes away: the gateway's writes to stderr now fail with EPIPE
 	send(400)

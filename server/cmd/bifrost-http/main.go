@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -96,6 +97,9 @@ func run() error {
 	}
 	srv.Configure(cfg.Client)
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
+	// fasthttp's own messages (a connection that failed) go through the same buffer: its
+	// default logger writes to stderr at once, before it closes the connection.
+	hs.Logger = stdlog.New(logOut, "", stdlog.LstdFlags)
 
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
 	ln, err := net.Listen("tcp", addr)
