@@ -22,7 +22,7 @@ import (
 // does not fit is dropped and counted (Dropped). It is also an io.Writer, so that the
 // gateway's other log lines (a slog handler over it) share the same guarantee.
 type AccessLog struct {
-	mu   sync.Mutex // guards buf, out and written; never held during a write to w
+	mu   sync.Mutex // guards buf and out; buffered, it is never held during a write to w
 	w    io.Writer
 	json bool
 	buf  []byte // the line being formatted
