@@ -28,6 +28,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		return cfg
 	}
 	var providers, aliases *pair
+	var top []pair // providers at the top level, the launch post's shape
 	for _, p := range d.mapping(root, "") {
 		switch p.key.Value {
 		case "providers":
@@ -41,13 +42,25 @@ func (d *decoder) config(root *yaml.Node) *Config {
 		case "$schema":
 			d.ignore(p, "")
 		default:
-			d.unknown(p, "")
+			switch reason, refused := unsupportedTop[p.key.Value]; {
+			case isTopLevelProvider(p.key.Value):
+				top = append(top, p)
+			case refused:
+				d.refuse(p, "", reason)
+			default:
+				d.unknown(p, "")
+			}
 		}
 	}
 
-	if providers == nil {
+	switch {
+	case providers != nil && len(top) > 0:
+		d.mixedShapes(top, providers.key)
+	case len(top) > 0:
+		cfg.Providers = d.providersAtTop(top)
+	case providers == nil:
 		d.errorf(root, "providers", "at least one provider is required")
-	} else {
+	default:
 		cfg.Providers = d.providers(*providers)
 	}
 	if aliases != nil {
@@ -117,7 +130,11 @@ func (d *decoder) client(n *yaml.Node, path string, c *Client) {
 			"disable_db_pings_in_health", "dump_errors_in_console_logs":
 			d.ignore(p, path)
 		default:
-			d.unknown(p, path)
+			if reason, refused := unsupportedClient[p.key.Value]; refused {
+				d.refuse(p, path, reason)
+			} else {
+				d.unknown(p, path)
+			}
 		}
 	}
 }

@@ -25,6 +25,12 @@
 //   - transports/config.schema.json: the "client" object, the key "name", the
 //     limits on some fields, and which providers need no keys.
 //
+// The launch post's older shape, with provider names at the top level instead of under
+// "providers" ({"openai": {"keys": [...]}}), is read the same way for the provider types
+// upstream knows (openai, anthropic, azure, bedrock, ...); a file may not mix the two
+// shapes. Upstream sections that this gateway does not have ("config_store", "mcp", ...)
+// are refused with the reason, never silently ignored.
+//
 // "aliases" is this gateway's own addition. It maps a bare model name to an ordered list of
 // "provider/model" targets: the first target is tried first, the rest are fallbacks.
 //

@@ -82,7 +82,7 @@ func run() error {
 	} else {
 		log.Info("open file limit", "soft", soft, "hard", hard)
 	}
-	cfg, err := config.Load(*cfgPath)
+	cfg, err := loadConfig(*cfgPath, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ type reloader struct {
 // reload reads the config file and applies it whole, or refuses it whole (logged) and
 // leaves the running config in place.
 func (r *reloader) reload() {
-	cfg, err := config.Load(r.path)
+	cfg, err := loadConfig(r.path, os.Getenv)
 	if err != nil {
 		r.refuse(err)
 		return

@@ -1,0 +1,90 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+)
+
+// launchPostConfig is the config.json of the launch post, as written there.
+const launchPostConfig = `{
+"openai": {
+"keys": [{
+"value": "env.OPENAI_API_KEY",
+"models": ["gpt-4o-mini"],
+"weight": 1.0
+}]
+}
+}
+`
+
+// TestLaunchPostConfig checks that the post's shape (providers at the top level) gives the
+// same Config as the "providers" shape.
+func TestLaunchPostConfig(t *testing.T) {
+	env := func(k string) string {
+		if k == "OPENAI_API_KEY" {
+			return "sk-post"
+		}
+		return ""
+	}
+	top, err := Parse("config.json", []byte(launchPostConfig), env)
+	if err != nil {
+		t.Fatalf("the post's config: %v", err)
+	}
+	nested, err := Parse("config.json", []byte(`{"providers":`+launchPostConfig+`}`), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(top, nested) {
+		t.Errorf("top-level shape gives\n%+v\nwant the providers shape's\n%+v", top.Providers["openai"], nested.Providers["openai"])
+	}
+	k := top.Providers["openai"].Keys[0]
+	if k.Value != "sk-post" || k.Weight != 1 || !reflect.DeepEqual(k.Models, []string{"gpt-4o-mini"}) {
+		t.Errorf("key = %+v", k)
+	}
+}
+
+// TestTopLevelShapeErrors checks the errors of the top-level shape: mixing, bad fields with
+// their paths, and upstream sections that this gateway refuses with a reason.
+func TestTopLevelShapeErrors(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"mixed.json", `{
+  "providers": {"openai": {"keys": [{"value": "sk-secret-1"}]}},
+  "anthropic": {"keys": [{"value": "sk-secret-1"}]}
+}`, `mixed.json:3: anthropic: a provider at the top level cannot be mixed with the "providers" object (line 2): move it under "providers", or move every provider to the top level`},
+		{"badweight.json", `{
+  "openai": {"keys": [{"value": "sk-secret-1", "weight": -1}]}
+}`, `badweight.json:2: openai.keys[0].weight: must be >= 0`},
+		{"nokeys.json", `{"groq": {}}`,
+			`nokeys.json:1: groq.keys: at least one key is required (only ollama, vllm, sgl and custom providers with is_key_less may have none)`},
+		{"custom.json", `{"mine": {"keys": [{"value": "sk-secret-1"}]}}`, `custom.json:1: mine: unknown field
+custom.json:1: providers: at least one provider is required`},
+		{"store.json", `{"openai": {"keys": [{"value": "sk-secret-1"}]}, "config_store": {"enabled": true}}`,
+			`store.json:1: config_store: not supported: this gateway keeps no database; its configuration is this file`},
+		{"client.json", `{"openai": {"keys": [{"value": "sk-secret-1"}]}, "client": {"enable_litellm_fallbacks": true}}`,
+			`client.json:1: client.enable_litellm_fallbacks: not supported: fallbacks are given per request or by aliases`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(tt.name, []byte(tt.doc), func(string) string { return "" })
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if err.Error() != tt.want {
+				t.Errorf("error:\n%s\nwant:\n%s", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTopLevelAliases checks that aliases see the providers written at the top level.
+func TestTopLevelAliases(t *testing.T) {
+	cfg, err := Parse("c.json", []byte(`{"openai": {"keys": [{"value": "k"}]}, "aliases": {"fast": "openai/gpt-4o-mini"}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Aliases["fast"]; !reflect.DeepEqual(got, []string{"openai/gpt-4o-mini"}) {
+		t.Errorf("aliases = %v", got)
+	}
+}
