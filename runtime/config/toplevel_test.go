@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -86,5 +87,41 @@ func TestTopLevelAliases(t *testing.T) {
 	}
 	if got := cfg.Aliases["fast"]; !reflect.DeepEqual(got, []string{"openai/gpt-4o-mini"}) {
 		t.Errorf("aliases = %v", got)
+	}
+}
+
+// TestApplyBaseURLEnv checks the BIFROST_BASE_URL_<PROVIDER> overrides.
+func TestApplyBaseURLEnv(t *testing.T) {
+	tests := []struct {
+		name, env, want, wantErr string
+	}{
+		{name: "unset", want: ""},
+		{name: "set", env: "http://127.0.0.1:9/", want: "http://127.0.0.1:9"},
+		{name: "not a URL", env: "localhost:9", wantErr: "environment variable BIFROST_BASE_URL_OPENAI: must be an absolute http or https URL"},
+		{name: "credentials", env: "http://u:secret@h", wantErr: "BIFROST_BASE_URL_OPENAI"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("c.json", []byte(`{"openai": {"keys": [{"value": "k"}]}}`), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = ApplyBaseURLEnv(cfg, func(k string) string {
+				if k == "BIFROST_BASE_URL_OPENAI" {
+					return tt.env
+				}
+				return ""
+			})
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "secret") {
+					t.Fatalf("error %v, want one with %q and no value", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case cfg.Providers["openai"].Network.BaseURL != tt.want:
+				t.Errorf("base_url = %q, want %q", cfg.Providers["openai"].Network.BaseURL, tt.want)
+			}
+		})
 	}
 }
