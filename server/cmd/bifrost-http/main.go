@@ -3,6 +3,13 @@
 //
 //	bifrost-http -config config.json -host 127.0.0.1 -port 8080
 //
+// Every flag may also be set by an environment variable, BIFROST_ and the flag's name in
+// upper case with '-' as '_' (BIFROST_CONFIG, BIFROST_HOST, BIFROST_PORT, BIFROST_LOG_LEVEL,
+// ...); a flag on the command line wins. BIFROST_BASE_URL_<PROVIDER> overrides a provider's
+// base URL. -check reads and builds the config as a start would and exits without serving,
+// with the same "file:line: path: reason" errors; -healthcheck asks a running gateway's
+// /health (a container's health check).
+//
 // SIGHUP, or a change of the config file (checked every -watch), reloads the config: a bad one
 // is refused with a logged reason and the old one keeps serving. A reload applies providers,
 // keys, aliases, every client setting (api_keys, allow_direct_keys, allowed_origins, the
@@ -63,7 +70,17 @@ func run() error {
 	drain := flag.Duration("drain", 30*time.Second, "how long shutdown waits for requests in flight")
 	watch := flag.Duration("watch", 2*time.Second, "how often to check the config file for changes (0: only on SIGHUP)")
 	pprofAddr := flag.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off by default, never on the API port")
+	check := flag.Bool("check", false, "check the config file as a start would (parse, plugins, engine) and exit without serving: status 0 if it is good")
+	healthcheck := flag.Bool("healthcheck", false, "GET /health of the gateway on -host and -port (127.0.0.1 for 0.0.0.0) and exit with status 0 if it answers 200: a container's health check")
+	// Every flag may be set by its environment variable (BIFROST_PORT for -port, and so
+	// on, see envName); a flag on the command line wins.
+	if err := applyEnv(flag.CommandLine, os.Getenv); err != nil {
+		return err
+	}
 	flag.Parse()
+	if *healthcheck {
+		return probeHealth(*host, *port, 5*time.Second)
+	}
 
 	// Every log line, access lines included, goes through one bounded buffer that a
 	// goroutine of its own writes to stderr: a stalled reader of stderr drops lines
@@ -86,13 +103,17 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	plugs, err := plugins.Build(cfg.Plugins, log)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *cfgPath, err)
-	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugs, Logger: log})
+	engine, plugs, err := buildEngine(*cfgPath, cfg, log)
 	if err != nil {
 		return err
+	}
+	if *check {
+		// Everything a start checks has passed; nothing listens.
+		if err := engine.Shutdown(); err != nil {
+			return err
+		}
+		log.Info("config ok", "config", *cfgPath, "providers", engine.Providers(), "plugins", len(plugs))
+		return nil
 	}
 	defer func() {
 		if err := engine.Shutdown(); err != nil {
@@ -166,6 +187,38 @@ func run() error {
 			return nil
 		}
 	}
+}
+
+// buildEngine builds the plugins and the engine of cfg, read from path. Start and -check
+// both build through it, so that -check refuses what a start would refuse.
+func buildEngine(path string, cfg *config.Config, log *slog.Logger) (*runtime.Engine, []runtime.Plugin, error) {
+	plugs, err := plugins.Build(cfg.Plugins, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugs, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return engine, plugs, nil
+}
+
+// probeHealth asks the gateway at host:port for /health and reports an error unless it
+// answers 200 within timeout. An unspecified host (0.0.0.0, ::, "") is asked on 127.0.0.1.
+func probeHealth(host string, port int, timeout time.Duration) error {
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	client := &http.Client{Timeout: timeout}
+	resp, err := client.Get("http://" + net.JoinHostPort(host, strconv.Itoa(port)) + "/health")
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /health answered %s", resp.Status)
+	}
+	return nil
 }
 
 // reloader applies a changed config file to the running gateway.
