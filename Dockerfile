@@ -3,8 +3,7 @@
 #   docker build --build-arg CONFIG_PATH=./config.json --build-arg PORT=8080 -t bifrost-transports .
 #   docker run -p 8080:8080 -e OPENAI_API_KEY bifrost-transports
 #
-# or, with the config mounted instead of built in (a mounted file wins; it is reloaded on
-# change, as outside a container):
+# or, with the config mounted instead of built in (a mounted file hides the built-in one):
 #
 #   docker run -p 8080:8080 -e OPENAI_API_KEY -v "$PWD/config.json:/etc/bifrost/config.json:ro" bifrost-transports
 #
