@@ -115,6 +115,13 @@ func (d *decoder) client(n *yaml.Node, path string, c *Client) {
 			})
 		case "api_keys":
 			c.APIKeys = d.strList(p.val, fp, nil)
+		case "admin_keys":
+			c.AdminKeys = d.strList(p.val, fp, func(s string) string {
+				if len(s) < 16 {
+					return "must be at least 16 characters"
+				}
+				return ""
+			})
 		case "allow_direct_keys":
 			if v, ok := d.boolean(p.val, fp); ok {
 				c.AllowDirectKeys = v

@@ -178,6 +178,11 @@ type Client struct {
 	// "x-api-key" or "api-key". Values may be "env.VAR". Key: "api_keys" (our extension;
 	// upstream's equivalent are governance virtual keys).
 	APIKeys []string
+	// AdminKeys, when not empty, enable the admin endpoints of bifrost-http (configuration
+	// history and rollback, under /admin/), which then need one of them as
+	// "Authorization: Bearer <key>" or "x-api-key". Without them the admin endpoints do not
+	// exist. Values may be "env.VAR". Key: "admin_keys" (our extension). Applied on reload.
+	AdminKeys []string
 	// AllowDirectKeys lets a client send its own provider key in the x-bf-provider-key
 	// header; it is used for that request instead of the configured keys. Key:
 	// "allow_direct_keys". Default: false.

@@ -2,20 +2,26 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )
 
-// loadConfig loads the config file at path and applies the base URL overrides of the
-// environment (config.ApplyBaseURLEnv: BIFROST_BASE_URL_OPENAI and so on). Start, reload
-// and -check all read the config through it, so that they judge a file the same way.
-func loadConfig(path string, getenv func(string) string) (*config.Config, error) {
-	cfg, err := config.Load(path)
+// loadConfig reads and parses the config file at path (as config.Load does), applies the
+// base URL overrides of the environment (config.ApplyBaseURLEnv: BIFROST_BASE_URL_OPENAI and
+// so on), and returns the config with the hash of the file's content. Start, reload and
+// -check all read the config through it, so that they judge a file the same way.
+func loadConfig(path string, getenv func(string) string) (*config.Config, string, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, "", fmt.Errorf("config: %w", err)
+	}
+	cfg, err := config.Parse(path, data, getenv)
+	if err != nil {
+		return nil, "", err
 	}
 	if err := config.ApplyBaseURLEnv(cfg, getenv); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
-	return cfg, nil
+	return cfg, contentHash(data), nil
 }

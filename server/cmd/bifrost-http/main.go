@@ -43,7 +43,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"reflect"
 	"strconv"
 	"syscall"
 	"time"
@@ -71,6 +70,7 @@ func run() error {
 	watch := flag.Duration("watch", 2*time.Second, "how often to check the config file for changes (0: only on SIGHUP)")
 	pprofAddr := flag.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off by default, never on the API port")
 	check := flag.Bool("check", false, "check the config file as a start would (parse, plugins, engine) and exit without serving: status 0 if it is good")
+	history := flag.Int("config-history", 10, "how many applied configs to keep for the admin history and rollback")
 	healthcheck := flag.Bool("healthcheck", false, "GET /health of the gateway on -host and -port (127.0.0.1 for 0.0.0.0) and exit with status 0 if it answers 200: a container's health check")
 	// Every flag may be set by its environment variable (BIFROST_PORT for -port, and so
 	// on, see envName); a flag on the command line wins.
@@ -99,7 +99,7 @@ func run() error {
 	} else {
 		log.Info("open file limit", "soft", soft, "hard", hard)
 	}
-	cfg, err := loadConfig(*cfgPath, os.Getenv)
+	cfg, hash, err := loadConfig(*cfgPath, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func run() error {
 		if err := engine.Shutdown(); err != nil {
 			return err
 		}
-		log.Info("config ok", "config", *cfgPath, "providers", engine.Providers(), "plugins", len(plugs))
+		log.Info("config ok", "config", *cfgPath, "hash", hash, "providers", engine.Providers(), "plugins", len(plugs))
 		return nil
 	}
 	defer func() {
@@ -129,6 +129,11 @@ func run() error {
 	}
 	srv.Configure(cfg.Client)
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
+	rl := newReloader(engine, srv, *cfgPath, log, *history)
+	cur := rl.started(cfg, hash)
+	// The admin endpoints (/admin/config/...) are answered before the API's handler; they
+	// exist only while client.admin_keys is set.
+	hs.Handler = rl.adminHandler(hs.Handler)
 
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
 	tcp, err := net.Listen("tcp", addr)
@@ -138,7 +143,8 @@ func run() error {
 	ln := srv.Listen(tcp) // retries accept errors such as EMFILE; applies the connection caps
 	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", *cfgPath, "providers", engine.Providers(),
 		"plugins", len(plugs), "api_keys", len(cfg.Client.APIKeys), "allow_direct_keys", cfg.Client.AllowDirectKeys,
-		"max_connections", cfg.Client.MaxConnections, "max_connections_per_ip", cfg.Client.MaxConnectionsPerIP)
+		"max_connections", cfg.Client.MaxConnections, "max_connections_per_ip", cfg.Client.MaxConnectionsPerIP,
+		"config_version", cur.Version, "config_hash", cur.Hash)
 
 	if *pprofAddr != "" {
 		pl, err := net.Listen("tcp", *pprofAddr)
@@ -160,7 +166,6 @@ func run() error {
 		defer t.Stop()
 		tick = t.C
 	}
-	rl := &reloader{engine: engine, srv: srv, path: *cfgPath, log: log, plugins: cfg.Plugins}
 	stamp := fileStamp(*cfgPath)
 	for {
 		select {
@@ -219,53 +224,6 @@ func probeHealth(host string, port int, timeout time.Duration) error {
 		return fmt.Errorf("healthcheck: /health answered %s", resp.Status)
 	}
 	return nil
-}
-
-// reloader applies a changed config file to the running gateway.
-type reloader struct {
-	engine  *runtime.Engine
-	srv     *server.Server
-	path    string
-	log     *slog.Logger
-	plugins []config.Plugin // the config the running plugins were built from
-}
-
-// reload reads the config file and applies it whole, or refuses it whole (logged) and
-// leaves the running config in place.
-func (r *reloader) reload() {
-	cfg, err := loadConfig(r.path, os.Getenv)
-	if err != nil {
-		r.refuse(err)
-		return
-	}
-	changed := !reflect.DeepEqual(cfg.Plugins, r.plugins)
-	var plugs []runtime.Plugin
-	if changed {
-		if plugs, err = plugins.Build(cfg.Plugins, r.log); err != nil {
-			r.refuse(fmt.Errorf("%s: %w", r.path, err))
-			return
-		}
-	}
-	if err := r.engine.Reload(cfg); err != nil {
-		r.cleanup(plugs)
-		r.refuse(err)
-		return
-	}
-	if changed {
-		// Requests in flight finish with the plugins they started with; the cache's
-		// Cleanup is safe under them.
-		r.cleanup(r.engine.SetPlugins(plugs))
-		r.plugins = cfg.Plugins
-	}
-	r.srv.Configure(cfg.Client)
-	c := &cfg.Client
-	r.log.Info("config reloaded", "providers", r.engine.Providers(), "plugins", len(r.engine.Plugins()), "plugins_rebuilt", changed,
-		"max_request_body_size_mb", c.MaxRequestBodyMB, "max_buffered_request_mb", c.MaxBufferedRequestMB,
-		"max_connections", c.MaxConnections, "max_connections_per_ip", c.MaxConnectionsPerIP, "allowed_origins", len(c.AllowedOrigins))
-}
-
-func (r *reloader) refuse(err error) {
-	r.log.Error("config reload refused; the previous config keeps serving", "error", err)
 }
 
 // cleanup releases plugins that no longer serve, logging failures.
