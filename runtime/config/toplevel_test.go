@@ -125,3 +125,42 @@ func TestApplyBaseURLEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminKeys covers client.admin_keys.
+func TestAdminKeys(t *testing.T) {
+	tests := []struct {
+		name, client string
+		want         []string
+		wantErr      string
+	}{
+		{name: "none"},
+		{name: "keys", client: `{"admin_keys": ["admin-0123456789ab", "env.ADMIN"]}`, want: []string{"admin-0123456789ab", "admin-from-env-0123"}},
+		{name: "short", client: `{"admin_keys": ["short"]}`, wantErr: "c.json:1: client.admin_keys[0]: must be at least 16 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := `{"openai": {"keys": [{"value": "k"}]}`
+			if tt.client != "" {
+				doc += `, "client": ` + tt.client
+			}
+			cfg, err := Parse("c.json", []byte(doc+"}"), func(k string) string {
+				if k == "ADMIN" {
+					return "admin-from-env-0123"
+				}
+				return ""
+			})
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error %v, want %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(cfg.Client.AdminKeys, tt.want) {
+				t.Errorf("admin keys %v, want %v", cfg.Client.AdminKeys, tt.want)
+			}
+		})
+	}
+}
