@@ -1,7 +1,7 @@
 // Package bifrost is Bifrost's Go package API with the names of the upstream Bifrost Go
 // package and its launch post: implement a [schemas.Account], call [Init], then
-// ChatCompletionRequest, ChatCompletionStreamRequest, TextCompletionRequest or
-// EmbeddingRequest, and Cleanup at the end.
+// ChatCompletionRequest, ChatCompletionStreamRequest, TextCompletionRequest,
+// TextCompletionStreamRequest or EmbeddingRequest, and Cleanup at the end.
 //
 //	client, err := bifrost.Init(schemas.BifrostConfig{Account: &account})
 //	result, bifrostErr := client.ChatCompletionRequest(ctx, &schemas.BifrostRequest{
@@ -147,17 +147,12 @@ func (b *Bifrost) EmbeddingRequest(ctx context.Context, req *schemas.BifrostRequ
 // before the stream opens; their post hooks see the error when opening fails, and
 // otherwise run with a nil result once the stream has ended.
 func (b *Bifrost) ChatCompletionStreamRequest(ctx context.Context, req *schemas.BifrostRequest) (chan *schemas.BifrostStream, *schemas.BifrostError) {
+	if req == nil {
+		return nil, newError(400, "the request is nil", nil)
+	}
 	req, ran, short := b.pre(&ctx, req)
 	if short != nil {
-		resp, berr := b.post(&ctx, ran, short.Response, short.Error)
-		ch := make(chan *schemas.BifrostStream, 1)
-		if berr != nil {
-			close(ch)
-			return nil, berr
-		}
-		ch <- &schemas.BifrostStream{BifrostResponse: resp}
-		close(ch)
-		return ch, nil
+		return b.shortStream(&ctx, ran, short)
 	}
 	var chat rs.ChatRequest
 	if berr := decodeInto(&chat, req, opChat); berr != nil {
@@ -181,10 +176,7 @@ func (b *Bifrost) ChatCompletionStreamRequest(ctx context.Context, req *schemas.
 			} else {
 				s.BifrostResponse = fromChunk(ev.Chunk, req.Provider)
 			}
-			select {
-			case out <- s:
-			case <-ctx.Done():
-			}
+			sendStream(ctx, out, s)
 		}
 		b.post(&ctx, ran, nil, last) //nolint:errcheck // the stream's events are already out
 	}()

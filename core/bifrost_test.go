@@ -118,28 +118,48 @@ func TestCalls(t *testing.T) {
 	}
 }
 
-// TestStream reads a chat stream to its end.
+// TestStream reads a chat stream and a text stream to their ends.
 func TestStream(t *testing.T) {
 	b := newClient(t)
-	ch, berr := b.ChatCompletionStreamRequest(context.Background(), chatRequest())
-	if berr != nil {
-		t.Fatalf("error: %+v", berr.Error)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		open func() (chan *schemas.BifrostStream, *schemas.BifrostError)
+	}{
+		{"chat", func() (chan *schemas.BifrostStream, *schemas.BifrostError) {
+			return b.ChatCompletionStreamRequest(ctx, chatRequest())
+		}},
+		{"text", func() (chan *schemas.BifrostStream, *schemas.BifrostError) {
+			return b.TextCompletionStreamRequest(ctx, &schemas.BifrostRequest{Provider: schemas.OpenAI, Model: "gpt-3.5-turbo-instruct",
+				Input: schemas.RequestInput{TextCompletionInput: Ptr("Once upon a time")}})
+		}},
 	}
-	var text string
-	var n int
-	for ev := range ch {
-		if ev.BifrostError != nil {
-			t.Fatalf("stream error: %+v", ev.BifrostError.Error)
-		}
-		n++
-		for _, c := range ev.Choices {
-			if c.Delta != nil && c.Delta.Content != nil {
-				text += *c.Delta.Content
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch, berr := tt.open()
+			if berr != nil {
+				t.Fatalf("error: %+v", berr.Error)
 			}
-		}
+			var text string
+			var n int
+			for ev := range ch {
+				if ev.BifrostError != nil {
+					t.Fatalf("stream error: %+v", ev.BifrostError.Error)
+				}
+				n++
+				for _, c := range ev.Choices {
+					if c.Delta != nil && c.Delta.Content != nil {
+						text += *c.Delta.Content
+					}
+				}
+			}
+			if n < 2 || text == "" {
+				t.Errorf("%d chunks, text %q", n, text)
+			}
+		})
 	}
-	if n < 2 || text == "" {
-		t.Errorf("%d chunks, text %q", n, text)
+	if n := b.engine.OutstandingCalls(); n != 0 {
+		t.Errorf("%d pooled calls not released", n)
 	}
 }
 
