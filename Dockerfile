@@ -10,6 +10,8 @@
 # Every flag of bifrost-http can be set with -e BIFROST_<FLAG> (BIFROST_LOG_LEVEL=debug, ...).
 
 FROM golang:1.26 AS build
+# As the Makefile: the toolchain go.mod asks for, fetched when the image's Go is older.
+ENV GOTOOLCHAIN=auto
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
