@@ -73,7 +73,11 @@ func (d *decoder) network(n *yaml.Node, path string, nw *Network) {
 		case "enforce_http2":
 			d.ignore(f, path)
 		default:
-			d.unknown(f, path)
+			if reason, refused := unsupportedNetwork[f.key.Value]; refused {
+				d.refuse(f, path, reason)
+			} else {
+				d.unknown(f, path)
+			}
 		}
 	}
 	if nw.RetryBackoffMax < nw.RetryBackoffInitial {

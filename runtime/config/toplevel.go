@@ -68,6 +68,15 @@ var unsupportedClient = map[string]string{
 	"hide_deleted_virtual_keys_in_filters":       "not supported: this gateway has no management UI",
 }
 
+// unsupportedNetwork gives the reason for refusing a key of upstream's "network_config"
+// that this gateway does not have.
+var unsupportedNetwork = map[string]string{
+	"http2_ping_interval_in_seconds": "not supported: provider connections use HTTP/1.1 keep-alive",
+	"keep_alive_timeout_in_seconds":  "not supported: idle provider connections are closed after 90 s",
+	"beta_header_overrides":          "not supported: send extra headers with extra_headers",
+	"allow_private_network":          "not supported: this gateway does not restrict provider addresses; restrict egress with a network policy",
+}
+
 // refuse reports a known upstream key that this gateway does not support, with reason.
 func (d *decoder) refuse(p pair, path, reason string) {
 	d.errorf(p.key, join(path, p.key.Value), "%s", reason)

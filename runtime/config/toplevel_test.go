@@ -63,6 +63,8 @@ func TestTopLevelShapeErrors(t *testing.T) {
 custom.json:1: providers: at least one provider is required`},
 		{"store.json", `{"openai": {"keys": [{"value": "sk-secret-1"}]}, "config_store": {"enabled": true}}`,
 			`store.json:1: config_store: not supported: this gateway keeps no database; its configuration is this file`},
+		{"network.json", `{"openai": {"keys": [{"value": "sk-secret-1"}], "network_config": {"beta_header_overrides": {}}}}`,
+			`network.json:1: openai.network_config.beta_header_overrides: not supported: send extra headers with extra_headers`},
 		{"client.json", `{"openai": {"keys": [{"value": "sk-secret-1"}]}, "client": {"enable_litellm_fallbacks": true}}`,
 			`client.json:1: client.enable_litellm_fallbacks: not supported: fallbacks are given per request or by aliases`},
 	}
