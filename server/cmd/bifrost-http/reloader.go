@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -110,6 +111,8 @@ func (r *reloader) rollback(n int) (*configVersion, error) {
 	return v, nil
 }
 
+var adminPrefix = []byte("/admin/")
+
 // errNotKept is the rollback error for a version that is not in the history.
 var errNotKept = errors.New("that version is not kept")
 
@@ -160,11 +163,11 @@ func (r *reloader) current() *configVersion {
 // admin keys they answer 404 like any unknown path.
 func (r *reloader) adminHandler(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
-		path := string(ctx.Path())
-		if !strings.HasPrefix(path, "/admin/") {
+		if !bytes.HasPrefix(ctx.Path(), adminPrefix) { // the API's requests: no allocation
 			next(ctx)
 			return
 		}
+		path := string(ctx.Path())
 		cur := r.current()
 		keys := cur.cfg.Client.AdminKeys
 		if len(keys) == 0 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/valyala/fasthttp"
 )
 
 func parse(t *testing.T, doc string) *config.Config {
@@ -62,5 +63,25 @@ func TestVersionLogKeeps(t *testing.T) {
 	}
 	if l.current().Version != 5 || len(l.list) != 3 || l.find(2) != nil || l.find(3) == nil {
 		t.Errorf("current %d, kept %d, find(2) %v", l.current().Version, len(l.list), l.find(2))
+	}
+}
+
+// TestAdminHandlerPassThrough checks that the API's requests go to the API's handler
+// without an allocation, and admin paths do not.
+func TestAdminHandlerPassThrough(t *testing.T) {
+	r := &reloader{versions: versionLog{keep: 1}}
+	r.versions.add(parse(t, `{"openai": {"keys": [{"value": "k"}]}}`), "h", "start", time.Now())
+	var passed int
+	h := r.adminHandler(func(*fasthttp.RequestCtx) { passed++ })
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/v1/chat/completions")
+	if allocs := testing.AllocsPerRun(100, func() { h(&ctx) }); allocs != 0 {
+		t.Errorf("%v allocations per API request", allocs)
+	}
+	ctx.Request.SetRequestURI("/admin/config/versions")
+	before := passed
+	h(&ctx)
+	if passed != before || ctx.Response.StatusCode() != fasthttp.StatusNotFound {
+		t.Errorf("an admin path without admin keys: passed on %v, status %d, want 404", passed != before, ctx.Response.StatusCode())
 	}
 }
