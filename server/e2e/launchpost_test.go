@@ -49,13 +49,14 @@ func TestLaunchPostHTTPServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	bin := buildGateway(t, ctx)
-	cfgPath := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(cfgPath, []byte(launchPostConfig), 0o644); err != nil {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(launchPostConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("OPENAI_API_KEY", mockKey)
 	t.Setenv("BIFROST_BASE_URL_OPENAI", mockURL)
-	gw := startBinary(t, ctx, bin, "-config", cfgPath, "-port", strconv.Itoa(freePort(t)))
+	t.Chdir(dir) // the post's command line names config.json in the current directory
+	gw := startBinary(t, ctx, bin, "-config", "config.json", "-port", strconv.Itoa(freePort(t)))
 
 	client := &http.Client{Timeout: 30 * time.Second}
 	t.Cleanup(client.CloseIdleConnections)
