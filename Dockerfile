@@ -13,11 +13,17 @@ FROM golang:1.26 AS build
 # As the Makefile: the toolchain go.mod asks for, fetched when the image's Go is older.
 ENV GOTOOLCHAIN=auto
 WORKDIR /src
-COPY go.mod go.sum ./
-RUN go mod download
 COPY . .
-# The same command as the e2e test TestDockerBinary (server/e2e/docker_test.go) runs.
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/bifrost-http ./server/cmd/bifrost-http
+# In a checkout of this repository, the binary is built from it, with the same command as the
+# e2e test TestDockerBinary (server/e2e/docker_test.go) runs. In a directory that holds only
+# this Dockerfile and a config.json (the launch post's steps), it is built from the module
+# proxy at BIFROST_VERSION instead.
+ARG BIFROST_VERSION=latest
+RUN if [ -f go.mod ]; then \
+      CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/bifrost-http ./server/cmd/bifrost-http; \
+    else \
+      CGO_ENABLED=0 GOBIN=/out go install -trimpath -ldflags="-s -w" "github.com/bifrost-gw/bifrost/server/cmd/bifrost-http@$BIFROST_VERSION"; \
+    fi
 # The config to build in, if any: CONFIG_PATH names a file of the build context.
 ARG CONFIG_PATH=./config.json
 RUN mkdir -p /out/etc && if [ -f "$CONFIG_PATH" ]; then cp "$CONFIG_PATH" /out/etc/config.json; fi
