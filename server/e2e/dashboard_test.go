@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -68,6 +70,14 @@ func TestGrafanaDashboard(t *testing.T) {
 		}
 	}
 	_, metrics := get(t, client, gw+"/metrics")
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		// The built binary's metrics, the configuration's included, pass promtool's lint.
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(metrics)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
 	exported := map[string]bool{}
 	for _, line := range strings.Split(string(metrics), "\n") {
 		if name := metricName.FindString(line); name != "" && strings.HasPrefix(line, name) {
