@@ -72,7 +72,9 @@ func decodeInto(dst easyjsonDecoder, req *schemas.BifrostRequest, kind op) *sche
 	}
 	if p := req.Params; p != nil {
 		for k, v := range p.ExtraParams {
-			body[k] = v
+			if _, taken := body[k]; !taken { // never the model, input or routing fields
+				body[k] = v
+			}
 		}
 		set := func(k string, v any, ok bool) {
 			if ok {

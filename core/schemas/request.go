@@ -71,7 +71,8 @@ type ModelParameters struct {
 	ParallelToolCalls *bool
 	User              *string
 	// ExtraParams are sent as further fields of the OpenAI-shaped request, e.g.
-	// {"seed": 7}; they must encode as JSON.
+	// {"seed": 7}; they must encode as JSON. They cannot replace the model, the input or
+	// the routing fields, and the fields above win over them.
 	ExtraParams map[string]interface{}
 }
 
