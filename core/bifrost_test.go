@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,5 +225,40 @@ func TestKeyWeight(t *testing.T) {
 	}
 	if _, err := Init(schemas.BifrostConfig{}); err == nil {
 		t.Fatal("Init without an Account succeeded")
+	}
+}
+
+// TestParamsReachProvider checks that model parameters and extra parameters are sent, and
+// that an extra parameter cannot replace the model.
+func TestParamsReachProvider(t *testing.T) {
+	m, err := mocks.New(mocks.Config{RequireKey: mockKey, Record: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go m.Serve(ln) //nolint:errcheck // closed below
+	t.Cleanup(func() { m.Close() })
+	b, err := Init(schemas.BifrostConfig{Account: &testAccount{url: "http://" + ln.Addr().String(), keys: []schemas.Key{{Value: mockKey}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Cleanup()
+	req := chatRequest()
+	req.Params.ExtraParams["model"] = "other-model"
+	if _, berr := b.ChatCompletionRequest(context.Background(), req); berr != nil {
+		t.Fatalf("error: %+v", berr.Error)
+	}
+	reqs := m.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	body := string(reqs[0].Body)
+	for _, want := range []string{`"temperature":0.5`, `"max_tokens":20`, `"seed":7`, `"model":"gpt-4o-mini"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the provider got %s, without %s", body, want)
+		}
 	}
 }
