@@ -47,6 +47,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 				top = append(top, p)
 			case refused:
 				d.refuse(p, "", reason)
+			case looksLikeProvider(d.deref(p.val)):
+				d.refuse(p, "", `unknown field: not a provider type that may be written at the top level; a custom provider goes under "providers"`)
 			default:
 				d.unknown(p, "")
 			}

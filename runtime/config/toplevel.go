@@ -82,6 +82,20 @@ func (d *decoder) refuse(p pair, path, reason string) {
 	d.errorf(p.key, join(path, p.key.Value), "%s", reason)
 }
 
+// looksLikeProvider reports whether n is an object with a "keys" field: an unknown
+// top-level key with such a value was probably meant as a provider.
+func looksLikeProvider(n *yaml.Node) bool {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "keys" {
+			return true
+		}
+	}
+	return false
+}
+
 // providersAtTop decodes the providers written at the top level (the launch post's shape:
 // {"openai": {"keys": [...]}}). Their paths are the bare provider names.
 func (d *decoder) providersAtTop(pairs []pair) map[string]*Provider {
