@@ -117,8 +117,10 @@ var DefaultNetworkConfig = NetworkConfig{
 // flight and BufferSize waiting for a slot. Zero fields take the defaults of
 // [DefaultConcurrencyAndBufferSize].
 type ConcurrencyAndBufferSize struct {
+	// Concurrency is the most requests in flight to the provider at once.
 	Concurrency int
-	BufferSize  int
+	// BufferSize is the most requests waiting for a slot.
+	BufferSize int
 }
 
 // DefaultConcurrencyAndBufferSize is the concurrency and buffer size a provider gets by
@@ -141,8 +143,11 @@ const (
 
 // ProxyConfig routes a provider's connections through a proxy.
 type ProxyConfig struct {
-	Type     ProxyType
-	URL      string
+	// Type is the kind of proxy.
+	Type ProxyType
+	// URL is the proxy's address, for HttpProxy and Socks5Proxy.
+	URL string
+	// Username and Password authenticate to the proxy.
 	Username string
 	Password string
 }

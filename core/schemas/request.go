@@ -30,6 +30,7 @@ type BifrostRequest struct {
 
 // Fallback is a provider and model to try when the ones before failed.
 type Fallback struct {
+	// Provider and Model name the target, as in the request.
 	Provider ModelProvider
 	Model    string
 }
@@ -47,12 +48,15 @@ type RequestInput struct {
 
 // EmbeddingInput holds the texts to embed.
 type EmbeddingInput struct {
+	// Texts are embedded in order; the answer's Data[i] is the vector of Texts[i].
 	Texts []string
 }
 
 // Message is one chat message.
 type Message struct {
-	Role    ModelChatMessageRole
+	// Role is who wrote the message.
+	Role ModelChatMessageRole
+	// Content is the message's text; nil for none (an assistant's tool call).
 	Content *string
 	// Name names the author, for providers that use it.
 	Name *string
@@ -62,6 +66,9 @@ type Message struct {
 
 // ModelParameters are optional model parameters. A nil field is not sent.
 type ModelParameters struct {
+	// Temperature, TopP, MaxTokens, StopSequences (OpenAI's "stop"), PresencePenalty,
+	// FrequencyPenalty, ParallelToolCalls and User are OpenAI's parameters of the same
+	// names; the adapters translate them for other providers.
 	Temperature       *float64
 	TopP              *float64
 	MaxTokens         *int
@@ -94,6 +101,8 @@ type Plugin interface {
 
 // PluginShortCircuit answers a request from a pre hook: with Response, or with Error.
 type PluginShortCircuit struct {
+	// Response answers the request.
 	Response *BifrostResponse
-	Error    *BifrostError
+	// Error fails the request, when Response is nil.
+	Error *BifrostError
 }
