@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -13,12 +14,15 @@ func envName(name string) string {
 }
 
 // applyEnv sets every flag of fs whose environment variable (envName) is set and not
-// empty, as read by getenv. Call it before fs.Parse: a flag on the command line then wins
-// over its variable. A value the flag refuses is an error that names the variable.
-func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+// empty, as read by getenv, except the flags named in actions: those choose what the
+// command does (-check, -healthcheck), and a variable left in a container's environment
+// must not turn every start into one. Call it before fs.Parse: a flag on the command line
+// then wins over its variable. A value the flag refuses is an error that names the
+// variable.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string, actions ...string) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if err != nil {
+		if err != nil || slices.Contains(actions, f.Name) {
 			return
 		}
 		env := envName(f.Name)

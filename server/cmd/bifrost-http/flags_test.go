@@ -23,6 +23,7 @@ func TestApplyEnv(t *testing.T) {
 		{name: "env", env: map[string]string{"BIFROST_PORT": "9000", "BIFROST_HOST": "0.0.0.0"}, wantPort: 9000, wantHost: "0.0.0.0"},
 		{name: "flag wins", env: map[string]string{"BIFROST_PORT": "9000"}, args: []string{"-port", "9100"}, wantPort: 9100, wantHost: "127.0.0.1"},
 		{name: "bad env", env: map[string]string{"BIFROST_PORT": "eighty"}, wantErr: "environment variable BIFROST_PORT:"},
+		{name: "actions are flags only", env: map[string]string{"BIFROST_CHECK": "true"}, wantPort: 8080, wantHost: "127.0.0.1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,7 +32,8 @@ func TestApplyEnv(t *testing.T) {
 			port := fs.Int("port", 8080, "")
 			host := fs.String("host", "127.0.0.1", "")
 			fs.Duration("drain", time.Second, "")
-			err := applyEnv(fs, func(k string) string { return tt.env[k] })
+			check := fs.Bool("check", false, "")
+			err := applyEnv(fs, func(k string) string { return tt.env[k] }, "check")
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
@@ -44,8 +46,8 @@ func TestApplyEnv(t *testing.T) {
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
-			if *port != tt.wantPort || *host != tt.wantHost {
-				t.Errorf("port %d host %s, want %d %s", *port, *host, tt.wantPort, tt.wantHost)
+			if *port != tt.wantPort || *host != tt.wantHost || *check {
+				t.Errorf("port %d host %s check %v, want %d %s false", *port, *host, *check, tt.wantPort, tt.wantHost)
 			}
 		})
 	}

@@ -3,9 +3,9 @@
 //
 //	bifrost-http -config config.json -host 127.0.0.1 -port 8080
 //
-// Every flag may also be set by an environment variable, BIFROST_ and the flag's name in
-// upper case with '-' as '_' (BIFROST_CONFIG, BIFROST_HOST, BIFROST_PORT, BIFROST_LOG_LEVEL,
-// ...); a flag on the command line wins. BIFROST_BASE_URL_<PROVIDER> overrides a provider's
+// Every flag but -check and -healthcheck may also be set by an environment variable,
+// BIFROST_ and the flag's name in upper case with '-' as '_' (BIFROST_CONFIG, BIFROST_HOST,
+// BIFROST_PORT, BIFROST_LOG_LEVEL, ...); a flag on the command line wins. BIFROST_BASE_URL_<PROVIDER> overrides a provider's
 // base URL. -check reads and builds the config as a start would and exits without serving,
 // with the same "file:line: path: reason" errors; -healthcheck asks a running gateway's
 // /health (a container's health check).
@@ -74,7 +74,7 @@ func run() error {
 	healthcheck := flag.Bool("healthcheck", false, "GET /health of the gateway on -host and -port (127.0.0.1 for 0.0.0.0) and exit with status 0 if it answers 200: a container's health check")
 	// Every flag may be set by its environment variable (BIFROST_PORT for -port, and so
 	// on, see envName); a flag on the command line wins.
-	if err := applyEnv(flag.CommandLine, os.Getenv); err != nil {
+	if err := applyEnv(flag.CommandLine, os.Getenv, "check", "healthcheck"); err != nil {
 		return err
 	}
 	flag.Parse()
