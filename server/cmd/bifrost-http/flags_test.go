@@ -57,7 +57,7 @@ func TestApplyEnv(t *testing.T) {
 func TestEveryFlagHasEnv(t *testing.T) {
 	want := map[string]string{"config": "BIFROST_CONFIG", "host": "BIFROST_HOST", "port": "BIFROST_PORT",
 		"log-level": "BIFROST_LOG_LEVEL", "log-format": "BIFROST_LOG_FORMAT", "drain": "BIFROST_DRAIN",
-		"watch": "BIFROST_WATCH", "pprof": "BIFROST_PPROF"}
+		"watch": "BIFROST_WATCH", "pprof": "BIFROST_PPROF", "config-history": "BIFROST_CONFIG_HISTORY"}
 	for name, env := range want {
 		if got := envName(name); got != env {
 			t.Errorf("envName(%q) = %s, want %s", name, got, env)
