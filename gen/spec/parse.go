@@ -164,13 +164,13 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 		case s.Format == FormatOpenAI && v != nil:
 			return nil, p.errf(v.Line, "format openai is generated whole and takes no codec")
 		case s.Format != FormatOpenAI && v == nil:
-			return nil, p.errf(f["format"].Line, "format %q needs codec: the package under %s/ with its hand-written converters", s.Format, CodecDir)
+			return nil, p.errf(f["format"].Line, "format %q needs codec: the Go type in %s/%s/ that converts it by hand", s.Format, AdaptersDir, s.Name)
 		case v != nil:
 			if s.Codec, err = p.str(v, "codec"); err != nil {
 				return nil, err
 			}
-			if !nameRE.MatchString(s.Codec) || token.IsKeyword(s.Codec) {
-				return nil, p.errf(v.Line, "codec %q must be a Go package name: lower case letters, digits and _", s.Codec)
+			if !codecRE.MatchString(s.Codec) {
+				return nil, p.errf(v.Line, "codec %q must be an exported Go type name, declared in %s/%s/ (such as Codec)", s.Codec, AdaptersDir, s.Name)
 			}
 		}
 	case f["compat"] != nil:
