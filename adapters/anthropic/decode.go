@@ -3,7 +3,6 @@ package anthropic
 import (
 	"errors"
 	"time"
-	"unsafe"
 
 	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -98,7 +97,7 @@ func (Codec) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 		return err
 	}
 	if msg.Content.Text == nil && len(msg.ToolCalls) > 0 {
-		msg.Content.Text = lit("null") // as OpenAI answers a tool call
+		msg.Content.Text = convert.ViewBytes("null") // as OpenAI answers a tool call
 	}
 	out.Choices[0].FinishReason = schemas.NullString(FinishReason(stop))
 	setStopSequence(&out.Choices[0].Extras, stop, stopSeq)
@@ -118,10 +117,10 @@ func decodeContent(l *jlexer.Lexer, msg *schemas.ChatMessage) {
 		b.UnmarshalEasyJSON(l)
 		switch b.Type {
 		case "text":
-			msg.Content.Text = join(msg.Content.Text, b.Text)
+			msg.Content.Text = convert.JoinText(msg.Content.Text, b.Text)
 		case "thinking", "redacted_thinking":
 			if b.Type == "thinking" {
-				msg.ReasoningContent = join(msg.ReasoningContent, b.Thinking)
+				msg.ReasoningContent = convert.JoinText(msg.ReasoningContent, b.Thinking)
 			}
 			if len(thinking) == 0 {
 				thinking = append(thinking, '[')
@@ -130,9 +129,9 @@ func decodeContent(l *jlexer.Lexer, msg *schemas.ChatMessage) {
 			}
 			thinking = appendThinkingBlock(thinking, &b)
 		case "tool_use":
-			args := lit(`"{}"`)
+			args := convert.ViewBytes(`"{}"`)
 			if len(b.Input) > 0 {
-				args = appendJSONString(make([]byte, 0, len(b.Input)+len(b.Input)/4+8), b.Input)
+				args = convert.QuoteJSON(b.Input, convert.ToolArguments)
 			}
 			msg.ToolCalls = append(msg.ToolCalls, schemas.ToolCall{
 				ID: b.ID, Type: "function", Function: schemas.FunctionCall{Name: b.Name, Arguments: args},
@@ -167,41 +166,6 @@ func appendText(dst []byte, t schemas.Text) []byte {
 		return append(dst, `""`...)
 	}
 	return append(dst, t...)
-}
-
-// join returns text a followed by b, as one JSON string; it allocates only when both are
-// set.
-func join(a, b schemas.Text) schemas.Text {
-	if a.IsNull() {
-		return b
-	}
-	if b.IsNull() {
-		return a
-	}
-	return appendJSONString(nil, []byte(a.String()+b.String()))
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(dst, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\':
-			dst = append(dst, '\\', c)
-		case c == '\n':
-			dst = append(dst, '\\', 'n')
-		case c == '\r':
-			dst = append(dst, '\\', 'r')
-		case c == '\t':
-			dst = append(dst, '\\', 't')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
 }
 
 // DecodeModels reads GET /v1/models (https://docs.anthropic.com/en/api/models-list) into
@@ -250,15 +214,4 @@ func (Codec) DecodeError(status int, body []byte, out *schemas.ErrorBody) {
 	default:
 		out.Type = convert.TypeForStatus(status)
 	}
-}
-
-// lit returns a constant string as a Text without copying; it must never be written to.
-func lit(s string) schemas.Text { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-// view returns b as a string without copying; b must not change while the string is used.
-func view(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
 }

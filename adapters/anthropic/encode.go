@@ -510,7 +510,7 @@ func writeSource(w *jwriter.Writer, url schemas.Text, defaultType string) error 
 		return errors.New("a data URL must be base64-encoded (data:<media type>;base64,...)")
 	}
 	w.RawString(`{"type":"base64","media_type":`)
-	w.String(view(media))
+	w.String(convert.View(media))
 	w.RawString(`,"data":`)
 	writeBase64(w, data)
 	w.RawByte('}')
@@ -522,7 +522,7 @@ func writeSource(w *jwriter.Writer, url schemas.Text, defaultType string) error 
 func writeBase64(w *jwriter.Writer, b []byte) {
 	for _, c := range b {
 		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			w.String(view(b))
+			w.String(convert.View(b))
 			return
 		}
 	}

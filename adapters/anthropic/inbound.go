@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/opt"
@@ -178,7 +179,7 @@ func (in *Inbound) system(out *schemas.ChatRequest, native bool) error {
 func textPart(b *ContentBlock, native bool) schemas.ContentPart {
 	p := schemas.ContentPart{Type: "text", Text: b.Text}
 	if p.Text.IsNull() {
-		p.Text = lit(`""`)
+		p.Text = convert.ViewBytes(`""`)
 	}
 	if native && b.CacheControl != nil {
 		p.SetExtra(extraCacheControl, b.CacheControl)
@@ -293,7 +294,7 @@ func (in *Inbound) sourceURL(s *Source, defaultType string) (schemas.Text, error
 		}
 		start := len(in.buf)
 		in.buf = append(in.buf, `"data:`...)
-		in.buf = appendEscaped(in.buf, mt)
+		in.buf = convert.AppendEscaped(in.buf, convert.ViewBytes(mt))
 		in.buf = append(in.buf, ";base64,"...)
 		in.buf = append(in.buf, s.Data[1:len(s.Data)-1]...)
 		in.buf = append(in.buf, '"')
@@ -317,7 +318,7 @@ func (in *Inbound) toolResult(b *ContentBlock, native bool) (schemas.ChatMessage
 	c := b.Content
 	switch {
 	case c == nil || c.IsNull():
-		m.Content.Text = lit(`""`)
+		m.Content.Text = convert.ViewBytes(`""`)
 	case c[0] == '"':
 		m.Content.Text = schemas.Text(c)
 	default:
@@ -366,10 +367,10 @@ func (in *Inbound) assistant(out *schemas.ChatRequest, m *MessageParam, native b
 			if b.ID == "" || b.Name == "" {
 				return errors.New("content." + strconv.Itoa(i) + ": a tool_use block needs id and name")
 			}
-			args := lit(`"{}"`)
+			args := convert.ViewBytes(`"{}"`)
 			if b.Input != nil && !b.Input.IsNull() {
 				start := len(in.buf)
-				in.buf = appendJSONString(in.buf, bytes.TrimSpace(b.Input))
+				in.buf = convert.AppendQuotedJSON(in.buf, b.Input, convert.ToolArguments)
 				args = in.buf[start:len(in.buf):len(in.buf)]
 			}
 			in.calls = append(in.calls, schemas.ToolCall{ID: b.ID, Type: "function",
@@ -398,7 +399,7 @@ func (in *Inbound) assistant(out *schemas.ChatRequest, m *MessageParam, native b
 		}
 		msg.Content.Parts = in.parts[start:len(in.parts):len(in.parts)]
 	case len(in.calls) == calls:
-		msg.Content.Text = lit(`""`)
+		msg.Content.Text = convert.ViewBytes(`""`)
 	}
 	if len(in.calls) > calls {
 		msg.ToolCalls = in.calls[calls:len(in.calls):len(in.calls)]
@@ -518,7 +519,7 @@ func EffortFor(budget int) string {
 // orEmpty returns t, or "" when it is absent or null.
 func orEmpty(t schemas.Text) schemas.Text {
 	if t.IsNull() {
-		return lit(`""`)
+		return convert.ViewBytes(`""`)
 	}
 	return t
 }
@@ -530,15 +531,7 @@ func unquote(raw schemas.Raw) string {
 		return ""
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
-		return view(raw[1 : len(raw)-1])
+		return convert.View(raw[1 : len(raw)-1])
 	}
 	return schemas.Text(raw).String()
-}
-
-// appendEscaped appends s as the inside of a JSON string (escaped, without quotes).
-func appendEscaped(dst []byte, s string) []byte {
-	start := len(dst)
-	dst = appendJSONString(dst, []byte(s))
-	copy(dst[start:], dst[start+1:len(dst)-1])
-	return dst[:len(dst)-2]
 }

@@ -213,7 +213,7 @@ func (o *Outbound) writeBlocks(w *jwriter.Writer, m *schemas.ChatMessage) {
 // model's malformed arguments must not break the response around them).
 func (o *Outbound) input(args schemas.Text) []byte {
 	if len(args) < 2 || args[0] != '"' || string(args) == `""` {
-		return lit("{}")
+		return convert.ViewBytes("{}")
 	}
 	start := len(o.buf)
 	var ok bool
@@ -221,7 +221,7 @@ func (o *Outbound) input(args schemas.Text) []byte {
 	obj := bytes.TrimSpace(o.buf[start:])
 	if !ok || len(obj) == 0 || obj[0] != '{' || !json.Valid(obj) {
 		o.buf = o.buf[:start]
-		return lit("{}")
+		return convert.ViewBytes("{}")
 	}
 	return obj
 }

@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
@@ -29,7 +30,7 @@ import (
 //
 // Chunks borrow from ev and st.
 func (Codec) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
-	name := view(ev.Name)
+	name := convert.View(ev.Name)
 	if name == "" {
 		// A relay that drops the event: lines; the type is in the data too.
 		var t EventType
@@ -45,10 +46,10 @@ func (Codec) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *s
 			return provider.StepError, err
 		}
 		if e.Message.ID != "" {
-			st.SetID(lit(e.Message.ID))
+			st.SetID(convert.ViewBytes(e.Message.ID))
 		}
 		if e.Message.Model != "" {
-			st.SetModel(lit(e.Message.Model))
+			st.SetModel(convert.ViewBytes(e.Message.Model))
 		}
 		u := &e.Message.Usage
 		st.PromptTokens = u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
@@ -57,7 +58,7 @@ func (Codec) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *s
 		st.Role = true
 		ch := chunk(st, out)
 		ch.Delta.Role = "assistant"
-		ch.Delta.Content.Text = lit(`""`)
+		ch.Delta.Content.Text = convert.ViewBytes(`""`)
 		return provider.StepChunk, nil
 
 	case EventContentBlockStart:
@@ -70,7 +71,7 @@ func (Codec) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *s
 		case "tool_use":
 			ch := chunk(st, out)
 			ch.Delta.ToolCalls = append(ch.Delta.ToolCalls, schemas.ToolCall{
-				ID: b.ID, Type: "function", Function: schemas.FunctionCall{Name: b.Name, Arguments: lit(`""`)},
+				ID: b.ID, Type: "function", Function: schemas.FunctionCall{Name: b.Name, Arguments: convert.ViewBytes(`""`)},
 			})
 			ch.Delta.ToolCalls[0].Index = opt.OInt(st.BeginTool(e.Index))
 			return provider.StepChunk, nil

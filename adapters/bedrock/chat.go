@@ -434,7 +434,7 @@ func addBlock(m *schemas.ChatMessage, b *contentBlock) {
 		m.Content.Text = convert.JoinText(m.Content.Text, b.Text)
 	case b.ToolUse.ToolUseID != "":
 		m.ToolCalls = append(m.ToolCalls, schemas.ToolCall{ID: b.ToolUse.ToolUseID, Type: "function",
-			Function: schemas.FunctionCall{Name: b.ToolUse.Name, Arguments: convert.QuoteJSON(b.ToolUse.Input)}})
+			Function: schemas.FunctionCall{Name: b.ToolUse.Name, Arguments: convert.QuoteJSON(b.ToolUse.Input, convert.ToolArguments)}})
 	case b.ReasoningContent.ReasoningText.Text != nil:
 		m.ReasoningContent = convert.JoinText(m.ReasoningContent, b.ReasoningContent.ReasoningText.Text)
 	}

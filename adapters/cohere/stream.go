@@ -1,8 +1,7 @@
 package cohere
 
 import (
-	"unsafe"
-
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
@@ -45,7 +44,7 @@ func (Codec) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *s
 	switch typ {
 	case "message-start":
 		if e.ID != "" {
-			st.SetID(unsafe.Slice(unsafe.StringData(e.ID), len(e.ID))) // copied by SetID
+			st.SetID(convert.ViewBytes(e.ID)) // copied by SetID
 		}
 		c := chunk(st, out)
 		c.Delta.Content.Text = emptyText

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
@@ -160,7 +161,7 @@ func addPart(msg *schemas.ChatMessage, p *part) {
 		args := p.FunctionCall.Args
 		var text schemas.Text
 		if args.IsDefined() && !args.IsNull() {
-			text = appendQuoted(make(schemas.Text, 0, len(args)+len(args)/4+2), args)
+			text = convert.QuoteJSON(args, convert.ToolArguments)
 		} else {
 			text = schemas.Text(`"{}"`)
 		}
@@ -172,11 +173,12 @@ func addPart(msg *schemas.ChatMessage, p *part) {
 			ID: id, Type: "function",
 			Function: schemas.FunctionCall{Name: p.FunctionCall.Name, Arguments: text},
 		})
-	case p.Text == nil:
+	case len(p.Text) <= 2 || p.Text.IsNull():
+		// No text, or empty text (Gemini ends streams with empty parts): nothing to add.
 	case p.Thought:
-		msg.ReasoningContent = joinText(msg.ReasoningContent, p.Text)
+		msg.ReasoningContent = convert.JoinText(msg.ReasoningContent, p.Text)
 	default:
-		msg.Content.Text = joinText(msg.Content.Text, p.Text)
+		msg.Content.Text = convert.JoinText(msg.Content.Text, p.Text)
 	}
 }
 
@@ -281,10 +283,10 @@ func (Codec) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *s
 	}
 	if !st.Role {
 		if r.id != "" {
-			st.SetID(bytesOf(r.id))
+			st.SetID(convert.ViewBytes(r.id))
 		}
 		if r.model != "" {
-			st.SetModel(bytesOf(r.model))
+			st.SetModel(convert.ViewBytes(r.model))
 		}
 	}
 	if r.hasUsage {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jwriter"
 )
@@ -164,9 +165,9 @@ func writeURL(w *jwriter.Writer, sc *scratch, url schemas.Text) error {
 			return errors.New("a data URL must be base64 (data:<mime>;base64,<data>)")
 		}
 		w.RawString(`{"inlineData":{"mimeType":`)
-		w.String(view(u[len("data:"):i]))
+		w.String(convert.View(u[len("data:"):i]))
 		w.RawString(`,"data":`)
-		w.String(view(u[i+len(";base64,"):]))
+		w.String(convert.View(u[i+len(";base64,"):]))
 		w.RawString(`}}`)
 		return nil
 	}
@@ -177,7 +178,7 @@ func writeURL(w *jwriter.Writer, sc *scratch, url schemas.Text) error {
 		w.RawString(`",`)
 	}
 	w.RawString(`"fileUri":`)
-	w.String(view(u))
+	w.String(convert.View(u))
 	w.RawString(`}}`)
 	return nil
 }

@@ -163,14 +163,15 @@ func TestUnescape(t *testing.T) {
 	}
 }
 
-func TestAppendQuoted(t *testing.T) {
+// TestToolArguments: Gemini's functionCall args are quoted compact, as every codec quotes them.
+func TestToolArguments(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"city": "Paris"}`:                        `"{\"city\":\"Paris\"}"`,
 		"{\n  \"a\": [1, 2],\n  \"b\": \"x y\"\n}": `"{\"a\":[1,2],\"b\":\"x y\"}"`,
 		`{"q":"say \"hi\" \\ there"}`:              `"{\"q\":\"say \\\"hi\\\" \\\\ there\"}"`,
 	} {
-		if got := string(appendQuoted(nil, []byte(in))); got != want {
-			t.Errorf("appendQuoted(%s) = %s, want %s", in, got, want)
+		if got := string(convert.AppendQuotedJSON(nil, []byte(in), convert.ToolArguments)); got != want {
+			t.Errorf("AppendQuotedJSON(%s) = %s, want %s", in, got, want)
 		}
 	}
 }

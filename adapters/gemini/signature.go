@@ -3,6 +3,7 @@ package gemini
 import (
 	"strings"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -44,7 +45,7 @@ func withSignature(id, sig string) string {
 			b = append(b, c)
 		}
 	}
-	return view(b)
+	return convert.View(b)
 }
 
 // needsID reports whether a tool call's id must be made: Gemini sent none, or only the

@@ -2,7 +2,6 @@ package gemini
 
 import (
 	"sync"
-	"unsafe"
 
 	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -48,67 +47,6 @@ func (s *scratch) release() {
 		s.p = nil
 	}
 }
-
-// appendQuoted appends raw JSON (a tool call's args) to dst as a JSON string, with the
-// whitespace outside its strings removed, as OpenAI sends arguments.
-func appendQuoted(dst, raw []byte) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	inString := false
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if !inString && (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-			continue
-		}
-		switch {
-		case c == '"':
-			if !inString || !escaped(raw, i) {
-				inString = !inString
-			}
-			dst = append(dst, '\\', '"')
-		case c == '\\':
-			dst = append(dst, '\\', '\\')
-		case c < 0x20:
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		default:
-			dst = append(dst, c)
-		}
-	}
-	return append(dst, '"')
-}
-
-// escaped reports whether raw[i] is preceded by an odd number of backslashes.
-func escaped(raw []byte, i int) bool {
-	n := 0
-	for j := i - 1; j >= 0 && raw[j] == '\\'; j-- {
-		n++
-	}
-	return n%2 == 1
-}
-
-// joinText appends the JSON string b to the JSON string a (both encoded, with quotes).
-func joinText(a, b schemas.Text) schemas.Text {
-	if b.IsNull() || len(b) <= 2 {
-		return a
-	}
-	if a.IsNull() || len(a) <= 2 {
-		return b
-	}
-	out := make(schemas.Text, 0, len(a)+len(b)-2)
-	out = append(out, a[:len(a)-1]...)
-	return append(out, b[1:]...)
-}
-
-// view returns b as a string without copying; b must not change while the string is used.
-func view(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
-}
-
-// bytesOf returns s as bytes without copying; they must not be modified.
-func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // toolCallID makes the stable id of a tool call that Gemini gave none: "call_" and 16 hex
 // digits of an FNV-1a hash of the response id, the choice, the call's position and the
