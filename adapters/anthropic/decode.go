@@ -64,13 +64,9 @@ func (Codec) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	stop := ""
 	var stopSeq schemas.Text
 	l := jlexer.Lexer{Data: body}
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(&l) {
 		if l.IsNull() {
 			l.Skip()
-			l.WantComma()
 			continue
 		}
 		switch key {
@@ -89,9 +85,7 @@ func (Codec) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 	l.Consumed()
 	if err := l.Error(); err != nil {
 		return err

@@ -355,10 +355,7 @@ func (Codec) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 	ch := &out.Choices[0]
 	ch.Message.Role = "assistant"
 	var u tokenUsage
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(&l) {
 		switch {
 		case l.IsNull():
 			l.Skip()
@@ -371,9 +368,7 @@ func (Codec) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 	l.Consumed()
 	if err := l.Error(); err != nil {
 		return err
@@ -392,22 +387,14 @@ var (
 
 // decodeOutput reads output: {"message": {"role", "content": [blocks]}}.
 func decodeOutput(l *jlexer.Lexer, m *schemas.ChatMessage) {
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(l) {
 		if key != "message" || l.IsNull() {
 			l.SkipRecursive()
-			l.WantComma()
 			continue
 		}
-		l.Delim('{')
-		for !l.IsDelim('}') && l.Ok() {
-			key := l.UnsafeFieldName(false)
-			l.WantColon()
+		for key := range convert.Fields(l) {
 			if key != "content" || l.IsNull() {
 				l.SkipRecursive()
-				l.WantComma()
 				continue
 			}
 			l.Delim('[')
@@ -418,12 +405,8 @@ func decodeOutput(l *jlexer.Lexer, m *schemas.ChatMessage) {
 				l.WantComma()
 			}
 			l.Delim(']')
-			l.WantComma()
 		}
-		l.Delim('}')
-		l.WantComma()
 	}
-	l.Delim('}')
 }
 
 // addBlock adds a response content block to the message: text to the content, toolUse as a

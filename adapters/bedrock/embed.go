@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -112,10 +113,7 @@ func (Codec) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error 
 	out.Object = "list"
 	out.Data = out.Data[:0]
 	l := jlexer.Lexer{Data: body}
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(&l) {
 		switch {
 		case l.IsNull():
 			l.Skip()
@@ -130,24 +128,17 @@ func (Codec) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error 
 			decodeVectors(&l, out)
 		case key == "embeddings" && l.IsDelim('{'):
 			// By type: take "float", or else the first type given.
-			l.Delim('{')
-			for !l.IsDelim('}') && l.Ok() {
-				typ := l.UnsafeFieldName(false)
-				l.WantColon()
+			for typ := range convert.Fields(&l) {
 				if len(out.Data) == 0 || typ == "float" {
 					decodeVectors(&l, out)
 				} else {
 					l.SkipRecursive()
 				}
-				l.WantComma()
 			}
-			l.Delim('}')
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 	l.Consumed()
 	if err := l.Error(); err != nil {
 		return err

@@ -17,10 +17,7 @@ func (Codec) DecodeError(status int, body []byte, out *schemas.ErrorBody) {
 	*out = schemas.ErrorBody{}
 	l := jlexer.Lexer{Data: body}
 	if l.CurrentToken() == jlexer.TokenDelim && l.IsDelim('{') {
-		l.Delim('{')
-		for !l.IsDelim('}') && l.Ok() {
-			key := l.UnsafeFieldName(false)
-			l.WantColon()
+		for key := range convert.Fields(&l) {
 			switch {
 			case l.CurrentToken() != jlexer.TokenString:
 				l.SkipRecursive()
@@ -31,9 +28,7 @@ func (Codec) DecodeError(status int, body []byte, out *schemas.ErrorBody) {
 			default:
 				l.SkipRecursive()
 			}
-			l.WantComma()
 		}
-		l.Delim('}')
 	}
 	if l.Error() != nil || out.Message == "" {
 		convert.DecodeOpenAIError(status, body, out)

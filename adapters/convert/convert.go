@@ -35,10 +35,7 @@ func DecodeOpenAIError(status int, body []byte, out *schemas.ErrorBody) {
 }
 
 func readErrorObject(l *jlexer.Lexer, out *schemas.ErrorBody, top bool) {
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range Fields(l) {
 		switch {
 		case l.IsNull():
 			l.Skip()
@@ -63,9 +60,7 @@ func readErrorObject(l *jlexer.Lexer, out *schemas.ErrorBody, top bool) {
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 }
 
 // stringOrRaw reads a string, or keeps any other value's JSON text (a numeric code, say).
@@ -88,11 +83,8 @@ func detailMessage(l *jlexer.Lexer) string {
 	l.Delim('[')
 	for !l.IsDelim(']') && l.Ok() {
 		if l.IsDelim('{') {
-			l.Delim('{')
 			var loc, text string
-			for !l.IsDelim('}') && l.Ok() {
-				key := l.UnsafeFieldName(false)
-				l.WantColon()
+			for key := range Fields(l) {
 				switch key {
 				case "msg":
 					text = stringOrRaw(l)
@@ -101,9 +93,7 @@ func detailMessage(l *jlexer.Lexer) string {
 				default:
 					l.SkipRecursive()
 				}
-				l.WantComma()
 			}
-			l.Delim('}')
 			if msg != "" {
 				msg += "; "
 			}

@@ -61,13 +61,9 @@ func (s *sink) next() (*schemas.ChatMessage, *candidate) {
 // (https://ai.google.dev/api/generate-content#generatecontentresponse), each candidate into
 // a new choice of s.
 func readResponse(l *jlexer.Lexer, r *response, s *sink) {
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(l) {
 		if l.IsNull() {
 			l.Skip()
-			l.WantComma()
 			continue
 		}
 		switch key {
@@ -87,48 +83,33 @@ func readResponse(l *jlexer.Lexer, r *response, s *sink) {
 		case "responseId":
 			r.id = l.UnsafeString()
 		case "promptFeedback":
-			l.Delim('{')
-			for !l.IsDelim('}') && l.Ok() {
-				k := l.UnsafeFieldName(false)
-				l.WantColon()
+			for k := range convert.Fields(l) {
 				if k == "blockReason" && l.CurrentToken() == jlexer.TokenString {
 					r.blockReason = l.UnsafeString()
 				} else {
 					l.SkipRecursive()
 				}
-				l.WantComma()
 			}
-			l.Delim('}')
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 }
 
 // readCandidate reads one Candidate (https://ai.google.dev/api/generate-content#candidate)
 // into msg: text parts joined into Content, thought parts into ReasoningContent, functionCall
 // parts appended to ToolCalls (ids and indexes are set by the caller).
 func readCandidate(l *jlexer.Lexer, msg *schemas.ChatMessage, c *candidate) {
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(l) {
 		if l.IsNull() {
 			l.Skip()
-			l.WantComma()
 			continue
 		}
 		switch key {
 		case "content":
-			l.Delim('{')
-			for !l.IsDelim('}') && l.Ok() {
-				k := l.UnsafeFieldName(false)
-				l.WantColon()
+			for k := range convert.Fields(l) {
 				if k != "parts" || l.IsNull() {
 					l.SkipRecursive()
-					l.WantComma()
 					continue
 				}
 				l.Delim('[')
@@ -139,9 +120,7 @@ func readCandidate(l *jlexer.Lexer, msg *schemas.ChatMessage, c *candidate) {
 					l.WantComma()
 				}
 				l.Delim(']')
-				l.WantComma()
 			}
-			l.Delim('}')
 		case "finishReason":
 			c.finish = l.UnsafeString()
 		case "index":
@@ -149,9 +128,7 @@ func readCandidate(l *jlexer.Lexer, msg *schemas.ChatMessage, c *candidate) {
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 }
 
 // addPart adds a response part to msg.

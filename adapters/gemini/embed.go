@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -76,10 +77,7 @@ func (Codec) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error 
 		e.UnmarshalEasyJSON(&l)
 		out.Data = append(out.Data, schemas.Embedding{Object: "embedding", Index: len(out.Data), Embedding: e.Values})
 	}
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(&l) {
 		switch {
 		case l.IsNull():
 			l.Skip()
@@ -95,9 +93,7 @@ func (Codec) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error 
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 	l.Consumed()
 	out.Object = "list"
 	return l.Error()
@@ -108,13 +104,9 @@ func (Codec) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error 
 // list of ids without the "models/" prefix, owned by google.
 func (Codec) DecodeModels(body []byte, out *schemas.ModelList) error {
 	l := jlexer.Lexer{Data: body}
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(&l) {
 		if key != "models" || l.IsNull() {
 			l.SkipRecursive()
-			l.WantComma()
 			continue
 		}
 		l.Delim('[')
@@ -127,9 +119,7 @@ func (Codec) DecodeModels(body []byte, out *schemas.ModelList) error {
 			l.WantComma()
 		}
 		l.Delim(']')
-		l.WantComma()
 	}
-	l.Delim('}')
 	l.Consumed()
 	out.Object = "list"
 	return l.Error()

@@ -133,12 +133,7 @@ func object(l *jlexer.Lexer, member func(key string)) {
 		l.Skip()
 		return
 	}
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		k := l.UnsafeFieldName(false)
-		l.WantColon()
+	for k := range convert.Fields(l) {
 		member(k)
-		l.WantComma()
 	}
-	l.Delim('}')
 }

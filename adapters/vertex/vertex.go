@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/bifrost-gw/bifrost/adapters/anthropic"
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/adapters/gemini"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -88,10 +89,7 @@ func (Codec) DecodeError(status int, body []byte, out *schemas.ErrorBody) {
 // costs one member's look. It does not allocate.
 func topType(data []byte) string {
 	l := jlexer.Lexer{Data: data}
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(&l) {
 		switch key {
 		case "type":
 			if t := l.UnsafeString(); l.Ok() {
@@ -102,7 +100,6 @@ func topType(data []byte) string {
 			return ""
 		}
 		l.SkipRecursive()
-		l.WantComma()
 	}
 	return ""
 }
@@ -152,13 +149,9 @@ func (Codec) EncodeEmbedding(w *jwriter.Writer, r *schemas.EmbeddingRequest) err
 func (Codec) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error {
 	tokens := 0
 	l := jlexer.Lexer{Data: body}
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range convert.Fields(&l) {
 		if key != "predictions" || l.IsNull() {
 			l.SkipRecursive()
-			l.WantComma()
 			continue
 		}
 		l.Delim('[')
@@ -170,9 +163,7 @@ func (Codec) DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error 
 			l.WantComma()
 		}
 		l.Delim(']')
-		l.WantComma()
 	}
-	l.Delim('}')
 	l.Consumed()
 	out.Object = "list"
 	out.Usage.PromptTokens, out.Usage.TotalTokens = tokens, tokens
