@@ -1,5 +1,8 @@
-// Package convert holds the small hand-written conversions that generated adapters call by
-// name, for what a spec cannot say as a field mapping.
+// Package convert is the codecs' toolkit, written by hand: what the generated OpenAI-format
+// adapters call (DecodeOpenAIError, OpenAIChatEvent, OpenAITextEvent), and the one way every
+// hand-written codec joins text (JoinText), quotes a JSON value such as tool-call arguments
+// (QuoteJSON with ToolArguments), views bytes as a string (View, ViewBytes) and walks a JSON
+// object (Fields).
 package convert
 
 import (
