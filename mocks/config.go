@@ -35,6 +35,10 @@ type Config struct {
 	// provider's (see formats.go).
 	Format string
 
+	// MaxRequestBodySize is the largest request body the mock reads, in bytes; 0 means
+	// fasthttp's default (4 MiB). Larger bodies get 413.
+	MaxRequestBodySize int
+
 	// Latency is the fixed time a chat, completion or embeddings request
 	// takes before it is answered. Streamed responses spread it over their
 	// chunks: the time to the first chunk plus the gaps between chunks add
@@ -116,6 +120,8 @@ type Config struct {
 	// EchoStatus is the status of FaultEchoKey's answer to a plain request (400 to 599).
 	// Zero means DefaultEchoStatus (401).
 	EchoStatus int
+	// FaultBody is FaultBody's answer, sent as it is with status 200.
+	FaultBody string
 
 	// RequireKey, when set, makes every request without the header
 	// "Authorization: Bearer <RequireKey>" fail with 401 invalid_api_key.

@@ -149,15 +149,52 @@ const (
 	// provider whose idle timeout is shorter than its client's: the client's
 	// next request on that pooled connection fails before any response byte.
 	FaultCloseAfterResponse FaultMode = "close_after_response"
+	// FaultEndlessLine never ends a line: a streamed request gets a stream's
+	// headers, then "data: " and filler bytes without a newline; a plain
+	// request gets a 200 application/json chunked body that starts a JSON
+	// string and never closes it. Either is written as fast as the client
+	// reads, until it closes the connection (counted in
+	// Stats.FaultsEndedByClient) or the server is closed.
+	FaultEndlessLine FaultMode = "endless_line"
+	// FaultEndlessError answers 500 application/json with a chunked body
+	// that never ends, written as fast as the client reads, to plain and
+	// streamed requests alike: an error body must be bounded too.
+	FaultEndlessError FaultMode = "endless_error"
+	// FaultEmptyObject answers 200 application/json with {}: valid JSON that
+	// is no completion. It applies to every route and wire format.
+	FaultEmptyObject FaultMode = "empty_object"
+	// FaultNullBody answers 200 application/json with null.
+	FaultNullBody FaultMode = "null_body"
+	// FaultNullChoices answers 200 application/json with {"choices":null}.
+	FaultNullChoices FaultMode = "null_choices"
+	// FaultBody answers 200 application/json with Config.FaultBody as it is:
+	// for the empty answers of formats other than OpenAI's, such as
+	// {"content":[]} for Anthropic or {"candidates":[]} for Gemini.
+	FaultBody FaultMode = "body"
 )
+
+// fixedBody returns the body a fault mode answers with as a 200, and whether it is such a
+// mode.
+func (s *Server) fixedBody() (string, bool) {
+	switch s.cfg.Fault {
+	case FaultEmptyObject:
+		return "{}", true
+	case FaultNullBody:
+		return "null", true
+	case FaultNullChoices:
+		return `{"choices":null}`, true
+	case FaultBody:
+		return s.cfg.FaultBody, true
+	}
+	return "", false
+}
 
 // known reports whether m is a mode Config.Fault accepts.
 func (m FaultMode) known() bool {
 	switch m {
 	case FaultNone, FaultHang, FaultResetMidBody, FaultSlowBody, FaultMalformedJSON, FaultTruncatedJSON,
 		FaultHugeBody, FaultStreamCut, FaultStreamEndEarly, FaultEndlessStream, FaultSilentStream,
-		FaultCloseAfterResponse,
-		FaultEchoKey:
+		FaultCloseAfterResponse, FaultEchoKey, FaultEndlessLine, FaultEndlessError, FaultEmptyObject, FaultNullBody, FaultNullChoices, FaultBody:
 		return true
 	}
 	return false
@@ -189,7 +226,17 @@ func (s *Server) injectConnFault(ctx *fasthttp.RequestCtx) {
 	if r, _ := lookupRoute(ctx.Path()); r == routeChat && parseChatRequest(ctx.PostBody(), &req) == nil {
 		model = string([]byte(req.model)) // req.model points into the request body
 	}
+	if body, ok := s.fixedBody(); ok {
+		ctx.SetContentType(contentTypeJSON)
+		ctx.SetBodyString(body)
+		return
+	}
 	switch s.cfg.Fault {
+	case FaultEndlessLine:
+		s.endlessLine(ctx, req.stream)
+	case FaultEndlessError:
+		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
+		s.endlessLine(ctx, false)
 	case FaultCloseAfterResponse:
 		s.serveRoute(ctx)
 		ctx.Hijack(func(net.Conn) {}) // fasthttp closes the connection once the answer is out
@@ -341,6 +388,40 @@ func (s *Server) faultStream(ctx *fasthttp.RequestCtx, model string) {
 				if !writeChunk(w, p.appendChunk(buf[:0], p.open, piece, p.close)) {
 					return
 				}
+			}
+		}
+	})
+}
+
+// endlessLine runs FaultEndlessLine: a line that never ends, in a stream (stream) or in a
+// plain JSON body, written as fast as the client takes it.
+func (s *Server) endlessLine(ctx *fasthttp.RequestCtx, stream bool) {
+	start := `{"id":"`
+	if stream {
+		ctx.SetContentType(contentTypeEventStream)
+		ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
+		start = "data: " + start
+	} else {
+		ctx.SetContentType(contentTypeJSON)
+	}
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		block := make([]byte, 32<<10)
+		for i := range block {
+			block[i] = 'x'
+		}
+		if !writeEvent(w, []byte(start)) {
+			s.stats.faultsEndedByClient.Add(1)
+			return
+		}
+		for {
+			select {
+			case <-s.closing:
+				return
+			default:
+			}
+			if !writeEvent(w, block) {
+				s.stats.faultsEndedByClient.Add(1)
+				return
 			}
 		}
 	})

@@ -351,7 +351,17 @@ func (s *Server) anthropicConnFault(ctx *fasthttp.RequestCtx, r *anthropicReques
 			return
 		}
 	}
+	if fixed, ok := s.fixedBody(); ok {
+		ctx.SetContentType(contentTypeJSON)
+		ctx.SetBodyString(fixed)
+		return
+	}
 	switch mode {
+	case FaultEndlessLine:
+		s.endlessLine(ctx, r.stream)
+	case FaultEndlessError:
+		ctx.SetStatusCode(fasthttp.StatusInternalServerError)
+		s.endlessLine(ctx, false)
 	case FaultCloseAfterResponse:
 		ctx.SetContentType(contentTypeJSON)
 		ctx.SetBody(body)

@@ -68,9 +68,10 @@ func New(cfg Config) (*Server, error) {
 	s.chat = newChatTemplate(s.content.text, s.content.tokens)
 	s.text = newTextTemplate(s.content.text, s.content.tokens)
 	s.srv = &fasthttp.Server{
-		Handler:         s.handle,
-		Name:            "bifrost-mock",
-		CloseOnShutdown: true,
+		Handler:            s.handle,
+		Name:               "bifrost-mock",
+		CloseOnShutdown:    true,
+		MaxRequestBodySize: cfg.MaxRequestBodySize,
 	}
 	return s, nil
 }

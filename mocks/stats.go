@@ -25,6 +25,9 @@ type Stats struct {
 	// Injected counts injected failures (FailFirst and the random rates)
 	// by status code.
 	Injected map[int]uint64
+	// FaultsEndedByClient counts fault answers that could only end by the
+	// client closing the connection (FaultEndlessLine) and did.
+	FaultsEndedByClient uint64
 }
 
 // counters holds a Server's live counters. All fields are updated
@@ -38,6 +41,8 @@ type counters struct {
 	unauthorized atomic.Uint64
 	badRequests  atomic.Uint64
 	injected     [600]atomic.Uint64 // by status code
+	// faultsEndedByClient: Stats.FaultsEndedByClient
+	faultsEndedByClient atomic.Uint64
 }
 
 // enter counts a request into the handler, and leave counts it out.
@@ -71,6 +76,8 @@ func (s *Server) Stats() Stats {
 		Unauthorized: c.unauthorized.Load(),
 		BadRequests:  c.badRequests.Load(),
 		Injected:     make(map[int]uint64),
+
+		FaultsEndedByClient: c.faultsEndedByClient.Load(),
 	}
 	for r := route(1); r < numRoutes; r++ {
 		if n := c.routes[r].Load(); n > 0 {

@@ -37,7 +37,10 @@ type Call struct {
 	DirectKey string
 
 	// Gone, if set, reports whether the client has gone away. The engine polls it before a
-	// retry or a fallback and while waiting for a slot, and gives up when it returns true.
+	// retry or a fallback and while waiting for a slot, and gives up when it returns true;
+	// while a request waits on a provider, the engine's watcher polls it from another
+	// goroutine and cancels the upstream request when it returns true (cancel.go), so it
+	// must be safe to call concurrently with the request.
 	Gone func() bool
 
 	// Provider and Model name the target that answered (or the last one tried).
@@ -89,6 +92,16 @@ type Call struct {
 	scratch []byte
 	// log takes the debug details of network errors (Options.Logger); nil: none.
 	log *slog.Logger
+	// cancellation of the upstream request (cancel.go): the watcher the Call is registered
+	// with and its list links, the connection the request went out on and whether the
+	// watcher cancelled it (both guarded by watch.mu), and the request body, streamed
+	// through body.
+	watch        *watcher
+	wprev, wnext *Call
+	up           *upConn
+	cancelled    bool
+	body         bodyReader
+	reqBody      []byte
 }
 
 func newCall() *Call {
@@ -135,6 +148,10 @@ func (c *Call) reset() {
 	if cap(c.embBuf) > maxKeptBuffer {
 		c.embBuf = nil
 	}
+	if cap(c.reqBody) > maxKeptBuffer {
+		c.reqBody = nil
+	}
+	c.body = bodyReader{}
 	if cap(c.event) > maxKeptBuffer {
 		c.event = nil
 	}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"sync/atomic"
 	"syscall"
@@ -10,10 +11,13 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// upConn wraps every upstream connection. It gives the engine two things fasthttp does not:
-// a stream's idle timeout (with idle set, every read pushes the read deadline idle ahead, so
-// a stream that keeps sending is never cut while a silent one is), and knowing whether a
-// failed request went out on a reused connection that the provider had already closed.
+// upConn wraps every upstream connection. It gives the engine three things fasthttp does
+// not: a stream's idle timeout (with idle set, every read pushes the read deadline idle
+// ahead, so a stream that keeps sending is never cut while a silent one is), knowing
+// whether a failed request went out on a reused connection that the provider had already
+// closed, and a bound on what one response may send (limit), which fasthttp does not apply
+// to a streamed body: an error body sent in place of a stream is read whole by
+// Response.Body.
 //
 // The engine finds the upConn of a response through Response.LocalAddr, which fasthttp takes
 // from the connection (through a *tls.Conn too): LocalAddr returns the upConn's own addr.
@@ -23,7 +27,16 @@ type upConn struct {
 	idle  atomic.Int64 // ns; 0: reads keep the deadline fasthttp set
 	nread atomic.Int64 // bytes read over the connection's life
 	mark  atomic.Int64 // nread when the current request was written
+	// limit is the most bytes one response (headers, framing and body) may take, counted
+	// from the request's write; 0: no limit (an open stream, whose events are bounded
+	// one by one instead).
+	limit atomic.Int64
 }
+
+// errResponseTooLarge is a read past an upConn's limit. It matches fasthttp.ErrBodyTooLarge
+// (errors.Is), which is what fasthttp returns for a plain body over MaxResponseBodySize, so
+// that both are classified alike.
+var errResponseTooLarge = fmt.Errorf("upstream response over the gateway's limit: %w", fasthttp.ErrBodyTooLarge)
 
 // connAddr is an upConn's local address, pointing back to it.
 type connAddr struct {
@@ -31,9 +44,10 @@ type connAddr struct {
 	c *upConn
 }
 
-func newUpConn(c net.Conn) *upConn {
+func newUpConn(c net.Conn, limit int64) *upConn {
 	u := &upConn{Conn: c}
 	u.addr = connAddr{Addr: c.LocalAddr(), c: u}
+	u.limit.Store(limit)
 	return u
 }
 
@@ -42,6 +56,9 @@ func (u *upConn) LocalAddr() net.Addr { return &u.addr }
 func (u *upConn) Read(b []byte) (int, error) {
 	if d := u.idle.Load(); d > 0 {
 		u.Conn.SetReadDeadline(time.Now().Add(time.Duration(d))) //nolint:errcheck // a closed conn fails the read below
+	}
+	if l := u.limit.Load(); l > 0 && u.nread.Load()-u.mark.Load() > l {
+		return 0, errResponseTooLarge
 	}
 	n, err := u.Conn.Read(b)
 	u.nread.Add(int64(n))
@@ -86,8 +103,9 @@ func (connectTimeoutError) Timeout() bool { return true }
 var errConnectTimeout error = connectTimeoutError{}
 
 // dialer returns the provider's dial function: base (a proxy dialer or the engine's Dial
-// option) or TCP, bounded by timeout, wrapping each connection in an upConn.
-func dialer(base fasthttp.DialFunc, timeout time.Duration) fasthttp.DialFunc {
+// option) or TCP, bounded by timeout, wrapping each connection in an upConn whose responses
+// may take up to limit bytes (0: no limit).
+func dialer(base fasthttp.DialFunc, timeout time.Duration, limit int64) fasthttp.DialFunc {
 	return func(addr string) (net.Conn, error) {
 		var c net.Conn
 		var err error
@@ -105,7 +123,7 @@ func dialer(base fasthttp.DialFunc, timeout time.Duration) fasthttp.DialFunc {
 			}
 			return nil, err
 		}
-		return newUpConn(c), nil
+		return newUpConn(c, limit), nil
 	}
 }
 

@@ -160,7 +160,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		if until.After(deadline) {
 			until = deadline
 		}
-		doErr := p.client.DoDeadline(&c.req, &c.resp, until)
+		doErr := e.doUpstream(c, p, until) // DoDeadline, cancelled if the client leaves
 		t1 := time.Now()
 		c.Upstream += t1.Sub(t0)
 		if doErr != nil && !resent && staleConn(&c.resp, doErr) {
@@ -367,6 +367,8 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 			err := c.Err.set(504, schemas.ErrTimeout, "upstream_timeout", "", "provider "+p.name+" did not answer within "+limit.Round(time.Millisecond).String())
 			err.Provider, err.Retryable = p.name, true
 			return err
+		case errors.Is(doErr, fasthttp.ErrBodyTooLarge):
+			return c.tooLarge(p)
 		default:
 			err := c.Err.set(502, schemas.ErrUpstream, "upstream_unreachable", "", "cannot reach provider "+p.name+": "+c.netMessage("upstream request failed", p.name, doErr))
 			err.Provider, err.Retryable = p.name, true
@@ -375,7 +377,7 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	}
 	status := c.resp.StatusCode()
 	if status >= 200 && status < 300 {
-		return nil
+		return c.decodeAnswer(p) // a 2xx that is no answer is a retryable 502
 	}
 	c.Err = Error{Status: status, Provider: p.name, Retryable: retryableStatus(status)}
 	p.adapter.DecodeError(status, c.resp.Body(), &c.Err.Body)

@@ -25,6 +25,8 @@ type Engine struct {
 	outstanding atomic.Int64
 	plugins     atomic.Pointer[plugins] // nil without plugins
 	log         *slog.Logger            // nil: Options.Logger was not set
+	// watch cancels upstream requests whose clients went away (cancel.go).
+	watch watcher
 }
 
 // Options change how an engine is built. Adapters is required; the other fields may be left
@@ -140,9 +142,7 @@ func (e *Engine) chatCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpChat, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	err := c.cur.p.adapter.DecodeChat(c.resp.Body(), &c.ChatResp)
-	c.Decode = time.Since(t0)
+	// The answer is decoded and checked with each attempt (decodeAnswer).
 	if c.ChatResp.Model == "" {
 		c.ChatResp.Model = c.Model // providers that do not echo the model (Cohere, Bedrock)
 	}
@@ -152,7 +152,7 @@ func (e *Engine) chatCompletion(c *Call) *Error {
 	if c.ChatResp.Created == 0 {
 		c.ChatResp.Created = time.Now().Unix()
 	}
-	return c.decode(err)
+	return nil
 }
 
 // TextCompletion runs c.Text and leaves the answer in c.TextResp.
@@ -167,13 +167,10 @@ func (e *Engine) textCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpText, c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	err := c.cur.p.adapter.DecodeText(c.resp.Body(), &c.TextResp)
-	c.Decode = time.Since(t0)
 	if c.TextResp.Model == "" {
 		c.TextResp.Model = c.Model
 	}
-	return c.decode(err)
+	return nil
 }
 
 // Embedding runs c.Embedding and leaves the answer in c.EmbeddingResp.
@@ -188,16 +185,10 @@ func (e *Engine) embedding(c *Call) *Error {
 	if err := e.start(c, provider.OpEmbedding, c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks); err != nil {
 		return err
 	}
-	t0 := time.Now()
-	err := c.cur.p.adapter.DecodeEmbedding(c.resp.Body(), &c.EmbeddingResp)
-	c.Decode = time.Since(t0)
 	if c.EmbeddingResp.Model == "" {
 		c.EmbeddingResp.Model = c.Model
 	}
-	if err == nil {
-		err = c.base64Embeddings()
-	}
-	return c.decode(err)
+	return nil
 }
 
 // ChatCompletionStream opens a stream for c.Chat. On success read chunks with Recv; the

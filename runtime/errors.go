@@ -40,3 +40,25 @@ func retryableStatus(status int) bool {
 	}
 	return false
 }
+
+// tooLarge is the error for a provider response over max_response_body_mb. fasthttp closed
+// the connection rather than read the rest. It is final: the same request would most
+// likely get the same answer.
+func (c *Call) tooLarge(p *providerState) *Error {
+	err := c.Err.set(502, schemas.ErrUpstream, "upstream_response_too_large", "",
+		"provider "+p.name+" sent a response larger than the gateway's limit of "+sizeString(p.maxBody)+
+			" (network_config.max_response_body_mb): it was not read further")
+	err.Provider = p.name
+	return err
+}
+
+// sizeString writes n bytes in the largest whole unit: "4 MiB", "512 KiB" or "100 bytes".
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}

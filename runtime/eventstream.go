@@ -55,8 +55,9 @@ type esMessage struct {
 
 // readESMessage reads one whole message from r into *buf (grown as needed and kept for the
 // next message) and checks its lengths, both CRCs and every header. io.EOF means the stream
-// ended between messages; a stream cut inside a message is io.ErrUnexpectedEOF.
-func readESMessage(r io.Reader, buf *[]byte) (esMessage, error) {
+// ended between messages; a stream cut inside a message is io.ErrUnexpectedEOF. A message
+// whose total length is over limit is errEventTooLarge, refused before it is read.
+func readESMessage(r io.Reader, buf *[]byte, limit int64) (esMessage, error) {
 	b := *buf
 	if cap(b) < esPreludeLen {
 		b = make([]byte, 0, 4<<10)
@@ -76,6 +77,10 @@ func readESMessage(r io.Reader, buf *[]byte) (esMessage, error) {
 		total-esOverhead-hlen > esMaxPayload {
 		*buf = b[:0]
 		return esMessage{}, fmt.Errorf("%w: total length %d with headers length %d", errEventStream, total, hlen)
+	}
+	if int64(total) > limit {
+		*buf = b[:0]
+		return esMessage{}, fmt.Errorf("%w: an AWS event-stream message of %d bytes", errEventTooLarge, total)
 	}
 	n := int(total)
 	if cap(b) > esKeepBuffer && n <= esKeepBuffer {
@@ -182,7 +187,7 @@ func (m esMessage) header(name string) ([]byte, bool) {
 // naming its :error-code and :error-message.
 func (c *Call) readAWSEvent() (provider.Event, error) {
 	for {
-		m, err := readESMessage(c.br, &c.event)
+		m, err := readESMessage(c.br, &c.event, c.maxEvent())
 		if err != nil {
 			return provider.Event{}, err
 		}

@@ -61,11 +61,11 @@ var (
 
 func TestEventStreamKnownMessages(t *testing.T) {
 	var buf []byte
-	m, err := readESMessage(bytes.NewReader(esKnownNoHeaders), &buf)
+	m, err := readESMessage(bytes.NewReader(esKnownNoHeaders), &buf, esMaxMessage)
 	if err != nil || string(m.payload) != `{"foo": "bar"}` || len(m.headers) != 0 {
 		t.Fatalf("no headers: %q %q %v", m.headers, m.payload, err)
 	}
-	m, err = readESMessage(bytes.NewReader(esKnownContentType), &buf)
+	m, err = readESMessage(bytes.NewReader(esKnownContentType), &buf, esMaxMessage)
 	if err != nil || string(m.payload) != `{"foo": "bar"}` {
 		t.Fatalf("content-type: %q %v", m.payload, err)
 	}
@@ -94,7 +94,7 @@ func TestEventStreamAllHeaderTypes(t *testing.T) {
 	}
 	msg := appendES(nil, headers, []byte(`{"role":"assistant"}`))
 	var buf []byte
-	m, err := readESMessage(bytes.NewReader(msg), &buf)
+	m, err := readESMessage(bytes.NewReader(msg), &buf, esMaxMessage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestEventStreamMalformed(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var buf []byte
-			_, err := readESMessage(bytes.NewReader(c.data), &buf)
+			_, err := readESMessage(bytes.NewReader(c.data), &buf, esMaxMessage)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one containing %q", err, c.want)
 			}
@@ -273,4 +273,17 @@ func FuzzEventStream(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestESMessageOverLimit checks that a message longer than the provider's
+// max_stream_event_kb is refused from its prelude, before its body is read.
+func TestESMessageOverLimit(t *testing.T) {
+	var buf []byte
+	_, err := readESMessage(bytes.NewReader(esKnownContentType), &buf, int64(len(esKnownContentType)-1))
+	if !errors.Is(err, errEventTooLarge) {
+		t.Fatalf("err = %v, want errEventTooLarge", err)
+	}
+	if cap(buf) > 4<<10 {
+		t.Errorf("buffer grew to %d bytes for a refused message", cap(buf))
+	}
 }

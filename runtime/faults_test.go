@@ -154,13 +154,13 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:    "malformed JSON",
-			expect:  "a 200 whose body is not JSON is a clear 502 invalid_upstream_response",
+			expect:  "a 200 whose body is not JSON is a clear, retryable 502 invalid_upstream_response; a fallback serves",
 			primary: &mocks.Config{Fault: mocks.FaultMalformedJSON}, retries: 2,
 			run: invalidResponse,
 		},
 		{
 			name:    "truncated JSON",
-			expect:  "a 200 whose JSON ends halfway is a clear 502 invalid_upstream_response",
+			expect:  "a 200 whose JSON ends halfway is a clear, retryable 502 invalid_upstream_response; a fallback serves",
 			primary: &mocks.Config{Fault: mocks.FaultTruncatedJSON}, retries: 2,
 			run: invalidResponse,
 		},
@@ -367,16 +367,22 @@ func statusCase(status int) faultCase {
 	}
 }
 
-// invalidResponse expects a clear 502 invalid_upstream_response for a 200 whose body does
-// not decode, after one attempt (a 200 is not retried).
+// invalidResponse expects a clear, retryable 502 invalid_upstream_response for a 200 whose
+// body does not decode, after max_retries+1 attempts (issue 10: such a 200 is retried and
+// falls back like a 5xx); with a fallback, the fallback answers.
 func invalidResponse(t *testing.T, f *faultRun) string {
 	c, err := f.chat(t, chatBody(model, false))
-	defer f.e.ReleaseCall(c)
-	if err == nil || err.Status != 502 || string(err.Body.Code) != "invalid_upstream_response" || c.Attempts != 1 {
-		t.Fatalf("%+v after %d attempts, want 502 invalid_upstream_response", err, c.Attempts)
+	if err == nil || err.Status != 502 || string(err.Body.Code) != "invalid_upstream_response" || !err.Retryable || c.Attempts != 3 {
+		t.Fatalf("%+v after %d attempts, want a retryable 502 invalid_upstream_response after 3", err, c.Attempts)
 	}
 	if !strings.HasPrefix(err.Body.Message, "provider openai") {
 		t.Errorf("message %q does not name the provider", err.Body.Message)
 	}
-	return "502 invalid_upstream_response after 1 attempt"
+	f.e.ReleaseCall(c)
+	c, err = f.chat(t, chatBody(model, false, "groq/llama-3.1-8b-instant"))
+	defer f.e.ReleaseCall(c)
+	if err != nil || c.Provider != "groq" || len(c.ChatResp.Choices) != 1 {
+		t.Fatalf("with a fallback: %v from %s, want the fallback's answer", err, c.Provider)
+	}
+	return "502 invalid_upstream_response after 3 attempts; with a fallback, served by it"
 }

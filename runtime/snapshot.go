@@ -68,6 +68,10 @@ type providerState struct {
 
 	// secrets are the keys' credentials with the forms a provider may echo, for scrub.
 	secrets []secret
+	// maxBody bounds a plain response body (max_response_body_mb), maxEvent one event of a
+	// stream (max_stream_event_kb); connLimit is what one response may take on a
+	// connection (see responseLimits).
+	maxBody, maxEvent, connLimit int64
 }
 
 // providerStats are a provider's counters, kept across reloads.
@@ -210,6 +214,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	if p.idle <= 0 {
 		p.idle = config.DefaultStreamIdleTimeout
 	}
+	p.maxBody, p.connLimit, p.maxEvent = responseLimits(n)
 	if p.authCooldown <= 0 {
 		p.authCooldown = config.DefaultAuthKeyCooldown
 	}
@@ -432,8 +437,10 @@ func newClient(pc *config.Provider, dial fasthttp.DialFunc) (*fasthttp.Client, e
 	if connect <= 0 {
 		connect = config.DefaultConnectTimeout
 	}
+	body, connLimit, _ := responseLimits(&n)
 	c := &fasthttp.Client{
 		Name:                          "bifrost",
+		MaxResponseBodySize:           int(body),
 		MaxConnsPerHost:               n.MaxConnsPerHost,
 		MaxIdleConnDuration:           90 * time.Second,
 		WriteTimeout:                  timeout,
@@ -478,8 +485,28 @@ func newClient(pc *config.Provider, dial fasthttp.DialFunc) (*fasthttp.Client, e
 	if dial != nil {
 		c.Dial = dial
 	}
-	c.Dial = dialer(c.Dial, connect)
+	c.Dial = dialer(c.Dial, connect, connLimit)
 	return c, nil
+}
+
+// responseSlack is what a response may take beyond its body's limit on the connection: its
+// headers and chunked framing. fasthttp's own limit (MaxResponseBodySize) counts the body
+// alone and fires first for any ordinary response.
+const responseSlack = 1 << 20
+
+// responseLimits returns n's bounds on what a provider sends: a plain body's size
+// (max_response_body_mb), the bytes one response may take on its connection (the body's
+// limit plus responseSlack), and one stream event's size (max_stream_event_kb). Zero
+// settings (a Config built in Go) mean the defaults.
+func responseLimits(n *config.Network) (body, conn, event int64) {
+	body, event = int64(n.MaxResponseBodyBytes), int64(n.MaxStreamEventBytes)
+	if body <= 0 {
+		body = config.DefaultMaxResponseBodyMB << 20
+	}
+	if event <= 0 {
+		event = config.DefaultMaxStreamEventKB << 10
+	}
+	return body, body + responseSlack, event
 }
 
 // stripScheme turns http://user:pass@host:port into user:pass@host:port, the form

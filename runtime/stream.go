@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
@@ -23,6 +24,21 @@ func (c *Call) openStream() {
 	}
 	c.state.Reset(rand.Uint64(), c.Model, time.Now().Unix())
 	c.finished = false
+	if c.conn != nil {
+		// A stream may send any amount in all; readEvent bounds each event instead.
+		c.conn.limit.Store(0)
+	}
+}
+
+// errEventTooLarge is a stream event over the provider's max_stream_event_kb.
+var errEventTooLarge = errors.New("stream event over the gateway's limit")
+
+// maxEvent returns the largest stream event the current provider may send.
+func (c *Call) maxEvent() int64 {
+	if c.cur.p == nil || c.cur.p.maxEvent <= 0 {
+		return config.DefaultMaxStreamEventKB << 10
+	}
+	return c.cur.p.maxEvent
 }
 
 // Next reads the stream's next chunk into c.Chunk (chat) or c.TextResp (text), skipping
@@ -45,6 +61,13 @@ func (c *Call) Next() (done bool, err *Error) {
 				}
 				e := c.Err.set(502, schemas.ErrUpstream, "stream_truncated", "",
 					"provider "+c.Provider+" ended the stream before its last event (no finish reason): the answer may be incomplete")
+				e.Provider = c.Provider
+				return true, e
+			}
+			if errors.Is(rerr, errEventTooLarge) {
+				e := c.Err.set(502, schemas.ErrUpstream, "upstream_response_too_large", "",
+					"provider "+c.Provider+" sent a stream event larger than the gateway's limit of "+sizeString(c.maxEvent())+
+						" (network_config.max_stream_event_kb): the stream was cut")
 				e.Provider = c.Provider
 				return true, e
 			}
@@ -127,22 +150,31 @@ func (c *Call) nextEvent() (provider.Event, error) {
 // readEvent returns the next server-sent event that has data: its name (the "event:" field,
 // empty when absent) and its data, multi-line data joined with "\n"
 // (https://html.spec.whatwg.org/multipage/server-sent-events.html). Comments and other
-// fields are skipped.
+// fields are skipped. An event (its data lines together) or a single line longer than the
+// provider's max_stream_event_kb is errEventTooLarge: it is not read further, so a line
+// that never ends holds at most that much memory.
 func (c *Call) readEvent() (provider.Event, error) {
 	c.event = c.event[:0]
 	c.eventName = c.eventName[:0]
+	limit := int(c.maxEvent())
 	have := false
 	ev := func() provider.Event { return provider.Event{Name: c.eventName, Data: c.event} }
 	for {
 		line, err := c.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it.
+			// A line longer than the buffer: gather it, up to the limit.
 			long := append([]byte(nil), line...)
 			for errors.Is(err, bufio.ErrBufferFull) {
+				if len(c.event)+len(long) > limit {
+					return provider.Event{}, errEventTooLarge
+				}
 				line, err = c.br.ReadSlice('\n')
 				long = append(long, line...)
 			}
 			line = long
+		}
+		if len(c.event)+len(line) > limit+2 { // the line's own "\r\n" is not data
+			return provider.Event{}, errEventTooLarge
 		}
 		if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
 			if have && errors.Is(err, io.EOF) {
@@ -186,6 +218,7 @@ func (c *Call) CloseStream() {
 	if c.conn != nil {
 		// Before the connection can go back to the pool.
 		c.conn.idle.Store(0)
+		c.conn.limit.Store(c.cur.p.connLimit)
 		c.conn = nil
 	}
 	c.resp.CloseBodyStream() //nolint:errcheck // closing: nothing to do about a failure

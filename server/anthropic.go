@@ -294,6 +294,7 @@ func (ax *anthropicExchange) openStream() {
 	x.shortCircuitHeader()
 	// fasthttp forbids touching ctx from the stream writer: let go of it first.
 	ctx := x.ctx
+	x.holdConn(ctx)
 	x.ctx = nil
 	ctx.SetBodyStreamWriter(ax.streamFn)
 }
@@ -313,14 +314,14 @@ func (ax *anthropicExchange) stream(w *bufio.Writer) {
 			c.RedactDirectKey(err)
 			ax.out.StreamError(jw, err.Status, &err.Body)
 			w.Write(c.Encoded()) //nolint:errcheck // a failed write shows at Flush
-			w.Flush()            //nolint:errcheck // the stream ends either way
+			x.flush(w)           //nolint:errcheck // the stream ends either way
 			status = err.Status
 			break
 		}
 		if done {
 			ax.out.StreamEnd(jw, ax.model)
 			w.Write(c.Encoded()) //nolint:errcheck
-			if w.Flush() != nil {
+			if x.flush(w) != nil {
 				status = 499
 			}
 			break
@@ -335,11 +336,12 @@ func (ax *anthropicExchange) stream(w *bufio.Writer) {
 			continue
 		}
 		w.Write(b) //nolint:errcheck
-		if w.Flush() != nil {
-			status = 499 // the client went away: ReleaseCall closes the upstream stream
+		if x.flush(w) != nil {
+			status = 499 // the client went away or stalled: ReleaseCall closes the upstream stream
 			break
 		}
 	}
+	x.letConn()
 	s := x.s
 	x.record(status, x.openOverhead)
 	x.release()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
+	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -18,17 +19,55 @@ type access struct {
 	// keys are the SHA-256 hashes of the gateway API keys; none means no auth.
 	keys        [][sha256.Size]byte
 	allowDirect bool
+	// streamWrite bounds a stream's wait for its client (client.stream_write_timeout_in_seconds).
+	streamWrite time.Duration
+	// maxBody is the largest request body, and maxBuffered the most request body bytes
+	// buffered at once by all requests (intake.go).
+	maxBody, maxBuffered int64
+	cors                 corsPolicy
 }
 
-// Configure applies the client settings that the server enforces: the gateway API keys
-// (client.api_keys) and client.allow_direct_keys. It is safe to call while serving (on a
-// config reload); requests see either the old or the new settings.
-func (s *Server) Configure(c config.Client) {
-	a := &access{allowDirect: c.AllowDirectKeys}
+// newAccess makes the settings of c.
+func newAccess(c config.Client) *access {
+	a := &access{allowDirect: c.AllowDirectKeys, streamWrite: c.StreamWriteTimeout, cors: newCORSPolicy(c.AllowedOrigins)}
 	for _, k := range c.APIKeys {
 		a.keys = append(a.keys, sha256.Sum256([]byte(k)))
 	}
-	s.access.Store(a)
+	mb := c.MaxRequestBodyMB
+	if mb <= 0 {
+		mb = config.DefaultMaxRequestBodyMB
+	}
+	a.maxBody = int64(mb) << 20
+	buffered := c.MaxBufferedRequestMB
+	if buffered <= 0 {
+		buffered = config.DefaultMaxBufferedRequestMB
+	}
+	a.maxBuffered = max(int64(buffered)<<20, a.maxBody)
+	return a
+}
+
+// Configure applies the client settings that the server enforces: the gateway API keys
+// (client.api_keys), client.allow_direct_keys, client.allowed_origins, the request body
+// limits (client.max_request_body_size_mb, client.max_buffered_request_mb) and, on the
+// listener made by Listen, the connection caps (client.max_connections,
+// client.max_connections_per_ip). It is safe to call while serving (on a config reload);
+// each request sees either the old or the new settings.
+func (s *Server) Configure(c config.Client) {
+	s.access.Store(newAccess(c))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.client = c
+	if s.listener != nil {
+		s.listener.SetLimits(connCap(c.MaxConnections), c.MaxConnectionsPerIP)
+	}
+}
+
+// connCap is client.max_connections, with 0 meaning the default.
+func connCap(n int) int {
+	if n <= 0 {
+		return config.DefaultMaxConnections
+	}
+	return n
 }
 
 // authorized checks the request's gateway API key, when keys are configured: from

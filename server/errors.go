@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -48,6 +49,18 @@ func decodeError(ctx *fasthttp.RequestCtx, err error, size int) {
 func writeBadRequest(ctx *fasthttp.RequestCtx, err error) {
 	var small *fasthttp.ErrSmallBuffer
 	var netErr *net.OpError
+	if bytes.HasPrefix(ctx.Path(), anthropicPrefix) {
+		// The headers parsed far enough to show the route: answer in its format.
+		switch {
+		case errors.Is(err, fasthttp.ErrBodyTooLarge):
+			writeAnthropicError(ctx, 413, "request_too_large", "request body is larger than the gateway's limit (client.max_request_body_size_mb)")
+		case errors.As(err, &netErr) && netErr.Timeout():
+			writeAnthropicError(ctx, 408, "invalid_request_error", "the request was not received in time")
+		default:
+			writeAnthropicError(ctx, 400, "invalid_request_error", "malformed HTTP request")
+		}
+		return
+	}
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeError(ctx, 413, schemas.ErrInvalidRequest, "request_too_large", "", "request body is larger than the gateway's limit (client.max_request_body_size_mb)")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"net"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -42,6 +43,10 @@ type exchange struct {
 	// (a stream outlives ctx).
 	logOn bool
 	path  []byte
+	// conn is the client's connection while a stream writes to it, for its write deadline;
+	// writeTimeout is client.stream_write_timeout_in_seconds (streamwrite.go).
+	conn         net.Conn
+	writeTimeout time.Duration
 }
 
 // gone reports whether the client closed its connection.
@@ -232,6 +237,7 @@ func (x *exchange) openStream() bool {
 	// fasthttp forbids touching ctx from the stream writer, and SetBodyStreamWriter starts
 	// the writer at once: let go of ctx first.
 	ctx := x.ctx
+	x.holdConn(ctx)
 	x.ctx = nil
 	ctx.SetBodyStreamWriter(x.streamFn)
 	return true
@@ -268,13 +274,13 @@ func (x *exchange) stream(w *bufio.Writer) {
 			w.Write(dataPrefix)  //nolint:errcheck // a failed write shows at Flush
 			w.Write(c.Encoded()) //nolint:errcheck
 			w.Write(eventEnd)    //nolint:errcheck
-			w.Flush()            //nolint:errcheck // the stream ends either way
+			x.flush(w)           //nolint:errcheck // the stream ends either way
 			status = err.Status
 			break
 		}
 		if done {
 			w.Write(doneEvent) //nolint:errcheck
-			if w.Flush() != nil {
+			if x.flush(w) != nil {
 				status = 499
 			}
 			break
@@ -298,11 +304,12 @@ func (x *exchange) stream(w *bufio.Writer) {
 		w.Write(dataPrefix)  //nolint:errcheck
 		w.Write(c.Encoded()) //nolint:errcheck
 		w.Write(eventEnd)    //nolint:errcheck
-		if w.Flush() != nil {
-			status = 499 // the client went away: ReleaseCall closes the upstream stream
+		if x.flush(w) != nil {
+			status = 499 // the client went away or stalled: ReleaseCall closes the upstream stream
 			break
 		}
 	}
+	x.letConn()
 	x.record(status, x.openOverhead)
 	x.release()
 }

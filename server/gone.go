@@ -8,14 +8,14 @@ import (
 
 // connClosed reports whether the peer of conn has closed it, without consuming data: it
 // peeks one byte without blocking. A TCP connection that reads EOF is closed; one with no data
-// (EAGAIN) or with data waiting (a pipelined request) is open. Other connection types are
-// reported open.
+// (EAGAIN) or with data waiting (a pipelined request) is open. Connections without a socket
+// (syscall.Conn) are reported open.
 func connClosed(conn net.Conn) bool {
-	tc, ok := conn.(*net.TCPConn)
+	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return false
 	}
-	raw, err := tc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return false
 	}

@@ -21,6 +21,14 @@
 // bifrost_gateway_overhead_seconds histogram). A response a plugin answered carries
 // X-Bifrost-Short-Circuit with the plugin's name.
 //
+// Before a request's body is read, the intake (intake.go) checks it: a gateway key when
+// there is a body, Content-Type application/json (415 otherwise), Content-Encoding gzip or
+// none (415 otherwise), client.max_request_body_size_mb (413) and the cap on request bytes
+// buffered at once, client.max_buffered_request_mb (503 with Retry-After). CORS follows
+// client.allowed_origins (cors.go): none by default. The listener (listener.go, see Listen)
+// survives running out of file descriptors and caps the connections held. Every limit is
+// applied again on a config reload (Configure).
+//
 // Every request is logged at info level, after it is answered, as one "request" line with
 // method, path, status, provider, model, duration, overhead, retries and fallbacks; never
 // the prompt, the answer or a key. At levels above info nothing is formatted and nothing
@@ -29,13 +37,16 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server/metrics"
 	"github.com/valyala/fasthttp"
 )
@@ -53,6 +64,18 @@ type Server struct {
 	exchanges      sync.Pool
 	anthropic      sync.Pool // *anthropicExchange, made on demand (anthropic.go)
 	access         atomic.Pointer[access]
+	// buffered counts the request body bytes reserved by requests in their handlers
+	// (intake.go).
+	buffered atomic.Int64
+	// dropped counts the bytes of large body buffers dropped since memory was last given
+	// back to the OS, at lastFree (Unix nanoseconds); freeing is set while a release is
+	// scheduled (intake.go).
+	dropped, lastFree atomic.Int64
+	freeing           atomic.Bool
+
+	mu       sync.Mutex
+	client   config.Client // the settings last configured, for Listen
+	listener *Listener     // made by Listen
 }
 
 // New makes a server for engine. log may be nil. The server has no gateway API keys and
@@ -62,7 +85,7 @@ func New(engine *runtime.Engine, log *slog.Logger) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{engine: engine, log: log}
-	s.access.Store(&access{})
+	s.access.Store(newAccess(config.Client{}))
 	s.metrics = metrics.New(func() []metrics.ProviderLoad {
 		var out []metrics.ProviderLoad
 		for _, l := range engine.Load(nil) {
@@ -87,21 +110,70 @@ func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 // Handler returns the request router.
 func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
 
+// Listen wraps ln in the gateway's Listener (listener.go): accept errors such as running
+// out of file descriptors are retried instead of ending Serve, and the connection caps of
+// the client settings (Configure, now and on every reload) apply. Serve the returned
+// listener.
+func (s *Server) Listen(ln net.Listener) *Listener {
+	l := NewListener(ln, s.log, s.metrics)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l.SetLimits(connCap(s.client.MaxConnections), s.client.MaxConnectionsPerIP)
+	s.listener = l
+	return l
+}
+
+// maxHeaderBytes is the most request header bytes accepted (request line included); common
+// proxies accept 16 KB or more of headers.
+const maxHeaderBytes = 20 << 10
+
 // NewHTTPServer wraps the handler in a fasthttp.Server with the gateway's limits.
+// maxBodyBytes, if > 0, becomes the request body limit until the next Configure; the limit
+// in force is checked per request (intake.go), so a reload changes it.
+//
+// Request bodies are streamed (StreamRequestBody) so that the handler sees the headers
+// before the body is read, and fasthttp's multipart pre-parsing is off, so that no body is
+// buffered before the intake's checks. On shutdown, answers carry Connection: close
+// (CloseOnShutdown), and fasthttp's ShutdownWithContext closes idle connections.
 func (s *Server) NewHTTPServer(maxBodyBytes int) *fasthttp.Server {
+	if maxBodyBytes > 0 {
+		a := *s.access.Load()
+		a.maxBody = int64(maxBodyBytes)
+		a.maxBuffered = max(a.maxBuffered, a.maxBody)
+		s.access.Store(&a)
+	}
 	return &fasthttp.Server{
-		Handler:               s.handle,
-		Name:                  "bifrost",
-		MaxRequestBodySize:    maxBodyBytes,
-		ReadTimeout:           60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		NoDefaultServerHeader: true,
-		NoDefaultDate:         false,
-		StreamRequestBody:     false,
+		Handler:                      s.handle,
+		Name:                         "bifrost",
+		MaxRequestBodySize:           maxBodyBytes,
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadBufferSize:               maxHeaderBytes,
+		ReadTimeout:                  60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		NoDefaultServerHeader:        true,
+		NoDefaultDate:                false,
+		CloseOnShutdown:              true,
+		Logger:                       fasthttpLogger{s.log},
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			writeBadRequest(ctx, err)
 		},
 	}
+}
+
+// fasthttpLogger sends fasthttp's log lines to the server's logger, at warn level, except
+// the warning fasthttp prints each time a streamed request body is read whole: the intake
+// reads it whole on purpose, after checking its size.
+type fasthttpLogger struct{ log *slog.Logger }
+
+const streamBodyWarning = "WARNING: Request.Body() reads the entire stream"
+
+// Printf logs one fasthttp message.
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	if len(args) == 0 && len(format) >= len(streamBodyWarning) && format[:len(streamBodyWarning)] == streamBodyWarning {
+		return
+	}
+	l.log.Warn("fasthttp: " + fmt.Sprintf(format, args...))
 }
 
 var (
@@ -110,8 +182,18 @@ var (
 	azurePrefix       = []byte("/openai/deployments/")
 )
 
+// handle serves one request: the intake's checks (intake.go), then its route.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	a := s.access.Load()
+	held, ok := s.admit(ctx, a, start)
+	if ok {
+		s.route(ctx, a, start)
+	}
+	s.settle(ctx, a, held)
+}
+
+func (s *Server) route(ctx *fasthttp.RequestCtx, a *access, start time.Time) {
 	path := ctx.Path()
 	if string(path) == "/health" {
 		if s.get(ctx) {
@@ -121,7 +203,6 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.logOther(ctx, start)
 		return
 	}
-	a := s.access.Load()
 	if bytes.HasPrefix(path, anthropicPrefix) {
 		s.serveAnthropic(ctx, a, start) // Anthropic's shapes, errors included (anthropic.go)
 		return

@@ -55,3 +55,41 @@ func TestClientAccessAndPlugins(t *testing.T) {
 		})
 	}
 }
+
+// TestClientLimits covers the connection and request-intake limits: their defaults, their
+// keys, and their ranges.
+func TestClientLimits(t *testing.T) {
+	const providers = `"providers":{"openai":{"keys":[{"value":"sk-1","models":["*"],"weight":1}]}}`
+	cases := []struct {
+		name, client           string
+		buffered, conns, perIP int
+		wantErr                string
+	}{
+		{name: "defaults", client: `{}`, buffered: DefaultMaxBufferedRequestMB, conns: DefaultMaxConnections, perIP: DefaultMaxConnectionsPerIP},
+		{name: "set", client: `{"max_buffered_request_mb":256,"max_connections":500,"max_connections_per_ip":20}`, buffered: 256, conns: 500, perIP: 20},
+		{name: "zero means default", client: `{"max_buffered_request_mb":0,"max_connections":0,"max_connections_per_ip":0}`,
+			buffered: DefaultMaxBufferedRequestMB, conns: DefaultMaxConnections},
+		{name: "negative connections", client: `{"max_connections":-1}`, wantErr: "client.max_connections: must be between 1 and"},
+		{name: "negative per ip", client: `{"max_connections_per_ip":-1}`, wantErr: "client.max_connections_per_ip: must be between 0 and"},
+		{name: "buffered not a number", client: `{"max_buffered_request_mb":"lots"}`, wantErr: "client.max_buffered_request_mb"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("c.json", []byte(`{`+providers+`,"client":`+tc.client+`}`), func(string) string { return "" })
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := cfg.Client
+			if c.MaxBufferedRequestMB != tc.buffered || c.MaxConnections != tc.conns || c.MaxConnectionsPerIP != tc.perIP {
+				t.Errorf("buffered %d, connections %d, per ip %d; want %d, %d, %d",
+					c.MaxBufferedRequestMB, c.MaxConnections, c.MaxConnectionsPerIP, tc.buffered, tc.conns, tc.perIP)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -11,8 +12,11 @@ import (
 func (d *decoder) config(root *yaml.Node) *Config {
 	cfg := &Config{
 		Client: Client{
-			InitialPoolSize:  DefaultInitialPoolSize,
-			MaxRequestBodyMB: DefaultMaxRequestBodyMB,
+			InitialPoolSize:      DefaultInitialPoolSize,
+			MaxRequestBodyMB:     DefaultMaxRequestBodyMB,
+			MaxBufferedRequestMB: DefaultMaxBufferedRequestMB,
+			MaxConnections:       DefaultMaxConnections,
+			MaxConnectionsPerIP:  DefaultMaxConnectionsPerIP,
 		},
 	}
 	root = d.deref(root)
@@ -72,6 +76,22 @@ func (d *decoder) client(n *yaml.Node, path string, c *Client) {
 		case "max_request_body_size_mb":
 			if v, ok := d.optInt(p.val, fp, 1, maxRequestBodyMB); ok {
 				c.MaxRequestBodyMB = v
+			}
+		case "stream_write_timeout_in_seconds":
+			if v, ok := d.optInt(p.val, fp, 1, maxStreamWriteSeconds); ok {
+				c.StreamWriteTimeout = time.Duration(v) * time.Second
+			}
+		case "max_buffered_request_mb":
+			if v, ok := d.optInt(p.val, fp, 1, maxBufferedRequestMB); ok {
+				c.MaxBufferedRequestMB = v
+			}
+		case "max_connections":
+			if v, ok := d.optInt(p.val, fp, 1, maxConnections); ok {
+				c.MaxConnections = v
+			}
+		case "max_connections_per_ip":
+			if v, ok := d.integer(p.val, fp, 0, maxConnections); ok {
+				c.MaxConnectionsPerIP = v
 			}
 		case "prometheus_labels":
 			c.PrometheusLabels = d.strList(p.val, fp, func(s string) string {

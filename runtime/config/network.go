@@ -42,6 +42,14 @@ func (d *decoder) network(n *yaml.Node, path string, nw *Network) {
 			if v, ok := d.optInt(f.val, fp, 1, maxConnsPerHost); ok {
 				nw.MaxConnsPerHost = v
 			}
+		case "max_response_body_mb":
+			if v, ok := d.optInt(f.val, fp, 1, maxResponseBodyMB); ok {
+				nw.MaxResponseBodyBytes = v << 20
+			}
+		case "max_stream_event_kb":
+			if v, ok := d.optInt(f.val, fp, 1, maxStreamEventKB); ok {
+				nw.MaxStreamEventBytes = v << 10
+			}
 		case "insecure_skip_verify":
 			nw.InsecureSkipVerify, _ = d.boolean(f.val, fp)
 		case "ca_cert_pem":

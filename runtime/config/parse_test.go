@@ -40,6 +40,8 @@ func network(f func(*Network)) Network {
 		ConnectTimeout:        DefaultConnectTimeout,
 		AuthKeyCooldown:       DefaultAuthKeyCooldown,
 		RateLimitKeyCooldown:  DefaultRateLimitKeyCooldown,
+		MaxResponseBodyBytes:  DefaultMaxResponseBodyMB << 20,
+		MaxStreamEventBytes:   DefaultMaxStreamEventKB << 10,
 	}
 	if f != nil {
 		f(&n)
@@ -57,11 +59,13 @@ func wantExample(t *testing.T) *Config {
 	}
 	return &Config{
 		Client: Client{
-			DropExcessRequests: true,
-			InitialPoolSize:    500,
-			MaxRequestBodyMB:   50,
-			PrometheusLabels:   []string{"team", "env"},
-			AllowedOrigins:     []string{"https://app.example.com", "*"},
+			DropExcessRequests:   true,
+			InitialPoolSize:      500,
+			MaxRequestBodyMB:     50,
+			PrometheusLabels:     []string{"team", "env"},
+			MaxBufferedRequestMB: DefaultMaxBufferedRequestMB,
+			MaxConnections:       DefaultMaxConnections,
+			AllowedOrigins:       []string{"https://app.example.com", "*"},
 		},
 		Providers: map[string]*Provider{
 			"openai": {
@@ -291,7 +295,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Config{
-		Client: Client{InitialPoolSize: 300, MaxRequestBodyMB: 100},
+		Client: Client{InitialPoolSize: 300, MaxRequestBodyMB: 100, MaxBufferedRequestMB: DefaultMaxBufferedRequestMB,
+			MaxConnections: DefaultMaxConnections},
 		Providers: map[string]*Provider{"openai": {
 			Name:        "openai",
 			Keys:        []Key{{Value: "sk-x", Weight: 1.0}},
@@ -311,7 +316,8 @@ func TestZeroSelectsDefault(t *testing.T) {
 	const doc = `{"client": {"initial_pool_size": 0, "max_request_body_size_mb": 0},
 "providers": {"openai": {"keys": [{"value": "sk-x", "weight": 0}, {"value": "sk-y"}],
   "network_config": {"default_request_timeout_in_seconds": 0, "retry_backoff_initial": 0,
-    "retry_backoff_max": "0s", "stream_idle_timeout_in_seconds": 0, "max_conns_per_host": 0},
+    "retry_backoff_max": "0s", "stream_idle_timeout_in_seconds": 0, "max_conns_per_host": 0,
+    "max_response_body_mb": 0, "max_stream_event_kb": 0},
   "concurrency_and_buffer_size": {"concurrency": 0, "buffer_size": 0},
   "proxy_config": null, "custom_provider_config": null}}}`
 	cfg, err := Parse("zero.json", []byte(doc), getenv(nil))
@@ -330,6 +336,35 @@ func TestZeroSelectsDefault(t *testing.T) {
 	}
 	if p.Proxy != nil || p.Custom != nil {
 		t.Errorf("null objects should be absent: proxy %v, custom %v", p.Proxy, p.Custom)
+	}
+}
+
+// TestResponseLimits checks that max_response_body_mb, max_stream_event_kb and
+// client.stream_write_timeout_in_seconds are read in their units and out-of-range values are
+// refused with the field's path.
+func TestResponseLimits(t *testing.T) {
+	const doc = `{"providers": {"openai": {"keys": [{"value": "sk-x"}],
+  "network_config": {"max_response_body_mb": 3, "max_stream_event_kb": 5}}}}`
+	cfg, err := Parse("limits.json", []byte(doc), getenv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cfg.Providers["openai"].Network; n.MaxResponseBodyBytes != 3<<20 || n.MaxStreamEventBytes != 5<<10 {
+		t.Errorf("limits = %d, %d bytes; want 3 MiB and 5 KiB", n.MaxResponseBodyBytes, n.MaxStreamEventBytes)
+	}
+	cfg, err = Parse("client.json", []byte(`{"client": {"stream_write_timeout_in_seconds": 7}, "providers": {"openai": {"keys": [{"value": "sk-x"}]}}}`), getenv(nil))
+	if err != nil || cfg.Client.StreamWriteTimeout != 7*time.Second {
+		t.Errorf("stream_write_timeout_in_seconds 7: %v, %v", err, cfg)
+	}
+	if _, err := Parse("client.json", []byte(`{"client": {"stream_write_timeout_in_seconds": 4000}, "providers": {"openai": {"keys": [{"value": "sk-x"}]}}}`), getenv(nil)); err == nil ||
+		!strings.Contains(err.Error(), "client.stream_write_timeout_in_seconds") {
+		t.Errorf("stream_write_timeout_in_seconds 4000: error %v, want one naming the field", err)
+	}
+	for _, bad := range []string{`"max_response_body_mb": 20000`, `"max_stream_event_kb": -1`} {
+		doc := `{"providers": {"openai": {"keys": [{"value": "sk-x"}], "network_config": {` + bad + `}}}}`
+		if _, err := Parse("limits.json", []byte(doc), getenv(nil)); err == nil || !strings.Contains(err.Error(), "network_config.max_") {
+			t.Errorf("%s: error %v, want one naming the field", bad, err)
+		}
 	}
 }
 

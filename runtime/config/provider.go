@@ -39,6 +39,8 @@ func (d *decoder) provider(pp pair, path string) *Provider {
 			ConnectTimeout:        DefaultConnectTimeout,
 			AuthKeyCooldown:       DefaultAuthKeyCooldown,
 			RateLimitKeyCooldown:  DefaultRateLimitKeyCooldown,
+			MaxResponseBodyBytes:  DefaultMaxResponseBodyMB << 20,
+			MaxStreamEventBytes:   DefaultMaxStreamEventKB << 10,
 		},
 
 		Concurrency: ConcurrencyAndBuffer{Concurrency: DefaultConcurrency, BufferSize: DefaultBufferSize},

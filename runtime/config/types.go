@@ -39,6 +39,22 @@ const (
 	DefaultBreakerMinRequests  = 20
 	DefaultBreakerWindow       = 30 * time.Second
 	DefaultBreakerOpenFor      = 30 * time.Second
+	// DefaultStreamWriteTimeout is how long a stream waits for its client to take an
+	// event. A client that reads keeps far below it (events are small, and flow control
+	// only stalls a reader that stopped); 30 s rides out a slow mobile link or a paused
+	// debugger without letting a stalled client hold a provider's slot for long.
+	DefaultStreamWriteTimeout = 30 * time.Second
+	// DefaultMaxResponseBodyMB bounds a provider's plain (not streamed) response body, in
+	// MiB. The largest legitimate answers are embeddings: OpenAI's biggest batch (2,048
+	// inputs of 3,072 dimensions) is about 90 MB as JSON floats, so 128 MiB lets it through
+	// while a provider that sends gigabytes is cut long before it can exhaust memory.
+	DefaultMaxResponseBodyMB = 128
+	// DefaultMaxStreamEventKB bounds one event of a provider's stream (an SSE event with all
+	// its data lines, or one AWS event-stream message), in KiB. Stream events are deltas,
+	// usually under a kilobyte; the largest legitimate ones carry a whole tool call's
+	// arguments or an inline image, well under 4 MiB (AWS event-stream messages may hold at
+	// most 16 MiB of payload, but Bedrock's Converse deltas are small).
+	DefaultMaxStreamEventKB = 4 << 10
 )
 
 // Limits. The first four are upstream's (core/schemas/provider.go,
@@ -58,6 +74,34 @@ const (
 	maxConnectTimeout        = 10 * time.Minute
 	maxKeyCooldown           = 24 * time.Hour
 	maxBreakerMinRequests    = 1_000_000
+	maxResponseBodyMB        = 16 * 1024
+	maxStreamEventKB         = 1 << 20
+	maxStreamWriteSeconds    = 3600
+	maxConnections           = 10_000_000
+	maxBufferedRequestMB     = 1024 * 1024
+)
+
+// Connection and request-intake defaults (our extensions; upstream has no equivalent keys).
+const (
+	// DefaultMaxConnections caps the client connections the server holds open at once.
+	// Ten thousand idle keep-alive connections cost about 0.3 GB of buffers and goroutine
+	// stacks, and the file descriptors fit under the usual hard RLIMIT_NOFILE of Linux
+	// services (524288 or more) with room for the provider connections
+	// (DefaultMaxConnsPerHost per provider host). A connection over the cap gets a 503 and
+	// is closed, which a load balancer or client retries, instead of exhausting file
+	// descriptors.
+	DefaultMaxConnections = 10_000
+	// DefaultMaxConnectionsPerIP is 0: no cap per client address. A gateway often sits
+	// behind a load balancer or a reverse proxy whose connections all come from one
+	// address, where a per-address cap would refuse the real traffic.
+	DefaultMaxConnectionsPerIP = 0
+	// DefaultMaxBufferedRequestMB caps the request body bytes buffered at once across all
+	// requests, in MiB: five uploads of the default 100 MiB body limit at a time. A body
+	// being forwarded costs about 3.5 times its size (the body, the encoded upstream
+	// request, the HTTP client's copy), so 30 clients uploading 95 MB at once peak at about
+	// 1.8 GB of RSS (measured; 3.9 GB without a cap), which fits a 4 GB instance; chat
+	// requests of a few KB never come near it.
+	DefaultMaxBufferedRequestMB = 512
 )
 
 // Proxy types accepted in "proxy_config.type" (upstream ProxyType in core/schemas/provider.go).
@@ -101,8 +145,28 @@ type Client struct {
 	// PrometheusLabels names extra labels for the gateway's metrics. Each must be a valid
 	// Prometheus label name. Key: "prometheus_labels".
 	PrometheusLabels []string
-	// AllowedOrigins lists the CORS origins that are allowed: "*" or absolute URLs. Key:
-	// "allowed_origins".
+	// MaxBufferedRequestMB caps the bytes of request bodies buffered at once, across all
+	// requests, in MiB. A request whose body would go over it gets 503 with Retry-After at
+	// once, before its body is read. It is never below MaxRequestBodyMB (a lower value
+	// acts as MaxRequestBodyMB), so one request of the largest size always fits. Key:
+	// "max_buffered_request_mb" (our extension; 0 means the default). Default:
+	// DefaultMaxBufferedRequestMB.
+	// Applied on reload.
+	MaxBufferedRequestMB int
+	// MaxConnections caps the client connections open at once; a connection over it gets
+	// 503 and is closed. Key: "max_connections" (our extension; 0 means the default). Default:
+	// DefaultMaxConnections. Applied on reload.
+	MaxConnections int
+	// MaxConnectionsPerIP caps the client connections open at once from one IP address; a
+	// connection over it gets 429 and is closed. 0 means no cap. Key:
+	// "max_connections_per_ip" (our extension). Default: DefaultMaxConnectionsPerIP.
+	// Applied on reload.
+	MaxConnectionsPerIP int
+	// AllowedOrigins lists the origins that browser pages may call the gateway from, with
+	// CORS: "*" (any origin) or http(s) origins such as "https://app.example.com". Empty
+	// (the default) allows no cross-origin browser request: a preflight gets 403, and a
+	// request with an Origin header that is not listed gets 403 unless it is a GET or HEAD.
+	// Key: "allowed_origins". Applied on reload.
 	AllowedOrigins []string
 	// FallbackOnClientErrors sends a request to its next fallback also after a final
 	// 4xx answer (400, 401, 403, 404, 422, ...), which otherwise ends the request. Retryable
@@ -118,6 +182,13 @@ type Client struct {
 	// header; it is used for that request instead of the configured keys. Key:
 	// "allow_direct_keys". Default: false.
 	AllowDirectKeys bool
+
+	// StreamWriteTimeout bounds how long the gateway waits for a streaming client to take
+	// one event: a client that reads nothing for this long has its stream ended, and the
+	// provider's stream closed and its concurrency slot freed, so that clients that never
+	// read cannot hold a provider's slots. Key: "stream_write_timeout_in_seconds" (our
+	// extension; 1 to 3600). Zero means DefaultStreamWriteTimeout.
+	StreamWriteTimeout time.Duration
 }
 
 // Provider is the configuration of one provider (upstream ProviderConfig in
@@ -293,6 +364,18 @@ type Network struct {
 	InsecureSkipVerify bool
 	// CACertPEM is an extra PEM CA certificate to trust. Key: "ca_cert_pem".
 	CACertPEM string
+	// MaxResponseBodyBytes bounds a plain (not streamed) response body from the provider,
+	// and an error body sent in place of a stream. A longer one is not read further: the
+	// connection is closed and the request fails with a 502 upstream_response_too_large.
+	// Key: "max_response_body_mb" (our extension; whole MiB, 1 to 16384). Default:
+	// DefaultMaxResponseBodyMB; 0 in a Config built in Go means the default.
+	MaxResponseBodyBytes int
+	// MaxStreamEventBytes bounds one event of the provider's stream: an SSE event (a line,
+	// or the data lines of one event together) or an AWS event-stream message. A larger
+	// one ends the stream with a 502 upstream_response_too_large error event and closes the
+	// connection. Key: "max_stream_event_kb" (our extension; whole KiB, 1 to 1048576).
+	// Default: DefaultMaxStreamEventKB; 0 in a Config built in Go means the default.
+	MaxStreamEventBytes int
 }
 
 // CircuitBreaker configures a provider's circuit breakers: one per model, so that a model

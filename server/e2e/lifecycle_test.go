@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -279,5 +280,92 @@ func TestReloadPlugins(t *testing.T) {
 	}
 	if err := g.stop(os.Interrupt, 15*time.Second); err != nil { // before ctx's cancel kills it
 		t.Error(err)
+	}
+}
+
+// TestShutdownClosesKeepAlive is issue 10's weak spot on idle keep-alive connections at
+// SIGTERM: the gateway closes an idle keep-alive connection at once, and the answer to a
+// request still in flight carries Connection: close, so that no client sends another
+// request on a connection that is going away.
+func TestShutdownClosesKeepAlive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	mock, mockURL := startMock(t, mocks.Config{RequireKey: mockKey, Latency: 1500 * time.Millisecond})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(cfgPath, []byte(`{"providers":{`+providerJSON("openai", mockURL)+`}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := launchBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-drain", "10s")
+	addr := strings.TrimPrefix(g.url, "http://")
+	// An idle keep-alive connection: one answered request, then nothing.
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	idle.SetDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
+	fmt.Fprintf(idle, "GET /health HTTP/1.1\r\nHost: gw\r\n\r\n")
+	br := bufio.NewReader(idle)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body) //nolint:errcheck
+	resp.Body.Close()
+	// A request in flight when SIGTERM comes.
+	type answer struct {
+		resp *http.Response
+		err  error
+	}
+	inFlight := make(chan answer, 1)
+	go func() {
+		client := &http.Client{Timeout: 20 * time.Second}
+		resp, err := client.Post(g.url+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`))
+		if err == nil {
+			io.Copy(io.Discard, resp.Body) //nolint:errcheck
+			resp.Body.Close()
+		}
+		inFlight <- answer{resp, err}
+	}()
+	for deadline := time.Now().Add(5 * time.Second); mock.Stats().Total == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the request did not reach the mock")
+		}
+	} // the request is at the mock, which answers after 1.5 s
+	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	closedAt := make(chan time.Duration, 1)
+	sent := time.Now()
+	go func() {
+		_, err := br.ReadByte() // EOF when the gateway closes the idle connection
+		if err != nil {
+			closedAt <- time.Since(sent)
+		}
+	}()
+	select {
+	case d := <-closedAt:
+		t.Logf("idle keep-alive connection closed %v after SIGTERM", d)
+	case <-time.After(time.Second): // before the request in flight ends
+		t.Error("the idle keep-alive connection was not closed at SIGTERM")
+	}
+	a := <-inFlight
+	if a.err != nil {
+		t.Fatalf("the request in flight: %v", a.err)
+	}
+	if a.resp.StatusCode != http.StatusOK || !a.resp.Close {
+		t.Errorf("the request in flight: %s, Connection: close %v; want 200 with Connection: close", a.resp.Status, a.resp.Close)
+	}
+	select {
+	case <-g.done:
+		if g.err != nil {
+			t.Errorf("bifrost-http: %v", g.err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("bifrost-http did not exit after the drain")
 	}
 }

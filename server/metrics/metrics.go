@@ -58,6 +58,7 @@ type Metrics struct {
 	ttft      *prometheus.HistogramVec
 	gap       *prometheus.HistogramVec
 	stages    [numStages]prometheus.Counter
+	refused   [numRefusals]prometheus.Counter
 
 	mu     sync.Mutex
 	series atomic.Pointer[map[seriesKey]*series]
@@ -117,7 +118,15 @@ func New(load Load) *Metrics {
 	for i, name := range stageNames {
 		m.stages[i] = stages.WithLabelValues(name)
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages,
+	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bifrost_connections_refused_total",
+		Help: "Client connections the gateway refused or shed, by reason: accept_error (accept failed, e.g. out of file descriptors, and was retried after a backoff), " +
+			"over_limit (client.max_connections), per_ip (client.max_connections_per_ip), buffer_full (a request body over client.max_buffered_request_mb, answered 503).",
+	}, []string{"reason"})
+	for i, name := range refusalNames {
+		m.refused[i] = refused.WithLabelValues(name)
+	}
+	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages, refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if load != nil {
 		m.reg.MustRegister(&loadCollector{load: load,
@@ -156,6 +165,21 @@ const (
 )
 
 var stageNames = [numStages]string{"route", "queue", "encode", "upstream", "decode", "respond"}
+
+// The reasons for refusing a connection (the bifrost_connections_refused_total labels).
+const (
+	RefusedAcceptError = iota // accept failed (out of file descriptors, ...); retried after a backoff
+	RefusedOverLimit          // over client.max_connections
+	RefusedPerIP              // over client.max_connections_per_ip
+	RefusedBufferFull         // a request body over client.max_buffered_request_mb
+	numRefusals
+)
+
+var refusalNames = [numRefusals]string{"accept_error", "over_limit", "per_ip", "buffer_full"}
+
+// Refused counts a refused or shed connection; reason is one of the Refused constants. It
+// allocates nothing.
+func (m *Metrics) Refused(reason int) { m.refused[reason].Inc() }
 
 // Request is what one answered request records.
 type Request struct {

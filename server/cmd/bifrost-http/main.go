@@ -5,11 +5,18 @@
 //
 // SIGHUP, or a change of the config file (checked every -watch), reloads the config: a bad one
 // is refused with a logged reason and the old one keeps serving. A reload applies providers,
-// keys, aliases, the client settings (api_keys, allow_direct_keys among them) and plugins:
+// keys, aliases, every client setting (api_keys, allow_direct_keys, allowed_origins, the
+// request body limits and the connection caps among them; the "config reloaded" line shows
+// the limits in force) and plugins:
 // when the plugins list changed, every plugin is built anew (a changed cache starts empty)
 // and the previous ones are cleaned up; an unchanged list keeps the running plugins and
-// their state. SIGINT and SIGTERM stop accepting connections and wait for requests in
-// flight, up to -drain.
+// their state. SIGINT and SIGTERM stop accepting connections, close idle keep-alive
+// connections, answer the requests in flight with Connection: close and wait for them, up
+// to -drain.
+//
+// At start the soft open file limit (RLIMIT_NOFILE) is raised to the hard limit, and
+// logged. Running out of file descriptors anyway does not stop the server: accept backs
+// off and retries (server.Listener), and client.max_connections caps the connections held.
 //
 // Logs are structured (log/slog) on stderr: -log-format text or json, -log-level debug, info,
 // warn or error. At info and below every request gets an access log line.
@@ -60,6 +67,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if soft, hard, err := server.RaiseFileLimit(); err != nil {
+		log.Warn("open file limit", "soft", soft, "hard", hard, "error", err.Error())
+	} else {
+		log.Info("open file limit", "soft", soft, "hard", hard)
+	}
 	cfg, err := config.Load(*cfgPath)
 	if err != nil {
 		return err
@@ -89,12 +101,14 @@ func run() error {
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
-	ln, err := net.Listen("tcp", addr)
+	tcp, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	ln := srv.Listen(tcp) // retries accept errors such as EMFILE; applies the connection caps
 	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", *cfgPath, "providers", engine.Providers(),
-		"plugins", len(plugs), "api_keys", len(cfg.Client.APIKeys), "allow_direct_keys", cfg.Client.AllowDirectKeys)
+		"plugins", len(plugs), "api_keys", len(cfg.Client.APIKeys), "allow_direct_keys", cfg.Client.AllowDirectKeys,
+		"max_connections", cfg.Client.MaxConnections, "max_connections_per_ip", cfg.Client.MaxConnectionsPerIP)
 
 	if *pprofAddr != "" {
 		pl, err := net.Listen("tcp", *pprofAddr)
@@ -182,7 +196,10 @@ func (r *reloader) reload() {
 		r.plugins = cfg.Plugins
 	}
 	r.srv.Configure(cfg.Client)
-	r.log.Info("config reloaded", "providers", r.engine.Providers(), "plugins", len(r.engine.Plugins()), "plugins_rebuilt", changed)
+	c := &cfg.Client
+	r.log.Info("config reloaded", "providers", r.engine.Providers(), "plugins", len(r.engine.Plugins()), "plugins_rebuilt", changed,
+		"max_request_body_size_mb", c.MaxRequestBodyMB, "max_buffered_request_mb", c.MaxBufferedRequestMB,
+		"max_connections", c.MaxConnections, "max_connections_per_ip", c.MaxConnectionsPerIP, "allowed_origins", len(c.AllowedOrigins))
 }
 
 func (r *reloader) refuse(err error) {

@@ -1,0 +1,314 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"runtime/debug"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/bifrost-gw/bifrost/server/metrics"
+	"github.com/valyala/fasthttp"
+)
+
+// Request intake: what the server checks before a request's body is read, and the bounds
+// on reading it. The fasthttp server streams request bodies (StreamRequestBody), so the
+// handler runs once the headers are in, and admit decides before the body is buffered:
+//
+//   - a CORS preflight is answered (cors.go), and a request that is not GET or HEAD from
+//     an Origin that client.allowed_origins does not list gets 403;
+//   - a request with a body needs a valid gateway key first (401), so that nobody without
+//     one can make the gateway buffer an upload;
+//   - the body must be JSON: Content-Type application/json, with an optional
+//     charset=utf-8 (415 otherwise), so that no HTML form or text/plain "simple" request
+//     from a web page is ever run;
+//   - Content-Encoding may be gzip (the body is decompressed, and the limit applies to the
+//     decompressed size) or identity (415 otherwise);
+//   - a body over client.max_request_body_size_mb gets 413; the limit is read per request
+//     from the client settings, so a reload applies it;
+//   - the body's bytes are reserved against client.max_buffered_request_mb, the cap on
+//     request bytes buffered at once by all requests: a request that does not fit gets
+//     503 with Retry-After at once, before its body is read. A chunked body reserves as
+//     it grows. The reservation is released when the handler returns.
+//
+// Errors are in the route's format: Anthropic's on /anthropic, OpenAI's elsewhere.
+//
+// After the handler, a body buffer larger than bigBody is dropped rather than kept for the
+// connection's next request, so that one large upload does not pin its memory for the
+// life of a keep-alive connection (or in fasthttp's pools after it).
+
+// bigBody is the largest request body buffer kept for reuse.
+const bigBody = 1 << 20
+
+// intakeRetryAfter is the Retry-After, in seconds, of a request refused because the
+// buffered bytes are at the cap: uploads in flight finish within seconds.
+const intakeRetryAfter = "1"
+
+var (
+	originHeader     = []byte("Origin")
+	healthPath       = []byte("/health")
+	gzipEncoding     = []byte("gzip")
+	identityEncoding = []byte("identity")
+)
+
+// admit runs the checks above for one request. It returns the bytes it reserved (to give
+// back with settle) and whether the request goes on to its route; when it does not, the
+// answer is written and logged.
+func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (held int64, ok bool) {
+	if origin := ctx.Request.Header.PeekBytes(originHeader); len(origin) > 0 {
+		if ctx.IsOptions() && len(ctx.Request.Header.Peek("Access-Control-Request-Method")) > 0 {
+			a.cors.preflight(ctx, origin)
+			s.logOther(ctx, start)
+			return 0, false
+		}
+		if !a.cors.allows(origin) && !ctx.IsGet() && !ctx.IsHead() {
+			s.refuse(ctx, start, 403, schemas.ErrPermission, "permission_error", "origin_not_allowed",
+				"requests from this Origin are not allowed: list it in client.allowed_origins")
+			return 0, false
+		}
+	}
+	cl := ctx.Request.Header.ContentLength()
+	if ctx.RequestBodyStream() == nil {
+		cl = len(ctx.Request.Body()) // in memory already (a server that does not stream bodies, or a test)
+	}
+	if cl == 0 || cl == -2 || bytes.Equal(ctx.Path(), healthPath) {
+		return 0, true // no body (or /health, which reads none)
+	}
+	if !a.authorized(ctx) {
+		if bytes.HasPrefix(ctx.Path(), anthropicPrefix) {
+			writeAnthropicError(ctx, 401, "authentication_error",
+				"missing or invalid gateway API key: send one of client.api_keys as \"x-api-key: <key>\" or \"Authorization: Bearer <key>\"")
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="bifrost"`)
+		} else {
+			writeUnauthorized(ctx)
+		}
+		s.logOther(ctx, start)
+		return 0, false
+	}
+	if !jsonContentType(ctx.Request.Header.ContentType()) {
+		s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_media_type",
+			"request bodies must be JSON: send Content-Type: application/json")
+		return 0, false
+	}
+	gz := false
+	if enc := ctx.Request.Header.ContentEncoding(); len(enc) > 0 && !bytes.EqualFold(enc, identityEncoding) {
+		if !bytes.EqualFold(enc, gzipEncoding) {
+			s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_content_encoding",
+				"this Content-Encoding is not supported: send the body as is, or gzip")
+			return 0, false
+		}
+		gz = true
+	}
+	limit := a.maxBody
+	if int64(cl) > limit {
+		s.tooLarge(ctx, start)
+		return 0, false
+	}
+	if cl > 0 {
+		if !s.reserve(int64(cl), a.maxBuffered) {
+			s.bufferFull(ctx, start)
+			return 0, false
+		}
+		held = int64(cl)
+	}
+	var err error
+	switch {
+	case ctx.RequestBodyStream() == nil:
+		// In memory already, and its length checked above.
+	case cl > 0:
+		// Content-Length is known, checked and reserved: fasthttp reads exactly that much.
+		if body := ctx.Request.Body(); len(body) != cl {
+			err = errIncomplete // the body is then fasthttp's read error text
+		}
+	default:
+		// Chunked: read it here, reserving as it grows, up to the limit.
+		var n int64
+		n, err = s.readChunked(ctx, limit, a.maxBuffered)
+		held += n
+	}
+	if err == nil && gz {
+		var n int64
+		n, err = s.gunzip(ctx, limit, a.maxBuffered)
+		held += n
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, errTooLarge):
+			s.tooLarge(ctx, start)
+		case errors.Is(err, errBufferFull):
+			s.bufferFull(ctx, start)
+		default:
+			ctx.SetConnectionClose()
+			s.refuse(ctx, start, 400, schemas.ErrInvalidRequest, "invalid_request_error", "invalid_body",
+				"the request body could not be read: "+bodyErrorText(err))
+		}
+		return held, false
+	}
+	return held, true
+}
+
+// settle ends a request's intake: it adds the CORS headers, gives back the reserved bytes
+// and drops a large body buffer.
+func (s *Server) settle(ctx *fasthttp.RequestCtx, a *access, held int64) {
+	a.cors.headers(ctx)
+	if held == 0 {
+		return
+	}
+	s.buffered.Add(-held)
+	if held > bigBody && ctx.RequestBodyStream() == nil {
+		// The buffer is not reused: a stream still reading strings from it keeps it alive
+		// until it ends, then the GC frees it.
+		ctx.Request.SwapBody(nil)
+		s.released(held)
+	}
+}
+
+// Returning memory to the OS: Go's scavenger gives freed memory back gradually, and only
+// after a GC has found it free, which an idle gateway may not run for minutes. Once
+// freeOSAfter bytes of large bodies were dropped, debug.FreeOSMemory runs on a timer, at
+// most every freeOSEvery and a second after the drop at the soonest, so that a burst of uploads does not leave the process's RSS at
+// its peak; the timer also covers the end of a burst.
+const (
+	freeOSAfter = 32 << 20
+	freeOSEvery = 10 * time.Second
+)
+
+// released notes n bytes of a dropped body buffer, and schedules giving memory back.
+func (s *Server) released(n int64) {
+	if s.dropped.Add(n) < freeOSAfter || !s.freeing.CompareAndSwap(false, true) {
+		return
+	}
+	wait := time.Until(time.Unix(0, s.lastFree.Load()).Add(freeOSEvery))
+	time.AfterFunc(max(wait, time.Second), func() {
+		s.dropped.Store(0)
+		debug.FreeOSMemory()
+		s.lastFree.Store(time.Now().UnixNano())
+		s.freeing.Store(false)
+	})
+}
+
+var (
+	errTooLarge   = errors.New("request body over the limit")
+	errBufferFull = errors.New("request bytes buffered at the cap")
+	errIncomplete = errors.New("request body ended before its Content-Length")
+)
+
+// reserve takes n bytes of the buffered request bytes, unless that would take the total
+// over max.
+func (s *Server) reserve(n, max int64) bool {
+	if s.buffered.Add(n) > max {
+		s.buffered.Add(-n)
+		return false
+	}
+	return true
+}
+
+// boundedBuffer collects a body, reserving its bytes (in steps of at least 64 KiB) as it
+// grows, and failing past limit.
+type boundedBuffer struct {
+	s          *Server
+	b          []byte
+	reserved   int64
+	limit, max int64
+}
+
+func (w *boundedBuffer) Write(p []byte) (int, error) {
+	n := int64(len(w.b) + len(p))
+	if n > w.limit {
+		return 0, errTooLarge
+	}
+	if n > w.reserved {
+		step := max(n-w.reserved, 64<<10)
+		if !w.s.reserve(step, w.max) {
+			return 0, errBufferFull
+		}
+		w.reserved += step
+	}
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// readChunked reads a chunked body, bounded by limit, and makes it the request's body. It
+// returns the bytes it reserved, which the caller gives back, on failure too.
+func (s *Server) readChunked(ctx *fasthttp.RequestCtx, limit, maxBuffered int64) (int64, error) {
+	w := boundedBuffer{s: s, limit: limit, max: maxBuffered}
+	err := ctx.Request.BodyWriteTo(&w)
+	if err == nil {
+		ctx.Request.SetBodyRaw(w.b)
+	}
+	return w.reserved, err
+}
+
+// gunzip replaces a gzip body with its decompressed bytes, bounded by limit. The
+// compressed bytes stay reserved until the handler returns; it reserves the decompressed
+// ones besides and returns how many, which the caller gives back, on failure too.
+func (s *Server) gunzip(ctx *fasthttp.RequestCtx, limit, maxBuffered int64) (int64, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(ctx.Request.Body()))
+	if err != nil {
+		return 0, err
+	}
+	w := boundedBuffer{s: s, limit: limit, max: maxBuffered}
+	if _, err = io.Copy(&w, zr); err != nil {
+		return w.reserved, err
+	}
+	ctx.Request.Header.Del(fasthttp.HeaderContentEncoding)
+	ctx.Request.SetBodyRaw(w.b)
+	return w.reserved, nil
+}
+
+// bodyErrorText describes a failed body read without quoting the body or an address.
+func bodyErrorText(err error) string {
+	switch {
+	case errors.Is(err, errIncomplete), errors.Is(err, io.ErrUnexpectedEOF):
+		return "it ended before its length"
+	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum):
+		return "it is not valid gzip"
+	}
+	return "it was cut short or malformed"
+}
+
+func (s *Server) tooLarge(ctx *fasthttp.RequestCtx, start time.Time) {
+	s.refuse(ctx, start, 413, schemas.ErrInvalidRequest, "request_too_large", "request_too_large",
+		"request body is larger than the gateway's limit (client.max_request_body_size_mb)")
+}
+
+func (s *Server) bufferFull(ctx *fasthttp.RequestCtx, start time.Time) {
+	s.metrics.Refused(metrics.RefusedBufferFull)
+	s.refuse(ctx, start, 503, schemas.ErrServer, "overloaded_error", "request_buffer_full",
+		"the gateway is buffering as many request bytes as it allows (client.max_buffered_request_mb): retry shortly")
+	ctx.Response.Header.Set("Retry-After", intakeRetryAfter)
+}
+
+// refuse answers a request the intake stops, in the route's error format (oaType and code
+// on /v1, anthType on /anthropic), and logs it.
+func (s *Server) refuse(ctx *fasthttp.RequestCtx, start time.Time, status int, oaType, anthType, code, msg string) {
+	if bytes.HasPrefix(ctx.Path(), anthropicPrefix) {
+		writeAnthropicError(ctx, status, anthType, msg)
+	} else {
+		writeError(ctx, status, oaType, code, "", msg)
+	}
+	s.logOther(ctx, start)
+}
+
+// jsonContentType reports whether ct is application/json, with parameters that allow it:
+// a charset, if any, must be UTF-8, the only encoding of JSON (RFC 8259).
+func jsonContentType(ct []byte) bool {
+	mt, params, _ := bytes.Cut(ct, []byte{';'})
+	if !bytes.EqualFold(bytes.TrimSpace(mt), []byte("application/json")) {
+		return false
+	}
+	for len(params) > 0 {
+		var p []byte
+		p, params, _ = bytes.Cut(params, []byte{';'})
+		k, v, _ := bytes.Cut(bytes.TrimSpace(p), []byte{'='})
+		if bytes.EqualFold(bytes.TrimSpace(k), []byte("charset")) {
+			v = bytes.Trim(bytes.TrimSpace(v), `"`)
+			if !bytes.EqualFold(v, []byte("utf-8")) && !bytes.EqualFold(v, []byte("utf8")) {
+				return false
+			}
+		}
+	}
+	return true
+}

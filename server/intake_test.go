@@ -1,0 +1,259 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/mocks"
+	"github.com/bifrost-gw/bifrost/runtime/config"
+)
+
+// serveHTTP serves srv on a 127.0.0.1 port through a real fasthttp server (streamed request
+// bodies, as bifrost-http runs) and returns its address.
+func serveHTTP(t *testing.T, srv *Server) string {
+	t.Helper()
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := srv.Listen(tcp)
+	hs := srv.NewHTTPServer(0)
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	t.Cleanup(func() {
+		hs.Shutdown() //nolint:errcheck
+		<-done
+	})
+	return tcp.Addr().String()
+}
+
+// rawRequest sends raw on a new connection and reads the answer.
+func rawRequest(t *testing.T, addr, raw string) (*http.Response, []byte) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
+	go c.Write([]byte(raw))                         //nolint:errcheck // the server may answer before reading it all
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, body
+}
+
+func request(method, path string, headers []string, body []byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: gw\r\n", method, path)
+	for _, h := range headers {
+		b.WriteString(h + "\r\n")
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(body))
+	b.Write(body)
+	return b.String()
+}
+
+func chunked(method, path string, headers []string, body []byte) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n", method, path)
+	for _, h := range headers {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("\r\n")
+	for len(body) > 0 {
+		n := min(len(body), 32<<10)
+		fmt.Fprintf(&b, "%x\r\n%s\r\n", n, body[:n])
+		body = body[n:]
+	}
+	b.WriteString("0\r\n\r\n")
+	return b.String()
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b) //nolint:errcheck
+	zw.Close()  //nolint:errcheck
+	return buf.Bytes()
+}
+
+// errorShape checks an error body: OpenAI's {"error":{"code"}} on /v1, Anthropic's
+// {"type":"error","error":{"type"}} on /anthropic. want is the code or the Anthropic type.
+func errorShape(t *testing.T, path string, body []byte, want string) {
+	t.Helper()
+	var e struct {
+		Type  string `json:"type"`
+		Error struct {
+			Type string  `json:"type"`
+			Code *string `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatalf("error body is not JSON: %s", body)
+	}
+	if strings.HasPrefix(path, "/anthropic/") {
+		if e.Type != "error" || e.Error.Type != want {
+			t.Errorf("Anthropic error %s, want type %q", body, want)
+		}
+		return
+	}
+	if e.Error.Code == nil || *e.Error.Code != want {
+		t.Errorf("OpenAI error %s, want code %q", body, want)
+	}
+}
+
+const (
+	chatPath     = "/v1/chat/completions"
+	messagesPath = "/anthropic/v1/messages"
+	jsonCT       = "Content-Type: application/json"
+	messagesBody = `{"model":"openai/gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
+)
+
+// padded returns a chat request for route of n bytes (or the smallest one, if n is less).
+func padded(route string, n int) []byte {
+	head, tail := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"`, `"}]}`
+	if route == messagesPath {
+		head = `{"model":"openai/gpt-4o-mini","max_tokens":16,"messages":[{"role":"user","content":"`
+	}
+	return []byte(head + strings.Repeat("a", max(n-len(head)-len(tail), 0)) + tail)
+}
+
+// TestIntake covers what the server checks before it reads a body (issue 10, defects 10
+// and 12 and the weak spots): media type, encoding, size, in each route's error format.
+func TestIntake(t *testing.T) {
+	p := newInProcess(t, mocks.Config{}, "")
+	p.srv.Configure(config.Client{MaxRequestBodyMB: 1})
+	addr := serveHTTP(t, p.srv)
+	big := padded(chatPath, 1<<20+10)
+	bomb := gzipped(padded(chatPath, 3<<20)) // small on the wire, 3 MiB inflated
+	cases := []struct {
+		name, raw, path string
+		status          int
+		code            string // error code (/v1) or type (/anthropic); "" for success
+	}{
+		{"json", request("POST", chatPath, []string{jsonCT}, chatBody), chatPath, 200, ""},
+		{"json with charset", request("POST", chatPath, []string{"Content-Type: application/json; charset=UTF-8"}, chatBody), chatPath, 200, ""},
+		{"text/plain", request("POST", chatPath, []string{"Content-Type: text/plain;charset=UTF-8"}, chatBody), chatPath, 415, "unsupported_media_type"},
+		{"form", request("POST", chatPath, []string{"Content-Type: application/x-www-form-urlencoded"}, chatBody), chatPath, 415, "unsupported_media_type"},
+		{"no content type", request("POST", chatPath, nil, chatBody), chatPath, 415, "unsupported_media_type"},
+		{"other charset", request("POST", chatPath, []string{"Content-Type: application/json; charset=latin1"}, chatBody), chatPath, 415, "unsupported_media_type"},
+		{"text/plain anthropic", request("POST", messagesPath, []string{"Content-Type: text/plain"}, []byte(messagesBody)), messagesPath, 415, "invalid_request_error"},
+		{"json anthropic", request("POST", messagesPath, []string{jsonCT}, []byte(messagesBody)), messagesPath, 200, ""},
+		{"over the limit", request("POST", chatPath, []string{jsonCT}, big), chatPath, 413, "request_too_large"},
+		{"over the limit anthropic", request("POST", messagesPath, []string{jsonCT}, padded(messagesPath, 1<<20+10)), messagesPath, 413, "request_too_large"},
+		{"chunked", chunked("POST", chatPath, []string{jsonCT}, chatBody), chatPath, 200, ""},
+		{"chunked over the limit", chunked("POST", chatPath, []string{jsonCT}, big), chatPath, 413, "request_too_large"},
+		{"gzip", request("POST", chatPath, []string{jsonCT, "Content-Encoding: gzip"}, gzipped(chatBody)), chatPath, 200, ""},
+		{"gzip over the limit once inflated", request("POST", chatPath, []string{jsonCT, "Content-Encoding: gzip"}, bomb), chatPath, 413, "request_too_large"},
+		{"not gzip", request("POST", chatPath, []string{jsonCT, "Content-Encoding: gzip"}, chatBody), chatPath, 400, "invalid_body"},
+		{"brotli", request("POST", chatPath, []string{jsonCT, "Content-Encoding: br"}, chatBody), chatPath, 415, "unsupported_content_encoding"},
+		{"16 KB of headers", request("POST", chatPath, []string{jsonCT, "X-Big: " + strings.Repeat("h", 16<<10)}, chatBody), chatPath, 200, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := rawRequest(t, addr, tc.raw)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, tc.status, body)
+			}
+			if tc.code != "" {
+				errorShape(t, tc.path, body, tc.code)
+			}
+		})
+	}
+	if n := p.srv.buffered.Load(); n != 0 {
+		t.Errorf("%d request bytes still reserved after every request ended", n)
+	}
+}
+
+// TestBodyLimitReload is defect 12: a reload that lowers client.max_request_body_size_mb
+// applies to the next request.
+func TestBodyLimitReload(t *testing.T) {
+	p := newInProcess(t, mocks.Config{}, "")
+	p.srv.Configure(config.Client{MaxRequestBodyMB: 2})
+	addr := serveHTTP(t, p.srv)
+	body := padded(chatPath, 3<<19) // 1.5 MiB: between the two limits
+	if resp, b := rawRequest(t, addr, request("POST", chatPath, []string{jsonCT}, body)); resp.StatusCode != 200 {
+		t.Fatalf("under the 2 MiB limit: %d %.300s", resp.StatusCode, b)
+	}
+	p.srv.Configure(config.Client{MaxRequestBodyMB: 1}) // as a reload does
+	resp, b := rawRequest(t, addr, request("POST", chatPath, []string{jsonCT}, body))
+	if resp.StatusCode != 413 {
+		t.Fatalf("after the reload to 1 MiB: %d %.300s, want 413", resp.StatusCode, b)
+	}
+	errorShape(t, chatPath, b, "request_too_large")
+}
+
+// TestBufferedRequestCap is defect 8: request bodies buffered at once are capped
+// (client.max_buffered_request_mb). Two uploads that stall mid-body hold 1.8 MiB of a
+// 2 MiB cap; a third large one gets 503 with Retry-After at once, while a small request
+// still fits and passes. Once the stalled uploads end, their bytes are free again.
+func TestBufferedRequestCap(t *testing.T) {
+	p := newInProcess(t, mocks.Config{}, "")
+	p.srv.Configure(config.Client{MaxRequestBodyMB: 1, MaxBufferedRequestMB: 2})
+	addr := serveHTTP(t, p.srv)
+	const large = 900 << 10
+	var stalled []net.Conn
+	defer func() {
+		for _, c := range stalled {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stalled = append(stalled, c)
+		// The headers and a first part of the body (more than the 8 KB fasthttp reads before
+		// the handler runs), then nothing.
+		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: gw\r\n%s\r\nContent-Length: %d\r\n\r\n%s", chatPath, jsonCT, large, strings.Repeat("a", 10000))
+	}
+	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() < 2*large; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled uploads reserved %d bytes, want %d", p.srv.buffered.Load(), 2*large)
+		}
+	}
+	for _, path := range []string{chatPath, messagesPath} {
+		resp, body := rawRequest(t, addr, request("POST", path, []string{jsonCT}, padded(path, large)))
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("%s: a large upload over the cap: %d, Retry-After %q: %.300s; want 503 with Retry-After",
+				path, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+		want := "request_buffer_full"
+		if path == messagesPath {
+			want = "overloaded_error"
+		}
+		errorShape(t, path, body, want)
+	}
+	if resp, body := rawRequest(t, addr, request("POST", chatPath, []string{jsonCT}, chatBody)); resp.StatusCode != 200 {
+		t.Fatalf("a small request beside the stalled uploads: %d %.300s", resp.StatusCode, body)
+	}
+	if got := refusedCount(t, p.srv.Metrics(), "buffer_full"); got != 2 {
+		t.Errorf("buffer_full = %v, want 2", got)
+	}
+	for _, c := range stalled {
+		c.Close()
+	}
+	stalled = nil
+	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes still reserved after the stalled uploads closed", p.srv.buffered.Load())
+		}
+	}
+	if resp, body := rawRequest(t, addr, request("POST", chatPath, []string{jsonCT}, padded(chatPath, large))); resp.StatusCode != 200 {
+		t.Fatalf("a large upload once the cap is free: %d %.300s", resp.StatusCode, body)
+	}
+}
