@@ -1,13 +1,9 @@
 package anthropic
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
-	"unicode/utf8"
 
-	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -82,33 +78,11 @@ func encodeChat(w *jwriter.Writer, r *schemas.ChatRequest, version string) error
 	if r.N.IsDefined() && r.N.V != 1 {
 		return errors.New("n must be 1: Anthropic returns one choice")
 	}
-	maxTokens, explicit := DefaultMaxTokens, false
-	switch {
-	case r.MaxTokens.IsDefined():
-		maxTokens, explicit = r.MaxTokens.V, true
-	case r.MaxCompletionTokens.IsDefined():
-		maxTokens, explicit = r.MaxCompletionTokens.V, true
+	maxTokens, budget, err := limits(r)
+	if err != nil {
+		return err
 	}
 	nativeThinking := extra(&r.Extras, extraThinking)
-	budget := 0
-	if nativeThinking == nil {
-		var err error
-		if budget, err = ThinkingBudget(r.ReasoningEffort); err != nil {
-			return err
-		}
-	}
-	if budget > 0 {
-		switch {
-		case !explicit:
-			maxTokens = budget + DefaultMaxTokens
-		case budget >= maxTokens:
-			budget = maxTokens / 2
-			if budget < BudgetMinimal {
-				return errors.New("max_tokens " + strconv.Itoa(maxTokens) + " is too small for reasoning_effort: Anthropic's thinking budget is at least 1024 tokens and below max_tokens")
-			}
-		}
-	}
-
 	if version == "" {
 		w.RawString(`{"model":`)
 		w.String(r.Model)
@@ -169,6 +143,38 @@ func encodeChat(w *jwriter.Writer, r *schemas.ChatRequest, version string) error
 	}
 	w.RawByte('}')
 	return nil
+}
+
+// limits returns max_tokens and the thinking budget of r: max_tokens as given (max_tokens,
+// else max_completion_tokens) or DefaultMaxTokens, and the budget of its reasoning_effort
+// (ThinkingBudget; 0 when the request brings Anthropic's own thinking member). Without an
+// explicit max_tokens the budget is added to the default; with one, a budget that would not
+// fit below it is halved, and an error when that is under Anthropic's minimum.
+func limits(r *schemas.ChatRequest) (maxTokens, budget int, err error) {
+	maxTokens, explicit := DefaultMaxTokens, false
+	switch {
+	case r.MaxTokens.IsDefined():
+		maxTokens, explicit = r.MaxTokens.V, true
+	case r.MaxCompletionTokens.IsDefined():
+		maxTokens, explicit = r.MaxCompletionTokens.V, true
+	}
+	if extra(&r.Extras, extraThinking) == nil {
+		if budget, err = ThinkingBudget(r.ReasoningEffort); err != nil {
+			return 0, 0, err
+		}
+	}
+	if budget > 0 {
+		switch {
+		case !explicit:
+			maxTokens = budget + DefaultMaxTokens
+		case budget >= maxTokens:
+			budget = maxTokens / 2
+			if budget < BudgetMinimal {
+				return 0, 0, errors.New("max_tokens " + strconv.Itoa(maxTokens) + " is too small for reasoning_effort: Anthropic's thinking budget is at least 1024 tokens and below max_tokens")
+			}
+		}
+	}
+	return maxTokens, budget, nil
 }
 
 // isSystem reports whether a message goes to the top-level system prompt.
@@ -425,258 +431,5 @@ func writeToolResult(w *jwriter.Writer, m *schemas.ChatMessage) error {
 		w.RawByte(']')
 	}
 	w.RawByte('}')
-	return nil
-}
-
-// writePart writes a user content part as a content block: text, image (image_url) or
-// document (a PDF file part).
-func writePart(w *jwriter.Writer, p *schemas.ContentPart) error {
-	switch p.Type {
-	case "text":
-		writeTextPart(w, p)
-		return nil
-	case "image_url":
-		if p.ImageURL == nil || p.ImageURL.URL.IsNull() {
-			return errors.New("an image_url part needs image_url.url")
-		}
-		w.RawString(`{"type":"image","source":`)
-		if err := writeSource(w, p.ImageURL.URL, ""); err != nil {
-			return err
-		}
-	case "file":
-		if p.File == nil {
-			return errors.New("a file part needs file")
-		}
-		if p.File.FileData.IsNull() {
-			return errors.New("file parts need file_data: Anthropic cannot read OpenAI file ids")
-		}
-		w.RawString(`{"type":"document","source":`)
-		if err := writeSource(w, p.File.FileData, "application/pdf"); err != nil {
-			return err
-		}
-		if p.File.Filename != "" {
-			w.RawString(`,"title":`)
-			w.String(p.File.Filename)
-		}
-	default:
-		return errors.New("content part type " + strconv.Quote(p.Type) + " is not supported by Anthropic (text, image_url, file)")
-	}
-	writeCacheControl(w, &p.Extras)
-	w.RawByte('}')
-	return nil
-}
-
-func writeTextPart(w *jwriter.Writer, p *schemas.ContentPart) {
-	w.RawString(`{"type":"text","text":`)
-	writeText(w, p.Text)
-	writeCacheControl(w, &p.Extras)
-	w.RawByte('}')
-}
-
-func writeCacheControl(w *jwriter.Writer, e *schemas.Extras) {
-	if v := extra(e, extraCacheControl); v != nil {
-		w.RawString(`,"cache_control":`)
-		w.Raw(v, nil)
-	}
-}
-
-// writeSource writes an image or document source from a URL: a base64 data URL
-// (data:<media type>;base64,<data>) becomes a base64 source, any other URL a url source.
-// With defaultType set (documents), plain base64 without the data: prefix is also accepted,
-// as that media type.
-func writeSource(w *jwriter.Writer, url schemas.Text, defaultType string) error {
-	s := url[1 : len(url)-1] // a Text that is not null is a quoted string
-	if bytes.IndexByte(s, '\\') >= 0 {
-		// Escapes (a "\/" in the URL, say): unescape first, at the cost of a copy.
-		s = []byte(url.String())
-	}
-	rest, isData := bytes.CutPrefix(s, []byte("data:"))
-	if !isData && defaultType != "" && !bytes.Contains(s, []byte("://")) {
-		w.RawString(`{"type":"base64","media_type":`)
-		w.String(defaultType)
-		w.RawString(`,"data":`)
-		writeBase64(w, s)
-		w.RawByte('}')
-		return nil
-	}
-	if !isData {
-		w.RawString(`{"type":"url","url":`)
-		w.Raw(url, nil)
-		w.RawByte('}')
-		return nil
-	}
-	media, data, ok := bytes.Cut(rest, []byte(";base64,"))
-	if !ok {
-		return errors.New("a data URL must be base64-encoded (data:<media type>;base64,...)")
-	}
-	w.RawString(`{"type":"base64","media_type":`)
-	w.String(convert.View(media))
-	w.RawString(`,"data":`)
-	writeBase64(w, data)
-	w.RawByte('}')
-	return nil
-}
-
-// writeBase64 writes base64 data as a JSON string; it refuses nothing, but escapes what
-// base64 never holds, so the output stays valid JSON whatever the input.
-func writeBase64(w *jwriter.Writer, b []byte) {
-	for _, c := range b {
-		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			w.String(convert.View(b))
-			return
-		}
-	}
-	w.RawByte('"')
-	w.Raw(b, nil)
-	w.RawByte('"')
-}
-
-// writeTools writes tools, tool_choice and parallel_tool_calls.
-func writeTools(w *jwriter.Writer, r *schemas.ChatRequest) error {
-	if len(r.Tools) > 0 {
-		w.RawString(`,"tools":[`)
-		for i := range r.Tools {
-			t := &r.Tools[i]
-			if t.Type != "function" {
-				return errors.New("tool type " + strconv.Quote(t.Type) + " is not supported by Anthropic (function)")
-			}
-			if i > 0 {
-				w.RawByte(',')
-			}
-			w.RawString(`{"name":`)
-			w.String(t.Function.Name)
-			if !t.Function.Description.IsNull() {
-				w.RawString(`,"description":`)
-				w.Raw(t.Function.Description, nil)
-			}
-			w.RawString(`,"input_schema":`)
-			if t.Function.Parameters.IsDefined() && !t.Function.Parameters.IsNull() {
-				w.Raw(t.Function.Parameters, nil)
-			} else {
-				w.RawString(`{"type":"object","properties":{}}`)
-			}
-			writeCacheControl(w, &t.Extras)
-			w.RawByte('}')
-		}
-		w.RawByte(']')
-	}
-	noParallel := r.ParallelToolCalls.IsDefined() && !r.ParallelToolCalls.V
-	tc := r.ToolChoice
-	typ, name := "", ""
-	switch {
-	case tc.Object != nil:
-		if tc.Object.Type != "function" || tc.Object.Function.Name == "" {
-			return errors.New(`tool_choice must be "none", "auto", "required" or {"type":"function","function":{"name":...}}`)
-		}
-		typ, name = "tool", tc.Object.Function.Name
-	case tc.Mode == "auto":
-		typ = "auto"
-	case tc.Mode == "required":
-		typ = "any"
-	case tc.Mode == "none":
-		typ = "none"
-	case tc.Mode != "":
-		return errors.New("tool_choice " + strconv.Quote(tc.Mode) + ` is not one of "none", "auto", "required"`)
-	case noParallel && len(r.Tools) > 0:
-		typ = "auto"
-	default:
-		return nil
-	}
-	w.RawString(`,"tool_choice":{"type":"`)
-	w.RawString(typ)
-	w.RawByte('"')
-	if name != "" {
-		w.RawString(`,"name":`)
-		w.String(name)
-	}
-	if noParallel && typ != "none" {
-		w.RawString(`,"disable_parallel_tool_use":true`)
-	}
-	w.RawByte('}')
-	return nil
-}
-
-// errInput is the error for tool-call arguments that are not a JSON object.
-var errInput = errors.New("function.arguments must be a JSON object encoded as a string")
-
-// writeInput writes a tool call's arguments (a JSON string holding a JSON object) as the
-// object itself: unescaped straight into w, then checked, so that arguments that are not
-// one JSON object cannot change the request around them. Absent or empty arguments are {}.
-func writeInput(w *jwriter.Writer, args schemas.Text) error {
-	if args.IsNull() || string(args) == `""` {
-		w.RawString("{}")
-		return nil
-	}
-	if len(args) < 2 || args[0] != '"' {
-		return errInput
-	}
-	before, size := len(w.Buffer.Buf), w.Buffer.Size()
-	if !unescapeInto(w, args[1:len(args)-1]) {
-		return errInput
-	}
-	var written []byte
-	if w.Buffer.Size()-size == len(w.Buffer.Buf)-before {
-		written = w.Buffer.Buf[before:]
-	} else {
-		// The writer moved to a new chunk: check a decoded copy instead.
-		written = []byte(args.String())
-	}
-	if t := bytes.TrimLeft(written, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
-		return errInput
-	}
-	return nil
-}
-
-// unescapeInto writes the unescaped content of a JSON string (without its quotes) to w. It
-// reports false for a bad escape.
-func unescapeInto(w *jwriter.Writer, s []byte) bool {
-	for len(s) > 0 {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 {
-			w.Buffer.AppendBytes(s)
-			return true
-		}
-		w.Buffer.AppendBytes(s[:i])
-		s = s[i:]
-		if len(s) < 2 {
-			return false
-		}
-		switch s[1] {
-		case '"', '\\', '/':
-			w.Buffer.AppendByte(s[1])
-		case 'b':
-			w.Buffer.AppendByte('\b')
-		case 'f':
-			w.Buffer.AppendByte('\f')
-		case 'n':
-			w.Buffer.AppendByte('\n')
-		case 'r':
-			w.Buffer.AppendByte('\r')
-		case 't':
-			w.Buffer.AppendByte('\t')
-		case 'u':
-			r, n := convert.DecodeEscapeU(s)
-			if n == 0 {
-				return false
-			}
-			var b [utf8.UTFMax]byte
-			w.Buffer.AppendBytes(utf8.AppendRune(b[:0], r))
-			s = s[n:]
-			continue
-		default:
-			return false
-		}
-		s = s[2:]
-	}
-	return true
-}
-
-// extra returns the value of an unmodelled member kept in e, or nil.
-func extra(e *schemas.Extras, key string) schemas.Raw {
-	for _, f := range e.ExtraFields() {
-		if f.Key == key && !f.Value.IsNull() {
-			return f.Value
-		}
-	}
 	return nil
 }

@@ -41,144 +41,167 @@ func (Codec) DecodeChatEvent(ev provider.Event, st *provider.StreamState, out *s
 	}
 	switch name {
 	case EventMessageStart:
-		var e MessageStartEvent
-		if err := e.decode(ev.Data); err != nil {
-			return provider.StepError, err
-		}
-		if e.Message.ID != "" {
-			st.SetID(convert.ViewBytes(e.Message.ID))
-		}
-		if e.Message.Model != "" {
-			st.SetModel(convert.ViewBytes(e.Message.Model))
-		}
-		u := &e.Message.Usage
-		st.PromptTokens = u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
-		st.CachedTokens, st.CacheWriteTokens = u.CacheReadInputTokens, u.CacheCreationInputTokens
-		st.CompletionTokens = u.OutputTokens
-		st.Role = true
-		ch := chunk(st, out)
-		ch.Delta.Role = "assistant"
-		ch.Delta.Content.Text = convert.ViewBytes(`""`)
-		return provider.StepChunk, nil
-
+		return messageStart(ev.Data, st, out)
 	case EventContentBlockStart:
-		var e ContentBlockStartEvent
-		if err := e.decode(ev.Data); err != nil {
-			return provider.StepError, err
-		}
-		b := &e.ContentBlock
-		switch b.Type {
-		case "tool_use":
-			ch := chunk(st, out)
-			ch.Delta.ToolCalls = append(ch.Delta.ToolCalls, schemas.ToolCall{
-				ID: b.ID, Type: "function", Function: schemas.FunctionCall{Name: b.Name, Arguments: convert.ViewBytes(`""`)},
-			})
-			ch.Delta.ToolCalls[0].Index = opt.OInt(st.BeginTool(e.Index))
-			return provider.StepChunk, nil
-		case "text":
-			if !b.Text.IsNull() && string(b.Text) != `""` {
-				chunk(st, out).Delta.Content.Text = b.Text
-				return provider.StepChunk, nil
-			}
-		case "thinking":
-			if !b.Thinking.IsNull() && string(b.Thinking) != `""` {
-				chunk(st, out).Delta.ReasoningContent = b.Thinking
-				return provider.StepChunk, nil
-			}
-		case "redacted_thinking":
-			if b.Data.IsNull() {
-				return provider.StepSkip, nil
-			}
-			tb := append(make([]byte, 0, len(b.Data)+40), '[')
-			tb = appendThinkingBlock(tb, b)
-			chunk(st, out).Delta.SetExtra(extraThinkingBlocks, append(tb, ']'))
-			return provider.StepChunk, nil
-		}
-		return provider.StepSkip, nil
-
+		return blockStart(ev.Data, st, out)
 	case EventContentBlockDelta:
-		var e ContentBlockDeltaEvent
-		if err := e.decode(ev.Data); err != nil {
-			return provider.StepError, err
-		}
-		d := &e.Delta
-		switch d.Type {
-		case "text_delta":
-			if d.Text.IsNull() {
-				return provider.StepSkip, nil
-			}
-			chunk(st, out).Delta.Content.Text = d.Text
-		case "thinking_delta":
-			if d.Thinking.IsNull() {
-				return provider.StepSkip, nil
-			}
-			chunk(st, out).Delta.ReasoningContent = d.Thinking
-		case "signature_delta":
-			if d.Signature.IsNull() || string(d.Signature) == `""` {
-				return provider.StepSkip, nil
-			}
-			const head = `[{"type":"thinking","thinking":"","signature":`
-			tb := append(make([]byte, 0, len(head)+len(d.Signature)+2), head...)
-			tb = append(append(tb, d.Signature...), '}', ']')
-			chunk(st, out).Delta.SetExtra(extraThinkingBlocks, tb)
-		case "input_json_delta":
-			i := st.ToolIndex(e.Index)
-			if i < 0 || d.PartialJSON.IsNull() || string(d.PartialJSON) == `""` {
-				return provider.StepSkip, nil
-			}
-			ch := chunk(st, out)
-			ch.Delta.ToolCalls = append(ch.Delta.ToolCalls, schemas.ToolCall{Function: schemas.FunctionCall{Arguments: d.PartialJSON}})
-			ch.Delta.ToolCalls[0].Index = opt.OInt(i)
-		default:
-			return provider.StepSkip, nil
-		}
-		return provider.StepChunk, nil
-
+		return blockDelta(ev.Data, st, out)
 	case EventMessageDelta:
-		var e MessageDeltaEvent
-		if err := e.decode(ev.Data); err != nil {
-			return provider.StepError, err
-		}
-		u := &e.Usage
-		st.CompletionTokens = u.OutputTokens
-		if u.InputTokens.IsDefined() || u.CacheReadInputTokens.IsDefined() || u.CacheCreationInputTokens.IsDefined() {
-			input := st.PromptTokens - st.CachedTokens - st.CacheWriteTokens
-			if u.InputTokens.IsDefined() {
-				input = u.InputTokens.V
-			}
-			if u.CacheReadInputTokens.IsDefined() {
-				st.CachedTokens = u.CacheReadInputTokens.V
-			}
-			if u.CacheCreationInputTokens.IsDefined() {
-				st.CacheWriteTokens = u.CacheCreationInputTokens.V
-			}
-			st.PromptTokens = input + st.CachedTokens + st.CacheWriteTokens
-		}
-		if u.OutputTokensDetails.ThinkingTokens != 0 {
-			st.ReasoningTokens = u.OutputTokensDetails.ThinkingTokens
-		}
-		if e.Delta.StopReason == "" {
-			return provider.StepSkip, nil
-		}
-		st.Finish = FinishReason(e.Delta.StopReason)
-		ch := chunk(st, out)
-		ch.FinishReason = schemas.NullString(st.Finish)
-		setStopSequence(&ch.Extras, e.Delta.StopReason, e.Delta.StopSequence)
-		return provider.StepChunk, nil
-
+		return messageDelta(ev.Data, st, out)
 	case EventMessageStop:
-		head(st, out)
-		if out.Choices == nil {
-			out.Choices = []schemas.ChatStreamChoice{}
-		}
-		input := st.PromptTokens - st.CachedTokens - st.CacheWriteTokens
-		SetUsage(&out.Usage, input, st.CachedTokens, st.CacheWriteTokens, st.CompletionTokens, st.ReasoningTokens)
-		return provider.StepChunk, nil
-
+		return messageStop(st, out)
 	case EventError:
 		return provider.StepError, nil
 	}
 	return provider.StepSkip, nil
+}
+
+// messageStart reads message_start: the id, the model, the input usage, and the first chunk
+// with the role.
+func messageStart(data []byte, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	var e MessageStartEvent
+	if err := e.decode(data); err != nil {
+		return provider.StepError, err
+	}
+	if e.Message.ID != "" {
+		st.SetID(convert.ViewBytes(e.Message.ID))
+	}
+	if e.Message.Model != "" {
+		st.SetModel(convert.ViewBytes(e.Message.Model))
+	}
+	u := &e.Message.Usage
+	st.PromptTokens = u.InputTokens + u.CacheReadInputTokens + u.CacheCreationInputTokens
+	st.CachedTokens, st.CacheWriteTokens = u.CacheReadInputTokens, u.CacheCreationInputTokens
+	st.CompletionTokens = u.OutputTokens
+	st.Role = true
+	ch := chunk(st, out)
+	ch.Delta.Role = "assistant"
+	ch.Delta.Content.Text = convert.ViewBytes(`""`)
+	return provider.StepChunk, nil
+}
+
+// blockStart reads content_block_start: a tool call begins, or a block starts with text,
+// thinking or redacted thinking.
+func blockStart(data []byte, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	var e ContentBlockStartEvent
+	if err := e.decode(data); err != nil {
+		return provider.StepError, err
+	}
+	b := &e.ContentBlock
+	switch b.Type {
+	case "tool_use":
+		ch := chunk(st, out)
+		ch.Delta.ToolCalls = append(ch.Delta.ToolCalls, schemas.ToolCall{
+			ID: b.ID, Type: "function", Function: schemas.FunctionCall{Name: b.Name, Arguments: convert.ViewBytes(`""`)},
+		})
+		ch.Delta.ToolCalls[0].Index = opt.OInt(st.BeginTool(e.Index))
+		return provider.StepChunk, nil
+	case "text":
+		if !b.Text.IsNull() && string(b.Text) != `""` {
+			chunk(st, out).Delta.Content.Text = b.Text
+			return provider.StepChunk, nil
+		}
+	case "thinking":
+		if !b.Thinking.IsNull() && string(b.Thinking) != `""` {
+			chunk(st, out).Delta.ReasoningContent = b.Thinking
+			return provider.StepChunk, nil
+		}
+	case "redacted_thinking":
+		if b.Data.IsNull() {
+			return provider.StepSkip, nil
+		}
+		tb := append(make([]byte, 0, len(b.Data)+40), '[')
+		tb = appendThinkingBlock(tb, b)
+		chunk(st, out).Delta.SetExtra(extraThinkingBlocks, append(tb, ']'))
+		return provider.StepChunk, nil
+	}
+	return provider.StepSkip, nil
+}
+
+// blockDelta reads content_block_delta: text, thinking, a thinking signature, or a piece of a
+// tool call's input.
+func blockDelta(data []byte, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	var e ContentBlockDeltaEvent
+	if err := e.decode(data); err != nil {
+		return provider.StepError, err
+	}
+	d := &e.Delta
+	switch d.Type {
+	case "text_delta":
+		if d.Text.IsNull() {
+			return provider.StepSkip, nil
+		}
+		chunk(st, out).Delta.Content.Text = d.Text
+	case "thinking_delta":
+		if d.Thinking.IsNull() {
+			return provider.StepSkip, nil
+		}
+		chunk(st, out).Delta.ReasoningContent = d.Thinking
+	case "signature_delta":
+		if d.Signature.IsNull() || string(d.Signature) == `""` {
+			return provider.StepSkip, nil
+		}
+		const head = `[{"type":"thinking","thinking":"","signature":`
+		tb := append(make([]byte, 0, len(head)+len(d.Signature)+2), head...)
+		tb = append(append(tb, d.Signature...), '}', ']')
+		chunk(st, out).Delta.SetExtra(extraThinkingBlocks, tb)
+	case "input_json_delta":
+		i := st.ToolIndex(e.Index)
+		if i < 0 || d.PartialJSON.IsNull() || string(d.PartialJSON) == `""` {
+			return provider.StepSkip, nil
+		}
+		ch := chunk(st, out)
+		ch.Delta.ToolCalls = append(ch.Delta.ToolCalls, schemas.ToolCall{Function: schemas.FunctionCall{Arguments: d.PartialJSON}})
+		ch.Delta.ToolCalls[0].Index = opt.OInt(i)
+	default:
+		return provider.StepSkip, nil
+	}
+	return provider.StepChunk, nil
+}
+
+// messageDelta reads message_delta: the output usage and the stop reason.
+func messageDelta(data []byte, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	var e MessageDeltaEvent
+	if err := e.decode(data); err != nil {
+		return provider.StepError, err
+	}
+	u := &e.Usage
+	st.CompletionTokens = u.OutputTokens
+	if u.InputTokens.IsDefined() || u.CacheReadInputTokens.IsDefined() || u.CacheCreationInputTokens.IsDefined() {
+		input := st.PromptTokens - st.CachedTokens - st.CacheWriteTokens
+		if u.InputTokens.IsDefined() {
+			input = u.InputTokens.V
+		}
+		if u.CacheReadInputTokens.IsDefined() {
+			st.CachedTokens = u.CacheReadInputTokens.V
+		}
+		if u.CacheCreationInputTokens.IsDefined() {
+			st.CacheWriteTokens = u.CacheCreationInputTokens.V
+		}
+		st.PromptTokens = input + st.CachedTokens + st.CacheWriteTokens
+	}
+	if u.OutputTokensDetails.ThinkingTokens != 0 {
+		st.ReasoningTokens = u.OutputTokensDetails.ThinkingTokens
+	}
+	if e.Delta.StopReason == "" {
+		return provider.StepSkip, nil
+	}
+	st.Finish = FinishReason(e.Delta.StopReason)
+	ch := chunk(st, out)
+	ch.FinishReason = schemas.NullString(st.Finish)
+	setStopSequence(&ch.Extras, e.Delta.StopReason, e.Delta.StopSequence)
+	return provider.StepChunk, nil
+}
+
+// messageStop ends the stream with the usage chunk.
+func messageStop(st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	head(st, out)
+	if out.Choices == nil {
+		out.Choices = []schemas.ChatStreamChoice{}
+	}
+	input := st.PromptTokens - st.CachedTokens - st.CacheWriteTokens
+	SetUsage(&out.Usage, input, st.CachedTokens, st.CacheWriteTokens, st.CompletionTokens, st.ReasoningTokens)
+	return provider.StepChunk, nil
 }
 
 // head sets the members every chunk of the stream shares, with no choices.
