@@ -126,12 +126,23 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 		jen.Return(jen.Op("&").Id("info")),
 	)
 
-	wire = newFile(pkgPath, s.Name)
-	wireTypes := 0
 	if s.Codec != "" {
 		codecMethods(f, s)
 		return f, nil, nil
 	}
+	wire, err = openAIMethods(f, s, pkgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, wire, nil
+}
+
+// openAIMethods writes the methods of an adapter of the openai format: requests pass through
+// or are mapped field by field (their wire types go to the returned file, nil when there are
+// none), and answers, stream events and errors are OpenAI's.
+func openAIMethods(f *jen.File, s *spec.Spec, pkgPath string) (*jen.File, error) {
+	wire := newFile(pkgPath, s.Name)
+	wireTypes := 0
 	for _, op := range []struct {
 		name, method, unified string
 		supported             bool
@@ -144,7 +155,7 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 		if op.supported && m != nil {
 			decl, err := wireStruct(s, op.name, op.unified, m)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			wire.Add(decl)
 			wireTypes++
@@ -189,9 +200,9 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 		jen.Qual(convertPkg, "DecodeOpenAIError").Call(jen.Id("status"), jen.Id("body"), jen.Id("out")),
 	)
 	if wireTypes == 0 {
-		wire = nil
+		return nil, nil
 	}
-	return f, wire, nil
+	return wire, nil
 }
 
 // eventSig is the signature of a stream decoder method.
