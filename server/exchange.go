@@ -120,6 +120,9 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 			c.Embedding.Model = model
 		}
 	}
+	if !x.validate() {
+		return false
+	}
 	if stream {
 		return x.openStream()
 	}

@@ -21,7 +21,9 @@ func (s *Server) accessLogOn() bool {
 }
 
 // logRequest writes the access log line of a chat, text or embeddings request: no prompt,
-// no answer and no key, only what routing and timing say.
+// no answer and no key, only what routing and timing say. It runs on the request's
+// goroutine: without an access log (SetAccessLog), the slog logger given to New must not
+// block either; a handler over a buffered AccessLog (which is an io.Writer) never does.
 func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c *runtime.Call) {
 	if a := s.accessLog; a != nil {
 		var f [13]accessField

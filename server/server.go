@@ -155,6 +155,9 @@ func (s *Server) NewHTTPServer(maxBodyBytes int) *fasthttp.Server {
 		NoDefaultDate:                false,
 		CloseOnShutdown:              true,
 		Logger:                       fasthttpLogger{s.log},
+		// fasthttp's errors about a malformed request quote its head, credentials
+		// included ("contents: ..."); they reach the log and the 400's message.
+		SecureErrorLogMessage: true,
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			writeBadRequest(ctx, err)
 		},

@@ -29,9 +29,9 @@ func TestHTTPErrors(t *testing.T) {
 		{"wrong type", "POST", "/v1/chat/completions", `{"model":"openai/x","messages":[{"role":"user","content":42}]}`, 400,
 			"invalid_request_error", "invalid_json", "expected a string"},
 		{"empty body", "POST", "/v1/chat/completions", ``, 400, "invalid_request_error", "invalid_json", "byte offset 0"},
-		{"unknown provider", "POST", "/v1/chat/completions", `{"model":"nope/x","messages":[]}`, 400,
+		{"unknown provider", "POST", "/v1/chat/completions", `{"model":"nope/x","messages":[{"role":"user","content":"hi"}]}`, 400,
 			"invalid_request_error", "unknown_provider", `provider "nope" is not configured`},
-		{"bare model", "POST", "/v1/chat/completions", `{"model":"gpt-4o","messages":[]}`, 400,
+		{"bare model", "POST", "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, 400,
 			"invalid_request_error", "unknown_model", "names no provider"},
 		{"unsupported operation", "POST", "/v1/embeddings", `{"model":"groq/x","input":"hi"}`, 400,
 			"invalid_request_error", "unsupported_operation", "provider groq does not support embeddings"},
@@ -205,7 +205,7 @@ func TestStreamRelay(t *testing.T) {
 // TestMetricsLint runs Prometheus' linter on the gateway's metrics after some traffic.
 func TestMetricsLint(t *testing.T) {
 	p := newInProcess(t, mocks.Config{}, "")
-	for _, body := range []string{string(chatBody), `{"model":"nope/x","messages":[]}`} {
+	for _, body := range []string{string(chatBody), `{"model":"nope/x","messages":[{"role":"user","content":"hi"}]}`} {
 		p.do(newCtx("POST", "/v1/chat/completions", []byte(body)))
 	}
 	problems, err := testutil.GatherAndLint(p.srv.Metrics().Registry())

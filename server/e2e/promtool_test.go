@@ -30,7 +30,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		`{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`,
 		`{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`,
 		`{"model":"groq/llama","messages":[{"role":"user","content":"hi"}]}`,
-		`{"model":"nope/x","messages":[]}`,
+		`{"model":"nope/x","messages":[{"role":"user","content":"hi"}]}`,
 	} {
 		resp, _ := post(t, client, gw+"/v1/chat/completions", body)
 		_ = resp

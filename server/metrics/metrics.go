@@ -1,8 +1,10 @@
 // Package metrics holds the gateway's Prometheus metrics, on a registry of its own.
 //
 // Recording allocates nothing in steady state: series handles are cached in a copy-on-write
-// map read without locks. Labels are bounded: a model label takes at most MaxModelSeries
-// distinct provider/model pairs, after which models are counted as "other"; no key, user or
+// map read without locks. Labels are bounded: a model gets a model label of its own only
+// once a provider has answered it successfully (2xx), and at most MaxModelSeries distinct
+// provider/model pairs do; every other model is counted as "other", so that clients cannot
+// fill the label slots with made-up model names that providers refuse. No key, user or
 // error message is ever a label.
 package metrics
 
@@ -21,6 +23,10 @@ import (
 
 // MaxModelSeries bounds the distinct provider/model label pairs.
 const MaxModelSeries = 200
+
+// OtherModel is the model label of the models without a label of their own: those that no
+// provider has answered successfully yet, and those past MaxModelSeries.
+const OtherModel = "other"
 
 // Endpoint labels.
 const (
@@ -62,8 +68,15 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	series atomic.Pointer[map[seriesKey]*series]
-	nModel int
+	// models holds the provider/model pairs with a label of their own (copy-on-write,
+	// written under mu).
+	models atomic.Pointer[map[modelKey]struct{}]
+
+	// logDropped reads the count of dropped log lines (SetLogDropped), nil until set.
+	logDropped atomic.Pointer[func() uint64]
 }
+
+type modelKey struct{ provider, model string }
 
 type seriesKey struct {
 	endpoint, provider, model string
@@ -118,6 +131,15 @@ func New(load Load) *Metrics {
 	for i, name := range stageNames {
 		m.stages[i] = stages.WithLabelValues(name)
 	}
+	logDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "bifrost_log_lines_dropped_total",
+		Help: "Log lines dropped because the log output (stderr) did not keep up: a request never waits on the log.",
+	}, func() float64 {
+		if f := m.logDropped.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_connections_refused_total",
 		Help: "Client connections the gateway refused or shed, by reason: accept_error (accept failed, e.g. out of file descriptors, and was retried after a backoff), " +
@@ -126,7 +148,7 @@ func New(load Load) *Metrics {
 	for i, name := range refusalNames {
 		m.refused[i] = refused.WithLabelValues(name)
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages, refused,
+	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages, refused, logDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if load != nil {
 		m.reg.MustRegister(&loadCollector{load: load,
@@ -142,8 +164,14 @@ func New(load Load) *Metrics {
 	}
 	empty := map[seriesKey]*series{}
 	m.series.Store(&empty)
+	noModels := map[modelKey]struct{}{}
+	m.models.Store(&noModels)
 	return m
 }
+
+// SetLogDropped makes bifrost_log_lines_dropped_total read dropped, the count of log lines
+// that the log's output could not take in time.
+func (m *Metrics) SetLogDropped(dropped func() uint64) { m.logDropped.Store(&dropped) }
 
 // Registry returns the metrics' registry.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -249,14 +277,33 @@ func (s *Stream) Chunk(now time.Time) {
 
 func (m *Metrics) get(endpoint, provider, model string, class uint8) *series {
 	k := seriesKey{endpoint, provider, model, class}
-	if s := (*m.series.Load())[k]; s != nil {
+	cur := *m.series.Load()
+	if s := cur[k]; s != nil {
 		return s
+	}
+	if provider != "" && !m.ownLabel(provider, model, class) {
+		k.model = OtherModel
+		if s := cur[k]; s != nil {
+			return s
+		}
 	}
 	return m.create(k)
 }
 
+// ownLabel reports whether a request for model, answered with status class, is recorded
+// under the model's own label: the model has one already, or the provider answered it
+// successfully and the bound leaves room for one more.
+func (m *Metrics) ownLabel(provider, model string, class uint8) bool {
+	models := *m.models.Load()
+	if _, ok := models[modelKey{provider, model}]; ok {
+		return true
+	}
+	return class == 2 && len(models) < MaxModelSeries
+}
+
 // create adds a series set under the lock, copying the map (labels are bounded, so this
-// happens a bounded number of times).
+// happens a bounded number of times). A model that is to have a label of its own (ownLabel)
+// is added to the models first.
 func (m *Metrics) create(k seriesKey) *series {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -264,15 +311,22 @@ func (m *Metrics) create(k seriesKey) *series {
 	if s := cur[k]; s != nil {
 		return s
 	}
-	if k.provider != "" && !m.knownModel(cur, k.provider, k.model) {
-		if m.nModel >= MaxModelSeries {
-			// Past the bound every new model shares one series (and one map entry).
-			k.model = "other"
+	if k.provider != "" && k.model != OtherModel {
+		if !m.ownLabel(k.provider, k.model, k.class) {
+			k.model = OtherModel
 			if s := cur[k]; s != nil {
 				return s
 			}
-		} else {
-			m.nModel++
+		} else if models := *m.models.Load(); len(models) < MaxModelSeries {
+			mk := modelKey{k.provider, k.model}
+			if _, ok := models[mk]; !ok {
+				next := make(map[modelKey]struct{}, len(models)+1)
+				for kk := range models {
+					next[kk] = struct{}{}
+				}
+				next[modelKey{clone(mk.provider), clone(mk.model)}] = struct{}{}
+				m.models.Store(&next)
+			}
 		}
 	}
 	// The strings may point into a request buffer: keep copies.
@@ -301,15 +355,6 @@ func (m *Metrics) create(k seriesKey) *series {
 	next[k] = s
 	m.series.Store(&next)
 	return s
-}
-
-func (m *Metrics) knownModel(cur map[seriesKey]*series, provider, model string) bool {
-	for k := range cur {
-		if k.provider == provider && k.model == model {
-			return true
-		}
-	}
-	return false
 }
 
 func clone(s string) string { return string(append([]byte(nil), s...)) }

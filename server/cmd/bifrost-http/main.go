@@ -19,7 +19,9 @@
 // off and retries (server.Listener), and client.max_connections caps the connections held.
 //
 // Logs are structured (log/slog) on stderr: -log-format text or json, -log-level debug, info,
-// warn or error. At info and below every request gets an access log line.
+// warn or error. At info and below every request gets an access log line. Log lines go
+// through a bounded buffer: when stderr does not keep up (a stopped reader of a pipe), lines
+// are dropped and counted in bifrost_log_lines_dropped_total, and no request waits on them.
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,7 +66,15 @@ func run() error {
 	pprofAddr := flag.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off by default, never on the API port")
 	flag.Parse()
 
-	log, err := newLogger(*logLevel, *logFormat)
+	// Every log line, access lines included, goes through one bounded buffer that a
+	// goroutine of its own writes to stderr: a stalled reader of stderr drops lines
+	// (bifrost_log_lines_dropped_total) and never blocks a request.
+	// A reader of stderr that goes away must not end the process either: with SIGPIPE
+	// ignored, writes to it fail (and the lines are counted as dropped) instead.
+	signal.Ignore(syscall.SIGPIPE)
+	logOut := server.NewBufferedAccessLog(os.Stderr, *logFormat == "json", 200*time.Millisecond)
+	defer logOut.Close()
+	log, err := newLogger(*logLevel, *logFormat, logOut)
 	if err != nil {
 		return err
 	}
@@ -90,12 +101,11 @@ func run() error {
 		}
 	}()
 	srv := server.New(engine, log)
+	srv.Metrics().SetLogDropped(logOut.Dropped)
 	if log.Enabled(context.Background(), slog.LevelInfo) {
 		// The access lines, one per request, in the logger's format without its
 		// per-line allocations.
-		al := server.NewBufferedAccessLog(os.Stderr, *logFormat == "json", 200*time.Millisecond)
-		defer al.Close()
-		srv.SetAccessLog(al)
+		srv.SetAccessLog(logOut)
 	}
 	srv.Configure(cfg.Client)
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
@@ -224,7 +234,7 @@ func fileStamp(path string) string {
 	return strconv.FormatInt(st.Size(), 10) + "/" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("-log-level %q: %w", level, err)
@@ -232,9 +242,9 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: l}
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("-log-format %q: want text or json", format)
 }
