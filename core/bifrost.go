@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/core/schemas"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -51,11 +52,14 @@ func Init(cfg schemas.BifrostConfig) (*Bifrost, error) {
 	return initWith(cfg, runtime.Options{})
 }
 
-// initWith builds the engine; it is the one place this package calls the engine's
-// constructor.
+// initWith builds the engine, with every generated adapter (adapters.All) unless opts
+// names others; it is the one place this package calls the engine's constructor.
 func initWith(cfg schemas.BifrostConfig, opts runtime.Options) (*Bifrost, error) {
 	if cfg.Account == nil {
 		return nil, errors.New("bifrost: BifrostConfig.Account is required")
+	}
+	if opts.Adapters == nil {
+		opts.Adapters = adapters.All()
 	}
 	engine, err := runtime.Init(context.Background(), runtime.BifrostConfig{
 		Account:            account{cfg.Account, os.Getenv},

@@ -3,7 +3,7 @@ package config
 import (
 	"slices"
 
-	"gopkg.in/yaml.v3"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // topLevelProviders are the provider names that the launch post's shape accepts at the top

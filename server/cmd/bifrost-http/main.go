@@ -47,6 +47,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/plugins"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -201,7 +202,7 @@ func buildEngine(path string, cfg *config.Config, log *slog.Logger) (*runtime.En
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugs, Logger: log})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugs, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
