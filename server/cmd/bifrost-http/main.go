@@ -41,6 +41,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/plugins"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -107,6 +108,12 @@ func run() error {
 		srv.SetAccessLog(logOut)
 	}
 	srv.Configure(cfg.Client)
+	gov, err := governance.Open(cfg) // off unless the config has a governance block
+	if err != nil {
+		return err
+	}
+	defer gov.Close()
+	srv.SetGovernor(gov)
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
@@ -139,7 +146,7 @@ func run() error {
 		defer t.Stop()
 		tick = t.C
 	}
-	rl := &reloader{engine: engine, srv: srv, path: *cfgPath, log: log, plugins: cfg.Plugins}
+	rl := &reloader{engine: engine, srv: srv, gov: gov, path: *cfgPath, log: log, plugins: cfg.Plugins}
 	stamp := fileStamp(*cfgPath)
 	for {
 		select {
@@ -172,6 +179,7 @@ func run() error {
 type reloader struct {
 	engine  *runtime.Engine
 	srv     *server.Server
+	gov     *governance.Governor
 	path    string
 	log     *slog.Logger
 	plugins []config.Plugin // the config the running plugins were built from
@@ -205,6 +213,9 @@ func (r *reloader) reload() {
 		r.plugins = cfg.Plugins
 	}
 	r.srv.Configure(cfg.Client)
+	if err := r.gov.Configure(cfg); err != nil {
+		r.log.Error("governance reload refused; the previous governance keeps serving", "error", err)
+	}
 	c := &cfg.Client
 	r.log.Info("config reloaded", "providers", r.engine.Providers(), "plugins", len(r.engine.Plugins()), "plugins_rebuilt", changed,
 		"max_request_body_size_mb", c.MaxRequestBodyMB, "max_buffered_request_mb", c.MaxBufferedRequestMB,
