@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance/memstore"
+	"github.com/bifrost-gw/bifrost/governance/redisstore"
 	"github.com/bifrost-gw/bifrost/governance/state"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )
@@ -402,13 +403,17 @@ func Open(cfg *config.Config) (*Governor, error) {
 	return g, nil
 }
 
-// NewState returns the state that sc names.
+// NewState returns the state that sc names: in process for "" or "memory", else Redis
+// (connected now: a Redis that cannot be reached at start is an error).
 func NewState(sc config.State) (state.State, error) {
-	switch {
-	case sc.URL == "" || sc.URL == "memory":
+	if sc.URL == "" || sc.URL == "memory" {
 		return memstore.New(nil), nil
 	}
-	return nil, fmt.Errorf("governance: state %q is not supported yet", redactURL(sc.URL))
+	st, err := redisstore.New(redisstore.Options{URL: sc.URL, Password: sc.Password, Timeout: sc.Timeout})
+	if err != nil {
+		return nil, fmt.Errorf("governance: state %s: %w", redactURL(sc.URL), err)
+	}
+	return st, nil
 }
 
 // redactURL drops any credentials from a state URL for a message.
