@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bifrost-gw/bifrost/governance/internal/redistest"
+	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/governance/memstore"
 	"github.com/bifrost-gw/bifrost/governance/redisstore"
 	"github.com/bifrost-gw/bifrost/governance/state"

@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance"
+	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/governance/memstore"
+	"github.com/bifrost-gw/bifrost/governance/redisstore"
+	"github.com/bifrost-gw/bifrost/governance/state"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/valyala/fasthttp"
@@ -28,9 +31,9 @@ func govConfig(gov string) string {
 		"network_config":{"base_url":"http://mock.inmemory"}}},"governance":` + gov + `}`
 }
 
-// newGovInProcess is newInProcess with governance on, its counters in memory at the time
-// now gives.
-func newGovInProcess(t *testing.T, gov string, now func() time.Time) (*inProcess, *governance.Governor) {
+// newGovInProcess is newInProcess with governance on, its counters in st (in memory at
+// the time now gives, if st is a func() time.Time).
+func newGovInProcess(t *testing.T, gov string, st any) (*inProcess, *governance.Governor) {
 	t.Helper()
 	cfgJSON := govConfig(gov)
 	p := newInProcess(t, mocks.Config{}, cfgJSON)
@@ -38,7 +41,16 @@ func newGovInProcess(t *testing.T, gov string, now func() time.Time) (*inProcess
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := governance.New(memstore.New(now))
+	var store state.State
+	switch st := st.(type) {
+	case state.State:
+		store = st
+	case func() time.Time:
+		store = memstore.New(st)
+	default:
+		store = memstore.New(nil)
+	}
+	g := governance.New(store)
 	if err := g.Configure(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -224,14 +236,15 @@ func TestGovernanceBudgetExact(t *testing.T) {
 	completion := probeCompletionTokens(t, probe, govAlice)
 	budget := `,"budget":{"daily_usd":` + strconv.FormatFloat(float64(n*completion)/1e6, 'f', -1, 64) + `}`
 	body := []byte(`{"model":"openai/gpt-4o-mini","max_tokens":` + strconv.Itoa(completion) + `,"messages":[{"role":"user","content":"hi"}]}`)
-	for _, level := range []string{"key", "team"} {
+	for _, level := range []string{"key/memory", "team/memory", "key/redis", "team/redis"} {
 		t.Run(level, func(t *testing.T) {
+			store := govStore(t, strings.HasSuffix(level, "redis"), fixedClock())
 			cfg := strings.Replace(base, "%s", budget, 1)
 			cfg = strings.Replace(cfg, "%s", "", 1)
-			if level == "team" {
+			if strings.HasPrefix(level, "team") {
 				cfg = strings.Replace(strings.Replace(base, "%s", "", 1), "%s", budget, 1)
 			}
-			p, _ := newGovInProcess(t, cfg, fixedClock())
+			p, _ := newGovInProcess(t, cfg, store)
 			var ok, quota, other atomic.Int64
 			var wg sync.WaitGroup
 			for i := 0; i < clients; i++ {
@@ -266,11 +279,17 @@ func TestGovernanceBudgetExact(t *testing.T) {
 // TestGovernanceRPMExact: an rpm limit admits exactly its limit in a minute, under 50
 // concurrent clients, and the next minute admits again.
 func TestGovernanceRPMExact(t *testing.T) {
+	for _, redis := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "redis"}[redis], func(t *testing.T) { testRPMExact(t, redis) })
+	}
+}
+
+func testRPMExact(t *testing.T, redis bool) {
 	const limit, clients = 9, 50
 	var now atomic.Int64
 	now.Store(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC).UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()) }
-	p, _ := newGovInProcess(t, `{"virtual_keys":[{"name":"alice","value":"`+govAlice+`","rpm":`+strconv.Itoa(limit)+`}]}`, clock)
+	p, _ := newGovInProcess(t, `{"virtual_keys":[{"name":"alice","value":"`+govAlice+`","rpm":`+strconv.Itoa(limit)+`}]}`, govStore(t, redis, clock))
 	burst := func() (ok int64) {
 		var n atomic.Int64
 		var wg sync.WaitGroup
@@ -299,5 +318,53 @@ func TestGovernanceRPMExact(t *testing.T) {
 	now.Add(int64(time.Second))
 	if got := burst(); got != limit {
 		t.Errorf("next minute: admitted %d, want %d", got, limit)
+	}
+}
+
+// govStore returns a memory store, or a Redis store on a private redis-server, on clock now.
+func govStore(t *testing.T, redis bool, now func() time.Time) state.State {
+	t.Helper()
+	if !redis {
+		return memstore.New(now)
+	}
+	srv := redistest.Start(t)
+	st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestGovernanceStream: a stream is accounted from the usage the gateway asked the
+// provider for, while the client, which did not ask for usage, gets no usage chunk; its
+// cost is in the access line, and its reservation is settled (max_in_flight 1 admits the
+// next request).
+func TestGovernanceStream(t *testing.T) {
+	p, _ := newGovInProcess(t, `{"virtual_keys":[{"name":"alice","value":"`+govAlice+`","max_in_flight":1,"budget":{"daily_usd":10}}],
+		"prices":{"openai/gpt-4o-mini":{"input":1,"output":1}}}`, fixedClock())
+	var log bytes.Buffer
+	p.srv.SetAccessLog(NewAccessLog(&log, false))
+	for _, withUsage := range []bool{false, true} {
+		log.Reset()
+		opts := ""
+		if withUsage {
+			opts = `,"stream_options":{"include_usage":true}`
+		}
+		body := []byte(`{"model":"openai/gpt-4o-mini","stream":true` + opts + `,"messages":[{"role":"user","content":"hi"}]}`)
+		ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, body)
+		if ctx.Response.StatusCode() != 200 {
+			t.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+		var out bytes.Buffer
+		if err := ctx.Response.BodyWriteTo(&out); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(out.String(), `"usage":{"prompt_tokens"`); got != withUsage {
+			t.Errorf("include_usage %v: usage in the client's stream: %v\n%s", withUsage, got, out.String())
+		}
+		if !strings.Contains(log.String(), "cost_usd=0.000") || strings.Contains(log.String(), "cost_usd=0.000000000") {
+			t.Errorf("include_usage %v: access line without a cost: %s", withUsage, log.String())
+		}
 	}
 }

@@ -4,6 +4,7 @@ package redistest
 
 import (
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -18,11 +19,15 @@ type Server struct {
 	done      chan struct{}
 }
 
-// Start starts a redis-server for t, or skips t when redis-server is not installed.
+// Start starts a redis-server for t. When redis-server is not installed it skips t, or
+// fails it if BIFROST_REDIS is set (as .ci/run sets it).
 func Start(t testing.TB) *Server {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
+		if os.Getenv("BIFROST_REDIS") != "" {
+			t.Fatal("BIFROST_REDIS is set and redis-server is not installed")
+		}
 		t.Skip("redis-server is not installed (Debian package redis-server)")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
