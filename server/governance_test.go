@@ -33,7 +33,7 @@ func govConfig(gov string) string {
 
 // newGovInProcess is newInProcess with governance on, its counters in st (in memory at
 // the time now gives, if st is a func() time.Time).
-func newGovInProcess(t *testing.T, gov string, st any) (*inProcess, *governance.Governor) {
+func newGovInProcess(t testing.TB, gov string, st any) (*inProcess, *governance.Governor) {
 	t.Helper()
 	cfgJSON := govConfig(gov)
 	p := newInProcess(t, mocks.Config{}, cfgJSON)
@@ -322,7 +322,7 @@ func testRPMExact(t *testing.T, redis bool) {
 }
 
 // govStore returns a memory store, or a Redis store on a private redis-server, on clock now.
-func govStore(t *testing.T, redis bool, now func() time.Time) state.State {
+func govStore(t testing.TB, redis bool, now func() time.Time) state.State {
 	t.Helper()
 	if !redis {
 		return memstore.New(now)
