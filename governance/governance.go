@@ -76,6 +76,7 @@ type Policy struct {
 	aliases          map[string][]string
 	defaultMaxTokens int64
 	failOpen         bool
+	adminKeys        [][sha256.Size]byte
 }
 
 // Key is one virtual key of a policy.
@@ -101,7 +102,7 @@ func newPolicy(cfg *config.Config) (*Policy, error) {
 	p := &Policy{
 		keys: map[[sha256.Size]byte]*Key{}, byName: map[string]*Key{}, teams: map[string]*state.Level{},
 		prices: prices, aliases: cfg.Aliases, defaultMaxTokens: int64(g.DefaultMaxTokens),
-		failOpen: g.State.OnError == config.FailOpen,
+		failOpen: g.State.OnError == config.FailOpen, adminKeys: adminHashes(g),
 	}
 	for _, t := range g.Teams {
 		p.teams[t.Name] = &state.Level{ID: "team:" + t.Name, Limits: t.Limits}

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance"
-	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/governance/memstore"
+	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )
 

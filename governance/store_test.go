@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/governance/memstore"
 	"github.com/bifrost-gw/bifrost/governance/redisstore"
+	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/governance/state"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -224,4 +225,40 @@ func (x *exchange) govSettle(billed, header bool) {
 	if header && x.usageKnown {
 		x.ctx.Response.Header.SetBytesV(CostHeader, governance.AppendUSD(x.num[:0], cost))
 	}
+}
+
+// UsagePath is the governance usage API: GET it with one of governance.admin_keys (as a
+// gateway key is sent) for every virtual key's and team's limits, use in the current UTC
+// windows, and remaining budgets, read from the shared state (the same on every replica).
+const UsagePath = "/governance/usage"
+
+// serveUsage answers the usage API. It returns false, having answered nothing, when the
+// API is off (no governance, or no admin keys): the path is then an unknown route.
+func (s *Server) serveUsage(ctx *fasthttp.RequestCtx) bool {
+	p := s.policy()
+	if p == nil || !p.HasAdmins() {
+		return false
+	}
+	if !s.get(ctx) {
+		return true
+	}
+	if !p.IsAdmin(presentedKey(&ctx.Request.Header)) {
+		writeError(ctx, 401, schemas.ErrInvalidRequest, "invalid_api_key", "", "the usage API needs one of governance.admin_keys")
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="bifrost"`)
+		return true
+	}
+	r, err := s.gov.Report(p)
+	if err != nil {
+		writeError(ctx, 503, schemas.ErrServer, "governance_unavailable", "", "governance state is unavailable: try again later")
+		return true
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		writeError(ctx, 500, schemas.ErrServer, "internal_error", "", "could not encode the usage report")
+		return true
+	}
+	ctx.SetContentType("application/json")
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetBody(b)
+	return true
 }

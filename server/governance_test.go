@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance"
-	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/governance/memstore"
 	"github.com/bifrost-gw/bifrost/governance/redisstore"
+	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/governance/state"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -366,5 +366,47 @@ func TestGovernanceStream(t *testing.T) {
 		if !strings.Contains(log.String(), "cost_usd=0.000") || strings.Contains(log.String(), "cost_usd=0.000000000") {
 			t.Errorf("include_usage %v: access line without a cost: %s", withUsage, log.String())
 		}
+	}
+}
+
+// TestGovernanceUsageAPI: the usage API needs an admin key, and shows each key's and
+// team's limits, this minute's use and each budget's spent and remaining amounts with
+// its UTC reset time.
+func TestGovernanceUsageAPI(t *testing.T) {
+	p, _ := newGovInProcess(t, `{"admin_keys":["adm-0123456789"],"teams":[{"name":"t","budget":{"monthly_usd":100}}],
+		"virtual_keys":[{"name":"alice","value":"`+govAlice+`","team":"t","rpm":60,"budget":{"daily_usd":1}}],
+		"prices":{"openai/gpt-4o-mini":{"input":1000,"output":1000}}}`, fixedClock())
+	ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, chatBody)
+	cost := string(ctx.Response.Header.Peek(CostHeader))
+	for _, tc := range []struct {
+		key    string
+		status int
+	}{{"", 401}, {govAlice, 401}, {"adm-0123456789", 200}} {
+		ctx = govRequest(p, "GET", UsagePath, "Authorization", "Bearer "+tc.key, nil)
+		if ctx.Response.StatusCode() != tc.status {
+			t.Fatalf("key %q: status %d, want %d", tc.key, ctx.Response.StatusCode(), tc.status)
+		}
+	}
+	var r governance.Report
+	if err := json.Unmarshal(ctx.Response.Body(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.VirtualKeys) != 1 || len(r.Teams) != 1 {
+		t.Fatalf("%s", ctx.Response.Body())
+	}
+	k := r.VirtualKeys[0]
+	if k.Name != "alice" || k.Team != "t" || k.RPM != 60 || k.Requests != 1 || k.InFlight != 0 ||
+		!k.MinuteResets.Equal(time.Date(2026, 12, 4, 12, 1, 0, 0, time.UTC)) || len(k.Budgets) != 1 {
+		t.Fatalf("key %+v", k)
+	}
+	b := k.Budgets[0]
+	if b.Period != "daily" || b.LimitUSD != "1.000000000" || b.SpentUSD != cost || !b.ResetsAt.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("budget %+v, cost %s", b, cost)
+	}
+	if tb := r.Teams[0].Budgets[0]; tb.SpentUSD != cost || !tb.ResetsAt.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("team budget %+v", tb)
+	}
+	if strings.Contains(string(ctx.Response.Body()), govAlice) {
+		t.Error("usage report shows a key")
 	}
 }

@@ -214,6 +214,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, a *access, start time.Time) {
 		s.serveAnthropic(ctx, a, start) // Anthropic's shapes, errors included (anthropic.go)
 		return
 	}
+	if string(path) == UsagePath && s.serveUsage(ctx) {
+		s.logOther(ctx, start) // the governance usage API, behind an admin key (governance.go)
+		return
+	}
 	if !s.authorized(ctx, a) {
 		writeUnauthorized(ctx)
 		s.logOther(ctx, start)

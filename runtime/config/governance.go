@@ -48,6 +48,9 @@ type Governance struct {
 	DefaultMaxTokens int
 	// State says where the counters live. Key: "state". Default: in process.
 	State State
+	// AdminKeys may read the usage API (GET /governance/usage). Key: "admin_keys"
+	// ("env.VAR" allowed). None: the usage API answers 404.
+	AdminKeys []string
 }
 
 // VirtualKey is one entry of governance.virtual_keys.
@@ -124,6 +127,7 @@ func (d *decoder) governance(n *yaml.Node, path string) *Governance {
 			}
 		}},
 		{name: "state", set: func(p pair, fp string) { d.stateBlock(p.val, fp, &g.State) }},
+		{name: "admin_keys", set: func(p pair, fp string) { g.AdminKeys = d.strList(p.val, fp, nil) }},
 	})
 	teams := map[string]bool{}
 	for i, item := range d.list(teamsNode, join(path, "teams")) {
