@@ -73,20 +73,16 @@ func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
 			r.MaxTokens = int64(c.Chat.MaxTokens.V)
 		}
 		stream = c.Chat.IsStream()
-		if stream && (c.Chat.StreamOptions == nil || !c.Chat.StreamOptions.IncludeUsage.V) {
+		if stream {
 			// Ask the provider for usage; the client's stream stays as it asked (wantsUsage).
-			x.forcedUsage = true
-			x.streamOpts.IncludeUsage.V, x.streamOpts.IncludeUsage.Defined = true, true
-			c.Chat.StreamOptions = &x.streamOpts
+			c.Chat.StreamOptions = x.forceUsage(c.Chat.StreamOptions)
 		}
 	case kindText:
 		r.Model, r.Provider, r.Fallbacks = c.Text.Model, c.Text.Provider, c.Text.Fallbacks
 		r.MaxTokens = int64(c.Text.MaxTokens.V)
 		stream = c.Text.IsStream()
-		if stream && (c.Text.StreamOptions == nil || !c.Text.StreamOptions.IncludeUsage.V) {
-			x.forcedUsage = true
-			x.streamOpts.IncludeUsage.V, x.streamOpts.IncludeUsage.Defined = true, true
-			c.Text.StreamOptions = &x.streamOpts
+		if stream {
+			c.Text.StreamOptions = x.forceUsage(c.Text.StreamOptions)
 		}
 	case kindEmbedding:
 		r.Model, r.Provider, r.Fallbacks = c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks
@@ -99,6 +95,22 @@ func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
 	}
 	x.govRefuse(out, anth)
 	return false
+}
+
+// forceUsage returns stream options that ask for the usage chunk: so unchanged when the
+// client asked for it, else so with include_usage set, or the exchange's own options when
+// the client sent none; it records that the client did not ask (forcedUsage).
+func (x *exchange) forceUsage(so *schemas.StreamOptions) *schemas.StreamOptions {
+	if so != nil && so.IncludeUsage.V {
+		return so
+	}
+	x.forcedUsage = true
+	if so == nil {
+		x.streamOpts = schemas.StreamOptions{}
+		so = &x.streamOpts
+	}
+	so.IncludeUsage.V, so.IncludeUsage.Defined = true, true
+	return so
 }
 
 // govRefuse answers a request that governance refused.
