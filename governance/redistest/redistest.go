@@ -71,3 +71,22 @@ func (s *Server) Kill() {
 	s.cmd.Process.Kill() //nolint:errcheck // it may have exited
 	<-s.done
 }
+
+// Flush deletes every key (FLUSHALL), speaking RESP directly.
+func (s *Server) Flush(t testing.TB) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", s.Addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
+	if _, err := c.Write([]byte("*1\r\n$8\r\nFLUSHALL\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil || string(buf[:n]) != "+OK\r\n" {
+		t.Fatalf("FLUSHALL: %q %v", buf[:n], err)
+	}
+}
