@@ -160,4 +160,3 @@ func completionTokens(t *testing.T, c *http.Client, url, key string) int {
 	}
 	return r.Usage.CompletionTokens
 }
-
