@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,7 @@ type Governor struct {
 	state       state.State
 	policy      atomic.Pointer[Policy]
 	stateErrors atomic.Uint64
+	stats       keyStats
 }
 
 // New returns a Governor that keeps its counters in st, with governance off until
@@ -46,7 +48,7 @@ func (g *Governor) Configure(cfg *config.Config) error {
 		g.policy.Store(nil)
 		return nil
 	}
-	p, err := newPolicy(cfg)
+	p, err := newPolicy(cfg, &g.stats)
 	if err != nil {
 		return err
 	}
@@ -77,6 +79,7 @@ type Policy struct {
 	defaultMaxTokens int64
 	failOpen         bool
 	adminKeys        [][sha256.Size]byte
+	byKeyLabel       bool // client.prometheus_labels lists KeyLabel
 }
 
 // Key is one virtual key of a policy.
@@ -91,9 +94,10 @@ type Key struct {
 	allModels bool
 	providers map[string]bool            // "provider/*"
 	models    map[string]map[string]bool // provider -> model
+	stat      *keyStat
 }
 
-func newPolicy(cfg *config.Config) (*Policy, error) {
+func newPolicy(cfg *config.Config, stats *keyStats) (*Policy, error) {
 	g := cfg.Governance
 	prices, err := NewPrices(g.Prices)
 	if err != nil {
@@ -103,12 +107,13 @@ func newPolicy(cfg *config.Config) (*Policy, error) {
 		keys: map[[sha256.Size]byte]*Key{}, byName: map[string]*Key{}, teams: map[string]*state.Level{},
 		prices: prices, aliases: cfg.Aliases, defaultMaxTokens: int64(g.DefaultMaxTokens),
 		failOpen: g.State.OnError == config.FailOpen, adminKeys: adminHashes(g),
+		byKeyLabel: slices.Contains(cfg.Client.PrometheusLabels, KeyLabel),
 	}
 	for _, t := range g.Teams {
 		p.teams[t.Name] = &state.Level{ID: "team:" + t.Name, Limits: t.Limits}
 	}
 	for _, vk := range g.VirtualKeys {
-		k := &Key{Name: vk.Name, Team: vk.Team, providers: map[string]bool{}, models: map[string]map[string]bool{}}
+		k := &Key{Name: vk.Name, Team: vk.Team, providers: map[string]bool{}, models: map[string]map[string]bool{}, stat: stats.get(vk.Name)}
 		k.levels[0] = &state.Level{ID: "key:" + vk.Name, Limits: vk.Limits}
 		k.n = 1
 		if vk.Team != "" {
@@ -334,6 +339,10 @@ func (g *Governor) Settle(t *Ticket, provider, model string, u Usage, known, bil
 		tokens = 0
 	}
 	t.Cost, t.Costed = cost, known || billed
+	if k := t.Key; k != nil && res.Held {
+		k.stat.requests.Add(1)
+		k.stat.cost.Add(cost)
+	}
 	if res.Held {
 		if err := g.state.Settle(res, tokens, cost); err != nil {
 			g.stateErrors.Add(1)

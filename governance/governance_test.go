@@ -9,6 +9,8 @@ import (
 	"github.com/bifrost-gw/bifrost/governance/memstore"
 	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func parse(t *testing.T, gov string) *config.Config {
@@ -161,5 +163,51 @@ func TestRedisDown(t *testing.T) {
   state: {url: "redis://127.0.0.1:1", timeout_ms: 100}
 `)); err == nil || strings.Contains(err.Error(), "sk-") {
 		t.Errorf("Redis unreachable at start: %v", err)
+	}
+}
+
+// TestKeyMetrics: the metrics by virtual key exist only when client.prometheus_labels
+// names virtual_key, and their counts survive a reload.
+func TestKeyMetrics(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		cfg := parse(t, `
+  virtual_keys: [{name: alice, value: vk-a}]
+  prices: {"openai/gpt-4o": {input: 1, output: 1}}
+`)
+		if on {
+			cfg.Client.PrometheusLabels = []string{governance.KeyLabel}
+		}
+		g := governance.New(memstore.New(nil))
+		if err := g.Configure(cfg); err != nil {
+			t.Fatal(err)
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(g.Collector())
+		for i := 0; i < 2; i++ {
+			p := g.Policy()
+			var tk governance.Ticket
+			tk.Key = p.Authenticate([]byte("vk-a"))
+			if g.Admit(p, &tk, &governance.Request{Model: "openai/gpt-4o"}) != governance.Admit {
+				t.Fatal("not admitted")
+			}
+			g.Settle(&tk, "openai", "gpt-4o", governance.Usage{Input: 500, Output: 500}, true, true)
+			if err := g.Configure(cfg); err != nil { // a reload keeps the counts
+				t.Fatal(err)
+			}
+		}
+		want := ""
+		if on {
+			want = `
+# HELP bifrost_virtual_key_cost_usd_total What providers billed, in US dollars, by virtual key (with client.prometheus_labels: [virtual_key]).
+# TYPE bifrost_virtual_key_cost_usd_total counter
+bifrost_virtual_key_cost_usd_total{virtual_key="alice"} 0.002
+# HELP bifrost_virtual_key_requests_total Requests admitted and settled, by virtual key (with client.prometheus_labels: [virtual_key]).
+# TYPE bifrost_virtual_key_requests_total counter
+bifrost_virtual_key_requests_total{virtual_key="alice"} 2
+`
+		}
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+			t.Errorf("prometheus_labels %v: %v", on, err)
+		}
 	}
 }

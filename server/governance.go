@@ -23,6 +23,7 @@ func (s *Server) SetGovernor(g *governance.Governor) {
 	s.gov = g
 	if g != nil {
 		s.metrics.SetStateErrors(g.StateErrors)
+		s.metrics.Registry().MustRegister(g.Collector())
 	}
 }
 
