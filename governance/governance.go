@@ -62,8 +62,15 @@ func (g *Governor) Policy() *Policy { return g.policy.Load() }
 // State returns the state that keeps the counters.
 func (g *Governor) State() state.State { return g.state }
 
-// StateErrors counts the times the state could not be reached.
-func (g *Governor) StateErrors() uint64 { return g.stateErrors.Load() }
+// StateErrors counts the times the state could not be reached, settlements made in the
+// background included.
+func (g *Governor) StateErrors() uint64 {
+	n := g.stateErrors.Load()
+	if a, ok := g.state.(interface{ AsyncErrors() uint64 }); ok {
+		n += a.AsyncErrors()
+	}
+	return n
+}
 
 // Close closes the state.
 func (g *Governor) Close() error { return g.state.Close() }
@@ -414,12 +421,13 @@ func Open(cfg *config.Config) (*Governor, error) {
 }
 
 // NewState returns the state that sc names: in process for "" or "memory", else Redis
-// (connected now: a Redis that cannot be reached at start is an error).
+// (connected now: a Redis that cannot be reached at start is an error), settling in the
+// background so that a request waits on one round trip to Redis.
 func NewState(sc config.State) (state.State, error) {
 	if sc.URL == "" || sc.URL == "memory" {
 		return memstore.New(nil), nil
 	}
-	st, err := redisstore.New(redisstore.Options{URL: sc.URL, Password: sc.Password, Timeout: sc.Timeout})
+	st, err := redisstore.New(redisstore.Options{URL: sc.URL, Password: sc.Password, Timeout: sc.Timeout, AsyncSettle: true})
 	if err != nil {
 		return nil, fmt.Errorf("governance: state %s: %w", redactURL(sc.URL), err)
 	}

@@ -154,6 +154,10 @@ func TestRedisDown(t *testing.T) {
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("four calls against a dead Redis took %v", d)
 			}
+			// The settlement runs in the background: wait for its error to be counted.
+			for deadline := time.Now().Add(5 * time.Second); g.StateErrors() < 4 && time.Now().Before(deadline); {
+				time.Sleep(10 * time.Millisecond)
+			}
 			if n := g.StateErrors(); n < 4 {
 				t.Errorf("state errors %d, want >= 4", n)
 			}

@@ -215,3 +215,43 @@ func TestStoreWindows(t *testing.T) {
 		}
 	})
 }
+
+// TestRedisAsyncSettle: with AsyncSettle, a settlement lands shortly after Settle returns,
+// and Close waits for the settlements in flight.
+func TestRedisAsyncSettle(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, AsyncSettle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := &state.Level{ID: "key:a", Limits: config.Limits{Budget: [4]int64{state.Lifetime: 1000}}}
+	var rs []*state.Reservation
+	for i := 0; i < 10; i++ {
+		r := reservation(1, 100, key)
+		var v state.Verdict
+		if err := st.Reserve(r, &v); err != nil || !r.Held {
+			t.Fatalf("reservation %d: %v %+v", i, err, v)
+		}
+		rs = append(rs, r)
+	}
+	for _, r := range rs {
+		if err := st.Settle(r, 1, 7); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil { // waits for the ten settlements
+		t.Fatal(err)
+	}
+	st, err = redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var u state.Usage
+	if err := st.Usage("key:a", &u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Spent[state.Lifetime] != 70 || u.InFlight != 0 {
+		t.Errorf("after Close: %+v, want 70 spent and none in flight", u)
+	}
+}

@@ -321,14 +321,15 @@ func testRPMExact(t *testing.T, redis bool) {
 	}
 }
 
-// govStore returns a memory store, or a Redis store on a private redis-server, on clock now.
-func govStore(t testing.TB, redis bool, now func() time.Time) state.State {
+// govStore returns a memory store, or a Redis store on a private redis-server (settling
+// in the background if async), on clock now.
+func govStore(t testing.TB, redis bool, now func() time.Time, async ...bool) state.State {
 	t.Helper()
 	if !redis {
 		return memstore.New(now)
 	}
 	srv := redistest.Start(t)
-	st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: now})
+	st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: now, AsyncSettle: len(async) > 0 && async[0]})
 	if err != nil {
 		t.Fatal(err)
 	}

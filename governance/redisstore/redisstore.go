@@ -16,6 +16,8 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance/state"
@@ -35,6 +37,12 @@ type Options struct {
 	Timeout time.Duration
 	// Now, if set, replaces Redis's clock (tests).
 	Now func() time.Time
+	// AsyncSettle makes Settle return at once and run its script on a goroutine of its
+	// own, so that a request waits on one round trip to Redis (its reservation), not two.
+	// The reservation holds the worst case until the settlement lands, so limits and
+	// budgets stay exact; only the usage API may lag by a round trip. Its errors are
+	// counted in AsyncErrors. Close waits for the settlements in flight.
+	AsyncSettle bool
 }
 
 // Store is the Redis state.State.
@@ -43,6 +51,9 @@ type Store struct {
 	reserve, settle, usage *rueidis.Lua
 	timeout                time.Duration
 	now                    func() time.Time
+	async                  bool
+	pending                sync.WaitGroup
+	asyncErrors            atomic.Uint64
 }
 
 var _ state.State = (*Store)(nil)
@@ -66,7 +77,7 @@ func New(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: connect: %w", err)
 	}
-	return &Store{client: c, timeout: o.Timeout, now: o.Now,
+	return &Store{client: c, timeout: o.Timeout, now: o.Now, async: o.AsyncSettle,
 		reserve: rueidis.NewLuaScript(reserveScript), settle: rueidis.NewLuaScript(settleScript), usage: rueidis.NewLuaScript(usageScript)}, nil
 }
 
@@ -123,13 +134,31 @@ func (s *Store) Settle(r *state.Reservation, tokens, cost int64) error {
 	r.Held = false
 	args := []string{s.nowMs(), itoa(r.Minute), itoa(r.Windows[0]), itoa(r.Windows[1]), itoa(r.Windows[2]), itoa(r.Windows[3]),
 		itoa(r.Tokens), itoa(r.Cost), itoa(tokens), itoa(cost)}
+	keys := s.keys(r)
+	if !s.async {
+		return s.runSettle(keys, args)
+	}
+	s.pending.Add(1)
+	go func() {
+		defer s.pending.Done()
+		if s.runSettle(keys, args) != nil {
+			s.asyncErrors.Add(1)
+		}
+	}()
+	return nil
+}
+
+func (s *Store) runSettle(keys, args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	if err := s.settle.Exec(ctx, s.client, s.keys(r), args).Error(); err != nil {
+	if err := s.settle.Exec(ctx, s.client, keys, args).Error(); err != nil {
 		return fmt.Errorf("redisstore: settle: %w", err)
 	}
 	return nil
 }
+
+// AsyncErrors counts the settlements run with AsyncSettle that failed.
+func (s *Store) AsyncErrors() uint64 { return s.asyncErrors.Load() }
 
 // Usage implements state.State.
 func (s *Store) Usage(id string, u *state.Usage) error {
@@ -150,6 +179,7 @@ func (s *Store) Usage(id string, u *state.Usage) error {
 
 // Close implements state.State.
 func (s *Store) Close() error {
+	s.pending.Wait()
 	s.client.Close()
 	return nil
 }
