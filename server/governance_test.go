@@ -411,3 +411,50 @@ func TestGovernanceUsageAPI(t *testing.T) {
 		t.Error("usage report shows a key")
 	}
 }
+
+// TestGovernanceRedisDown: with Redis killed, a request gets governance.state.on_error's
+// answer at once: 503 governance_unavailable (with Retry-After) in the route's shape when
+// fail_closed, the provider's answer when fail_open.
+func TestGovernanceRedisDown(t *testing.T) {
+	for _, policy := range []string{"fail_closed", "fail_open"} {
+		t.Run(policy, func(t *testing.T) {
+			srv := redistest.Start(t)
+			st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: 100 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			p, _ := newGovInProcess(t, `{"virtual_keys":[{"name":"alice","value":"`+govAlice+`","rpm":100}],"state":{"on_error":"`+policy+`"}}`, st)
+			anth := []byte(`{"model":"openai/gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`)
+			if ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, chatBody); ctx.Response.StatusCode() != 200 {
+				t.Fatalf("redis up: %d", ctx.Response.StatusCode())
+			}
+			srv.Kill()
+			for _, path := range []string{"/v1/chat/completions", "/anthropic/v1/messages"} {
+				body := chatBody
+				if strings.HasPrefix(path, "/anthropic") {
+					body = anth
+				}
+				start := time.Now()
+				ctx := govRequest(p, "POST", path, "x-api-key", govAlice, body)
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("%s: answered after %v", path, d)
+				}
+				want := 200
+				if policy == "fail_closed" {
+					want = 503
+				}
+				if got := ctx.Response.StatusCode(); got != want {
+					t.Fatalf("%s: status %d, want %d: %s", path, got, want, ctx.Response.Body())
+				}
+				if want == 503 {
+					typ, code := errorType(t, ctx.Response.Body())
+					if path == "/v1/chat/completions" && (typ != "server_error" || code != "governance_unavailable") ||
+						path != "/v1/chat/completions" && typ != "api_error" || len(ctx.Response.Header.Peek("Retry-After")) == 0 {
+						t.Errorf("%s: type %q code %q: %s", path, typ, code, ctx.Response.Body())
+					}
+				}
+			}
+		})
+	}
+}
