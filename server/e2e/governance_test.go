@@ -160,3 +160,70 @@ func completionTokens(t *testing.T, c *http.Client, url, key string) int {
 	}
 	return r.Usage.CompletionTokens
 }
+
+// TestGovernanceReload: bifrost-http applies a changed governance block on reload: a key
+// removed from the file gets 401, a key whose rpm changed keeps its counters and gets the
+// new limit at its next request, and removing the block turns governance off.
+func TestGovernanceReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the gateway")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	_, mockURL := startMock(t, mocks.Config{RequireKey: mockKey})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	write := func(gov string) {
+		cfg := `{"providers":{"openai":{"keys":[{"value":"` + mockKey + `","models":["*"],"weight":1}],
+			"network_config":{"base_url":"` + mockURL + `"}}}` + gov + `}`
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`,"governance":{"virtual_keys":[{"name":"a","value":"vk-a-0123456789","rpm":5},{"name":"b","value":"vk-b-0123456789"}]}`)
+	g := launchBinary(t, ctx, buildGateway(t, ctx), "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "50ms")
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	send := func(key string) int {
+		req, _ := http.NewRequestWithContext(ctx, "POST", g.url+"/v1/chat/completions",
+			strings.NewReader(`{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		return resp.StatusCode
+	}
+	if s := time.Now().UTC().Second(); s >= 50 { // rpm counts per UTC minute
+		time.Sleep(time.Duration(61-s) * time.Second)
+	}
+	for i, want := range []int{200, 200, 200} {
+		if got := send("vk-a-0123456789"); got != want {
+			t.Fatalf("request %d of a: %d", i, got)
+		}
+	}
+	if got := send("vk-b-0123456789"); got != 200 {
+		t.Fatalf("b: %d", got)
+	}
+	time.Sleep(20 * time.Millisecond) // a new modification time
+	write(`,"governance":{"virtual_keys":[{"name":"a","value":"vk-a-0123456789","rpm":4}]}`)
+	waitLog(t, g, "config reloaded", 1)
+	if got := send("vk-b-0123456789"); got != 401 {
+		t.Errorf("removed key b: %d, want 401", got)
+	}
+	if got := send("vk-a-0123456789"); got != 200 {
+		t.Errorf("a's 4th request under rpm 4: %d", got)
+	}
+	if got := send("vk-a-0123456789"); got != 429 {
+		t.Errorf("a's 5th request under rpm 4 (counters kept): %d, want 429", got)
+	}
+	time.Sleep(20 * time.Millisecond)
+	write(``)
+	waitLog(t, g, "config reloaded", 2)
+	if got := send(""); got != 200 {
+		t.Errorf("governance removed: %d, want 200", got)
+	}
+}
