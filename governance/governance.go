@@ -167,16 +167,6 @@ func (p *Policy) Authenticate(secret []byte) *Key {
 // Prices returns the policy's price table.
 func (p *Policy) Prices() *Prices { return p.prices }
 
-// KeyNames returns the names of the policy's keys and the name of each key's team, for
-// the usage API.
-func (p *Policy) KeyNames() map[string]string {
-	out := make(map[string]string, len(p.byName))
-	for n, k := range p.byName {
-		out[n] = k.Team
-	}
-	return out
-}
-
 // Allowed reports whether k may use provider's model.
 func (k *Key) Allowed(provider, model string) bool {
 	return k.allModels || k.providers[provider] || k.models[provider][model]
