@@ -9,12 +9,11 @@ require (
 	github.com/mailru/easyjson v0.9.2
 	github.com/openai/openai-go v1.12.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/redis/rueidis v1.0.80
 	github.com/tsenart/vegeta/v12 v12.13.0
 	github.com/valyala/fasthttp v1.78.0
 	gopkg.in/yaml.v3 v3.0.1
 )
-
-require github.com/redis/rueidis v1.0.80 // indirect
 
 require (
 	github.com/anthropics/anthropic-sdk-go v1.84.0
