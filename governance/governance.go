@@ -12,6 +12,7 @@
 package governance
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"net/url"
@@ -23,6 +24,7 @@ import (
 	"github.com/bifrost-gw/bifrost/governance/memstore"
 	"github.com/bifrost-gw/bifrost/governance/redisstore"
 	"github.com/bifrost-gw/bifrost/governance/state"
+	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )
 
@@ -32,6 +34,7 @@ type Governor struct {
 	policy      atomic.Pointer[Policy]
 	stateErrors atomic.Uint64
 	stats       keyStats
+	stop        []context.CancelFunc // ends what ShareKeyCooldowns started
 }
 
 // New returns a Governor that keeps its counters in st, with governance off until
@@ -72,8 +75,13 @@ func (g *Governor) StateErrors() uint64 {
 	return n
 }
 
-// Close closes the state.
-func (g *Governor) Close() error { return g.state.Close() }
+// Close stops sharing key cooldowns and closes the state.
+func (g *Governor) Close() error {
+	for _, cancel := range g.stop {
+		cancel()
+	}
+	return g.state.Close()
+}
 
 // Policy is one config's governance: the keys by their hash, the price table, the
 // defaults. It is immutable.
@@ -431,4 +439,27 @@ func redactURL(s string) string {
 		return u.String()
 	}
 	return "(unparsable URL)"
+}
+
+// ShareKeyCooldowns shares e's provider key cooldowns with every replica that shares the
+// Redis state: a 429 (or 401/403) that one replica sees cools that key on all of them
+// (published on redisstore.CooldownChannel). With the memory state it does nothing. It
+// stops when the Governor is closed.
+func (g *Governor) ShareKeyCooldowns(e *runtime.Engine) {
+	st, ok := g.state.(*redisstore.Store)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.stop = append(g.stop, cancel)
+	e.OnKeyCooldown(func(provider, keyID string, until time.Time, auth bool) {
+		go func() { // a key's cooldown is rare; the request does not wait on Redis for it
+			if st.PublishCooldown(redisstore.Cooldown{Provider: provider, Key: keyID, Until: until, Auth: auth}) != nil {
+				g.stateErrors.Add(1)
+			}
+		}()
+	})
+	go st.SubscribeCooldowns(ctx, func(c redisstore.Cooldown) {
+		e.CoolKey(c.Provider, c.Key, c.Until, c.Auth)
+	})
 }

@@ -227,3 +227,58 @@ func TestGovernanceReload(t *testing.T) {
 		t.Errorf("governance removed: %d, want 200", got)
 	}
 }
+
+// TestGovernanceSharedKeyCooldown: two replicas sharing a Redis state share provider key
+// cooldowns: the 429 that one replica gets from the provider cools the key on the other,
+// which then answers all_keys_rate_limited without calling the provider.
+func TestGovernanceSharedKeyCooldown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs two gateways")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	redis := redistest.Start(t)
+	mock, mockURL := startMock(t, mocks.Config{RequireKey: mockKey, FailFirst: []int{429}, RetryAfter: 60})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	cfg := `{"providers":{"openai":{"keys":[{"value":"` + mockKey + `","models":["*"],"weight":1}],
+		"network_config":{"base_url":"` + mockURL + `"}}},
+	  "governance":{"virtual_keys":[{"name":"a","value":"vk-a-0123456789"}],"state":{"url":"` + redis.URL + `","timeout_ms":500}}}`
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildGateway(t, ctx)
+	a := startBinary(t, ctx, bin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "0")
+	b := startBinary(t, ctx, bin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "0")
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	send := func(url string) (int, string) {
+		req, _ := http.NewRequestWithContext(ctx, "POST", url+"/v1/chat/completions",
+			strings.NewReader(`{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer vk-a-0123456789")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(readAll(t, resp))
+	}
+	if status, body := send(a); status != 429 {
+		t.Fatalf("replica a, provider's 429: %d %s", status, body)
+	}
+	// The cooldown reaches b through Redis's pub/sub: poll b, which must not call the
+	// provider once it knows.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status, body := send(b)
+		if status == 429 && strings.Contains(body, "all_keys_rate_limited") {
+			break
+		}
+		if status == 200 || time.Now().After(deadline) {
+			t.Fatalf("replica b did not learn the cooldown: %d %s", status, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := mock.Stats().Requests["/v1/chat/completions"]; n != 1 {
+		t.Errorf("the provider got %d requests, want 1 (the one that got 429)", n)
+	}
+}

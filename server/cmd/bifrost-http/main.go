@@ -114,6 +114,7 @@ func run() error {
 	}
 	defer gov.Close()
 	srv.SetGovernor(gov)
+	gov.ShareKeyCooldowns(engine) // with a Redis state: a key cooled on one replica cools on all
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 
 	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
