@@ -14,6 +14,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -62,7 +63,7 @@ var _ state.State = (*Store)(nil)
 func New(o Options) (*Store, error) {
 	co, err := rueidis.ParseURL(o.URL)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: invalid URL: %w", err)
+		return nil, errors.New("redisstore: invalid URL") // the parse error would quote it, password included
 	}
 	if o.Password != "" {
 		co.Password = o.Password

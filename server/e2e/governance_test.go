@@ -282,3 +282,47 @@ func TestGovernanceSharedKeyCooldown(t *testing.T) {
 		t.Errorf("the provider got %d requests, want 1 (the one that got 429)", n)
 	}
 }
+
+// TestCacheSharedThroughRedis: two replicas whose cache plugin stores in one redis-server
+// share the cache: an answer cached by one is served by the other without the provider.
+func TestCacheSharedThroughRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs two gateways")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	redis := redistest.Start(t)
+	mock, mockURL := startMock(t, mocks.Config{RequireKey: mockKey})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	cfg := `{"providers":{"openai":{"keys":[{"value":"` + mockKey + `","models":["*"],"weight":1}],
+		"network_config":{"base_url":"` + mockURL + `"}}},
+	  "plugins":[{"name":"cache","config":{"ttl_seconds":60,"redis_url":"` + redis.URL + `","redis_timeout_ms":500}}]}`
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildGateway(t, ctx)
+	urls := []string{
+		startBinary(t, ctx, bin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "0"),
+		startBinary(t, ctx, bin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0", "-watch", "0"),
+	}
+	client := &http.Client{Timeout: 10 * time.Second}
+	t.Cleanup(client.CloseIdleConnections)
+	body := `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"the same question"}]}`
+	var answers [2]string
+	for i, u := range urls {
+		resp, b := post(t, client, u+"/v1/chat/completions", body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("replica %d: %d %s", i, resp.StatusCode, b)
+		}
+		if hit := resp.Header.Get("X-Bifrost-Short-Circuit") == "cache"; hit != (i == 1) {
+			t.Errorf("replica %d: cache hit %v", i, hit)
+		}
+		answers[i] = string(b)
+	}
+	if answers[0] != answers[1] {
+		t.Errorf("the replicas answered differently:\n%s\n%s", answers[0], answers[1])
+	}
+	if n := mock.Stats().Requests["/v1/chat/completions"]; n != 1 {
+		t.Errorf("the provider got %d requests, want 1", n)
+	}
+}
