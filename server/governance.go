@@ -90,13 +90,25 @@ func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
 		r.Embedding = true
 	}
 	out := x.s.gov.Admit(p, t, &r)
+	if t.Key != nil {
+		x.rec.VirtualKey = t.Key.Name
+	}
 	if out == governance.Admit {
 		x.govOn = true
 		return true
 	}
 	x.govRefuse(out, anth)
+	code := refusalCodes[out]
+	if out == governance.Refused && t.Verdict.Refused == state.OverBudget {
+		code = "insufficient_quota"
+	}
+	x.call.SetError(x.ctx.Response.StatusCode(), "", code, "") // for the access line
 	return false
 }
+
+// refusalCodes are the error codes of governance's refusals, for the access line.
+var refusalCodes = [...]string{governance.Forbidden: "model_not_allowed", governance.Unpriced: "model_not_priced",
+	governance.Refused: "rate_limit_exceeded", governance.Unavailable: "governance_unavailable"}
 
 // forceUsage returns stream options that ask for the usage chunk: so unchanged when the
 // client asked for it, else so with include_usage set, or the exchange's own options when

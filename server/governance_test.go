@@ -159,9 +159,14 @@ func TestGovernanceRevokedByReload(t *testing.T) {
 	if ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, chatBody); ctx.Response.StatusCode() != 200 {
 		t.Errorf("4th request under rpm 4: status %d", ctx.Response.StatusCode())
 	}
+	var log bytes.Buffer
+	p.srv.SetAccessLog(NewAccessLog(&log, false))
 	ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, chatBody)
 	if ctx.Response.StatusCode() != 429 {
 		t.Fatalf("5th request under rpm 4 (counters kept): status %d", ctx.Response.StatusCode())
+	}
+	if l := log.String(); !strings.Contains(l, "virtual_key=alice") || !strings.Contains(l, "error=rate_limit_exceeded") || strings.Contains(l, govAlice) {
+		t.Errorf("access line of the refusal: %s", l)
 	}
 	if typ, code := errorType(t, ctx.Response.Body()); typ != "requests" || code != "rate_limit_exceeded" {
 		t.Errorf("type %q code %q", typ, code)

@@ -27,7 +27,7 @@ func (s *Server) accessLogOn() bool {
 // block either; a handler over a buffered AccessLog (which is an io.Writer) never does.
 func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c *runtime.Call) {
 	if a := s.accessLog; a != nil {
-		var f [14]accessField
+		var f [15]accessField
 		n := copy(f[:], []accessField{
 			strField("method", methodPost),
 			strField("path", path),
@@ -49,6 +49,10 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 			f[n] = strField("error", bytesOf(code))
 			n++
 		}
+		if r.VirtualKey != "" {
+			f[n] = strField("virtual_key", bytesOf(r.VirtualKey))
+			n++
+		}
 		var cost [24]byte
 		if r.Costed {
 			f[n] = strField("cost_usd", governance.AppendUSD(cost[:0], r.Cost))
@@ -57,7 +61,7 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 		a.write(time.Now(), f[:n])
 		return
 	}
-	var attrs [14]slog.Attr
+	var attrs [15]slog.Attr
 	n := copy(attrs[:], []slog.Attr{
 		slog.String("method", "POST"),
 		slog.String("path", string(path)),
@@ -77,6 +81,10 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 	}
 	if code := errorCode(r.Status, c); code != "" {
 		attrs[n] = slog.String("error", code)
+		n++
+	}
+	if r.VirtualKey != "" {
+		attrs[n] = slog.String("virtual_key", r.VirtualKey)
 		n++
 	}
 	if r.Costed {

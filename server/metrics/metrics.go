@@ -243,6 +243,9 @@ type Request struct {
 	// Cost is what the request cost in nano-USD, when Costed (governance on).
 	Cost   int64
 	Costed bool
+	// VirtualKey names the governance virtual key of the request, if any (for the
+	// access line; never a label).
+	VirtualKey string
 	// Stages holds the time spent in each stage (StageRoute ... StageRespond).
 	Stages [numStages]time.Duration
 }
