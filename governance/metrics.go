@@ -53,11 +53,13 @@ var (
 
 type keyCollector struct{ g *Governor }
 
+// Describe implements prometheus.Collector.
 func (c keyCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- keyRequestsDesc
 	ch <- keyCostDesc
 }
 
+// Collect implements prometheus.Collector.
 func (c keyCollector) Collect(ch chan<- prometheus.Metric) {
 	p := c.g.Policy()
 	if p == nil || !p.byKeyLabel {
