@@ -18,7 +18,7 @@ const CostHeader = "X-Bifrost-Cost-Usd"
 
 // SetGovernor turns on governance (virtual keys, limits, budgets, cost) as g's policy says:
 // while g has no policy (no governance block in the config), nothing changes. Call it
-// before serving.
+// once, before serving.
 func (s *Server) SetGovernor(g *governance.Governor) {
 	s.gov = g
 	if g != nil {
