@@ -5,7 +5,9 @@
 // types and so needs them to compile; Check covers them too.
 //
 // It writes all files or none: nothing is written until every spec is valid and every file has
-// been produced. Generated files that no spec produces any more are deleted.
+// been produced. Generated files that no spec produces any more are deleted. The generator owns
+// only the files that start with its header (ejson.Header): a provider's folder also holds
+// hand-written files (the codec a spec names), which it never writes over nor deletes.
 package gen
 
 import (
@@ -14,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -79,6 +82,12 @@ func MakePlan(root string) (*Plan, error) {
 	if readme != nil {
 		p.Files[readmeFile] = readme
 	}
+	if err := checkCodecs(root, specs); err != nil {
+		return nil, err
+	}
+	if err := checkHandWritten(root, p); err != nil {
+		return nil, err
+	}
 	owned, err := generatedFiles(filepath.Join(root, emit.AdaptersDir))
 	if err != nil {
 		return nil, err
@@ -100,6 +109,60 @@ func MakePlan(root string) (*Plan, error) {
 	}
 	sort.Strings(p.Stale)
 	return p, nil
+}
+
+// checkCodecs checks that the codec each base spec names is a type declared in a hand-written
+// file of the spec's folder.
+func checkCodecs(root string, specs []*spec.Spec) error {
+	for _, s := range specs {
+		if s.Codec == "" || s.CodecHome != s.Name {
+			continue
+		}
+		dir := filepath.Join(root, emit.AdaptersDir, s.Name)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		decl := regexp.MustCompile(`(?m)^type ` + regexp.QuoteMeta(s.Codec) + `\b`)
+		found := false
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", f, err)
+			}
+			if !bytes.HasPrefix(data, []byte(ejson.Header)) && decl.Match(data) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return &spec.Error{File: s.File, Line: s.Line("codec"), Reason: fmt.Sprintf("codec %s is not declared in %s/%s/: a hand-written file there must declare type %s (see runtime/provider.ChatCodec)", s.Codec, emit.AdaptersDir, s.Name, s.Codec)}
+		}
+	}
+	return nil
+}
+
+// checkHandWritten refuses a plan that would write over a hand-written file: a Go file the
+// plan makes, or the easyjson output of a package, that exists without the generated header
+// (an easyjson stub, which a failed run leaves, is not hand-written).
+func checkHandWritten(root string, p *Plan) error {
+	var paths []string
+	for path := range p.Files {
+		if strings.HasSuffix(path, ".go") {
+			paths = append(paths, path)
+		}
+	}
+	for _, dir := range p.EasyJSON {
+		paths = append(paths, dir+"/"+filepath.Base(dir)+"_easyjson.go")
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path)))
+		if err == nil && !bytes.HasPrefix(data, []byte(ejson.Header)) && !ejson.IsStub(data) {
+			return fmt.Errorf("%s is written by hand (it lacks the header %q): the generator will not write over it; rename it", path, ejson.Header)
+		}
+	}
+	return nil
 }
 
 // generatedFiles lists the .go files under dir that carry the generated-code header.

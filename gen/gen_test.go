@@ -303,7 +303,56 @@ func TestLoadSpecsErrors(t *testing.T) {
 		})
 	}
 
-	root := t.TempDir()
+	// A provider with a format of its own: the codec its spec names must be declared by hand
+	// in its folder, and the generator never writes over a hand-written file there.
+	codecSpec := `name: acme
+format: acme
+codec: Codec
+base_url: https://api.acme.com
+auth: { scheme: bearer }
+operations: [chat]
+paths: { chat: /v1/chat }
+docs: https://docs.acme.com
+`
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"codec not declared", map[string]string{
+			"specs/acme.yaml":           codecSpec,
+			"adapters/acme/wire.go":     "package acme\n\ntype Wire struct{}\n",
+			"adapters/acme/x_test.go":   "package acme\n\ntype Codec struct{}\n",
+			"adapters/acme/acme_gen.go": ejson.Header + "\n\npackage acme\n\ntype Codec struct{}\n",
+		}, "specs/acme.yaml:3: codec Codec is not declared in adapters/acme/"},
+		{"hand-written file in the way", map[string]string{
+			"specs/acme.yaml":           codecSpec,
+			"adapters/acme/codec.go":    "package acme\n\ntype Codec struct{}\n",
+			"adapters/acme/acme_gen.go": "package acme\n\n// written by hand\n",
+		}, "adapters/acme/acme_gen.go is written by hand"},
+		{"hand-written easyjson name in the way", map[string]string{
+			"specs/acme.yaml":                codecSpec,
+			"adapters/acme/codec.go":         "package acme\n\ntype Codec struct{}\n",
+			"adapters/acme/acme_easyjson.go": "package acme\n",
+		}, "adapters/acme/acme_easyjson.go is written by hand"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeTree(t, root, c.files)
+			_, err := gen.MakePlan(root)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("MakePlan error = %v, want %s", err, c.want)
+			}
+		})
+	}
+	root := tinyRepo(t, nil)
+	declared := map[string]string{"specs/acme.yaml": codecSpec, "adapters/acme/codec.go": "package acme\n\ntype Codec struct{}\n"}
+	writeTree(t, root, declared)
+	if _, err := gen.MakePlan(root); err != nil {
+		t.Errorf("MakePlan with a declared codec: %v", err)
+	}
+
+	root = t.TempDir()
 	if err := os.Mkdir(filepath.Join(root, "specs"), 0o755); err != nil {
 		t.Fatal(err)
 	}

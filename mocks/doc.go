@@ -10,6 +10,13 @@
 //	GET  /v1/models             a list of model objects
 //	GET  /v1/models/{model}     one model object
 //
+// Config.Format serves another wire format instead, on that provider's own routes and in its
+// shapes (format_<name>.go): FormatAnthropic (Messages API), FormatAzure (deployment paths),
+// FormatBedrock (Converse, ConverseStream in AWS's event stream, InvokeModel embeddings,
+// ListFoundationModels), FormatCohere (v2 chat and embed), FormatGemini (generateContent,
+// streamGenerateContent, batchEmbedContents) and FormatVertex (Gemini models, Claude models
+// through rawPredict, and an OAuth2 token endpoint). FormatOpenAI is the default.
+//
 // Responses echo the request's model and carry consistent usage figures.
 // A Config sets the latency model (fixed latency plus uniform jitter), the
 // response size, the number of stream chunks, failure injection (random

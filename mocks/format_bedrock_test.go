@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bifrost-gw/bifrost/adapters/codec/bedrock"
+	"github.com/bifrost-gw/bifrost/adapters/bedrock"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
@@ -77,7 +77,7 @@ func TestBedrockConverse(t *testing.T) {
 				t.Fatalf("status %d: %s", r.status, r.body)
 			}
 			var out schemas.ChatResponse
-			if err := bedrock.DecodeChat(r.body, &out); err != nil {
+			if err := (bedrock.Codec{}).DecodeChat(r.body, &out); err != nil {
 				t.Fatalf("%v: %s", err, r.body)
 			}
 			ch := out.Choices[0]
@@ -108,7 +108,7 @@ func TestBedrockConverseStream(t *testing.T) {
 			events := splitEventStream(t, r.body)
 			for _, ev := range events {
 				chunk.Reset()
-				step, err := bedrock.DecodeChatEvent(provider.Event{Name: []byte(ev[0]), Data: []byte(ev[1])}, &st, &chunk)
+				step, err := bedrock.Codec{}.DecodeChatEvent(provider.Event{Name: []byte(ev[0]), Data: []byte(ev[1])}, &st, &chunk)
 				if err != nil || step == provider.StepError {
 					t.Fatalf("%s %s: %v %v", ev[0], ev[1], step, err)
 				}
@@ -147,7 +147,7 @@ func TestBedrockEmbeddings(t *testing.T) {
 	} {
 		r := call(t, s, "POST", tc.path, tc.body, "AKIDMOCK")
 		var out schemas.EmbeddingResponse
-		if err := bedrock.DecodeEmbedding(r.body, &out); err != nil || r.status != 200 {
+		if err := (bedrock.Codec{}).DecodeEmbedding(r.body, &out); err != nil || r.status != 200 {
 			t.Fatalf("%s: %d %v %s", tc.path, r.status, err, r.body)
 		}
 		if len(out.Data) != tc.n || strings.Count(string(out.Data[0].Embedding), ",")+1 != tc.dims {
@@ -177,7 +177,7 @@ func TestBedrockErrors(t *testing.T) {
 			continue
 		}
 		var e schemas.ErrorBody
-		bedrock.DecodeError(r.status, r.body, &e)
+		bedrock.Codec{}.DecodeError(r.status, r.body, &e)
 		if e.Type != tc.typ || e.Message == "" {
 			t.Errorf("%d: %+v", r.status, e)
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bifrost-gw/bifrost/adapters/codec/cohere"
+	"github.com/bifrost-gw/bifrost/adapters/cohere"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
@@ -37,7 +37,7 @@ func TestCohereChat(t *testing.T) {
 				t.Fatalf("status %d: %s", r.status, r.body)
 			}
 			var out schemas.ChatResponse
-			if err := cohere.DecodeChat(r.body, &out); err != nil {
+			if err := (cohere.Codec{}).DecodeChat(r.body, &out); err != nil {
 				t.Fatalf("%v\n%s", err, r.body)
 			}
 			c := out.Choices[0]
@@ -68,7 +68,7 @@ func TestCohereStream(t *testing.T) {
 			for _, block := range bytes.Split(bytes.TrimSpace(r.body), []byte("\n\n")) {
 				name, data, _ := bytes.Cut(block, []byte("\ndata: "))
 				var out schemas.ChatStreamChunk
-				step, err := cohere.DecodeChatEvent(provider.Event{Name: bytes.TrimPrefix(name, []byte("event: ")), Data: data}, &st, &out)
+				step, err := cohere.Codec{}.DecodeChatEvent(provider.Event{Name: bytes.TrimPrefix(name, []byte("event: ")), Data: data}, &st, &out)
 				if err != nil || step == provider.StepError {
 					t.Fatalf("event %s: step %d, %v", block, step, err)
 				}
@@ -91,13 +91,13 @@ func TestCohereEmbedAndModels(t *testing.T) {
 	for _, typ := range []string{"float", "base64"} {
 		r := call(t, s, "POST", "/v2/embed", `{"model":"embed-v4.0","texts":["a","b"],"input_type":"search_document","embedding_types":["`+typ+`"],"output_dimension":8}`, "co-key")
 		var out schemas.EmbeddingResponse
-		if err := cohere.DecodeEmbedding(r.body, &out); err != nil || r.status != 200 || len(out.Data) != 2 || out.Usage.PromptTokens != 2 {
+		if err := (cohere.Codec{}).DecodeEmbedding(r.body, &out); err != nil || r.status != 200 || len(out.Data) != 2 || out.Usage.PromptTokens != 2 {
 			t.Errorf("%s: status %d, err %v, %+v\n%s", typ, r.status, err, out, r.body)
 		}
 	}
 	r := call(t, s, "GET", "/v1/models", "", "co-key")
 	var list schemas.ModelList
-	if err := cohere.DecodeModels(r.body, &list); err != nil || len(list.Data) != 2 || list.Data[0].ID != "command-a-03-2025" {
+	if err := (cohere.Codec{}).DecodeModels(r.body, &list); err != nil || len(list.Data) != 2 || list.Data[0].ID != "command-a-03-2025" {
 		t.Errorf("models: %v %+v\n%s", err, list, r.body)
 	}
 }
@@ -118,7 +118,7 @@ func TestCohereErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := call(t, s, tc.method, tc.path, `{"model":"m","messages":[]}`, tc.key)
 			var e schemas.ErrorBody
-			cohere.DecodeError(r.status, r.body, &e)
+			cohere.Codec{}.DecodeError(r.status, r.body, &e)
 			if r.status != tc.status || e.Type != tc.errType || e.Message == "" || strings.Contains(e.Message, "provider returned HTTP") {
 				t.Errorf("status %d, error %+v from %s", r.status, e, r.body)
 			}

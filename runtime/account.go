@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -37,6 +38,9 @@ type BifrostConfig struct {
 	// Plugins hook into every request, in this order (see Plugin). They are added to
 	// Options.Plugins.
 	Plugins []Plugin
+	// Adapters are the provider adapters to serve, usually adapters.All(). Required, here
+	// or in Options.Adapters.
+	Adapters []provider.Adapter
 	// Options are passed to the engine (e.g. a custom Dial for tests).
 	Options Options
 }
@@ -48,6 +52,9 @@ func Init(ctx context.Context, cfg BifrostConfig) (*Engine, error) {
 		return nil, err
 	}
 	opts := cfg.Options
+	if len(opts.Adapters) == 0 {
+		opts.Adapters = cfg.Adapters
+	}
 	if len(cfg.Plugins) > 0 {
 		opts.Plugins = append(append([]Plugin(nil), opts.Plugins...), cfg.Plugins...)
 	}

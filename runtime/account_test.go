@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
@@ -15,7 +16,7 @@ func TestLibraryLeavesRequestAlone(t *testing.T) {
 	url, stop := startMock("sk-lib")
 	defer stop()
 	ctx := context.Background()
-	e, err := runtime.Init(ctx, runtime.BifrostConfig{Account: myAccount{baseURL: url, key: "sk-lib"}})
+	e, err := runtime.Init(ctx, runtime.BifrostConfig{Adapters: adapters.All(), Account: myAccount{baseURL: url, key: "sk-lib"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestLibraryLeavesRequestAlone(t *testing.T) {
 func TestLibraryCancelledContext(t *testing.T) {
 	url, stop := startMock("sk-lib")
 	defer stop()
-	e, err := runtime.Init(context.Background(), runtime.BifrostConfig{Account: myAccount{baseURL: url, key: "sk-lib"}})
+	e, err := runtime.Init(context.Background(), runtime.BifrostConfig{Adapters: adapters.All(), Account: myAccount{baseURL: url, key: "sk-lib"}})
 	if err != nil {
 		t.Fatal(err)
 	}

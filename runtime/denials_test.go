@@ -4,11 +4,11 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/bifrost-gw/bifrost/adapters/codec/anthropic"
-	"github.com/bifrost-gw/bifrost/adapters/codec/bedrock"
-	"github.com/bifrost-gw/bifrost/adapters/codec/gemini"
-	"github.com/bifrost-gw/bifrost/adapters/codec/vertex"
+	"github.com/bifrost-gw/bifrost/adapters/anthropic"
+	"github.com/bifrost-gw/bifrost/adapters/bedrock"
 	"github.com/bifrost-gw/bifrost/adapters/convert"
+	"github.com/bifrost-gw/bifrost/adapters/gemini"
+	"github.com/bifrost-gw/bifrost/adapters/vertex"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
 
@@ -37,29 +37,29 @@ func TestModelDenied(t *testing.T) {
 			`{"error":{"message":"Invalid URL (POST /v1/chat/completion)","type":"invalid_request_error","param":null,"code":null}}`, false},
 		{"openai 400 model_not_found is not a 403/404", convert.DecodeOpenAIError, 400,
 			`{"error":{"message":"bad","type":"invalid_request_error","code":"model_not_found"}}`, false},
-		{"anthropic 404 model", anthropic.DecodeError, 404,
+		{"anthropic 404 model", anthropic.Codec{}.DecodeError, 404,
 			`{"type":"error","error":{"type":"not_found_error","message":"model: claude-3-opus-20990101"}}`, true},
-		{"anthropic 403 permission", anthropic.DecodeError, 403,
+		{"anthropic 403 permission", anthropic.Codec{}.DecodeError, 403,
 			`{"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}`, false},
-		{"anthropic 401", anthropic.DecodeError, 401,
+		{"anthropic 401", anthropic.Codec{}.DecodeError, 401,
 			`{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}`, false},
 		{"azure 404 deployment", convert.DecodeOpenAIError, 404,
 			`{"error":{"code":"DeploymentNotFound","message":"The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again."}}`, true},
 		{"azure 401", convert.DecodeOpenAIError, 401,
 			`{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint."}}`, false},
-		{"bedrock 403 model access", bedrock.DecodeError, 403,
+		{"bedrock 403 model access", bedrock.Codec{}.DecodeError, 403,
 			`{"message":"You don't have access to the model with the specified model ID."}`, true},
-		{"bedrock 403 bad token", bedrock.DecodeError, 403,
+		{"bedrock 403 bad token", bedrock.Codec{}.DecodeError, 403,
 			`{"message":"The security token included in the request is invalid."}`, false},
-		{"bedrock 403 signature", bedrock.DecodeError, 403,
+		{"bedrock 403 signature", bedrock.Codec{}.DecodeError, 403,
 			`{"message":"The request signature we calculated does not match the signature you provided."}`, false},
-		{"gemini 404 model", gemini.DecodeError, 404,
+		{"gemini 404 model", gemini.Codec{}.DecodeError, 404,
 			`{"error":{"code":404,"message":"models/gemini-9.0-pro is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.","status":"NOT_FOUND"}}`, true},
-		{"gemini 403 unregistered caller", gemini.DecodeError, 403,
+		{"gemini 403 unregistered caller", gemini.Codec{}.DecodeError, 403,
 			`{"error":{"code":403,"message":"Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.","status":"PERMISSION_DENIED"}}`, false},
-		{"vertex 404 publisher model", vertex.DecodeError, 404,
+		{"vertex 404 publisher model", vertex.Codec{}.DecodeError, 404,
 			`{"error":{"code":404,"message":"Publisher Model ` + "`projects/p/locations/us-central1/publishers/google/models/gemini-x`" + ` was not found or your project does not have access to it. Please ensure you are using a valid model version.","status":"NOT_FOUND"}}`, true},
-		{"vertex 403 project permission", vertex.DecodeError, 403,
+		{"vertex 403 project permission", vertex.Codec{}.DecodeError, 403,
 			`{"error":{"code":403,"message":"Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/projects/p/locations/us-central1/publishers/google/models/gemini-x' (or it may not exist).","status":"PERMISSION_DENIED"}}`, false},
 	}
 	for _, tc := range cases {

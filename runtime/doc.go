@@ -1,6 +1,8 @@
 // Package runtime is Bifrost's engine: it routes unified requests to providers through the
-// generated adapters, with per-provider connection pools, weighted key selection, admission
-// (concurrency plus a bounded queue), retries with backoff and jitter, and fallbacks.
+// provider adapters it is given (Options.Adapters: usually adapters.All(), generated from
+// specs/ with the hand-written codecs beside them), with per-provider connection pools,
+// weighted key selection, admission (concurrency plus a bounded queue), retries with backoff
+// and jitter, and fallbacks.
 //
 // The engine reads its configuration through one immutable snapshot that Reload swaps
 // atomically, so a request in flight keeps the snapshot it started with.

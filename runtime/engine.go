@@ -1,13 +1,13 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -30,9 +30,12 @@ type Engine struct {
 	watch watcher
 }
 
-// Options change how an engine is built. The zero value is what New uses.
+// Options change how an engine is built. Adapters is required; the other fields may be left
+// zero.
 type Options struct {
-	// Adapters replaces the generated adapters (adapters.All) when not nil.
+	// Adapters are the provider adapters the engine serves, each under its Info().Name:
+	// usually adapters.All(), every adapter generated from specs/. Required: the runtime does
+	// not import the adapters, its callers hand them in.
 	Adapters []provider.Adapter
 	// Dial, when set, opens every upstream connection instead of TCP (and instead of any
 	// proxy_config): for in-memory tests and benchmarks, or unix sockets.
@@ -49,16 +52,17 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// New builds an engine from a validated config, with every generated adapter available.
-func New(cfg *config.Config) (*Engine, error) {
-	return NewWithOptions(cfg, Options{})
+// New builds an engine from a validated config that serves the providers of adapters
+// (usually adapters.All()).
+func New(cfg *config.Config, adapters []provider.Adapter) (*Engine, error) {
+	return NewWithOptions(cfg, Options{Adapters: adapters})
 }
 
 // NewWithOptions builds an engine with opts.
 func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	list := opts.Adapters
-	if list == nil {
-		list = adapters.All()
+	if len(list) == 0 {
+		return nil, errors.New("runtime: Options.Adapters is empty (pass adapters.All())")
 	}
 	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv, log: opts.Logger}
 	e.plugins.Store(newPlugins(opts.Plugins))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -44,7 +45,7 @@ func start(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config) (*run
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := runtime.NewWithOptions(cfg, runtime.Options{Dial: func(addr string) (net.Conn, error) {
+	e, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Dial: func(addr string) (net.Conn, error) {
 		ln := lns[addr]
 		if ln == nil {
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errRefused{}}

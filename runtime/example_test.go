@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -45,7 +46,7 @@ func ExampleInit() {
 	defer stop()
 
 	ctx := context.Background()
-	engine, err := runtime.Init(ctx, runtime.BifrostConfig{Account: myAccount{baseURL: url, key: "sk-example"}})
+	engine, err := runtime.Init(ctx, runtime.BifrostConfig{Adapters: adapters.All(), Account: myAccount{baseURL: url, key: "sk-example"}})
 	if err != nil {
 		panic(err)
 	}
@@ -70,7 +71,7 @@ func ExampleEngine_ChatCompletionStreamRequest() {
 	defer stop()
 
 	ctx := context.Background()
-	engine, err := runtime.Init(ctx, runtime.BifrostConfig{Account: myAccount{baseURL: url, key: "sk-example"}})
+	engine, err := runtime.Init(ctx, runtime.BifrostConfig{Adapters: adapters.All(), Account: myAccount{baseURL: url, key: "sk-example"}})
 	if err != nil {
 		panic(err)
 	}
@@ -104,7 +105,7 @@ func ExampleError() {
 	url, stop := startMock("sk-example")
 	defer stop()
 	ctx := context.Background()
-	engine, _ := runtime.Init(ctx, runtime.BifrostConfig{Account: myAccount{baseURL: url, key: "sk-example"}})
+	engine, _ := runtime.Init(ctx, runtime.BifrostConfig{Adapters: adapters.All(), Account: myAccount{baseURL: url, key: "sk-example"}})
 	defer engine.Shutdown()
 
 	_, err := engine.EmbeddingRequest(ctx, &schemas.EmbeddingRequest{Model: "groq/nomic-embed"})

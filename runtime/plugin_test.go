@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -29,7 +30,7 @@ func plugEngine(t *testing.T, mc mocks.Config, plugins ...runtime.Plugin) (*runt
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugins,
+	e, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugins,
 		Dial: func(string) (net.Conn, error) { return ln.Dial() }})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )
@@ -29,7 +30,7 @@ func TestREADMEConfigExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("README example: %v", err)
 	}
-	e, err := runtime.New(cfg)
+	e, err := runtime.New(cfg, adapters.All())
 	if err != nil {
 		t.Fatalf("README example: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -41,7 +42,7 @@ func TestReloadKeepsConcurrencyLimit(t *testing.T) {
 		}
 		return cfg
 	}
-	e, err := runtime.New(cfgFor(4, false))
+	e, err := runtime.New(cfgFor(4, false), adapters.All())
 	if err != nil {
 		t.Fatal(err)
 	}

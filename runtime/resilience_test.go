@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -207,7 +208,7 @@ func TestZeroWeightKeys(t *testing.T) {
 	zero := `{"keys":[{"name":"a","value":"sk-a","weight":0},{"name":"b","value":"sk-b","weight":0}],"network_config":{"base_url":"http://` + up.addr + `"}}`
 	cfg, err := config.Parse("zero.json", []byte(`{"providers":{"openai":`+zero+`}}`), func(string) string { return "" })
 	if err == nil {
-		if _, err := runtime.New(cfg); err == nil || !strings.Contains(err.Error(), "weight above 0") {
+		if _, err := runtime.New(cfg, adapters.All()); err == nil || !strings.Contains(err.Error(), "weight above 0") {
 			t.Errorf("all keys of weight 0: %v, want a clear config error", err)
 		}
 	}

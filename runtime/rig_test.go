@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -150,6 +151,9 @@ func newEngine(t *testing.T, cfgJSON string, to timeouts, opts runtime.Options) 
 		if to.idle > 0 {
 			n.StreamIdleTimeout = to.idle
 		}
+	}
+	if opts.Adapters == nil {
+		opts.Adapters = adapters.All()
 	}
 	e, err := runtime.NewWithOptions(cfg, opts)
 	if err != nil {

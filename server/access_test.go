@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/plugins"
 	"github.com/bifrost-gw/bifrost/runtime"
@@ -58,7 +59,7 @@ func newGateway(t testing.TB, cfgJSON string, mc mocks.Config, log *slog.Logger,
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugins, Dial: func(string) (net.Conn, error) { return ln.Dial() }})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugins, Dial: func(string) (net.Conn, error) { return ln.Dial() }})
 	if err != nil {
 		t.Fatal(err)
 	}

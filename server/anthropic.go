@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/bifrost-gw/bifrost/adapters/codec/anthropic"
+	"github.com/bifrost-gw/bifrost/adapters/anthropic"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/server/metrics"
 	"github.com/mailru/easyjson/jlexer"

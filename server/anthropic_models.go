@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bifrost-gw/bifrost/adapters/codec/anthropic"
+	"github.com/bifrost-gw/bifrost/adapters/anthropic"
 	"github.com/mailru/easyjson/jwriter"
 	"github.com/valyala/fasthttp"
 )

@@ -4,6 +4,7 @@ import (
 	"net"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -42,7 +43,7 @@ func newInProcess(tb testing.TB, mockCfg mocks.Config, cfgJSON string, onDial ..
 	if err != nil {
 		tb.Fatal(err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Dial: func(addr string) (net.Conn, error) {
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Dial: func(addr string) (net.Conn, error) {
 		for _, f := range onDial {
 			f(addr)
 		}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -39,7 +40,7 @@ func TestJunkModelsTakeNoMetricLabel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Dial: func(string) (net.Conn, error) { return ln.Dial() }})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Dial: func(string) (net.Conn, error) { return ln.Dial() }})
 	if err != nil {
 		t.Fatal(err)
 	}

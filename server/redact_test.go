@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -58,7 +59,7 @@ func newEchoGateway(t *testing.T, viaSlog bool) *echoGateway {
 	}
 	g := &echoGateway{logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(g.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Logger: log, Dial: func(addr string) (net.Conn, error) {
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Logger: log, Dial: func(addr string) (net.Conn, error) {
 		return listeners[addr].Dial()
 	}})
 	if err != nil {

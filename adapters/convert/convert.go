@@ -1,5 +1,8 @@
-// Package convert holds the small hand-written conversions that generated adapters call by
-// name, for what a spec cannot say as a field mapping.
+// Package convert is the codecs' toolkit, written by hand: what the generated OpenAI-format
+// adapters call (DecodeOpenAIError, OpenAIChatEvent, OpenAITextEvent), and the one way every
+// hand-written codec joins text (JoinText), quotes a JSON value such as tool-call arguments
+// (QuoteJSON with ToolArguments), views bytes as a string (View, ViewBytes) and walks a JSON
+// object (Fields).
 package convert
 
 import (
@@ -35,10 +38,7 @@ func DecodeOpenAIError(status int, body []byte, out *schemas.ErrorBody) {
 }
 
 func readErrorObject(l *jlexer.Lexer, out *schemas.ErrorBody, top bool) {
-	l.Delim('{')
-	for !l.IsDelim('}') && l.Ok() {
-		key := l.UnsafeFieldName(false)
-		l.WantColon()
+	for key := range Fields(l) {
 		switch {
 		case l.IsNull():
 			l.Skip()
@@ -63,9 +63,7 @@ func readErrorObject(l *jlexer.Lexer, out *schemas.ErrorBody, top bool) {
 		default:
 			l.SkipRecursive()
 		}
-		l.WantComma()
 	}
-	l.Delim('}')
 }
 
 // stringOrRaw reads a string, or keeps any other value's JSON text (a numeric code, say).
@@ -88,11 +86,8 @@ func detailMessage(l *jlexer.Lexer) string {
 	l.Delim('[')
 	for !l.IsDelim(']') && l.Ok() {
 		if l.IsDelim('{') {
-			l.Delim('{')
 			var loc, text string
-			for !l.IsDelim('}') && l.Ok() {
-				key := l.UnsafeFieldName(false)
-				l.WantColon()
+			for key := range Fields(l) {
 				switch key {
 				case "msg":
 					text = stringOrRaw(l)
@@ -101,9 +96,7 @@ func detailMessage(l *jlexer.Lexer) string {
 				default:
 					l.SkipRecursive()
 				}
-				l.WantComma()
 			}
-			l.Delim('}')
 			if msg != "" {
 				msg += "; "
 			}

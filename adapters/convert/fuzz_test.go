@@ -1,7 +1,10 @@
 package convert
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
@@ -17,6 +20,37 @@ func FuzzDecodeOpenAIError(f *testing.F) {
 		DecodeOpenAIError(status, body, &out)
 		if out.Message == "" || out.Type == "" {
 			t.Fatalf("status %d body %q: empty message or type: %+v", status, body, out)
+		}
+	})
+}
+
+// FuzzQuoteJSON: for any valid JSON value, QuoteJSON with Compact holds what encoding/json's
+// Compact makes of it, and with KeepSpacing the value unchanged; for any input the result is
+// a JSON string.
+func FuzzQuoteJSON(f *testing.F) {
+	for _, s := range []string{`{"a": "b c", "d": [1, 2]}`, "{\n\t\"x\" : \"\\\" \\\\\"\n}", `"s"`, `[ ]`, `{"a":"\u00e9 \n"}`, `{"a`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, sp := range []Spacing{KeepSpacing, Compact} {
+			var got string
+			if err := json.Unmarshal(QuoteJSON(in, sp), &got); err != nil {
+				t.Fatalf("QuoteJSON(%q, %d) is not a JSON string: %v", in, sp, err)
+			}
+			if !json.Valid(in) || !utf8.Valid(in) {
+				continue
+			}
+			want := string(in)
+			if sp == Compact {
+				var b bytes.Buffer
+				if err := json.Compact(&b, in); err != nil {
+					t.Fatal(err)
+				}
+				want = b.String()
+			}
+			if got != want {
+				t.Fatalf("QuoteJSON(%q, %d) holds %q, want %q", in, sp, got, want)
+			}
 		}
 	})
 }

@@ -129,6 +129,13 @@ const hexDigits = "0123456789abcdef"
 // replacing invalid UTF-8.
 func AppendQuoted(dst, s []byte) []byte {
 	dst = append(dst, '"')
+	dst = AppendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// AppendEscaped appends s escaped as the inside of a JSON string: AppendQuoted without the
+// quotes.
+func AppendEscaped(dst, s []byte) []byte {
 	start := 0
 	for i, c := range s {
 		if c >= 0x20 && c != '"' && c != '\\' {
@@ -149,23 +156,76 @@ func AppendQuoted(dst, s []byte) []byte {
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
 		}
 	}
-	dst = append(dst, s[start:]...)
+	return append(dst, s[start:]...)
+}
+
+// Spacing says what QuoteJSON and AppendQuotedJSON do with the whitespace of a JSON value.
+type Spacing uint8
+
+// The spacings.
+const (
+	// KeepSpacing keeps the value's text as it is.
+	KeepSpacing Spacing = iota
+	// Compact removes the whitespace outside the value's strings (RFC 8259's insignificant
+	// whitespace: space, tab, newline, carriage return), as encoding/json's Compact does.
+	Compact
+)
+
+// ToolArguments is how every codec quotes a tool call's arguments that a provider sends as a
+// whole JSON value (Anthropic's tool_use input, Bedrock's toolUse input, Gemini's
+// functionCall args, an Anthropic request's tool_use input): Compact, so that a client gets
+// the same arguments text from every provider, whichever way the provider spaced its JSON (a
+// pretty-printed Google answer included), and in the shape OpenAI sends. Arguments that
+// arrive in pieces (stream deltas of partial JSON) pass through as they are, since a piece
+// cannot be compacted on its own.
+const ToolArguments = Compact
+
+// AppendQuotedJSON appends the JSON value raw to dst as a JSON string, quotes included (see
+// AppendQuoted), with its whitespace as sp says.
+func AppendQuotedJSON(dst, raw []byte, sp Spacing) []byte {
+	if sp == KeepSpacing {
+		return AppendQuoted(dst, raw)
+	}
+	dst = append(dst, '"')
+	inString := false
+	start := 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case !inString && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			dst = AppendEscaped(dst, raw[start:i])
+			start = i + 1
+		case c == '"' && (!inString || !escaped(raw, i)):
+			inString = !inString
+		}
+	}
+	dst = AppendEscaped(dst, raw[start:])
 	return append(dst, '"')
 }
 
-// QuoteJSON encodes a JSON value as a JSON string, as OpenAI sends tool-call arguments (the
-// value's text unchanged inside the quotes; see AppendQuoted). It allocates the new text;
-// absent input is "{}".
-func QuoteJSON(raw schemas.Raw) schemas.Text {
+// escaped reports whether raw[i] is preceded by an odd number of backslashes.
+func escaped(raw []byte, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && raw[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
+}
+
+// QuoteJSON encodes a JSON value as a JSON string, as OpenAI sends tool-call arguments, with
+// its whitespace as sp says (codecs pass ToolArguments). It allocates the new text; absent
+// input is "{}".
+func QuoteJSON(raw schemas.Raw, sp Spacing) schemas.Text {
 	if raw == nil {
 		return schemas.Text(`"{}"`)
 	}
-	return AppendQuoted(make(schemas.Text, 0, len(raw)+len(raw)/8+2), raw)
+	return AppendQuotedJSON(make(schemas.Text, 0, len(raw)+len(raw)/8+2), raw, sp)
 }
 
 // JoinText returns the JSON string a followed by the JSON string b (both encoded, with
-// quotes): a when b is absent, null or empty, b when a is absent, null or empty, else a new
-// string (the only case that allocates). Text that is not a quoted string counts as absent.
+// quotes, escapes kept as they are): a when b is absent, null or empty, b when a is absent,
+// null or empty, else a new string (the only case that allocates). Text that is not a quoted
+// string counts as absent. It is the codecs' one way to join text blocks or parts.
 func JoinText(a, b schemas.Text) schemas.Text {
 	if len(a) <= 2 || a[0] != '"' {
 		return b

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
@@ -60,11 +61,42 @@ func TestAppendQuoted(t *testing.T) {
 			t.Errorf("AppendQuoted(%q) = %s, want p:%s", tc.in, got, tc.want)
 		}
 	}
-	if got := string(QuoteJSON(nil)); got != `"{}"` {
+	if got := string(QuoteJSON(nil, ToolArguments)); got != `"{}"` {
 		t.Errorf("QuoteJSON(nil) = %s", got)
 	}
-	if got := string(QuoteJSON(schemas.Raw(`{"q": "bifrost"}`))); got != `"{\"q\": \"bifrost\"}"` {
-		t.Errorf("QuoteJSON = %s", got)
+	if got := string(QuoteJSON(schemas.Raw(`{"q": "bifrost"}`), KeepSpacing)); got != `"{\"q\": \"bifrost\"}"` {
+		t.Errorf("QuoteJSON(KeepSpacing) = %s", got)
+	}
+	if got := string(QuoteJSON(schemas.Raw(`{"q": "bifrost"}`), Compact)); got != `"{\"q\":\"bifrost\"}"` {
+		t.Errorf("QuoteJSON(Compact) = %s", got)
+	}
+}
+
+// TestQuoteJSONCompact checks Compact against encoding/json's Compact followed by quoting:
+// whitespace outside strings goes, whitespace and escaped quotes inside strings stay.
+func TestQuoteJSONCompact(t *testing.T) {
+	for _, in := range []string{
+		`{}`,
+		"{\n  \"location\" : \"San Francisco, CA\",\n\t\"unit\": [ 1, 2 ]\r\n}",
+		`{"a": "x \" y", "b": "back\\", "c": " spaced  out ", "d": {"e": null}}`,
+		`  "just a string"  `,
+		`[ "\\\"", " ", "\u00e9" ]`,
+	} {
+		var want bytes.Buffer
+		if err := json.Compact(&want, []byte(in)); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got := QuoteJSON(schemas.Raw(in), Compact)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("QuoteJSON(%s) = %s, not a JSON string: %v", in, got, err)
+		}
+		if back != want.String() {
+			t.Errorf("QuoteJSON(%s, Compact) holds %s, want %s", in, back, want.String())
+		}
+		if kept := string(QuoteJSON(schemas.Raw(in), KeepSpacing)); kept != string(AppendQuoted(nil, []byte(in))) {
+			t.Errorf("QuoteJSON(%s, KeepSpacing) = %s", in, kept)
+		}
 	}
 }
 

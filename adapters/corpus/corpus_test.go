@@ -224,7 +224,7 @@ func runCase(t *testing.T, providerName, dir string) {
 	}()
 	t.Cleanup(func() { upLn.Close() })
 
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Dial: func(string) (net.Conn, error) { return upLn.Dial() }})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Dial: func(string) (net.Conn, error) { return upLn.Dial() }})
 	if err != nil {
 		t.Fatalf("engine: %v", err)
 	}

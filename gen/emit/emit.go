@@ -28,16 +28,17 @@ const (
 	jlexerPkg   = "github.com/mailru/easyjson/jlexer"
 )
 
-// AdaptersDir is where generated adapter packages go, relative to the repository root.
-const AdaptersDir = "adapters"
+// AdaptersDir is where generated adapter packages go, relative to the repository root: one
+// folder per provider, shared with the provider's hand-written codec.
+const AdaptersDir = spec.AdaptersDir
 
 // Output is the generator's result.
 type Output struct {
 	// Files maps a path relative to the repository root to its content.
 	Files map[string][]byte
 	// EasyJSON lists the package directories (relative to the root) whose //easyjson:json
-	// types need marshalers, sorted: adapters with wire types, and the codec packages that
-	// specs name.
+	// types need marshalers, sorted: adapters with generated wire types, and the folders of
+	// the hand-written codecs that specs name.
 	EasyJSON []string
 }
 
@@ -61,11 +62,11 @@ func Generate(specs []*spec.Spec) (*Output, error) {
 			out.EasyJSON = append(out.EasyJSON, pkgDir)
 		}
 	}
-	codecs := map[string]bool{}
+	homes := map[string]bool{}
 	for _, s := range specs {
-		if s.Codec != "" && !codecs[s.Codec] {
-			codecs[s.Codec] = true
-			out.EasyJSON = append(out.EasyJSON, spec.CodecDir+"/"+s.Codec)
+		if s.Codec != "" && !homes[s.CodecHome] {
+			homes[s.CodecHome] = true
+			out.EasyJSON = append(out.EasyJSON, AdaptersDir+"/"+s.CodecHome)
 		}
 	}
 	if err := out.add(AdaptersDir+"/registry_gen.go", registry(specs)); err != nil {
@@ -103,9 +104,15 @@ var opConst = map[spec.Operation]string{
 func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 	pkgPath := Module + "/" + AdaptersDir + "/" + s.Name
 	f := newFile(pkgPath, s.Name)
-	f.PackageComment(fmt.Sprintf("Package %s is Bifrost's adapter for %s (wire format %s), generated from %s.", s.Name, s.Title, s.Format, specPath(s)))
-	f.PackageComment("")
-	f.PackageComment("API reference: " + s.Docs)
+	if s.Codec == "" || s.CodecHome != s.Name {
+		// A folder with a hand-written codec documents the package in its own doc comment.
+		f.PackageComment(fmt.Sprintf("Package %s is Bifrost's adapter for %s (wire format %s), generated from %s.", s.Name, s.Title, s.Format, specPath(s)))
+		f.PackageComment("")
+		f.PackageComment("API reference: " + s.Docs)
+	} else {
+		f.HeaderComment(fmt.Sprintf("The adapter for %s (wire format %s), generated from %s; the package's doc comment", s.Title, s.Format, specPath(s)))
+		f.HeaderComment("is in the hand-written code beside it. API reference: " + s.Docs)
+	}
 
 	f.Add(infoVar(s))
 	f.Line()
@@ -119,12 +126,23 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 		jen.Return(jen.Op("&").Id("info")),
 	)
 
-	wire = newFile(pkgPath, s.Name)
-	wireTypes := 0
 	if s.Codec != "" {
 		codecMethods(f, s)
 		return f, nil, nil
 	}
+	wire, err = openAIMethods(f, s, pkgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, wire, nil
+}
+
+// openAIMethods writes the methods of an adapter of the openai format: requests pass through
+// or are mapped field by field (their wire types go to the returned file, nil when there are
+// none), and answers, stream events and errors are OpenAI's.
+func openAIMethods(f *jen.File, s *spec.Spec, pkgPath string) (*jen.File, error) {
+	wire := newFile(pkgPath, s.Name)
+	wireTypes := 0
 	for _, op := range []struct {
 		name, method, unified string
 		supported             bool
@@ -137,7 +155,7 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 		if op.supported && m != nil {
 			decl, err := wireStruct(s, op.name, op.unified, m)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			wire.Add(decl)
 			wireTypes++
@@ -182,9 +200,9 @@ func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
 		jen.Qual(convertPkg, "DecodeOpenAIError").Call(jen.Id("status"), jen.Id("body"), jen.Id("out")),
 	)
 	if wireTypes == 0 {
-		wire = nil
+		return nil, nil
 	}
-	return f, wire, nil
+	return wire, nil
 }
 
 // eventSig is the signature of a stream decoder method.
@@ -195,29 +213,35 @@ func eventSig(method, unified string) *jen.Statement {
 	).Params(jen.Qual(providerPkg, "Step"), jen.Error())
 }
 
-// codecMethods writes the methods of an adapter whose format has hand-written converters in
-// package CodecDir/<codec>: each supported operation calls the converter of the same name,
-// each other one reports ErrUnsupported.
+// codecMethods writes the methods of an adapter whose format is converted by a hand-written
+// codec: the type the spec names (s.Codec), declared in the folder of the spec that defines
+// the format (the spec itself, or a compat spec's base). Each supported operation calls the
+// codec's method of the contract (runtime/provider's ChatCodec, EmbeddingCodec,
+// ModelsDecoder); each other one reports ErrUnsupported.
 func codecMethods(f *jen.File, s *spec.Spec) {
-	pkg := Module + "/" + spec.CodecDir + "/" + s.Codec
+	pkg := Module + "/" + AdaptersDir + "/" + s.CodecHome
+	codec := func() *jen.Statement { return jen.Qual(pkg, s.Codec).Values() }
+	name := s.Codec
+	if s.CodecHome != s.Name {
+		name = s.CodecHome + "." + s.Codec
+	}
 	w := func() jen.Code { return jen.Id("w").Op("*").Qual(jwriterPkg, "Writer") }
 	body := func() jen.Code { return jen.Id("body").Index().Byte() }
 	for _, m := range []struct {
 		method    string
 		params    []jen.Code
 		args      []string
-		results   []jen.Code
 		supported bool
 	}{
-		{"EncodeChat", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "ChatRequest")}, []string{"w", "r"}, nil, s.Supports(spec.OpChat)},
-		{"DecodeChat", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "ChatResponse")}, []string{"body", "out"}, nil, s.Supports(spec.OpChat)},
-		{"DecodeChatEvent", nil, []string{"ev", "st", "out"}, nil, s.Supports(spec.OpChatStream)},
-		{"EncodeText", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "TextRequest")}, []string{"w", "r"}, nil, s.Supports(spec.OpText)},
-		{"DecodeText", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "TextResponse")}, []string{"body", "out"}, nil, s.Supports(spec.OpText)},
-		{"DecodeTextEvent", nil, []string{"ev", "st", "out"}, nil, s.Supports(spec.OpTextStream)},
-		{"EncodeEmbedding", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "EmbeddingRequest")}, []string{"w", "r"}, nil, s.Supports(spec.OpEmbedding)},
-		{"DecodeEmbedding", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "EmbeddingResponse")}, []string{"body", "out"}, nil, s.Supports(spec.OpEmbedding)},
-		{"DecodeModels", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "ModelList")}, []string{"body", "out"}, nil, s.Supports(spec.OpModels)},
+		{"EncodeChat", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "ChatRequest")}, []string{"w", "r"}, s.Supports(spec.OpChat)},
+		{"DecodeChat", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "ChatResponse")}, []string{"body", "out"}, s.Supports(spec.OpChat)},
+		{"DecodeChatEvent", nil, []string{"ev", "st", "out"}, s.Supports(spec.OpChatStream)},
+		{"EncodeText", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "TextRequest")}, []string{"w", "r"}, s.Supports(spec.OpText)},
+		{"DecodeText", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "TextResponse")}, []string{"body", "out"}, s.Supports(spec.OpText)},
+		{"DecodeTextEvent", nil, []string{"ev", "st", "out"}, s.Supports(spec.OpTextStream)},
+		{"EncodeEmbedding", []jen.Code{w(), jen.Id("r").Op("*").Qual(schemasPkg, "EmbeddingRequest")}, []string{"w", "r"}, s.Supports(spec.OpEmbedding)},
+		{"DecodeEmbedding", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "EmbeddingResponse")}, []string{"body", "out"}, s.Supports(spec.OpEmbedding)},
+		{"DecodeModels", []jen.Code{body(), jen.Id("out").Op("*").Qual(schemasPkg, "ModelList")}, []string{"body", "out"}, s.Supports(spec.OpModels)},
 	} {
 		f.Line()
 		var sig *jen.Statement
@@ -243,16 +267,16 @@ func codecMethods(f *jen.File, s *spec.Spec) {
 			f.Commentf("%s reports that %s does not support the operation.", m.method, s.Title).Line().
 				Add(sig).Block(jen.Return(jen.Qual(providerPkg, "ErrUnsupported")))
 		default:
-			f.Commentf("%s calls the hand-written converter %s.%s.", m.method, s.Codec, m.method).Line().
-				Add(sig).Block(jen.Return(jen.Qual(pkg, m.method).Call(args...)))
+			f.Commentf("%s calls the hand-written codec's %s (%s, named by specs/%s.yaml).", m.method, m.method, name, s.CodecHome).Line().
+				Add(sig).Block(jen.Return(codec().Dot(m.method).Call(args...)))
 		}
 	}
 	f.Line()
-	f.Comment("DecodeError calls the hand-written converter " + s.Codec + ".DecodeError.")
+	f.Commentf("DecodeError calls the hand-written codec's DecodeError (%s, named by specs/%s.yaml).", name, s.CodecHome)
 	f.Func().Params(jen.Id("Adapter")).Id("DecodeError").Params(
 		jen.Id("status").Int(), jen.Id("body").Index().Byte(), jen.Id("out").Op("*").Qual(schemasPkg, "ErrorBody"),
 	).Block(
-		jen.Qual(pkg, "DecodeError").Call(jen.Id("status"), jen.Id("body"), jen.Id("out")),
+		codec().Dot("DecodeError").Call(jen.Id("status"), jen.Id("body"), jen.Id("out")),
 	)
 }
 

@@ -51,10 +51,18 @@ func unifiedFields(t reflect.Type) []field {
 	return out
 }
 
-// wireStruct emits the wire type for one operation's request and its conversion from the
-// unified type: fields dropped, renamed, or merged into a kept field of the new name (used when
-// that field is absent).
-func wireStruct(s *spec.Spec, op, unified string, m *spec.Mapping) (jen.Code, error) {
+// mappingPlan is a request mapping checked against the fields of the unified type.
+type mappingPlan struct {
+	fields    []field            // the unified type's fields
+	dropped   map[string]bool    // fields never sent
+	merged    map[string][]field // renamed fields that fill a kept field when it is absent
+	renamedTo map[string]string  // renamed fields and their new names
+	froms     []string           // the renamed fields, sorted
+}
+
+// checkMapping checks m against the unified type: fields that exist and are not the
+// gateway's, distinct rename targets, and merged fields of one type that can be absent.
+func checkMapping(s *spec.Spec, op, unified string, m *spec.Mapping) (*mappingPlan, error) {
 	t := unifiedTypes[unified]
 	fields := unifiedFields(t)
 	byJSON := map[string]field{}
@@ -107,7 +115,18 @@ func wireStruct(s *spec.Spec, op, unified string, m *spec.Mapping) (jen.Code, er
 		}
 		renamedTo[from] = to
 	}
+	return &mappingPlan{fields: fields, dropped: dropped, merged: merged, renamedTo: renamedTo, froms: froms}, nil
+}
 
+// wireStruct emits the wire type for one operation's request and its conversion from the
+// unified type: fields dropped, renamed, or merged into a kept field of the new name (used when
+// that field is absent).
+func wireStruct(s *spec.Spec, op, unified string, m *spec.Mapping) (jen.Code, error) {
+	p, err := checkMapping(s, op, unified, m)
+	if err != nil {
+		return nil, err
+	}
+	fields, dropped, merged, renamedTo, froms := p.fields, p.dropped, p.merged, p.renamedTo, p.froms
 	name := wireName(op)
 	var structFields, conv []jen.Code
 	var written []jen.Code // JSON names the wire type writes, which extras must not repeat

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // Parse reads one spec. file is used in errors and must be named <name>.yaml.
@@ -132,93 +132,14 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 			return nil, p.errf(n.Line, "missing required key %q", req)
 		}
 	}
-	if s.Name, err = p.str(f["name"], "name"); err != nil {
+	if err := p.identity(f, s); err != nil {
 		return nil, err
 	}
-	if !nameRE.MatchString(s.Name) {
-		return nil, p.errf(f["name"].Line, "name %q must be lower case letters, digits and _ and start with a letter", s.Name)
+	if err := p.family(f, n, s); err != nil {
+		return nil, err
 	}
-	if token.IsKeyword(s.Name) || s.Name == "main" || s.Name == "convert" {
-		return nil, p.errf(f["name"].Line, "name %q cannot be a Go package name here (a keyword, main, or a helper package)", s.Name)
-	}
-	s.Title = s.Name
-	if v := f["title"]; v != nil {
-		if s.Title, err = p.str(v, "title"); err != nil {
-			return nil, err
-		}
-		if s.Title == "" || hasControl(s.Title) || strings.Contains(s.Title, "*/") {
-			return nil, p.errf(v.Line, "title must be one non-empty line of text")
-		}
-	}
-	switch {
-	case f["format"] != nil && f["compat"] != nil:
-		return nil, p.errf(f["compat"].Line, "a spec has either format (a base) or compat (reuses a base), not both")
-	case f["format"] != nil:
-		if s.Format, err = p.str(f["format"], "format"); err != nil {
-			return nil, err
-		}
-		if !nameRE.MatchString(s.Format) {
-			return nil, p.errf(f["format"].Line, "format %q must be lower case letters, digits and _", s.Format)
-		}
-		switch v := f["codec"]; {
-		case s.Format == FormatOpenAI && v != nil:
-			return nil, p.errf(v.Line, "format openai is generated whole and takes no codec")
-		case s.Format != FormatOpenAI && v == nil:
-			return nil, p.errf(f["format"].Line, "format %q needs codec: the package under %s/ with its hand-written converters", s.Format, CodecDir)
-		case v != nil:
-			if s.Codec, err = p.str(v, "codec"); err != nil {
-				return nil, err
-			}
-			if !nameRE.MatchString(s.Codec) || token.IsKeyword(s.Codec) {
-				return nil, p.errf(v.Line, "codec %q must be a Go package name: lower case letters, digits and _", s.Codec)
-			}
-		}
-	case f["compat"] != nil:
-		if s.Compat, err = p.str(f["compat"], "compat"); err != nil {
-			return nil, err
-		}
-		if s.Compat == s.Name {
-			return nil, p.errf(f["compat"].Line, "a spec cannot be compat with itself")
-		}
-		if v := f["codec"]; v != nil {
-			return nil, p.errf(v.Line, "codec belongs to the base spec; a compat spec inherits it")
-		}
-	default:
-		return nil, p.errf(n.Line, "missing key: format (for a base spec) or compat (to reuse a base)")
-	}
-	if v := f["base_url_required"]; v != nil {
-		if s.BaseURLRequired, err = p.boolean(v, "base_url_required"); err != nil {
-			return nil, err
-		}
-	}
-	if v := f["base_url"]; v != nil {
-		if s.BaseURLRequired {
-			return nil, p.errf(v.Line, "base_url conflicts with base_url_required: true")
-		}
-		if s.BaseURL, err = p.str(v, "base_url"); err != nil {
-			return nil, err
-		}
-		if reason := checkURL(s.BaseURL); reason != "" {
-			return nil, p.errf(v.Line, "base_url %s", reason)
-		}
-	} else if !s.BaseURLRequired {
-		return nil, p.errf(n.Line, "missing key: base_url (or base_url_required: true for self-hosted providers)")
-	}
-	if v := f["stream"]; v != nil {
-		if s.Stream, err = p.str(v, "stream"); err != nil {
-			return nil, err
-		}
-		if s.Stream != StreamSSE && s.Stream != StreamAWSEventStream {
-			return nil, p.errf(v.Line, "stream %q is not one of %s, %s", s.Stream, StreamSSE, StreamAWSEventStream)
-		}
-	}
-	if v := f["api_version"]; v != nil {
-		if s.APIVersion, err = p.str(v, "api_version"); err != nil {
-			return nil, err
-		}
-		if s.APIVersion == "" || strings.ContainsAny(s.APIVersion, "&#?/ {}") || hasControl(s.APIVersion) {
-			return nil, p.errf(v.Line, "api_version %q must be a non-empty query value", s.APIVersion)
-		}
+	if err := p.endpoint(f, n, s); err != nil {
+		return nil, err
 	}
 	if s.Auth, err = p.auth(f["auth"]); err != nil {
 		return nil, err
@@ -274,6 +195,109 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// identity reads name and title.
+func (p *parser) identity(f map[string]*yaml.Node, s *Spec) (err error) {
+	if s.Name, err = p.str(f["name"], "name"); err != nil {
+		return err
+	}
+	if !nameRE.MatchString(s.Name) {
+		return p.errf(f["name"].Line, "name %q must be lower case letters, digits and _ and start with a letter", s.Name)
+	}
+	if token.IsKeyword(s.Name) || s.Name == "main" || s.Name == "convert" {
+		return p.errf(f["name"].Line, "name %q cannot be a Go package name here (a keyword, main, or a helper package)", s.Name)
+	}
+	s.Title = s.Name
+	if v := f["title"]; v != nil {
+		if s.Title, err = p.str(v, "title"); err != nil {
+			return err
+		}
+		if s.Title == "" || hasControl(s.Title) || strings.Contains(s.Title, "*/") {
+			return p.errf(v.Line, "title must be one non-empty line of text")
+		}
+	}
+	return nil
+}
+
+// family reads format and codec (a base spec) or compat (a spec that reuses a base).
+func (p *parser) family(f map[string]*yaml.Node, n *yaml.Node, s *Spec) (err error) {
+	switch {
+	case f["format"] != nil && f["compat"] != nil:
+		return p.errf(f["compat"].Line, "a spec has either format (a base) or compat (reuses a base), not both")
+	case f["format"] != nil:
+		if s.Format, err = p.str(f["format"], "format"); err != nil {
+			return err
+		}
+		if !nameRE.MatchString(s.Format) {
+			return p.errf(f["format"].Line, "format %q must be lower case letters, digits and _", s.Format)
+		}
+		switch v := f["codec"]; {
+		case s.Format == FormatOpenAI && v != nil:
+			return p.errf(v.Line, "format openai is generated whole and takes no codec")
+		case s.Format != FormatOpenAI && v == nil:
+			return p.errf(f["format"].Line, "format %q needs codec: the Go type in %s/%s/ that converts it by hand", s.Format, AdaptersDir, s.Name)
+		case v != nil:
+			if s.Codec, err = p.str(v, "codec"); err != nil {
+				return err
+			}
+			if !codecRE.MatchString(s.Codec) {
+				return p.errf(v.Line, "codec %q must be an exported Go type name, declared in %s/%s/ (such as Codec)", s.Codec, AdaptersDir, s.Name)
+			}
+		}
+	case f["compat"] != nil:
+		if s.Compat, err = p.str(f["compat"], "compat"); err != nil {
+			return err
+		}
+		if s.Compat == s.Name {
+			return p.errf(f["compat"].Line, "a spec cannot be compat with itself")
+		}
+		if v := f["codec"]; v != nil {
+			return p.errf(v.Line, "codec belongs to the base spec; a compat spec inherits it")
+		}
+	default:
+		return p.errf(n.Line, "missing key: format (for a base spec) or compat (to reuse a base)")
+	}
+	return nil
+}
+
+// endpoint reads base_url_required, base_url, stream and api_version.
+func (p *parser) endpoint(f map[string]*yaml.Node, n *yaml.Node, s *Spec) (err error) {
+	if v := f["base_url_required"]; v != nil {
+		if s.BaseURLRequired, err = p.boolean(v, "base_url_required"); err != nil {
+			return err
+		}
+	}
+	if v := f["base_url"]; v != nil {
+		if s.BaseURLRequired {
+			return p.errf(v.Line, "base_url conflicts with base_url_required: true")
+		}
+		if s.BaseURL, err = p.str(v, "base_url"); err != nil {
+			return err
+		}
+		if reason := checkURL(s.BaseURL); reason != "" {
+			return p.errf(v.Line, "base_url %s", reason)
+		}
+	} else if !s.BaseURLRequired {
+		return p.errf(n.Line, "missing key: base_url (or base_url_required: true for self-hosted providers)")
+	}
+	if v := f["stream"]; v != nil {
+		if s.Stream, err = p.str(v, "stream"); err != nil {
+			return err
+		}
+		if s.Stream != StreamSSE && s.Stream != StreamAWSEventStream {
+			return p.errf(v.Line, "stream %q is not one of %s, %s", s.Stream, StreamSSE, StreamAWSEventStream)
+		}
+	}
+	if v := f["api_version"]; v != nil {
+		if s.APIVersion, err = p.str(v, "api_version"); err != nil {
+			return err
+		}
+		if s.APIVersion == "" || strings.ContainsAny(s.APIVersion, "&#?/ {}") || hasControl(s.APIVersion) {
+			return p.errf(v.Line, "api_version %q must be a non-empty query value", s.APIVersion)
+		}
+	}
+	return nil
 }
 
 func (p *parser) auth(n *yaml.Node) (Auth, error) {

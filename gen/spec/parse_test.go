@@ -196,7 +196,9 @@ func TestParseErrors(t *testing.T) {
 		{"neither format nor compat", "", lines(lName, lBase, lAuth, lOps, lDocs),
 			"specs/acme.yaml:1: missing key: format (for a base spec) or compat (to reuse a base)"},
 		{"unsupported format", "", lines(lName, "format: anthropic", lBase, lAuth, lOps, lDocs),
-			`specs/acme.yaml:2: format "anthropic" needs codec: the package under adapters/codec/ with its hand-written converters`},
+			`specs/acme.yaml:2: format "anthropic" needs codec: the Go type in adapters/acme/ that converts it by hand`},
+		{"codec not a type name", "", lines(lName, "format: anthropic", "codec: anthropic", lBase, lAuth, lOps, lDocs),
+			`specs/acme.yaml:3: codec "anthropic" must be an exported Go type name, declared in adapters/acme/ (such as Codec)`},
 		{"compat with itself", "", lines(lName, "compat: acme", lBase, lAuth, lOps, lDocs),
 			"specs/acme.yaml:2: a spec cannot be compat with itself"},
 

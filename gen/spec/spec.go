@@ -36,12 +36,13 @@ var requestOps = map[string]bool{"chat": true, "text": true, "embedding": true}
 
 // FormatOpenAI is the wire format the generator writes whole: OpenAI's, which is also the
 // unified schema, so requests pass through or are mapped field by field (request:). Every
-// other format is a base spec with `codec:`, naming the hand-written converters it calls.
+// other format is a base spec with `codec:`, naming the hand-written codec it calls.
 const FormatOpenAI = "openai"
 
-// CodecDir is where codec packages live, relative to the repository root:
-// CodecDir/<codec> holds the hand-written converters of one wire format.
-const CodecDir = "adapters/codec"
+// AdaptersDir is where each provider's folder is, relative to the repository root:
+// AdaptersDir/<name> holds the code generated from specs/<name>.yaml and, for a format other
+// than openai, the hand-written codec that the spec names, side by side.
+const AdaptersDir = "adapters"
 
 // Stream framings.
 const (
@@ -73,9 +74,14 @@ type Spec struct {
 	Format string
 	// Compat names the base spec whose wire format this provider speaks.
 	Compat string
-	// Codec names the package of hand-written converters (CodecDir/<codec>) of a format
-	// other than openai. Compat specs inherit it.
+	// Codec names the hand-written Go type that converts a format other than openai: a type
+	// declared in the folder of the base spec (AdaptersDir/<CodecHome>) that implements
+	// runtime/provider's ChatCodec, and EmbeddingCodec and ModelsDecoder when the spec lists
+	// those operations. Compat specs inherit it.
 	Codec string
+	// CodecHome is the name of the spec whose folder declares Codec: the spec itself, or the
+	// base of a compat spec. Set by Resolve.
+	CodecHome string
 	// Stream is the framing of the provider's streams: StreamSSE (default) or
 	// StreamAWSEventStream. Compat specs inherit it unless they set it.
 	Stream string
@@ -181,6 +187,7 @@ func (e *Error) Error() string {
 
 var (
 	nameRE   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	codecRE  = regexp.MustCompile(`^[A-Z][A-Za-z0-9_]*$`)
 	headerRE = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
 	fieldRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
@@ -274,6 +281,9 @@ func Resolve(specs []*Spec) ([]*Spec, error) {
 				return nil, &Error{File: s.File, Line: s.Line("compat"), Reason: fmt.Sprintf("compat %q is not a base spec (bases: %s)", s.Compat, strings.Join(bases, ", "))}
 			}
 			s.Format, s.Codec = base.Format, base.Codec
+			if s.Codec != "" {
+				s.CodecHome = base.Name
+			}
 			if s.Stream == "" {
 				s.Stream = base.Stream
 			}
@@ -289,8 +299,11 @@ func Resolve(specs []*Spec) ([]*Spec, error) {
 		if s.Stream == "" {
 			s.Stream = StreamSSE
 		}
+		if s.Compat == "" && s.Codec != "" {
+			s.CodecHome = s.Name
+		}
 		if s.Format != FormatOpenAI && len(s.Requests) > 0 {
-			return nil, &Error{File: s.File, Line: s.Line("request"), Reason: fmt.Sprintf("request mappings are for the openai format; format %s converts in its codec (%s/%s)", s.Format, CodecDir, s.Codec)}
+			return nil, &Error{File: s.File, Line: s.Line("request"), Reason: fmt.Sprintf("request mappings are for the openai format; format %s converts in its codec (%s in %s/%s)", s.Format, s.Codec, AdaptersDir, s.CodecHome)}
 		}
 		for _, op := range s.Operations {
 			if s.Paths[op] == "" {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/plugins/cache"
 	"github.com/bifrost-gw/bifrost/runtime"
@@ -33,7 +34,7 @@ func engine(t *testing.T, mc mocks.Config, p runtime.Plugin) (*runtime.Engine, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: []runtime.Plugin{p},
+	e, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: []runtime.Plugin{p},
 		Dial: func(string) (net.Conn, error) { return ln.Dial() }})
 	if err != nil {
 		t.Fatal(err)

@@ -30,14 +30,14 @@
 //
 // # Reading and errors
 //
-// [Load] and [Parse] read the file with gopkg.in/yaml.v3 into yaml.Node trees, so every
-// value has a line number. JSON goes through the same parser, because JSON is YAML flow
-// syntax. A .json file, or any file that is valid JSON, is first checked with
-// encoding/json. Its string escapes are then rewritten where yaml.v3 and JSON differ ("\/",
-// UTF-16 surrogate pairs, characters YAML does not allow unescaped), so both readers see
-// the same strings. Two known limits come from YAML's rules for implicit keys. A JSON
-// object key longer than 1024 bytes is rejected, and so is a key that is separated from
-// its ':' by a line break.
+// [Load] and [Parse] read the file with go.yaml.in/yaml/v3 (the YAML organisation's
+// continuation of gopkg.in/yaml.v3) into yaml.Node trees, so every value has a line number.
+// JSON goes through the same parser, because JSON is YAML flow syntax. A .json file, or any
+// file that is valid JSON, is first checked with encoding/json. Its string escapes are then
+// rewritten where yaml.v3 and JSON differ ("\/", UTF-16 surrogate pairs, characters YAML does
+// not allow unescaped), so both readers see the same strings. Two known limits come from YAML's
+// rules for implicit keys. A JSON object key longer than 1024 bytes is rejected, and so is a
+// key that is separated from its ':' by a line break.
 //
 // Every problem is reported, up to a limit, as "file:line: dotted.path: reason", for
 // example:

@@ -1,6 +1,6 @@
 package config
 
-import "gopkg.in/yaml.v3"
+import yaml "go.yaml.in/yaml/v3"
 
 // Plugin is one entry of the "plugins" list (upstream's shape): which plugin, whether it
 // runs, and its own settings, which the plugin checks when it is built.

@@ -1,6 +1,6 @@
 package config
 
-import "gopkg.in/yaml.v3"
+import yaml "go.yaml.in/yaml/v3"
 
 // providers decodes the "providers" object.
 func (d *decoder) providers(p pair) map[string]*Provider {

@@ -3,16 +3,15 @@
 // Each adapter under adapters/ is generated from a spec (specs/<name>.yaml) and implements
 // [Adapter]: it describes the provider ([Info]: URLs, auth, operations) and converts request
 // and response bodies between the unified schema (package schemas) and the provider's wire
-// format. Adapters hold no state and do no I/O; the runtime owns connections, keys, retries
-// and buffers.
+// format. A format other than OpenAI's is converted by a hand-written codec beside the
+// generated code, in the same folder, which fulfils the contracts declared here ([ChatCodec],
+// [EmbeddingCodec], [ModelsDecoder]); [Authorizer] and [StreamFramer] are the contracts of
+// the auth and stream implementations that a spec's auth and stream members select.
+// Adapters hold no state and do no I/O; the runtime owns connections, keys, retries and
+// buffers.
 package provider
 
-import (
-	"errors"
-
-	"github.com/bifrost-gw/bifrost/runtime/schemas"
-	"github.com/mailru/easyjson/jwriter"
-)
+import "errors"
 
 // Op is an operation a provider may support.
 type Op uint8
@@ -152,33 +151,15 @@ func (i *Info) Supports(op Op) bool { return op < NumOps && i.Paths[op] != "" }
 // ErrUnsupported is returned by an adapter asked for an operation its provider lacks.
 var ErrUnsupported = errors.New("operation not supported by this provider")
 
-// Adapter converts between the unified schema and one provider's wire format.
-//
-// Encode methods write a request body for the provider from a unified request whose Model
-// already holds the provider's model name and whose gateway fields are cleared. Decode methods
-// read a provider body into a unified value, borrowing from body; they must not keep body or
-// out after returning.
-//
-// Stream decoders read one event at a time (see Event) with the stream's State, and say with
-// a Step what the event was. An event yields at most one chunk.
+// Adapter converts between the unified schema and one provider's wire format: it is every
+// codec contract (see ChatCodec) together, with the provider's Info. The generated adapter of
+// each spec implements it, calling the spec's codec for a format other than OpenAI's and
+// returning ErrUnsupported (StepError with it, for a stream) for an operation the spec does
+// not list.
 type Adapter interface {
 	Info() *Info
-
-	EncodeChat(w *jwriter.Writer, r *schemas.ChatRequest) error
-	DecodeChat(body []byte, out *schemas.ChatResponse) error
-	DecodeChatEvent(ev Event, st *StreamState, out *schemas.ChatStreamChunk) (Step, error)
-
-	EncodeText(w *jwriter.Writer, r *schemas.TextRequest) error
-	DecodeText(body []byte, out *schemas.TextResponse) error
-	DecodeTextEvent(ev Event, st *StreamState, out *schemas.TextResponse) (Step, error)
-
-	EncodeEmbedding(w *jwriter.Writer, r *schemas.EmbeddingRequest) error
-	DecodeEmbedding(body []byte, out *schemas.EmbeddingResponse) error
-
-	DecodeModels(body []byte, out *schemas.ModelList) error
-
-	// DecodeError reads an error body (any status >= 400, or the data of a stream's error
-	// event) into out. It never fails: a body it cannot read becomes a message naming the
-	// status.
-	DecodeError(status int, body []byte, out *schemas.ErrorBody)
+	ChatCodec
+	TextCodec
+	EmbeddingCodec
+	ModelsDecoder
 }

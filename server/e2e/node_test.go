@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -121,7 +122,7 @@ func startGateway(t *testing.T, cfgJSON string, getenv func(string) string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := runtime.New(cfg)
+	engine, err := runtime.New(cfg, adapters.All())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -252,7 +253,7 @@ func startConfiguredGateway(t *testing.T, cfgJSON string, getenv func(string) st
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, err := runtime.New(cfg)
+	engine, err := runtime.New(cfg, adapters.All())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/plugins"
 	"github.com/bifrost-gw/bifrost/runtime"
@@ -91,7 +92,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", *cfgPath, err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Plugins: plugs, Logger: log})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugs, Logger: log})
 	if err != nil {
 		return err
 	}
