@@ -10,7 +10,7 @@ NODE_E2E := server/e2e/node
 # is older. A newer local Go is used as it is.
 export GOTOOLCHAIN := auto
 
-.PHONY: all gen gen-check build run demo test vet node-deps bench soak bench-go fuzz vulncheck clean
+.PHONY: all gen gen-check build run demo test vet node-deps bench soak bench-go fuzz hostile vulncheck clean
 
 all: build
 
@@ -92,6 +92,12 @@ vulncheck:
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s); CI runs them for 5s
 fuzz:
 	FUZZTIME=$(or $(FUZZTIME),30s) scripts/fuzz.sh
+
+## hostile: the hostile tests too slow or heavy for make test (issue 10): 30 clients upload
+## 95 MB each at once (about 3 GB over loopback); checks the buffered-request cap and that
+## the memory is given back (RELIABILITY.md)
+hostile:
+	BIFROST_HOSTILE=1 $(GO) test -count=1 -v -run 'TestUploadFlood' ./server/e2e/
 
 clean:
 	rm -rf $(BIN)
