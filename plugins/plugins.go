@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/bifrost-gw/bifrost/governance/redisstore"
 	"github.com/bifrost-gw/bifrost/plugins/cache"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -32,6 +33,13 @@ func Build(cfgs []config.Plugin, log *slog.Logger) ([]runtime.Plugin, error) {
 			}
 			if log != nil {
 				cc.Logger = log.With("plugin", cache.Name)
+			}
+			if cc.RedisURL != "" {
+				st, err := redisstore.NewCache(cc.RedisURL, "", cc.RedisTimeout)
+				if err != nil {
+					return nil, fmt.Errorf("%s.config.redis_url: %w", path, err)
+				}
+				cc.Store = st
 			}
 			out = append(out, cache.New(cc))
 		default:

@@ -197,6 +197,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 			p.denyModel(c.key, t.model, now)
 		case keyFailed:
 			p.coolKey(c.key, status, err.RetryAfterSec, now)
+			e.sharedCooldown(p, c.key)
 		}
 		if attempt >= p.retries || c.gone() {
 			return err

@@ -23,8 +23,9 @@ type Engine struct {
 	calls    sync.Pool
 	// outstanding counts Calls acquired and not yet released (OutstandingCalls).
 	outstanding atomic.Int64
-	plugins     atomic.Pointer[plugins] // nil without plugins
-	log         *slog.Logger            // nil: Options.Logger was not set
+	plugins     atomic.Pointer[plugins]         // nil without plugins
+	coolHook    atomic.Pointer[KeyCooldownFunc] // OnKeyCooldown's function (sharedcool.go)
+	log         *slog.Logger                    // nil: Options.Logger was not set
 	// watch cancels upstream requests whose clients went away (cancel.go).
 	watch watcher
 }

@@ -72,7 +72,7 @@ func (s *Server) releaseAnthropic(ax *anthropicExchange) {
 
 // serveAnthropic answers every path under /anthropic/, auth included, in Anthropic's shapes.
 func (s *Server) serveAnthropic(ctx *fasthttp.RequestCtx, a *access, start time.Time) {
-	if !a.authorized(ctx) {
+	if !s.authorized(ctx, a) {
 		writeAnthropicError(ctx, 401, "authentication_error",
 			"missing or invalid gateway API key: send one of client.api_keys as \"x-api-key: <key>\" or \"Authorization: Bearer <key>\"")
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="bifrost"`)
@@ -179,7 +179,7 @@ func (ax *anthropicExchange) run(a *access) bool {
 	ax.model = ax.in.Req.Model
 	bare := provider == "" && ax.model != "" && strings.IndexByte(ax.model, '/') < 0
 	native := fallbacks == nil && (provider == anthropicProvider || provider == "" && strings.HasPrefix(ax.model, anthropicProvider+"/"))
-	if !ax.prepare(directKey, native) {
+	if !ax.prepare(directKey, native) || !x.govAdmit(true, anthropicProvider) {
 		return false
 	}
 	stream := x.call.Chat.IsStream()
@@ -209,6 +209,7 @@ func (ax *anthropicExchange) run(a *access) bool {
 	w := c.ResponseWriter()
 	ax.out.EncodeMessage(w, &c.ChatResp, ax.model)
 	x.rec.InputTokens, x.rec.OutputTokens = c.ChatResp.Usage.PromptTokens, c.ChatResp.Usage.CompletionTokens
+	x.govUsage(&c.ChatResp.Usage)
 	ctx.SetContentType("application/json")
 	ctx.SetBody(c.Encoded())
 	x.shortCircuitHeader()
@@ -329,6 +330,7 @@ func (ax *anthropicExchange) stream(w *bufio.Writer) {
 		sm.Chunk(time.Now())
 		if u := &c.Chunk.Usage; u.IsDefined() {
 			x.rec.InputTokens, x.rec.OutputTokens = u.PromptTokens, u.CompletionTokens
+			x.govUsage(u)
 		}
 		ax.out.StreamChunk(jw, &c.Chunk, ax.model)
 		b := c.Encoded()
@@ -343,6 +345,7 @@ func (ax *anthropicExchange) stream(w *bufio.Writer) {
 	}
 	x.letConn()
 	s := x.s
+	x.govSettle(true, false)
 	x.record(status, x.openOverhead)
 	x.release()
 	s.releaseAnthropic(ax)

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server/metrics"
@@ -47,6 +48,15 @@ type exchange struct {
 	// writeTimeout is client.stream_write_timeout_in_seconds (streamwrite.go).
 	conn         net.Conn
 	writeTimeout time.Duration
+	// gov is the request's governance ticket while govOn (governance.go); usage is what
+	// the provider billed, when usageKnown. forcedUsage says the provider was asked for a
+	// stream's usage that the client did not ask for, through streamOpts.
+	gov         governance.Ticket
+	govOn       bool
+	usage       governance.Usage
+	usageKnown  bool
+	forcedUsage bool
+	streamOpts  schemas.StreamOptions
 }
 
 // gone reports whether the client closed its connection.
@@ -120,7 +130,7 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 			c.Embedding.Model = model
 		}
 	}
-	if !x.validate() {
+	if !x.validate() || !x.govAdmit(false, "") {
 		return false
 	}
 	if stream {
@@ -145,12 +155,15 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 	case kindChat:
 		c.ChatResp.MarshalEasyJSON(w)
 		x.rec.InputTokens, x.rec.OutputTokens = c.ChatResp.Usage.PromptTokens, c.ChatResp.Usage.CompletionTokens
+		x.govUsage(&c.ChatResp.Usage)
 	case kindText:
 		c.TextResp.MarshalEasyJSON(w)
 		x.rec.InputTokens, x.rec.OutputTokens = c.TextResp.Usage.PromptTokens, c.TextResp.Usage.CompletionTokens
+		x.govUsage(&c.TextResp.Usage)
 	case kindEmbedding:
 		c.EmbeddingResp.MarshalEasyJSON(w)
 		x.rec.InputTokens = c.EmbeddingResp.Usage.PromptTokens
+		x.govEmbeddingUsage(c.EmbeddingResp.Usage.PromptTokens)
 	}
 	x.ctx.SetContentType("application/json")
 	x.ctx.SetBody(c.Encoded())
@@ -183,6 +196,7 @@ func (x *exchange) finish() {
 	if overhead < 0 {
 		overhead = 0
 	}
+	x.govSettle(false, true)
 	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], overhead.Microseconds(), 10))
 	x.record(x.ctx.Response.StatusCode(), overhead)
 	x.release()
@@ -214,6 +228,8 @@ func (x *exchange) release() {
 	x.s.engine.ReleaseCall(x.call)
 	x.call, x.ctx = nil, nil
 	x.rec = metrics.Request{}
+	x.gov.Reset()
+	x.usage, x.usageKnown, x.forcedUsage, x.govOn = governance.Usage{}, false, false, false
 	x.s.exchanges.Put(x)
 }
 
@@ -250,6 +266,9 @@ func (x *exchange) openStream() bool {
 // (stream_options.include_usage). Providers whose streams always report usage (Anthropic,
 // Cohere, Bedrock, Gemini) have it dropped otherwise, as OpenAI would not send it.
 func (x *exchange) wantsUsage() bool {
+	if x.forcedUsage {
+		return false
+	}
 	so := x.call.Chat.StreamOptions
 	return so != nil && so.IncludeUsage.V
 }
@@ -300,7 +319,9 @@ func (x *exchange) stream(w *bufio.Writer) {
 		}
 		if usage.IsDefined() {
 			x.rec.InputTokens, x.rec.OutputTokens = usage.PromptTokens, usage.CompletionTokens
-			if x.kind == kindChat && len(c.Chunk.Choices) == 0 && !x.wantsUsage() {
+			x.govUsage(usage)
+			if x.kind == kindChat && len(c.Chunk.Choices) == 0 && !x.wantsUsage() ||
+				x.kind == kindText && len(c.TextResp.Choices) == 0 && x.forcedUsage {
 				continue // a usage-only chunk the client did not ask for (counted, not sent)
 			}
 		}
@@ -313,6 +334,7 @@ func (x *exchange) stream(w *bufio.Writer) {
 		}
 	}
 	x.letConn()
+	x.govSettle(true, false)
 	x.record(status, x.openOverhead)
 	x.release()
 }

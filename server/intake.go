@@ -76,7 +76,7 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 	if cl == 0 || cl == -2 || bytes.Equal(ctx.Path(), healthPath) {
 		return 0, true // no body (or /health, which reads none)
 	}
-	if !a.authorized(ctx) {
+	if !s.authorized(ctx, a) {
 		if bytes.HasPrefix(ctx.Path(), anthropicPrefix) {
 			writeAnthropicError(ctx, 401, "authentication_error",
 				"missing or invalid gateway API key: send one of client.api_keys as \"x-api-key: <key>\" or \"Authorization: Bearer <key>\"")

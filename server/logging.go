@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/server/metrics"
 	"github.com/valyala/fasthttp"
@@ -26,7 +27,7 @@ func (s *Server) accessLogOn() bool {
 // block either; a handler over a buffered AccessLog (which is an io.Writer) never does.
 func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c *runtime.Call) {
 	if a := s.accessLog; a != nil {
-		var f [13]accessField
+		var f [15]accessField
 		n := copy(f[:], []accessField{
 			strField("method", methodPost),
 			strField("path", path),
@@ -48,10 +49,19 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 			f[n] = strField("error", bytesOf(code))
 			n++
 		}
+		if r.VirtualKey != "" {
+			f[n] = strField("virtual_key", bytesOf(r.VirtualKey))
+			n++
+		}
+		var cost [24]byte
+		if r.Costed {
+			f[n] = strField("cost_usd", governance.AppendUSD(cost[:0], r.Cost))
+			n++
+		}
 		a.write(time.Now(), f[:n])
 		return
 	}
-	var attrs [13]slog.Attr
+	var attrs [15]slog.Attr
 	n := copy(attrs[:], []slog.Attr{
 		slog.String("method", "POST"),
 		slog.String("path", string(path)),
@@ -71,6 +81,14 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 	}
 	if code := errorCode(r.Status, c); code != "" {
 		attrs[n] = slog.String("error", code)
+		n++
+	}
+	if r.VirtualKey != "" {
+		attrs[n] = slog.String("virtual_key", r.VirtualKey)
+		n++
+	}
+	if r.Costed {
+		attrs[n] = slog.String("cost_usd", string(governance.AppendUSD(nil, r.Cost)))
 		n++
 	}
 	s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs[:n]...)

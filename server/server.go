@@ -45,6 +45,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server/metrics"
@@ -72,6 +73,9 @@ type Server struct {
 	// scheduled (intake.go).
 	dropped, lastFree atomic.Int64
 	freeing           atomic.Bool
+
+	// gov is governance (governance.go), nil when SetGovernor was not called.
+	gov *governance.Governor
 
 	mu       sync.Mutex
 	client   config.Client // the settings last configured, for Listen
@@ -210,7 +214,11 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, a *access, start time.Time) {
 		s.serveAnthropic(ctx, a, start) // Anthropic's shapes, errors included (anthropic.go)
 		return
 	}
-	if !a.authorized(ctx) {
+	if string(path) == UsagePath && s.serveUsage(ctx) {
+		s.logOther(ctx, start) // the governance usage API, behind an admin key (governance.go)
+		return
+	}
+	if !s.authorized(ctx, a) {
 		writeUnauthorized(ctx)
 		s.logOther(ctx, start)
 		return

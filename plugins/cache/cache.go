@@ -52,6 +52,10 @@ type Config struct {
 	MaxBytes   int64
 	// Store holds the entries; nil means NewMemory(MaxEntries, MaxBytes).
 	Store Store
+	// RedisURL, when set, asks the builder of the plugin (package plugins) for a Store in
+	// that Redis server, shared by every replica, each call bounded by RedisTimeout.
+	RedisURL     string
+	RedisTimeout time.Duration
 	// Logger receives store failures (a failing store never fails a request); nil
 	// discards them.
 	Logger *slog.Logger

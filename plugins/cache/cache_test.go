@@ -246,6 +246,9 @@ func TestFromConfig(t *testing.T) {
 		{"zero", map[string]any{"max_entries": 0}, cache.Config{}, "max_entries: must be between 1 and"},
 		{"string", map[string]any{"ttl_seconds": "60"}, cache.Config{}, "ttl_seconds: must be a number"},
 		{"unknown", map[string]any{"ttl": 60}, cache.Config{}, "ttl: unknown field"},
+		{"redis", map[string]any{"redis_url": "redis://127.0.0.1:6379/0", "redis_timeout_ms": 20},
+			cache.Config{RedisURL: "redis://127.0.0.1:6379/0", RedisTimeout: 20 * time.Millisecond}, ""},
+		{"redis http", map[string]any{"redis_url": "http://x"}, cache.Config{}, "redis_url: must be a redis:// or rediss:// URL"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,12 +4,17 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
 // FromConfig reads the plugin's settings from config.json's "config" object:
 //
 //	{"ttl_seconds": 300, "max_entries": 10000, "max_bytes": 67108864}
+//
+// or, for a cache shared by every replica in Redis (Config.RedisURL):
+//
+//	{"ttl_seconds": 300, "redis_url": "redis://127.0.0.1:6379/0", "redis_timeout_ms": 50}
 //
 // Every key is optional. Errors name the bad key.
 func FromConfig(m map[string]any) (Config, error) {
@@ -40,8 +45,20 @@ func FromConfig(m map[string]any) (Config, error) {
 				return Config{}, fmt.Errorf("%s: %w", k, err)
 			}
 			cfg.MaxBytes = n
+		case "redis_url":
+			s, ok := v.(string)
+			if !ok || !(strings.HasPrefix(s, "redis://") || strings.HasPrefix(s, "rediss://")) {
+				return Config{}, fmt.Errorf("%s: must be a redis:// or rediss:// URL", k)
+			}
+			cfg.RedisURL = s
+		case "redis_timeout_ms":
+			n, err := whole(v, 1, 10_000)
+			if err != nil {
+				return Config{}, fmt.Errorf("%s: %w", k, err)
+			}
+			cfg.RedisTimeout = time.Duration(n) * time.Millisecond
 		default:
-			return Config{}, fmt.Errorf("%s: unknown field (known: ttl_seconds, max_entries, max_bytes)", k)
+			return Config{}, fmt.Errorf("%s: unknown field (known: ttl_seconds, max_entries, max_bytes, redis_url, redis_timeout_ms)", k)
 		}
 	}
 	return cfg, nil

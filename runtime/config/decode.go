@@ -39,6 +39,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			aliases = &p
 		case "plugins":
 			cfg.Plugins = d.plugins(p.val, "plugins")
+		case "governance":
+			cfg.Governance = d.governance(p.val, "governance")
 		case "$schema":
 			d.ignore(p, "")
 		default:

@@ -126,6 +126,9 @@ type Config struct {
 	// Plugins lists the plugins to run, in pre-hook order. Key: "plugins", as upstream:
 	// [{"name": "cache", "enabled": true, "config": {...}}].
 	Plugins []Plugin
+	// Governance holds the virtual keys, their limits and budgets, and the price
+	// overrides (governance.go). Key: "governance". Nil (no block) turns governance off.
+	Governance *Governance
 }
 
 // Client holds the gateway-wide settings of the upstream "client" object

@@ -61,6 +61,7 @@ type Metrics struct {
 	retries   *prometheus.CounterVec
 	fallbacks *prometheus.CounterVec
 	tokens    *prometheus.CounterVec
+	cost      *prometheus.CounterVec
 	ttft      *prometheus.HistogramVec
 	gap       *prometheus.HistogramVec
 	stages    [numStages]prometheus.Counter
@@ -74,6 +75,8 @@ type Metrics struct {
 
 	// logDropped reads the count of dropped log lines (SetLogDropped), nil until set.
 	logDropped atomic.Pointer[func() uint64]
+	// stateErrors reads the count of governance state errors (SetStateErrors), nil until set.
+	stateErrors atomic.Pointer[func() uint64]
 }
 
 type modelKey struct{ provider, model string }
@@ -89,6 +92,7 @@ type series struct {
 	overhead            prometheus.Observer
 	retries, fallbacks  prometheus.Counter
 	tokensIn, tokensOut prometheus.Counter
+	cost                prometheus.Counter
 	ttft, gap           prometheus.Observer
 }
 
@@ -116,6 +120,18 @@ func New(load Load) *Metrics {
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_tokens_total", Help: "Tokens reported by providers, by direction (input or output).",
 	}, []string{"provider", "model", "direction"})
+	m.cost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bifrost_cost_usd_total", Help: "What providers billed for requests, in US dollars, from the price table and the usage they reported (governance on).",
+	}, []string{"provider", "model"})
+	stateErrors := prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "bifrost_governance_state_errors_total",
+		Help: "Times the governance state (Redis) could not be reached in time; governance.state.on_error says what the request got.",
+	}, func() float64 {
+		if f := m.stateErrors.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
 	m.ttft = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "bifrost_time_to_first_token_seconds", Help: "Time from a stream request's arrival to its first chunk from the provider.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
@@ -148,7 +164,7 @@ func New(load Load) *Metrics {
 	for i, name := range refusalNames {
 		m.refused[i] = refused.WithLabelValues(name)
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.ttft, m.gap, stages, refused, logDropped,
+	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.cost, m.ttft, m.gap, stages, refused, logDropped, stateErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if load != nil {
 		m.reg.MustRegister(&loadCollector{load: load,
@@ -172,6 +188,10 @@ func New(load Load) *Metrics {
 // SetLogDropped makes bifrost_log_lines_dropped_total read dropped, the count of log lines
 // that the log's output could not take in time.
 func (m *Metrics) SetLogDropped(dropped func() uint64) { m.logDropped.Store(&dropped) }
+
+// SetStateErrors makes bifrost_governance_state_errors_total read errors, the count of
+// times the governance state could not be reached.
+func (m *Metrics) SetStateErrors(errors func() uint64) { m.stateErrors.Store(&errors) }
 
 // Registry returns the metrics' registry.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -220,6 +240,12 @@ type Request struct {
 	Fallbacks       int
 	InputTokens     int
 	OutputTokens    int
+	// Cost is what the request cost in nano-USD, when Costed (governance on).
+	Cost   int64
+	Costed bool
+	// VirtualKey names the governance virtual key of the request, if any (for the
+	// access line; never a label).
+	VirtualKey string
 	// Stages holds the time spent in each stage (StageRoute ... StageRespond).
 	Stages [numStages]time.Duration
 }
@@ -249,6 +275,9 @@ func (m *Metrics) Record(r *Request) {
 	}
 	if r.OutputTokens > 0 {
 		s.tokensOut.Add(float64(r.OutputTokens))
+	}
+	if r.Cost > 0 {
+		s.cost.Add(float64(r.Cost) / 1e9)
 	}
 }
 
@@ -345,6 +374,7 @@ func (m *Metrics) create(k seriesKey) *series {
 		fallbacks: m.fallbacks.WithLabelValues(prov),
 		tokensIn:  m.tokens.WithLabelValues(prov, label, "input"),
 		tokensOut: m.tokens.WithLabelValues(prov, label, "output"),
+		cost:      m.cost.WithLabelValues(prov, label),
 		ttft:      m.ttft.WithLabelValues(k.endpoint, prov),
 		gap:       m.gap.WithLabelValues(k.endpoint, prov),
 	}

@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/adapters"
+	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/plugins"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -129,8 +130,15 @@ func run() error {
 		srv.SetAccessLog(logOut)
 	}
 	srv.Configure(cfg.Client)
+	gov, err := governance.Open(cfg) // off unless the config has a governance block
+	if err != nil {
+		return err
+	}
+	defer gov.Close()
+	srv.SetGovernor(gov)
+	gov.ShareKeyCooldowns(engine) // with a Redis state: a key cooled on one replica cools on all
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
-	rl := newReloader(engine, srv, *cfgPath, log, *history)
+	rl := newReloader(engine, srv, gov, *cfgPath, log, *history)
 	cur := rl.started(cfg, hash)
 	// The admin endpoints (/admin/config/...) are answered before the API's handler; they
 	// exist only while client.admin_keys is set.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/plugins"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -28,6 +29,7 @@ import (
 type reloader struct {
 	engine *runtime.Engine
 	srv    *server.Server
+	gov    *governance.Governor // applies the config's governance block
 	path   string
 	log    *slog.Logger
 
@@ -40,8 +42,8 @@ type reloader struct {
 
 // newReloader returns the reloader of the gateway that serves engine through srv, with
 // path's config and keep versions of history. Its metrics go to srv's registry.
-func newReloader(engine *runtime.Engine, srv *server.Server, path string, log *slog.Logger, keep int) *reloader {
-	r := &reloader{engine: engine, srv: srv, path: path, log: log, versions: versionLog{keep: keep},
+func newReloader(engine *runtime.Engine, srv *server.Server, gov *governance.Governor, path string, log *slog.Logger, keep int) *reloader {
+	r := &reloader{engine: engine, srv: srv, gov: gov, path: path, log: log, versions: versionLog{keep: keep},
 		info: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bifrost_config_info",
 			Help: "The configuration serving: its version (counted from 1 at start) and the hash of its file; always 1."},
 			[]string{"version", "hash"}),
@@ -137,6 +139,9 @@ func (r *reloader) apply(cfg *config.Config) (pluginsRebuilt bool, err error) {
 		r.plugins = cfg.Plugins
 	}
 	r.srv.Configure(cfg.Client)
+	if err := r.gov.Configure(cfg); err != nil {
+		r.log.Error("governance reload refused; the previous governance keeps serving", "error", err)
+	}
 	return changed, nil
 }
 

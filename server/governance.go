@@ -1,0 +1,289 @@
+package server
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/governance"
+	"github.com/bifrost-gw/bifrost/governance/state"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/valyala/fasthttp"
+)
+
+// CostHeader is the response header that carries what a request cost, in US dollars with
+// nine decimals, when governance is on. A stream's cost is known only at its end: it is in
+// the access log line and the bifrost_cost_usd_total metric, not in a header.
+const CostHeader = "X-Bifrost-Cost-Usd"
+
+// SetGovernor turns on governance (virtual keys, limits, budgets, cost) as g's policy says:
+// while g has no policy (no governance block in the config), nothing changes. Call it
+// once, before serving.
+func (s *Server) SetGovernor(g *governance.Governor) {
+	s.gov = g
+	if g != nil {
+		s.metrics.SetStateErrors(g.StateErrors)
+		s.metrics.Registry().MustRegister(g.Collector())
+	}
+}
+
+// policy returns the governance policy in force, or nil when governance is off.
+func (s *Server) policy() *governance.Policy {
+	if s.gov == nil {
+		return nil
+	}
+	return s.gov.Policy()
+}
+
+// authorized checks the request's gateway key. With governance on, a virtual key or one
+// of client.api_keys is required (a client.api_keys key has no limits); otherwise as
+// access.authorized.
+func (s *Server) authorized(ctx *fasthttp.RequestCtx, a *access) bool {
+	p := s.policy()
+	if p == nil {
+		return a.authorized(ctx)
+	}
+	if p.Authenticate(presentedKey(&ctx.Request.Header)) != nil {
+		return true
+	}
+	return len(a.keys) > 0 && a.authorized(ctx)
+}
+
+// Token estimate: a request body's bytes per input token (JSON included, so it
+// overestimates English text, which runs about four characters per token).
+const bytesPerToken = 4
+
+// govAdmit checks the request in x.call against its virtual key and reserves its worst
+// case. It answers (in Anthropic's shape when anth) and returns false when the request
+// may not go on. defaultProvider is the provider of a bare model name (Anthropic route).
+func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
+	p := x.s.policy()
+	if p == nil {
+		return true
+	}
+	c := x.call
+	t := &x.gov
+	t.Key = p.Authenticate(presentedKey(&x.ctx.Request.Header))
+	r := governance.Request{DefaultProvider: defaultProvider, InputTokens: int64(len(x.ctx.PostBody()))/bytesPerToken + 1}
+	stream := false
+	switch x.kind {
+	case kindChat:
+		r.Model, r.Provider, r.Fallbacks = c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks
+		r.MaxTokens = int64(c.Chat.MaxCompletionTokens.V)
+		if r.MaxTokens == 0 {
+			r.MaxTokens = int64(c.Chat.MaxTokens.V)
+		}
+		stream = c.Chat.IsStream()
+		if stream {
+			// Ask the provider for usage; the client's stream stays as it asked (wantsUsage).
+			c.Chat.StreamOptions = x.forceUsage(c.Chat.StreamOptions)
+		}
+	case kindText:
+		r.Model, r.Provider, r.Fallbacks = c.Text.Model, c.Text.Provider, c.Text.Fallbacks
+		r.MaxTokens = int64(c.Text.MaxTokens.V)
+		stream = c.Text.IsStream()
+		if stream {
+			c.Text.StreamOptions = x.forceUsage(c.Text.StreamOptions)
+		}
+	case kindEmbedding:
+		r.Model, r.Provider, r.Fallbacks = c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks
+		r.Embedding = true
+	}
+	out := x.s.gov.Admit(p, t, &r)
+	if t.Key != nil {
+		x.rec.VirtualKey = t.Key.Name
+	}
+	if out == governance.Admit {
+		x.govOn = true
+		return true
+	}
+	x.govRefuse(out, anth)
+	code := refusalCodes[out]
+	if out == governance.Refused && t.Verdict.Refused == state.OverBudget {
+		code = "insufficient_quota"
+	}
+	x.call.SetError(x.ctx.Response.StatusCode(), "", code, "") // for the access line
+	return false
+}
+
+// refusalCodes are the error codes of governance's refusals, for the access line.
+var refusalCodes = [...]string{governance.Forbidden: "model_not_allowed", governance.Unpriced: "model_not_priced",
+	governance.Refused: "rate_limit_exceeded", governance.Unavailable: "governance_unavailable"}
+
+// forceUsage returns stream options that ask for the usage chunk: so unchanged when the
+// client asked for it, else so with include_usage set, or the exchange's own options when
+// the client sent none; it records that the client did not ask (forcedUsage).
+func (x *exchange) forceUsage(so *schemas.StreamOptions) *schemas.StreamOptions {
+	if so != nil && so.IncludeUsage.V {
+		return so
+	}
+	x.forcedUsage = true
+	if so == nil {
+		x.streamOpts = schemas.StreamOptions{}
+		so = &x.streamOpts
+	}
+	so.IncludeUsage.V, so.IncludeUsage.Defined = true, true
+	return so
+}
+
+// govRefuse answers a request that governance refused.
+func (x *exchange) govRefuse(out governance.Outcome, anth bool) {
+	ctx, t := x.ctx, &x.gov
+	switch out {
+	case governance.Forbidden:
+		msg := "this virtual key may not use model \"" + t.Model + "\""
+		if anth {
+			writeAnthropicError(ctx, 403, "permission_error", msg)
+		} else {
+			writeError(ctx, 403, schemas.ErrPermission, "model_not_allowed", "model", msg)
+		}
+	case governance.Unpriced:
+		msg := "model \"" + t.Model + "\" has no price, and this virtual key has a budget: add it to governance.prices"
+		if anth {
+			writeAnthropicError(ctx, 403, "permission_error", msg)
+		} else {
+			writeError(ctx, 403, schemas.ErrPermission, "model_not_priced", "model", msg)
+		}
+	case governance.Unavailable:
+		msg := "governance state is unavailable: try again later"
+		if anth {
+			writeAnthropicError(ctx, 503, "api_error", msg)
+		} else {
+			writeError(ctx, 503, schemas.ErrServer, "governance_unavailable", "", msg)
+		}
+		ctx.Response.Header.Set("Retry-After", "1")
+	case governance.Refused:
+		v := &t.Verdict
+		var typ, msg string
+		switch v.Refused {
+		case state.OverBudget:
+			typ, msg = "insufficient_quota", "budget exceeded: "+levelName(v.Level)+"'s "+periodNames[v.Period]+" budget has no room for this request"
+		case state.InFlight:
+			typ, msg = "requests", "rate limit exceeded: "+levelName(v.Level)+" has max_in_flight requests running"
+		case state.RequestRate:
+			typ, msg = "requests", "rate limit exceeded: "+levelName(v.Level)+"'s requests per minute (rpm)"
+		default:
+			typ, msg = "tokens", "rate limit exceeded: "+levelName(v.Level)+"'s tokens per minute (tpm)"
+		}
+		code := "rate_limit_exceeded"
+		if v.Refused == state.OverBudget {
+			code = "insufficient_quota"
+		}
+		if anth {
+			at := "rate_limit_error"
+			if v.Refused == state.OverBudget {
+				at = "insufficient_quota"
+			}
+			writeAnthropicError(ctx, 429, at, msg)
+		} else {
+			writeError(ctx, 429, typ, code, "", msg)
+		}
+		if v.RetryAfter > 0 {
+			ctx.Response.Header.SetBytesV("Retry-After", strconv.AppendInt(x.num[:0], governance.RetryAfterSeconds(v.RetryAfter), 10))
+		}
+		x.rateHeaders()
+	}
+}
+
+var periodNames = [state.NumPeriods]string{"daily", "weekly", "monthly", "lifetime"}
+
+func levelName(i int) string {
+	if i == 0 {
+		return "the virtual key"
+	}
+	return "the key's team"
+}
+
+// rateHeaders sets OpenAI's x-ratelimit-* headers from the ticket's verdict, for the
+// limits the key has.
+func (x *exchange) rateHeaders() {
+	v, h := &x.gov.Verdict, &x.ctx.Response.Header
+	if v.LimitRequests == 0 && v.LimitTokens == 0 {
+		return
+	}
+	reset := appendResetSeconds(x.num[:0], v.Reset)
+	n := len(reset)
+	if v.LimitRequests > 0 {
+		h.SetBytesV("x-ratelimit-limit-requests", strconv.AppendInt(x.num[n:n], v.LimitRequests, 10))
+		h.SetBytesV("x-ratelimit-remaining-requests", strconv.AppendInt(x.num[n:n], v.RemainingRequests, 10))
+		h.SetBytesV("x-ratelimit-reset-requests", reset)
+	}
+	if v.LimitTokens > 0 {
+		h.SetBytesV("x-ratelimit-limit-tokens", strconv.AppendInt(x.num[n:n], v.LimitTokens, 10))
+		h.SetBytesV("x-ratelimit-remaining-tokens", strconv.AppendInt(x.num[n:n], v.RemainingTokens, 10))
+		h.SetBytesV("x-ratelimit-reset-tokens", reset)
+	}
+}
+
+// appendResetSeconds writes d as OpenAI's reset headers do: whole seconds with "s" ("17s"),
+// rounded up.
+func appendResetSeconds(dst []byte, d time.Duration) []byte {
+	return append(strconv.AppendInt(dst, governance.RetryAfterSeconds(d), 10), 's')
+}
+
+// govUsage keeps what the provider billed, from a response's usage.
+func (x *exchange) govUsage(u *schemas.Usage) {
+	if !x.govOn || !u.IsDefined() {
+		return
+	}
+	x.usage = governance.Usage{Input: int64(u.PromptTokens), CachedInput: int64(u.PromptTokensDetails.CachedTokens), Output: int64(u.CompletionTokens)}
+	x.usageKnown = true
+}
+
+// govEmbeddingUsage keeps what the provider billed for embeddings.
+func (x *exchange) govEmbeddingUsage(input int) {
+	if x.govOn {
+		x.usage, x.usageKnown = governance.Usage{Input: int64(input)}, true
+	}
+}
+
+// govSettle settles the request's reservation to what it used; header says to report the
+// cost in CostHeader (not for a stream, whose headers are sent).
+func (x *exchange) govSettle(billed, header bool) {
+	if !x.govOn {
+		return
+	}
+	x.govOn = false
+	c := x.call
+	cost := x.s.gov.Settle(&x.gov, c.Provider, c.Model, x.usage, x.usageKnown, billed)
+	x.rec.Cost, x.rec.Costed = cost, x.gov.Costed
+	if header && x.usageKnown {
+		x.ctx.Response.Header.SetBytesV(CostHeader, governance.AppendUSD(x.num[:0], cost))
+	}
+}
+
+// UsagePath is the governance usage API: GET it with one of governance.admin_keys (as a
+// gateway key is sent) for every virtual key's and team's limits, use in the current UTC
+// windows, and remaining budgets, read from the shared state (the same on every replica).
+const UsagePath = "/governance/usage"
+
+// serveUsage answers the usage API. It returns false, having answered nothing, when the
+// API is off (no governance, or no admin keys): the path is then an unknown route.
+func (s *Server) serveUsage(ctx *fasthttp.RequestCtx) bool {
+	p := s.policy()
+	if p == nil || !p.HasAdmins() {
+		return false
+	}
+	if !s.get(ctx) {
+		return true
+	}
+	if !p.IsAdmin(presentedKey(&ctx.Request.Header)) {
+		writeError(ctx, 401, schemas.ErrInvalidRequest, "invalid_api_key", "", "the usage API needs one of governance.admin_keys")
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="bifrost"`)
+		return true
+	}
+	r, err := s.gov.Report(p)
+	if err != nil {
+		writeError(ctx, 503, schemas.ErrServer, "governance_unavailable", "", "governance state is unavailable: try again later")
+		return true
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		writeError(ctx, 500, schemas.ErrServer, "internal_error", "", "could not encode the usage report")
+		return true
+	}
+	ctx.SetContentType("application/json")
+	ctx.Response.Header.Set("Cache-Control", "no-store")
+	ctx.SetBody(b)
+	return true
+}
