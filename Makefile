@@ -5,12 +5,14 @@ CONFIG   ?= config.json
 HOST     ?= 127.0.0.1
 PORT     ?= 8080
 NODE_E2E := server/e2e/node
+PY_E2E   := server/e2e/python
+PYTHON   ?= python3
 # Build with the toolchain go.mod asks for (a patch release with the standard library's
 # security fixes; see scripts/vulncheck.sh), fetched from the module proxy when the local Go
 # is older. A newer local Go is used as it is.
 export GOTOOLCHAIN := auto
 
-.PHONY: all gen gen-check build run demo test vet node-deps bench soak bench-go fuzz vulncheck clean
+.PHONY: all gen gen-check build run demo test vet node-deps python-deps bench soak bench-go fuzz vulncheck clean
 
 all: build
 
@@ -46,10 +48,19 @@ vet:
 node-deps:
 	cd $(NODE_E2E) && npm ci --no-audit --no-fund --loglevel=error
 
+## python-deps: make $(PY_E2E)/.venv with the pinned, hashed openai and anthropic packages
+## ($(PY_E2E)/requirements.txt) that the Python SDK end-to-end tests use; once per lock change
+python-deps: $(PY_E2E)/.venv/.installed
+$(PY_E2E)/.venv/.installed: $(PY_E2E)/requirements.txt
+	rm -rf $(PY_E2E)/.venv
+	$(PYTHON) -m venv $(PY_E2E)/.venv
+	$(PY_E2E)/.venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(PY_E2E)/requirements.txt
+	touch $@
+
 ## test: vet, the generated-code staleness check, and every Go test with the race detector
-## (including the OpenAI Node SDK end-to-end test)
-test: vet gen-check node-deps
-	BIFROST_NODE_E2E=1 $(GO) test -race -count=1 ./...
+## (including the OpenAI Node SDK and the OpenAI and Anthropic Python SDK end-to-end tests)
+test: vet gen-check node-deps python-deps
+	BIFROST_NODE_E2E=1 BIFROST_PYTHON_E2E=1 $(GO) test -race -count=1 ./...
 	@# Allocation counts are asserted without the race detector, whose sync.Pool drops objects.
 	$(GO) test -count=1 -run 'Allocs' ./...
 
