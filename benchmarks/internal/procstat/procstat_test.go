@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -61,5 +62,46 @@ func TestReadSelf(t *testing.T) {
 	}
 	if _, err := Read(1 << 30); err == nil {
 		t.Error("missing pid read")
+	}
+}
+
+func TestProcAndGroup(t *testing.T) {
+	p, err := Open(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := 0; i < 3; i++ { // the same handles, reread
+		s, err := p.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.RSS <= 0 || s.PeakRSS < s.RSS {
+			t.Errorf("read %d: rss %d, peak %d", i, s.RSS, s.PeakRSS)
+		}
+	}
+	g := OpenGroup(syscall.Getpgrp())
+	defer g.Close()
+	s, err := g.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Processes < 1 || s.RSS <= 0 || s.CPU < 0 {
+		t.Errorf("group sample %+v", s)
+	}
+	if k, err := g.ReadKnown(); err != nil || k.Processes != s.Processes {
+		t.Errorf("ReadKnown: %+v, %v", k, err)
+	}
+	if _, err := OpenGroup(1 << 30).Read(); err == nil {
+		t.Error("a group with no process read without error")
+	}
+}
+
+func TestPgidOf(t *testing.T) {
+	if got := pgidOf([]byte("42 (a) b) S 1 77 77 0")); got != 77 {
+		t.Errorf("pgid %d, want 77", got)
+	}
+	if got := pgidOf([]byte("garbage")); got != -1 {
+		t.Errorf("pgid %d, want -1", got)
 	}
 }
