@@ -65,17 +65,21 @@ test: vet gen-check node-deps python-deps
 	$(GO) test -count=1 -run 'Allocs' ./...
 
 ## bench: end-to-end overhead benchmark (BENCHMARKS.md): builds bin/, starts the mock, a raw
-## proxy, the gateway and any PEERS (litellm, portkey, name=/path/to/gateway args), and writes
-## benchmarks/results/<date>-<PROFILE>/; PROFILE is quick (default, < 5 min), t3.medium or t3.xlarge
-PROFILE ?= quick
-PEERS   ?=
+## proxy, the gateway and any PEERS (litellm, portkey, name=/path/to/gateway args; installed once
+## into the user cache folder, LiteLLM from benchmarks/peers/litellm's hashed lock), and writes
+## benchmarks/results/<date>-<PROFILE>/; PROFILE is quick (default, < 5 min), t3.medium,
+## t3.xlarge, or launch (the launch post's two LiteLLM tables and the capacity curve, < 20 min
+## with PEERS=litellm,portkey); BENCH_ARGS adds bifrost-bench flags (e.g. -segment 1s -rounds 1)
+PROFILE    ?= quick
+PEERS      ?=
+BENCH_ARGS ?=
 bench:
 	$(GO) build -o $(BIN)/bifrost-http ./server/cmd/bifrost-http
 	$(GO) build -o $(BIN)/bifrost-mock ./mocks/cmd/bifrost-mock
 	$(GO) build -o $(BIN)/bench-rawproxy ./benchmarks/cmd/bench-rawproxy
 	$(GO) build -o $(BIN)/bifrost-bench ./benchmarks/cmd/bifrost-bench
-	BIFROST_BENCH_COMMAND="make bench PROFILE=$(PROFILE)$(if $(PEERS), PEERS=$(PEERS))" \
-	$(BIN)/bifrost-bench -profile $(PROFILE) -peers "$(PEERS)" -bin $(BIN) -out benchmarks/results
+	BIFROST_BENCH_COMMAND="make bench PROFILE=$(PROFILE)$(if $(PEERS), PEERS=$(PEERS))$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	$(BIN)/bifrost-bench -profile $(PROFILE) -peers "$(PEERS)" -bin $(BIN) -out benchmarks/results $(BENCH_ARGS)
 
 ## soak: sustained load (issue 6): SOAK_RATE requests/s (80% plain, 20% streaming chat) for
 ## SOAK_DURATION through the gateway to a mock failing 1% of upstream requests; checks that every

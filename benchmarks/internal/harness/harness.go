@@ -39,7 +39,7 @@ type Config struct {
 	Prompt       string    // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
 	ResponseSize string    // mock response size: "1kb" or "10kb"
 	Peers        []string  // litellm, portkey, or name=/path/to/binary args ({port}, {mock}, {key})
-	CacheDir     string    // where npm peers are installed
+	CacheDir     string    // where peers are installed (Portkey with npm, LiteLLM in a venv)
 	NoStream     bool      // skip the streaming scenario
 	Progress     io.Writer // the live progress line (a terminal); nil for none
 	Log          io.Writer // one line per step and per measured rate; nil for none
@@ -457,8 +457,8 @@ func (r *run) judge(t *target, pt *report.Point, direct *report.Point) {
 		r.drop(t, fmt.Sprintf("fell over at %d rps: %.1f%% of %d requests succeeded (%s)", pt.Rate, pt.SuccessPct, pt.Requests, topErrors(pt.Errors)))
 		return
 	}
-	if !r.cfg.Profile.Sweep {
-		return
+	if !r.cfg.Profile.Sweep || t.name == report.Direct {
+		return // direct stays as long as it answers: it is every overhead's baseline
 	}
 	check := *pt
 	if direct != nil && t.name != report.Direct {

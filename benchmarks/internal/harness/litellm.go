@@ -134,7 +134,7 @@ litellm_settings:
 		"`litellm --config litellm.yaml --num_workers %d` (uvicorn, one worker per CPU it may use, as the docs' `--num_workers $(nproc)`), "+
 		"LITELLM_LOG=ERROR (no per-request info logs), LITELLM_MODE=PRODUCTION (no .env loading), a master key (required to start; sent as the bearer token); "+
 		"no database and no Redis (spend logs, budgets and caching off: the lightest path it offers); config: one model on the mock, "+
-		"set_verbose false, request_timeout %d s (the harness's own), num_retries 0 (the mock never fails, and Bifrost does not retry here either); "+
+		"set_verbose false, request_timeout %d s (the harness's own), num_retries 0 (the mock never fails, so neither gateway ever retries here); "+
 		"its CPU and peak RSS are those of the whole process group (the parent and its %d workers)",
 		LiteLLMVersion, pythonVersion(bin), LiteLLMDocs, workers, timeout, workers))
 	return c, nil
