@@ -349,7 +349,13 @@ func (l *Launch) Markdown() string {
 			fmt.Fprintf(&b, "\n- %s: %s", part.Profile, oneLine(d))
 		}
 	}
-	b.WriteString("\n")
+	b.WriteString("\n\n## Method (the second table's run; the other two differ only as their titles say)\n\n")
+	for _, s := range l.Table2.Setup {
+		fmt.Fprintf(&b, "- %s\n", s)
+	}
+	for _, s := range l.Table2.Skipped {
+		fmt.Fprintf(&b, "- skipped: %s\n", s)
+	}
 	return b.String()
 }
 
