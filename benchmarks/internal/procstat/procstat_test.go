@@ -105,3 +105,46 @@ func TestPgidOf(t *testing.T) {
 		t.Errorf("pgid %d, want -1", got)
 	}
 }
+
+// TestProcReadsWithoutDescriptors is the regression test for `make bench` failing with
+// "open /proc/N/stat: too many open files" at high rates: once the descriptor limit is used
+// up, Read still works through the handles Open kept, where a fresh open fails.
+func TestProcReadsWithoutDescriptors(t *testing.T) {
+	p, err := Open(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = 256
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skipf("cannot lower the open-file limit: %v", err)
+	}
+	var held []*os.File
+	defer func() {
+		for _, f := range held {
+			f.Close()
+		}
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) //nolint:errcheck // best effort
+	}()
+	for {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			break // EMFILE: every descriptor is in use
+		}
+		held = append(held, f)
+		if len(held) > 4096 {
+			t.Fatal("the lowered limit did not apply")
+		}
+	}
+	if _, err := Read(os.Getpid()); err == nil {
+		t.Fatal("a fresh open succeeded with no descriptor left; the test proves nothing")
+	}
+	if s, err := p.Read(); err != nil || s.RSS <= 0 {
+		t.Errorf("Read through kept handles with no descriptor left: %+v, %v", s, err)
+	}
+}
