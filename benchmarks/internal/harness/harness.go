@@ -664,7 +664,7 @@ func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate i
 	var err error
 	if t.group != nil {
 		if before, err = t.group.Read(); err != nil || !before.LeaderUp {
-			r.drop(t, fmt.Sprintf("its process exited before the %s attack (%v):\n%s", label, t.proc.err, tail(t.proc.log.text())))
+			r.drop(t, fmt.Sprintf("its process exited before the %s attack (%s):\n%s", label, t.proc.exitStatus(), tail(t.proc.log.text())))
 			return s, nil
 		}
 	}
@@ -765,7 +765,7 @@ func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate i
 			}
 		}
 		if err != nil || !after.LeaderUp {
-			r.drop(t, fmt.Sprintf("its process exited during the %s attack (%v):\n%s", label, t.proc.err, tail(t.proc.log.text())))
+			r.drop(t, fmt.Sprintf("its process exited during the %s attack (%s):\n%s", label, t.proc.exitStatus(), tail(t.proc.log.text())))
 		}
 	}
 	if mockAfter, err := r.mockProc.Read(); err == nil {

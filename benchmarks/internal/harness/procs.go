@@ -89,6 +89,20 @@ func startChild(name string, env []string, path string, args ...string) (*child,
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
+// exitStatus returns how the child ended, waiting briefly for its status
+// to be collected, or says that it has not ended.
+func (c *child) exitStatus() string {
+	select {
+	case <-c.done:
+		if c.err == nil {
+			return "exit status 0"
+		}
+		return c.err.Error()
+	case <-time.After(2 * time.Second):
+		return "still running, but its process group has no process the harness can read"
+	}
+}
+
 // waitURL waits until the child prints a line with http://127.0.0.1:PORT
 // matching prefix, and returns the URL.
 func (c *child) waitURL(ctx context.Context, marker string, limit time.Duration) (string, error) {

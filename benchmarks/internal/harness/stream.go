@@ -139,7 +139,7 @@ func (r *run) streams(ctx context.Context) error {
 	r.logf("streaming: %d streams/s for %v per target", p.StreamRate, p.StreamFor)
 	var direct *streamStats
 	var directRep *report.Stream
-	for _, t := range r.targets {
+	for _, t := range r.live() {
 		client := &http.Client{Timeout: p.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 2000, DisableCompression: true}}
 		n := max(1, int(float64(p.StreamRate)*p.StreamFor.Seconds()))
 		body := r.bodyFor(t, true)
