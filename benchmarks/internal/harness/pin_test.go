@@ -3,7 +3,9 @@ package harness
 import (
 	"errors"
 	"io"
+	"os/exec"
 	"reflect"
+	goruntime "runtime"
 	"strings"
 	"testing"
 
@@ -95,5 +97,30 @@ func TestJudge(t *testing.T) {
 	r.judge(ok, &report.Point{Target: "ok", Rate: 500, Requests: 100, Success: 100, SuccessPct: 100, AchievedRate: 500, Latency: report.Lat{P99: 300}}, direct)
 	if ok.down != "" {
 		t.Errorf("a slow but answering target outside a sweep was dropped: %q", ok.down)
+	}
+}
+
+// TestPinnedChild runs a child through the pinning's taskset and checks the CPUs the kernel
+// allows it, and pins this process's threads to every CPU it has (a no-op in effect).
+func TestPinnedChild(t *testing.T) {
+	ts, err := exec.LookPath("taskset")
+	if err != nil {
+		t.Skip("taskset is not installed")
+	}
+	r := &run{pin: pinning{taskset: ts, gateway: []int{0}, others: []int{0}}}
+	c, err := r.startChild("grep", nil, true, "/bin/grep", "Cpus_allowed_list", "/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-c.done
+	if got := strings.Fields(c.log.text()); len(got) != 2 || got[1] != "0" {
+		t.Errorf("the pinned child runs on %q, want CPU 0", c.log.text())
+	}
+	all := make([]int, goruntime.NumCPU())
+	for i := range all {
+		all[i] = i
+	}
+	if err := pinSelf(all); err != nil {
+		t.Fatal(err)
 	}
 }
