@@ -533,7 +533,7 @@ func (r *run) maxWorkers() int {
 const (
 	settleBusy  = 0.2
 	settleStep  = 250 * time.Millisecond
-	settleLimit = 20 * time.Second
+	settleLimit = 15 * time.Second
 )
 
 // settle waits until t's process group is nearly idle, so that a backlog it
