@@ -142,7 +142,10 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 	r.rep.Setup = append(r.rep.Setup,
 		fmt.Sprintf("Bifrost config: one openai provider on the mock, concurrency %d, buffer_size %d, initial_pool_size %d", p.PoolSize, p.BufferSize, p.PoolSize),
 		"latency: from sending the request to reading the whole response, successful requests only; overhead: target percentile minus direct percentile at the same rate",
-		"CPU ms/req (the same number as CPU seconds per 1,000 requests) and peak RSS (VmHWM) of each proxy or gateway process from /proc/<pid>; mock CPU: the mock process's CPU while that target ran, as % of one core and per request")
+		"CPU ms/req (the same number as CPU seconds per 1,000 requests) of each proxy or gateway from /proc, summed over its process group (a gateway and any workers it starts); "+
+			"peak RSS: its VmHWM, or for a gateway of several processes (LiteLLM's workers) the highest sum of their RSS, sampled every 200 ms while it was under load; "+
+			"throughput (served rate): successful answers per second from the first request sent to the last answer received; "+
+			"mock CPU: the mock process's CPU while that target ran, as % of one core and per request")
 	if err := r.measure(ctx); err != nil {
 		return nil, err
 	}
