@@ -255,7 +255,7 @@ func (r *Report) Markdown() string {
 	for _, s := range r.Setup {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n| target | offered rps | success | achieved rps | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU |\n")
+	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
 	for _, p := range r.Points {
 		over, cpu, rss := "-", "-", "-"
@@ -266,8 +266,8 @@ func (r *Report) Markdown() string {
 		if p.Target != Direct {
 			cpu, rss = fmt.Sprintf("%.3f", p.CPUPerReqMs), f1(p.PeakRSSMB)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) |\n",
-			p.Target, p.Rate, p.SuccessPct, p.AchievedRate, f2(p.Latency.P50), f2(p.Latency.P90), f2(p.Latency.P99), f2(p.Latency.Max),
+		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f / %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) |\n",
+			p.Target, p.Rate, p.SuccessPct, p.AchievedRate, p.Throughput(), f2(p.Latency.P50), f2(p.Latency.P90), f2(p.Latency.P99), f2(p.Latency.Max),
 			over, cpu, rss, p.MockCPUPct, p.MockCPUPerMs)
 	}
 	fmt.Fprintf(&b, "\nCapacity (highest offered rate with 100%% success, >= %.0f%% of it achieved, p99 overhead <= %.0f ms):", CapacityMinAchieved*100, CapacityMaxP99Overhead)
