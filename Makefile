@@ -5,12 +5,14 @@ CONFIG   ?= config.json
 HOST     ?= 127.0.0.1
 PORT     ?= 8080
 NODE_E2E := server/e2e/node
+PY_E2E   := server/e2e/python
+PYTHON   ?= python3
 # Build with the toolchain go.mod asks for (a patch release with the standard library's
 # security fixes; see scripts/vulncheck.sh), fetched from the module proxy when the local Go
 # is older. A newer local Go is used as it is.
 export GOTOOLCHAIN := auto
 
-.PHONY: all gen gen-check build run demo test vet node-deps bench soak bench-go fuzz hostile vulncheck clean
+.PHONY: all gen gen-check build run demo test vet node-deps python-deps bench soak bench-go fuzz hostile vulncheck clean
 
 all: build
 
@@ -46,25 +48,38 @@ vet:
 node-deps:
 	cd $(NODE_E2E) && npm ci --no-audit --no-fund --loglevel=error
 
+## python-deps: make $(PY_E2E)/.venv with the pinned, hashed openai and anthropic packages
+## ($(PY_E2E)/requirements.txt) that the Python SDK end-to-end tests use; once per lock change
+python-deps: $(PY_E2E)/.venv/.installed
+$(PY_E2E)/.venv/.installed: $(PY_E2E)/requirements.txt
+	rm -rf $(PY_E2E)/.venv
+	$(PYTHON) -m venv $(PY_E2E)/.venv
+	$(PY_E2E)/.venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(PY_E2E)/requirements.txt
+	touch $@
+
 ## test: vet, the generated-code staleness check, and every Go test with the race detector
-## (including the OpenAI Node SDK end-to-end test)
-test: vet gen-check node-deps
-	BIFROST_NODE_E2E=1 $(GO) test -race -count=1 ./...
+## (including the OpenAI Node SDK and the OpenAI and Anthropic Python SDK end-to-end tests)
+test: vet gen-check node-deps python-deps
+	BIFROST_NODE_E2E=1 BIFROST_PYTHON_E2E=1 $(GO) test -race -count=1 ./...
 	@# Allocation counts are asserted without the race detector, whose sync.Pool drops objects.
 	$(GO) test -count=1 -run 'Allocs' ./...
 
 ## bench: end-to-end overhead benchmark (BENCHMARKS.md): builds bin/, starts the mock, a raw
-## proxy, the gateway and any PEERS (litellm, portkey, name=/path/to/gateway args), and writes
-## benchmarks/results/<date>-<PROFILE>/; PROFILE is quick (default, < 5 min), t3.medium or t3.xlarge
-PROFILE ?= quick
-PEERS   ?=
+## proxy, the gateway and any PEERS (litellm, portkey, name=/path/to/gateway args; installed once
+## into the user cache folder, LiteLLM from benchmarks/peers/litellm's hashed lock), and writes
+## benchmarks/results/<date>-<PROFILE>/; PROFILE is quick (default, < 5 min), t3.medium,
+## t3.xlarge, or launch (the launch post's two LiteLLM tables and the capacity curve, < 20 min
+## with PEERS=litellm,portkey); BENCH_ARGS adds bifrost-bench flags (e.g. -segment 1s -rounds 1)
+PROFILE    ?= quick
+PEERS      ?=
+BENCH_ARGS ?=
 bench:
 	$(GO) build -o $(BIN)/bifrost-http ./server/cmd/bifrost-http
 	$(GO) build -o $(BIN)/bifrost-mock ./mocks/cmd/bifrost-mock
 	$(GO) build -o $(BIN)/bench-rawproxy ./benchmarks/cmd/bench-rawproxy
 	$(GO) build -o $(BIN)/bifrost-bench ./benchmarks/cmd/bifrost-bench
-	BIFROST_BENCH_COMMAND="make bench PROFILE=$(PROFILE)$(if $(PEERS), PEERS=$(PEERS))" \
-	$(BIN)/bifrost-bench -profile $(PROFILE) -peers "$(PEERS)" -bin $(BIN) -out benchmarks/results
+	BIFROST_BENCH_COMMAND="make bench PROFILE=$(PROFILE)$(if $(PEERS), PEERS=$(PEERS))$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	$(BIN)/bifrost-bench -profile $(PROFILE) -peers "$(PEERS)" -bin $(BIN) -out benchmarks/results $(BENCH_ARGS)
 
 ## soak: sustained load (issue 6): SOAK_RATE requests/s (80% plain, 20% streaming chat) for
 ## SOAK_DURATION through the gateway to a mock failing 1% of upstream requests; checks that every

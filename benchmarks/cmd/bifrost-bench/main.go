@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/benchmarks/internal/harness"
+	"github.com/bifrost-gw/bifrost/benchmarks/internal/report"
 )
 
 func main() {
@@ -34,18 +35,18 @@ func main() {
 
 // run parses the flags, runs the benchmark and writes its results.
 func run() error {
-	profile := flag.String("profile", "quick", "quick, t3.medium or t3.xlarge")
+	profile := flag.String("profile", "quick", "quick, t3.medium, t3.xlarge or launch (the launch post's two LiteLLM tables and the capacity curve)")
 	peers := flag.String("peers", "", "comma-separated peers: litellm, portkey, or name=/path/to/gateway args ({port} {mock} {key} are replaced)")
 	bin := flag.String("bin", "bin", "folder with bifrost-http, bifrost-mock and bench-rawproxy")
 	out := flag.String("out", "benchmarks/results", "results folder; the run writes <out>/<date>-<profile>/")
 	latency := flag.String("latency", "fixed-60ms", "mock latency model: fixed-60ms, gpt-4o-mini-real, fixed:D, jitter:D:J, dist:P50:P90[:P95]:P99:MAX, trace:FILE[:sampled]")
 	prompt := flag.String("prompt", "200b", "request prompt size: 200b, 10kb or 50kb")
 	size := flag.String("size", "1kb", "mock response size: 1kb or 10kb")
-	rates := flag.String("rates", "", "override the profile's rates, e.g. 1000,3000")
+	rates := flag.String("rates", "", "override the profile's rates, e.g. 1000,3000 (for launch: the capacity sweep's)")
 	segment := flag.Duration("segment", 0, "override the profile's time per target, rate and round")
 	rounds := flag.Int("rounds", 0, "override the profile's rounds")
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
-	cache := flag.String("cache", "", "cache folder for npm peers (default: the user cache folder)/bifrost-bench")
+	cache := flag.String("cache", "", "cache folder for the peers' installs (npm, pip venv) (default: the user cache folder)/bifrost-bench")
 	flag.Parse()
 
 	p, err := harness.LookupProfile(*profile)
@@ -53,20 +54,32 @@ func run() error {
 		return err
 	}
 	if *rates != "" {
-		p.Rates = nil
+		var rs []int
 		for _, s := range strings.Split(*rates, ",") {
 			var r int
 			if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &r); err != nil || r <= 0 || r > 100000 {
 				return fmt.Errorf("-rates %q: want positive integers up to 100000", *rates)
 			}
-			p.Rates = append(p.Rates, r)
+			rs = append(rs, r)
+		}
+		p.Rates = rs
+		for i := range p.Parts {
+			if p.Parts[i].Sweep {
+				p.Parts[i].Rates = rs
+			}
 		}
 	}
 	if *segment > 0 {
 		p.Segment = min(*segment, 10*time.Minute)
+		for i := range p.Parts {
+			p.Parts[i].Segment = p.Segment
+		}
 	}
 	if *rounds > 0 {
 		p.Rounds = min(*rounds, 20)
+		for i := range p.Parts {
+			p.Parts[i].Rounds = p.Rounds
+		}
 	}
 	if *cache == "" {
 		d, err := os.UserCacheDir()
@@ -107,6 +120,9 @@ func run() error {
 		Command:      commandLine(),
 	}
 	fmt.Fprintf(os.Stderr, "bifrost-bench: profile %s (%s)\n", p.Name, p.Description)
+	if len(p.Parts) > 0 {
+		return runParts(ctx, cfg, *out)
+	}
 	rep, err := harness.Run(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -119,6 +135,51 @@ func run() error {
 		return fmt.Errorf("write the results: %w", err)
 	}
 	fmt.Printf("\n%s\nwritten to %s/\n", rep.Markdown(), dir)
+	return nil
+}
+
+// runParts runs each part of a profile made of several (launch) with its
+// own processes, writes each part's report into <out>/<date>-<profile>/<part>/
+// and the comparison with the launch post into <out>/<date>-<profile>/.
+func runParts(ctx context.Context, cfg harness.Config, out string) error {
+	p := cfg.Profile
+	start := time.Now()
+	dir := filepath.Join(out, start.UTC().Format("2006-01-02")+"-"+p.Name)
+	l := &report.Launch{Command: cfg.Command, Machine: harness.Machine(), Started: start}
+	for i, part := range p.Parts {
+		pc := cfg
+		pc.Profile = p.ForPart(part)
+		pc.LatencyModel = part.LatencyModel
+		pc.NoStream = true
+		fmt.Fprintf(os.Stderr, "\nbifrost-bench: part %d/%d, %s: %s\n", i+1, len(p.Parts), part.Name, part.Title)
+		rep, err := harness.Run(ctx, pc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted; every process it started is stopped")
+			}
+			return fmt.Errorf("part %s: %w", part.Name, err)
+		}
+		if err := rep.Write(filepath.Join(dir, part.Name)); err != nil {
+			return fmt.Errorf("write the results of %s: %w", part.Name, err)
+		}
+		l.Parts = append(l.Parts, fmt.Sprintf("[`%s/`](%s/results.md) (%s)", part.Name, part.Name, part.Title))
+		switch i {
+		case 0:
+			l.Table1 = rep
+		case 1:
+			l.Table2 = rep
+		case 2:
+			l.Capacity = rep
+		}
+	}
+	if l.Table1 == nil || l.Table2 == nil || l.Capacity == nil {
+		return fmt.Errorf("profile %s: want three parts (the post's two tables and the capacity sweep), got %d", p.Name, len(p.Parts))
+	}
+	l.Elapsed = time.Since(start).Round(time.Second).String()
+	if err := l.Write(dir); err != nil {
+		return fmt.Errorf("write the results: %w", err)
+	}
+	fmt.Printf("\n%s\nwritten to %s/\n", l.Markdown(), dir)
 	return nil
 }
 

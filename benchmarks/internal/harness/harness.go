@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -38,7 +39,7 @@ type Config struct {
 	Prompt       string    // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
 	ResponseSize string    // mock response size: "1kb" or "10kb"
 	Peers        []string  // litellm, portkey, or name=/path/to/binary args ({port}, {mock}, {key})
-	CacheDir     string    // where npm peers are installed
+	CacheDir     string    // where peers are installed (Portkey with npm, LiteLLM in a venv)
 	NoStream     bool      // skip the streaming scenario
 	Progress     io.Writer // the live progress line (a terminal); nil for none
 	Log          io.Writer // one line per step and per measured rate; nil for none
@@ -51,8 +52,15 @@ type target struct {
 	url     string // chat completions URL
 	model   string
 	header  http.Header
-	proc    *child // the process to measure; nil for direct
-	metrics string // Bifrost's /metrics URL, for its own stage timings
+	proc    *child          // the process to measure; nil for direct
+	group   *procstat.Group // proc's process group: it and any workers it starts
+	metrics string          // Bifrost's /metrics URL, for its own stage timings
+	// selfHeader is the response header in which the target reports its own
+	// overhead, in units of selfUnit (Bifrost's in µs, LiteLLM's in ms).
+	selfHeader string
+	selfUnit   time.Duration
+	down       string // why the target left the run (fell over); "" while it is in
+	failedLast bool   // it failed the capacity rule at the last rate (Sweep)
 }
 
 // run is the state of one Run.
@@ -66,6 +74,11 @@ type run struct {
 	targets  []*target
 	rep      *report.Report
 	progress *progress
+	mockProc *procstat.Proc // the mock's counters, read through kept handles
+	pin      pinning
+	nofile   uint64 // RLIMIT_NOFILE now
+	// litellmKey is LiteLLM's master key, which clients send as the bearer token.
+	litellmKey string
 }
 
 // Run runs the benchmark and returns its report. It stops every process it
@@ -97,6 +110,19 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 		Profile: cfg.Profile.Name, Started: start, Command: cfg.Command, Machine: machine(),
 		LatencyModel: cfg.LatencyModel, Prompt: cfg.Prompt, ResponseSize: cfg.ResponseSize,
 	}
+	// A high rate against a slow target keeps tens of thousands of sockets
+	// open; the harness's own limit must not be what fails.
+	if r.nofile, err = raiseFileLimit(1 << 20); err != nil {
+		r.logf("could not raise the open-file limit: %v", err)
+	}
+	r.pin = planPinning(runtime.NumCPU(), cfg.Profile.GatewayCPUs, exec.LookPath)
+	if len(r.pin.others) > 0 {
+		if err := pinSelf(r.pin.others); err != nil {
+			r.logf("%v; running unpinned", err)
+			r.pin = pinning{note: fmt.Sprintf("not pinned (%v): all processes share the %d CPUs", err, runtime.NumCPU())}
+		}
+	}
+	r.logf("CPUs: %s", r.pin.note)
 	if err := r.startAll(ctx); err != nil {
 		return nil, err
 	}
@@ -105,12 +131,21 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 	}
 	p := cfg.Profile
 	r.logf("planned: about %v of load for %d targets (%s)", p.Planned(len(r.targets), 100*time.Millisecond).Round(time.Second), len(r.targets), strings.Join(r.rep.Targets, ", "))
+	r.rep.Setup = append([]string{
+		fmt.Sprintf("all processes on 127.0.0.1; CPUs: %s; Go gateways and the raw proxy run with GOMAXPROCS=%d", r.pin.note, p.GOMAXPROCS),
+		fmt.Sprintf("open-loop constant rate (vegeta, one HTTP/1.1 keep-alive client per target, at most %d connections in flight), %d rounds of %v per target and rate, targets alternating (A B C, then C B A); %v warm-up per target at %d rps, and %v unmeasured at each new rate; "+
+			"after each attack on a gateway the harness waits (up to %v) until that gateway's CPU use falls under %.0f%% of a core, so that a backlog left by one target does not slow the next",
+			r.maxWorkers(), p.Rounds, p.Segment, p.Warmup, p.WarmupRate, p.RateWarmup, settleLimit, settleBusy*100),
+		fmt.Sprintf("per-request timeout %v (a request without a full answer by then counts as failed); success = status 200 with a whole body; achieved rate = requests sent / the attack's window; "+
+			"a target falls over when under %.0f%% of its requests at a rate succeed or its process exits, and is then not offered higher rates%s; open-file limit %d",
+			p.Timeout, fellOverBelow, sweepNote(p.Sweep), r.nofile)}, r.rep.Setup...)
 	r.rep.Setup = append(r.rep.Setup,
-		fmt.Sprintf("all processes on 127.0.0.1 sharing %d CPUs (load generator, mock, raw proxy and gateways side by side, not pinned); Go gateways and the raw proxy run with GOMAXPROCS=%d", runtime.NumCPU(), p.GOMAXPROCS),
-		fmt.Sprintf("open-loop constant rate (vegeta, one HTTP/1.1 keep-alive client per target), %d rounds of %v per target and rate, targets alternating (A B C, then C B A); %v warm-up per target at %d rps, and %v unmeasured at each new rate", p.Rounds, p.Segment, p.Warmup, p.WarmupRate, p.RateWarmup),
 		fmt.Sprintf("Bifrost config: one openai provider on the mock, concurrency %d, buffer_size %d, initial_pool_size %d", p.PoolSize, p.BufferSize, p.PoolSize),
 		"latency: from sending the request to reading the whole response, successful requests only; overhead: target percentile minus direct percentile at the same rate",
-		"CPU ms/req (the same number as CPU seconds per 1,000 requests) and peak RSS (VmHWM) of each proxy or gateway process from /proc/<pid>; mock CPU: the mock process's CPU while that target ran, as % of one core and per request")
+		"CPU ms/req (the same number as CPU seconds per 1,000 requests) of each proxy or gateway from /proc, summed over its process group (a gateway and any workers it starts); "+
+			"peak RSS: its VmHWM, or for a gateway of several processes (LiteLLM's workers) the highest sum of their RSS, sampled every 200 ms while it was under load; "+
+			"throughput (served rate): successful answers per second from the first request sent to the last answer received; "+
+			"mock CPU: the mock process's CPU while that target ran, as % of one core and per request")
 	if err := r.measure(ctx); err != nil {
 		return nil, err
 	}
@@ -157,7 +192,7 @@ func (r *run) startAll(ctx context.Context) error {
 	p := r.cfg.Profile
 	var err error
 	r.logf("starting the mock (%s, %s responses)", r.cfg.LatencyModel, r.cfg.ResponseSize)
-	r.mock, err = startChild("mock", nil, r.cfg.MockBin, "-addr", "127.0.0.1:0", "-latency-model", r.cfg.LatencyModel,
+	r.mock, err = r.startChild("mock", nil, false, r.cfg.MockBin, "-addr", "127.0.0.1:0", "-latency-model", r.cfg.LatencyModel,
 		"-size", r.cfg.ResponseSize, "-require-key", r.key, "-seed", "1")
 	if err != nil {
 		return err
@@ -167,6 +202,9 @@ func (r *run) startAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.mockProc, err = procstat.Open(r.mock.pid()); err != nil {
+		return fmt.Errorf("mock: %w", err)
+	}
 	auth := http.Header{"Authorization": {"Bearer " + r.key}, "Content-Type": {"application/json"}}
 	r.targets = append(r.targets, &target{name: report.Direct, url: mockURL + "/v1/chat/completions", model: "gpt-4o-mini", header: auth})
 
@@ -174,7 +212,7 @@ func (r *run) startAll(ctx context.Context) error {
 	if p.GOMAXPROCS > 0 {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(p.GOMAXPROCS))
 	}
-	proxy, err := startChild("rawproxy", env, r.cfg.ProxyBin, "-addr", "127.0.0.1:0", "-upstream", mockURL)
+	proxy, err := r.startChild("rawproxy", env, true, r.cfg.ProxyBin, "-addr", "127.0.0.1:0", "-upstream", mockURL)
 	if err != nil {
 		return err
 	}
@@ -201,7 +239,7 @@ func (r *run) startAll(ctx context.Context) error {
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
 		return fmt.Errorf("bifrost config: %w", err)
 	}
-	gw, err := startChild("bifrost", append(env, "BIFROST_BENCH_KEY="+r.key), r.cfg.GatewayBin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
+	gw, err := r.startChild("bifrost", append(env, "BIFROST_BENCH_KEY="+r.key), true, r.cfg.GatewayBin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
 	if err != nil {
 		return err
 	}
@@ -214,7 +252,8 @@ func (r *run) startAll(ctx context.Context) error {
 		return err
 	}
 	r.targets = append(r.targets, &target{name: "bifrost", url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
-		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics"})
+		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics",
+		selfHeader: overheadHeader, selfUnit: time.Microsecond})
 
 	for _, peer := range r.cfg.Peers {
 		t, err := r.startPeer(ctx, peer, mockURL, env)
@@ -226,13 +265,26 @@ func (r *run) startAll(ctx context.Context) error {
 		}
 		r.targets = append(r.targets, t)
 	}
+	for _, t := range r.targets {
+		if t.proc != nil {
+			t.group = procstat.OpenGroup(t.proc.pid())
+		}
+	}
 	return nil
 }
 
-// stopAll stops every child, the mock last.
+// stopAll stops every child, the mock last, and closes the kept handles.
 func (r *run) stopAll() {
 	for i := len(r.children) - 1; i >= 0; i-- {
 		r.children[i].stop(5 * time.Second)
+	}
+	for _, t := range r.targets {
+		if t.group != nil {
+			t.group.Close()
+		}
+	}
+	if r.mockProc != nil {
+		r.mockProc.Close()
 	}
 }
 
@@ -285,6 +337,7 @@ func (r *run) bodyFor(t *target, stream bool) []byte {
 type segment struct {
 	sent, ok     int
 	window       time.Duration // from the first request sent to one interval after the last
+	span         time.Duration // from the first request sent to the last answer received
 	latencies    []time.Duration
 	selfOverhead []time.Duration // Bifrost's X-Bifrost-Overhead-Us header, when present
 	errors       map[string]int
@@ -296,7 +349,8 @@ type segment struct {
 }
 
 // measure warms every target up, then runs the profile's rates, rounds
-// and targets in alternation, then the streaming scenario.
+// and targets in alternation, then the streaming scenario. A target that
+// falls over leaves the run with a note; the others go on.
 func (r *run) measure(ctx context.Context) error {
 	p := r.cfg.Profile
 	// One HTTP client per target, shared by its attacks, so that connections
@@ -305,8 +359,8 @@ func (r *run) measure(ctx context.Context) error {
 	for _, t := range r.targets {
 		tr := &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost: 50000,
-			MaxIdleConns:        50000,
+			MaxIdleConnsPerHost: r.maxWorkers(),
+			MaxIdleConns:        r.maxWorkers(),
 			IdleConnTimeout:     2 * time.Minute,
 			DisableCompression:  true,
 		}
@@ -323,8 +377,8 @@ func (r *run) measure(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if s.ok == 0 {
-			return fmt.Errorf("%s: no request succeeded during the warm-up: %v", t.name, s.errors)
+		if t.down == "" && s.ok == 0 {
+			r.drop(t, fmt.Sprintf("no request succeeded during the %v warm-up at %d rps: %s", p.Warmup, p.WarmupRate, topErrors(s.errors)))
 		}
 	}
 	points := map[*target]map[int]*segment{}
@@ -332,15 +386,22 @@ func (r *run) measure(ctx context.Context) error {
 		points[t] = map[int]*segment{}
 	}
 	for _, rate := range p.Rates {
+		live := r.live()
+		if len(live) == 0 {
+			break
+		}
 		if p.RateWarmup > 0 {
-			for _, t := range r.targets {
+			for _, t := range live {
 				if _, err := r.attack(ctx, clients[t], t, rate, p.RateWarmup, fmt.Sprintf("%d rps, warm-up", rate)); err != nil {
 					return err
 				}
 			}
 		}
 		for round := range p.Rounds {
-			for _, t := range roundOrder(r.targets, round) {
+			for _, t := range roundOrder(live, round) {
+				if t.down != "" {
+					continue
+				}
 				label := fmt.Sprintf("%d rps, round %d/%d", rate, round+1, p.Rounds)
 				s, err := r.attack(ctx, clients[t], t, rate, p.Segment, label)
 				if err != nil {
@@ -350,8 +411,12 @@ func (r *run) measure(ctx context.Context) error {
 			}
 		}
 		var direct *report.Point
-		for _, t := range r.targets {
-			pt := r.point(t, rate, points[t][rate])
+		for _, t := range live {
+			seg := points[t][rate]
+			if seg == nil { // fell over in its warm-up at this rate
+				continue
+			}
+			pt := r.point(t, rate, seg)
 			r.rep.Points = append(r.rep.Points, pt)
 			over := ""
 			if t.name == report.Direct {
@@ -365,12 +430,142 @@ func (r *run) measure(ctx context.Context) error {
 			}
 			r.logf("%-9s %5d rps: %.2f%% ok, achieved %.0f rps, p50 %.2f ms, p99 %.2f ms%s%s, mock cpu %.0f%%",
 				t.name, rate, pt.SuccessPct, pt.AchievedRate, pt.Latency.P50, pt.Latency.P99, over, cpu, pt.MockCPUPct)
+			r.judge(t, pt, direct)
 		}
 	}
 	if !r.cfg.NoStream && p.StreamRate > 0 && p.StreamFor > 0 {
 		return r.streams(ctx)
 	}
 	return nil
+}
+
+// fellOverBelow is the success percentage under which a target has fallen
+// over at a rate.
+const fellOverBelow = 50.0
+
+func sweepNote(sweep bool) string {
+	if sweep {
+		return "; in this capacity sweep a target also leaves after failing the capacity rule at two rates in a row"
+	}
+	return ""
+}
+
+// judge drops t from the higher rates when it fell over at pt, or, in a
+// sweep, when it failed the capacity rule at this rate and the one before.
+func (r *run) judge(t *target, pt *report.Point, direct *report.Point) {
+	if t.down != "" {
+		return
+	}
+	if pt.SuccessPct < fellOverBelow {
+		r.drop(t, fmt.Sprintf("fell over at %d rps: %.1f%% of %d requests succeeded (%s)", pt.Rate, pt.SuccessPct, pt.Requests, topErrors(pt.Errors)))
+		return
+	}
+	if !r.cfg.Profile.Sweep || t.name == report.Direct {
+		return // direct stays as long as it answers: it is every overhead's baseline
+	}
+	check := *pt
+	if direct != nil && t.name != report.Direct {
+		o := report.Overhead(pt.Latency, direct.Latency)
+		check.Overhead = &o
+	}
+	failed := !check.Passes()
+	if failed && t.failedLast {
+		r.drop(t, fmt.Sprintf("failed the capacity rule at two rates in a row (the second %d rps); not offered higher rates", pt.Rate))
+	}
+	t.failedLast = failed
+}
+
+// drop takes t out of the rest of the run, with a note in the report.
+func (r *run) drop(t *target, why string) {
+	if t.down != "" {
+		return
+	}
+	t.down = why
+	r.logf("%s: %s", t.name, why)
+	r.rep.Dropped = append(r.rep.Dropped, t.name+": "+why)
+}
+
+// live returns the targets still in the run.
+func (r *run) live() []*target {
+	var out []*target
+	for _, t := range r.targets {
+		if t.down == "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// topErrors summarizes the most frequent failures of a segment.
+func topErrors(errs map[string]int) string {
+	if len(errs) == 0 {
+		return "no error recorded"
+	}
+	type kv struct {
+		k string
+		n int
+	}
+	var all []kv
+	for k, n := range errs {
+		all = append(all, kv{k, n})
+	}
+	slices.SortFunc(all, func(a, b kv) int { return b.n - a.n })
+	var parts []string
+	for _, e := range all[:min(2, len(all))] {
+		k := e.k
+		if len(k) > 80 {
+			k = k[:80] + "..."
+		}
+		parts = append(parts, fmt.Sprintf("%d x %s", e.n, strings.ReplaceAll(k, "\n", " ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// maxWorkers bounds the requests in flight per attack (each holds one
+// socket) so that the harness stays under its open-file limit.
+func (r *run) maxWorkers() int {
+	const most = 50000
+	if r.nofile == 0 || r.nofile > most+2000 {
+		return most
+	}
+	return max(1000, int(r.nofile)-2000)
+}
+
+// Settling after an attack: wait until the gateway's CPU use over
+// settleStep falls under settleBusy of one core, for at most settleLimit.
+const (
+	settleBusy  = 0.2
+	settleStep  = 250 * time.Millisecond
+	settleLimit = 15 * time.Second
+)
+
+// settle waits until t's process group is nearly idle, so that a backlog it
+// still works through does not slow the next target's attack.
+func (r *run) settle(ctx context.Context, t *target) {
+	if t.group == nil {
+		return
+	}
+	prev, err := t.group.ReadKnown()
+	if err != nil {
+		return
+	}
+	end := time.Now().Add(settleLimit)
+	for time.Now().Before(end) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(settleStep):
+		}
+		cur, err := t.group.ReadKnown()
+		if err != nil {
+			return
+		}
+		if float64(cur.CPU-prev.CPU) < settleBusy*float64(settleStep) {
+			return
+		}
+		prev = cur
+	}
+	r.logf("%s still busy %v after its attack; going on", t.name, settleLimit)
 }
 
 // roundOrder is the order of the targets in round i: A B C, then C B A,
@@ -391,6 +586,7 @@ func merge(a, b *segment) *segment {
 	a.sent += b.sent
 	a.ok += b.ok
 	a.window += b.window
+	a.span += b.span
 	a.latencies = append(a.latencies, b.latencies...)
 	a.selfOverhead = append(a.selfOverhead, b.selfOverhead...)
 	for k, v := range b.errors {
@@ -419,6 +615,9 @@ func (r *run) point(t *target, rate int, s *segment) *report.Point {
 	}
 	if s.window > 0 {
 		pt.AchievedRate = float64(s.sent) / s.window.Seconds()
+	}
+	if s.span > 0 {
+		pt.ServedRate = float64(s.ok) / s.span.Seconds()
 	}
 	pt.Latency = report.Summarize(s.latencies)
 	pt.LatenciesUs = make([]int64, len(s.latencies))
@@ -460,21 +659,26 @@ func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate i
 		return nil, err
 	}
 	s := &segment{errors: map[string]int{}, latencies: make([]time.Duration, 0, int(float64(rate)*d.Seconds())+16)}
-	var before, mockBefore procstat.Sample
+	if t.down != "" {
+		return s, nil
+	}
+	var before procstat.GroupSample
+	var mockBefore procstat.Sample
 	var err error
-	if t.proc != nil {
-		if before, err = procstat.Read(t.proc.pid()); err != nil {
-			return nil, fmt.Errorf("%s: %w (did it exit?)\n%s", t.name, err, tail(t.proc.log.text()))
+	if t.group != nil {
+		if before, err = t.group.Read(); err != nil || !before.LeaderUp {
+			r.drop(t, fmt.Sprintf("its process exited before the %s attack (%s):\n%s", label, t.proc.exitStatus(), tail(t.proc.log.text())))
+			return s, nil
 		}
 	}
-	if mockBefore, err = procstat.Read(r.mock.pid()); err != nil {
+	if mockBefore, err = r.mockProc.Read(); err != nil {
 		return nil, fmt.Errorf("mock: %w (did it exit?)\n%s", err, tail(r.mock.log.text()))
 	}
 	var countersBefore map[string]float64
 	if t.metrics != "" {
 		countersBefore = scrapeCounters(ctx, t.metrics)
 	}
-	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(64), vegeta.MaxWorkers(50000),
+	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(64), vegeta.MaxWorkers(uint64(r.maxWorkers())),
 		vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(512))
 	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: t.url, Body: r.bodyFor(t, false), Header: t.header})
 	began := time.Now()
@@ -492,16 +696,41 @@ func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate i
 		}
 	}()
 	r.progress.set(t.name, label, d, began, &s.sent, &s.ok)
-	var first, last time.Time
+	// A gateway of several processes has no VmHWM of its own: sample the
+	// sum of its members' RSS while the attack runs.
+	var sampledRSS int64
+	stopSampling, sampled := make(chan struct{}), make(chan struct{})
+	if t.group != nil && before.Processes > 1 {
+		tick := time.NewTicker(200 * time.Millisecond)
+		go func() {
+			defer close(sampled)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopSampling:
+					return
+				case <-tick.C:
+					if g, err := t.group.ReadKnown(); err == nil {
+						sampledRSS = max(sampledRSS, g.RSS)
+					}
+				}
+			}
+		}()
+	} else {
+		close(sampled)
+	}
+	var first, last, lastDone time.Time
 	for res := range results {
 		r.progress.mu.Lock()
 		s.sent++
 		if res.Code == 200 && res.Error == "" {
 			s.ok++
 			s.latencies = append(s.latencies, res.Latency)
-			if v := res.Headers.Get(overheadHeader); v != "" {
-				if us, err := strconv.ParseInt(v, 10, 64); err == nil {
-					s.selfOverhead = append(s.selfOverhead, time.Duration(us)*time.Microsecond)
+			if t.selfHeader != "" {
+				if v := res.Headers.Get(t.selfHeader); v != "" {
+					if f, err := strconv.ParseFloat(v, 64); err == nil {
+						s.selfOverhead = append(s.selfOverhead, time.Duration(f*float64(t.selfUnit)))
+					}
 				}
 			}
 		} else {
@@ -514,24 +743,35 @@ func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate i
 		if res.Timestamp.After(last) {
 			last = res.Timestamp
 		}
+		if done := res.Timestamp.Add(res.Latency); done.After(lastDone) {
+			lastDone = done
+		}
 	}
 	r.progress.set("", "", 0, time.Time{}, nil, nil)
+	close(stopSampling)
+	<-sampled
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.wall = time.Since(began)
 	if s.sent > 0 {
 		s.window = last.Sub(first) + time.Second/time.Duration(rate)
+		s.span = max(lastDone.Sub(first), s.window)
 	}
-	if t.proc != nil {
-		after, err := procstat.Read(t.proc.pid())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w (did it exit?)\n%s", t.name, err, tail(t.proc.log.text()))
+	if t.group != nil {
+		after, err := t.group.Read()
+		if err == nil {
+			s.cpu = after.CPU - before.CPU
+			s.peakRSS = after.PeakRSS
+			if after.Processes > 1 || before.Processes > 1 {
+				s.peakRSS = max(sampledRSS, after.RSS, before.RSS)
+			}
 		}
-		s.cpu = after.CPU - before.CPU
-		s.peakRSS = after.PeakRSS
+		if err != nil || !after.LeaderUp {
+			r.drop(t, fmt.Sprintf("its process exited during the %s attack (%s):\n%s", label, t.proc.exitStatus(), tail(t.proc.log.text())))
+		}
 	}
-	if mockAfter, err := procstat.Read(r.mock.pid()); err == nil {
+	if mockAfter, err := r.mockProc.Read(); err == nil {
 		s.mockCPU = mockAfter.CPU - mockBefore.CPU
 	}
 	if countersBefore != nil {
@@ -541,6 +781,9 @@ func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate i
 				s.stages[k] = v - countersBefore[k]
 			}
 		}
+	}
+	if t.down == "" {
+		r.settle(ctx, t)
 	}
 	return s, nil
 }

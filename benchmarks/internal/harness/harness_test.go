@@ -28,15 +28,34 @@ func TestQuickProfileUnderFiveMinutes(t *testing.T) {
 		t.Errorf("quick plans %v with two peers, want under 5 minutes", d)
 	}
 	for name, p := range Profiles() {
-		if p.Name != name || len(p.Rates) == 0 || p.Rounds < 1 || p.Segment <= 0 || p.GOMAXPROCS < 1 {
-			t.Errorf("profile %q is incomplete: %+v", name, p)
+		runs := []Profile{p}
+		if len(p.Parts) > 0 {
+			runs = nil
+			for _, part := range p.Parts {
+				runs = append(runs, p.ForPart(part))
+			}
 		}
+		for _, q := range runs {
+			if !strings.HasPrefix(q.Name, name) || p.Name != name || len(q.Rates) == 0 || q.Rounds < 1 || q.Segment <= 0 || q.GOMAXPROCS < 1 || q.Timeout <= 0 {
+				t.Errorf("profile %q is incomplete: %+v", name, q)
+			}
+		}
+	}
+	// launch: five targets; each part starts its own processes (LiteLLM takes up to a
+	// minute on a busy 2-core machine); a peer that falls over costs its timeouts.
+	launch := Profiles()["launch"]
+	if len(launch.Parts) != 3 || launch.Parts[0].LatencyModel != "gpt-4o-mini-real" || launch.Parts[1].LatencyModel != "fixed-60ms" ||
+		launch.Parts[0].Rates[0] != 500 || launch.Parts[1].Rates[0] != 500 || !launch.Parts[2].Sweep {
+		t.Errorf("launch parts: %+v", launch.Parts)
+	}
+	if d := launch.Planned(5, 100*time.Millisecond) + 3*time.Minute; d >= 14*time.Minute {
+		t.Errorf("launch plans %v with two peers, want room for their timeouts within 20 minutes", d)
 	}
 	if m, x := Profiles()["t3.medium"], Profiles()["t3.xlarge"]; m.GOMAXPROCS != 2 || m.BufferSize != 15000 || m.PoolSize != 10000 ||
 		x.GOMAXPROCS != 4 || x.BufferSize != 20000 || x.PoolSize != 15000 {
 		t.Errorf("t3 profiles differ from BENCHMARKS.md: %+v %+v", m, x)
 	}
-	if _, err := LookupProfile("t3.nano"); err == nil || !strings.Contains(err.Error(), "quick, t3.medium, t3.xlarge") {
+	if _, err := LookupProfile("t3.nano"); err == nil || !strings.Contains(err.Error(), "launch, quick, t3.medium, t3.xlarge") {
 		t.Errorf("unknown profile: %v", err)
 	}
 }

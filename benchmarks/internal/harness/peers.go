@@ -34,24 +34,16 @@ func (r *run) startPeer(ctx context.Context, spec, mockURL string, env []string)
 	t := &target{name: spec, url: base + "/v1/chat/completions", model: "gpt-4o-mini", header: auth}
 	switch {
 	case spec == "litellm":
-		bin, err := exec.LookPath("litellm")
+		bin, err := r.installLiteLLM(ctx)
 		if err != nil {
-			return skip("`litellm` is not on PATH; install it with `pip install 'litellm[proxy]'` and run again with PEERS=litellm")
+			return skip(err.Error())
 		}
-		cfg := fmt.Sprintf("model_list:\n  - model_name: gpt-4o-mini\n    litellm_params:\n      model: openai/gpt-4o-mini\n      api_base: %s/v1\n      api_key: %s\n", mockURL, r.key)
-		path := filepath.Join(r.dir, "litellm.yaml")
-		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-			return nil, fmt.Errorf("litellm config: %w", err)
-		}
-		r.logf("starting litellm on %s", base)
-		c, err = startChild("litellm", nil, bin, "--config", path, "--host", "127.0.0.1", "--port", strconv.Itoa(port), "--num_workers", "1")
+		c, err = r.startLiteLLM(ctx, bin, port, mockURL)
 		if err != nil {
 			return nil, err
 		}
-		r.children = append(r.children, c)
-		if err := c.waitHTTP(ctx, base+"/health/liveliness", 120*time.Second); err != nil {
-			return nil, err
-		}
+		t.header = http.Header{"Authorization": {"Bearer " + r.litellmKey}, "Content-Type": {"application/json"}}
+		t.selfHeader, t.selfUnit = litellmOverheadHeader, time.Millisecond
 	case spec == "portkey":
 		node, err := exec.LookPath("node")
 		if err != nil {
@@ -67,7 +59,7 @@ func (r *run) startPeer(ctx context.Context, spec, mockURL string, env []string)
 			return nil, fmt.Errorf("portkey preload: %w", err)
 		}
 		r.logf("starting portkey %s on %s", PortkeyVersion, base)
-		c, err = startChild("portkey", []string{"NODE_ENV=production"}, node, "--require", preload, script, "--port="+strconv.Itoa(port), "--headless")
+		c, err = r.startChild("portkey", []string{"NODE_ENV=production"}, true, node, "--require", preload, script, "--port="+strconv.Itoa(port), "--headless")
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +82,7 @@ func (r *run) startPeer(ctx context.Context, spec, mockURL string, env []string)
 		}
 		t.name = name
 		r.logf("starting %s on %s: %s", name, base, strings.Join(args, " "))
-		c, err = startChild(name, env, args[0], args[1:]...)
+		c, err = r.startChild(name, env, true, args[0], args[1:]...)
 		if err != nil {
 			return nil, err
 		}

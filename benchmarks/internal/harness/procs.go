@@ -64,10 +64,11 @@ func (l *lineLog) consume(r io.Reader) {
 var urlRE = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
 
 // startChild starts the program at path as name, with args and env (added
-// to the harness's environment); its stdout and stderr go to one log.
+// to the harness's environment; an entry "-NAME" removes NAME from it); its
+// stdout and stderr go to one log.
 func startChild(name string, env []string, path string, args ...string) (*child, error) {
 	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = childEnv(os.Environ(), env)
 	setDeathSignal(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -87,6 +88,20 @@ func startChild(name string, env []string, path string, args ...string) (*child,
 }
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
+
+// exitStatus returns how the child ended, waiting briefly for its status
+// to be collected, or says that it has not ended.
+func (c *child) exitStatus() string {
+	select {
+	case <-c.done:
+		if c.err == nil {
+			return "exit status 0"
+		}
+		return c.err.Error()
+	case <-time.After(2 * time.Second):
+		return "still running, but its process group has no process the harness can read"
+	}
+}
 
 // waitURL waits until the child prints a line with http://127.0.0.1:PORT
 // matching prefix, and returns the URL.
@@ -176,3 +191,25 @@ func freePort() (int, error) {
 
 // errSkipped reports a peer that is not installed; the run goes on without it.
 var errSkipped = errors.New("skipped")
+
+// childEnv returns base with env's "NAME=value" entries added and its
+// "-NAME" entries' variables removed.
+func childEnv(base, env []string) []string {
+	drop := map[string]bool{}
+	var add []string
+	for _, e := range env {
+		if name, ok := strings.CutPrefix(e, "-"); ok {
+			drop[name] = true
+		} else {
+			add = append(add, e)
+		}
+	}
+	out := make([]string, 0, len(base)+len(add))
+	for _, e := range base {
+		name, _, _ := strings.Cut(e, "=")
+		if !drop[name] {
+			out = append(out, e)
+		}
+	}
+	return append(out, add...)
+}

@@ -46,14 +46,18 @@ func TestSmoke(t *testing.T) {
 	rep, err := Run(ctx, Config{
 		Profile: p, MockBin: filepath.Join(bin, "bifrost-mock"), GatewayBin: filepath.Join(bin, "bifrost-http"),
 		ProxyBin: filepath.Join(bin, "bench-rawproxy"), LatencyModel: "fixed:5ms", Prompt: "200b", ResponseSize: "1kb",
-		Peers:   []string{"absent=/nonexistent/gateway --port {port}"},
+		Peers: []string{"absent=/nonexistent/gateway --port {port}",
+			// A gateway whose upstream refuses connections: it falls over and leaves the run,
+			// which goes on without it.
+			"broken=" + filepath.Join(bin, "bench-rawproxy") + " -addr 127.0.0.1:{port} -upstream http://127.0.0.1:1"},
 		Command: "go test", Log: testWriter{t},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Targets) != 3 || len(rep.Points) != 3 || len(rep.Skipped) != 1 {
-		t.Fatalf("targets %v, %d points, skipped %v", rep.Targets, len(rep.Points), rep.Skipped)
+	if len(rep.Targets) != 4 || len(rep.Points) != 3 || len(rep.Skipped) != 1 || len(rep.Dropped) != 1 ||
+		!strings.HasPrefix(rep.Dropped[0], "broken: no request succeeded during the") {
+		t.Fatalf("targets %v, %d points, skipped %v, dropped %v", rep.Targets, len(rep.Points), rep.Skipped, rep.Dropped)
 	}
 	for _, pt := range rep.Points {
 		if pt.SuccessPct != 100 || pt.Requests < 60 || pt.Latency.P50 < 5 {

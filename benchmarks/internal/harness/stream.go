@@ -139,13 +139,13 @@ func (r *run) streams(ctx context.Context) error {
 	r.logf("streaming: %d streams/s for %v per target", p.StreamRate, p.StreamFor)
 	var direct *streamStats
 	var directRep *report.Stream
-	for _, t := range r.targets {
+	for _, t := range r.live() {
 		client := &http.Client{Timeout: p.Timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 2000, DisableCompression: true}}
 		n := max(1, int(float64(p.StreamRate)*p.StreamFor.Seconds()))
 		body := r.bodyFor(t, true)
-		var before procstat.Sample
-		if t.proc != nil {
-			before, _ = procstat.Read(t.proc.pid())
+		var before procstat.GroupSample
+		if t.group != nil {
+			before, _ = t.group.Read()
 		}
 		results := make([]streamResult, n)
 		var wg sync.WaitGroup
@@ -184,8 +184,8 @@ func (r *run) streams(ctx context.Context) error {
 		st := summarizeStreams(results)
 		s := &report.Stream{Target: t.name, Streams: n, Success: st.ok, Chunks: st.chunks,
 			TTFB: report.Summarize(st.ttfb), Total: report.Summarize(st.total), Errors: st.errors}
-		if t.proc != nil {
-			if after, err := procstat.Read(t.proc.pid()); err == nil {
+		if t.group != nil {
+			if after, err := t.group.Read(); err == nil {
 				s.CPUPerStreamMs = float64(after.CPU-before.CPU) / 1e6 / float64(n)
 			}
 		}

@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -61,5 +62,89 @@ func TestReadSelf(t *testing.T) {
 	}
 	if _, err := Read(1 << 30); err == nil {
 		t.Error("missing pid read")
+	}
+}
+
+func TestProcAndGroup(t *testing.T) {
+	p, err := Open(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := 0; i < 3; i++ { // the same handles, reread
+		s, err := p.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.RSS <= 0 || s.PeakRSS < s.RSS {
+			t.Errorf("read %d: rss %d, peak %d", i, s.RSS, s.PeakRSS)
+		}
+	}
+	g := OpenGroup(syscall.Getpgrp())
+	defer g.Close()
+	s, err := g.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Processes < 1 || s.RSS <= 0 || s.CPU < 0 {
+		t.Errorf("group sample %+v", s)
+	}
+	if k, err := g.ReadKnown(); err != nil || k.Processes != s.Processes {
+		t.Errorf("ReadKnown: %+v, %v", k, err)
+	}
+	if _, err := OpenGroup(1 << 30).Read(); err == nil {
+		t.Error("a group with no process read without error")
+	}
+}
+
+func TestPgidOf(t *testing.T) {
+	if got := pgidOf([]byte("42 (a) b) S 1 77 77 0")); got != 77 {
+		t.Errorf("pgid %d, want 77", got)
+	}
+	if got := pgidOf([]byte("garbage")); got != -1 {
+		t.Errorf("pgid %d, want -1", got)
+	}
+}
+
+// TestProcReadsWithoutDescriptors is the regression test for `make bench` failing with
+// "open /proc/N/stat: too many open files" at high rates: once the descriptor limit is used
+// up, Read still works through the handles Open kept, where a fresh open fails.
+func TestProcReadsWithoutDescriptors(t *testing.T) {
+	p, err := Open(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = 256
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skipf("cannot lower the open-file limit: %v", err)
+	}
+	var held []*os.File
+	defer func() {
+		for _, f := range held {
+			f.Close()
+		}
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) //nolint:errcheck // best effort
+	}()
+	for {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			break // EMFILE: every descriptor is in use
+		}
+		held = append(held, f)
+		if len(held) > 4096 {
+			t.Fatal("the lowered limit did not apply")
+		}
+	}
+	if _, err := Read(os.Getpid()); err == nil {
+		t.Fatal("a fresh open succeeded with no descriptor left; the test proves nothing")
+	}
+	if s, err := p.Read(); err != nil || s.RSS <= 0 {
+		t.Errorf("Read through kept handles with no descriptor left: %+v, %v", s, err)
 	}
 }

@@ -66,7 +66,11 @@ type Point struct {
 	Success      int     `json:"success"`
 	SuccessPct   float64 `json:"success_pct"`
 	AchievedRate float64 `json:"achieved_rate"` // requests sent per second
-	Latency      Lat     `json:"latency"`       // successful requests
+	// ServedRate is the throughput: successful answers per second, from
+	// the first request sent to the last answer received (a target that
+	// queues answers them later than they were sent).
+	ServedRate   float64 `json:"served_rate"`
+	Latency      Lat     `json:"latency"` // successful requests
 	Overhead     *Lat    `json:"overhead,omitempty"`
 	CPUPerReqMs  float64 `json:"cpu_ms_per_request,omitempty"` // the target process (not for direct)
 	PeakRSSMB    float64 `json:"peak_rss_mb,omitempty"`
@@ -122,7 +126,10 @@ type Report struct {
 	Capacity     map[string]int `json:"capacity_rps"`
 	MockCPU      string         `json:"mock_cpu"`
 	Skipped      []string       `json:"skipped,omitempty"`
-	Elapsed      string         `json:"elapsed"`
+	// Dropped lists the targets that left the run (fell over, or left a
+	// capacity sweep), with why and at which rate.
+	Dropped []string `json:"dropped,omitempty"`
+	Elapsed string   `json:"elapsed"`
 }
 
 // Finish fills each point's overhead over the direct point of the same
@@ -248,7 +255,7 @@ func (r *Report) Markdown() string {
 	for _, s := range r.Setup {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n| target | offered rps | success | achieved rps | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU |\n")
+	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
 	for _, p := range r.Points {
 		over, cpu, rss := "-", "-", "-"
@@ -259,8 +266,8 @@ func (r *Report) Markdown() string {
 		if p.Target != Direct {
 			cpu, rss = fmt.Sprintf("%.3f", p.CPUPerReqMs), f1(p.PeakRSSMB)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) |\n",
-			p.Target, p.Rate, p.SuccessPct, p.AchievedRate, f2(p.Latency.P50), f2(p.Latency.P90), f2(p.Latency.P99), f2(p.Latency.Max),
+		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f / %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) |\n",
+			p.Target, p.Rate, p.SuccessPct, p.AchievedRate, p.Throughput(), f2(p.Latency.P50), f2(p.Latency.P90), f2(p.Latency.P99), f2(p.Latency.Max),
 			over, cpu, rss, p.MockCPUPct, p.MockCPUPerMs)
 	}
 	fmt.Fprintf(&b, "\nCapacity (highest offered rate with 100%% success, >= %.0f%% of it achieved, p99 overhead <= %.0f ms):", CapacityMinAchieved*100, CapacityMaxP99Overhead)
@@ -310,6 +317,14 @@ func (r *Report) Markdown() string {
 				f2(s.TTFB.P50), f2(s.TTFB.P99), to, f2(s.Total.P50), f2(s.Total.P99), wo, cd, cpu)
 		}
 	}
+	if self := r.selfRows(); self != "" {
+		b.WriteString("\nEach gateway's own report of its overhead, from its response headers (Bifrost: `X-Bifrost-Overhead-Us`; " +
+			"LiteLLM: `x-litellm-overhead-duration-ms`), successful requests:\n\n")
+		b.WriteString(self)
+	}
+	for _, d := range r.Dropped {
+		fmt.Fprintf(&b, "\nLeft the run: %s\n", strings.ReplaceAll(d, "\n", " "))
+	}
 	fmt.Fprintf(&b, "\nMock CPU over the whole run: %s\n", r.MockCPU)
 	for _, s := range r.Skipped {
 		fmt.Fprintf(&b, "\nSkipped: %s\n", s)
@@ -342,6 +357,22 @@ func (r *Report) errorLines() string {
 		for _, m := range msgs {
 			fmt.Fprintf(&b, "- %s, streaming: %d x %s\n", s.Target, s.Errors[m], strings.ReplaceAll(m, "\n", " "))
 		}
+	}
+	return b.String()
+}
+
+// selfRows is the table of self-reported overheads.
+func (r *Report) selfRows() string {
+	var b strings.Builder
+	for _, p := range r.Points {
+		if p.SelfOverhead == nil {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("| target | rps | self-reported overhead p50 / p90 / p99 / max ms |\n|---|---:|---|\n")
+		}
+		o := p.SelfOverhead
+		fmt.Fprintf(&b, "| %s | %d | %.3f / %.3f / %.3f / %.3f |\n", p.Target, p.Rate, o.P50, o.P90, o.P99, o.Max)
 	}
 	return b.String()
 }

@@ -1,0 +1,290 @@
+"""End-to-end tests of the Bifrost gateway with the official OpenAI and Anthropic Python SDKs.
+
+The SDKs are used exactly as a user would: only the base URL changes. server/e2e/python_test.go
+starts the mock providers and the gateway on 127.0.0.1 and runs this file with the venv that
+`make python-deps` creates (pinned, hashed: requirements.txt), with:
+
+  BIFROST_BASE_URL    the gateway, http://127.0.0.1:PORT
+  BIFROST_CHAT_MODEL  a model on an OpenAI-format mock (answers in text)
+  BIFROST_TOOL_MODEL  a model on an Anthropic-format mock (answers a request with tools by
+                      calling the first tool), reached through the OpenAI API
+  BIFROST_LIMITED_MODEL a model of a configured provider that no key allows (404)
+  BIFROST_429_MODEL   a model on a mock that answers every request with 429
+"""
+
+import base64
+import json
+import os
+import struct
+import sys
+import unittest
+
+import anthropic
+import openai
+
+BASE = os.environ.get("BIFROST_BASE_URL", "")
+CHAT_MODEL = os.environ.get("BIFROST_CHAT_MODEL", "openai/gpt-4o-mini")
+TOOL_MODEL = os.environ.get("BIFROST_TOOL_MODEL", "anthropic/claude-3-5-haiku-20241022")
+LIMITED_MODEL = os.environ.get("BIFROST_LIMITED_MODEL", "")
+RATE_LIMITED_MODEL = os.environ.get("BIFROST_429_MODEL", "")
+
+MESSAGES = [
+    {"role": "system", "content": "You are a concise assistant."},
+    {"role": "user", "content": "Say hello in one line."},
+]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "search",
+            "description": "Search the documentation.",
+            "parameters": {
+                "type": "object",
+                "properties": {"query": {"type": "string"}},
+                "required": ["query"],
+            },
+        },
+    }
+]
+
+
+def oai(prefix="/v1"):
+    # max_retries=0: a gateway error must surface as it is, not be hidden by the SDK's retries.
+    return openai.OpenAI(base_url=BASE + prefix, api_key="sk-client-key-the-gateway-ignores", max_retries=0, timeout=30)
+
+
+def anth():
+    return anthropic.Anthropic(base_url=BASE + "/anthropic", api_key="sk-client-key-the-gateway-ignores", max_retries=0, timeout=30)
+
+
+class OpenAISDK(unittest.TestCase):
+    def check_usage(self, usage):
+        self.assertIsNotNone(usage, "usage is present")
+        self.assertGreater(usage.prompt_tokens, 0)
+        self.assertGreater(usage.completion_tokens, 0)
+        self.assertEqual(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens)
+
+    def check_chat(self, res):
+        self.assertIsInstance(res, openai.types.chat.ChatCompletion)
+        self.assertEqual(res.object, "chat.completion")
+        self.assertTrue(res.id)
+        self.assertIn("gpt-4o-mini", res.model)
+        self.assertEqual(len(res.choices), 1)
+        choice = res.choices[0]
+        self.assertEqual(choice.index, 0)
+        self.assertEqual(choice.message.role, "assistant")
+        self.assertIsInstance(choice.message.content, str)
+        self.assertTrue(choice.message.content)
+        self.assertEqual(choice.finish_reason, "stop")
+        self.check_usage(res.usage)
+        return choice.message.content
+
+    def test_chat(self):
+        self.check_chat(oai().chat.completions.create(model=CHAT_MODEL, messages=MESSAGES, max_tokens=64))
+
+    def test_chat_openai_prefix(self):
+        self.check_chat(oai("/openai/v1").chat.completions.create(model=CHAT_MODEL, messages=MESSAGES))
+
+    def test_chat_stream_with_usage(self):
+        c = oai()
+        plain = self.check_chat(c.chat.completions.create(model=CHAT_MODEL, messages=MESSAGES))
+        stream = c.chat.completions.create(
+            model=CHAT_MODEL, messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+        content, role, finish, usage, chunks, after_usage, ids = "", None, None, None, 0, 0, set()
+        for chunk in stream:
+            chunks += 1
+            self.assertEqual(chunk.object, "chat.completion.chunk")
+            ids.add(chunk.id)
+            if usage is not None:
+                after_usage += 1
+            if chunk.usage is not None:
+                self.assertIsNone(usage, "a single usage chunk")
+                self.assertEqual(chunk.choices, [], "the usage chunk has no choices")
+                usage = chunk.usage
+                continue
+            self.assertEqual(len(chunk.choices), 1)
+            delta = chunk.choices[0].delta
+            if role is None and delta.role:
+                role = delta.role
+            content += delta.content or ""
+            if chunk.choices[0].finish_reason:
+                self.assertIsNone(finish, "a single finish_reason")
+                finish = chunk.choices[0].finish_reason
+        self.assertGreaterEqual(chunks, 3)
+        self.assertEqual(len(ids), 1, f"one id for the whole stream: {ids}")
+        self.assertEqual(role, "assistant")
+        self.assertEqual(finish, "stop")
+        self.assertEqual(content, plain, "the stream carries the plain answer's content (mock provider)")
+        self.check_usage(usage)
+        self.assertEqual(after_usage, 0, "the usage chunk is the last one")
+
+    def test_tools(self):
+        c = oai()
+        res = c.chat.completions.create(
+            model=TOOL_MODEL, messages=[{"role": "user", "content": "Find the docs about retries."}], tools=TOOLS
+        )
+        choice = res.choices[0]
+        self.assertEqual(choice.finish_reason, "tool_calls", res.model_dump_json())
+        self.assertEqual(len(choice.message.tool_calls), 1)
+        call = choice.message.tool_calls[0]
+        self.assertEqual(call.type, "function")
+        self.assertTrue(call.id)
+        self.assertEqual(call.function.name, "search")
+        self.assertIsInstance(json.loads(call.function.arguments), dict)
+
+        # The same, streamed: the tool call comes in pieces that the client joins.
+        name, args, ids, finish = "", "", set(), None
+        for chunk in c.chat.completions.create(
+            model=TOOL_MODEL, messages=[{"role": "user", "content": "Find the docs."}], tools=TOOLS, stream=True
+        ):
+            for ch in chunk.choices:
+                for tc in ch.delta.tool_calls or []:
+                    if tc.id:
+                        ids.add(tc.id)
+                    if tc.function and tc.function.name:
+                        name += tc.function.name
+                    if tc.function and tc.function.arguments:
+                        args += tc.function.arguments
+                finish = ch.finish_reason or finish
+        self.assertEqual(finish, "tool_calls")
+        self.assertEqual(name, "search")
+        self.assertEqual(len(ids), 1)
+        self.assertIsInstance(json.loads(args), dict)
+
+        # The tool's result goes back as a tool message; the answer is text. The Go side checks
+        # that the OpenAI-format provider received the call and the result in OpenAI's shape.
+        msgs = [
+            {"role": "user", "content": "Find the docs about retries."},
+            choice.message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": "Retries use backoff with jitter."},
+        ]
+        for model in (TOOL_MODEL, CHAT_MODEL):
+            res = c.chat.completions.create(model=model, messages=msgs, tools=TOOLS)
+            self.assertEqual(res.choices[0].finish_reason, "stop", model)
+            self.assertTrue(res.choices[0].message.content, model)
+
+    @staticmethod
+    def floats(b64):
+        raw = base64.b64decode(b64)
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+
+    def test_embeddings_base64(self):
+        c = oai()
+        kw = dict(model="openai/text-embedding-3-small", input=["Bifrost", "gateway"], dimensions=8)
+        b64 = c.embeddings.create(encoding_format="base64", **kw)
+        self.assertEqual(b64.object, "list")
+        self.assertIn("text-embedding-3-small", b64.model)
+        self.assertEqual(len(b64.data), 2)
+        decoded = []
+        for i, d in enumerate(b64.data):
+            self.assertEqual(d.index, i)
+            # Asked for explicitly, base64 comes back as the string the gateway sent.
+            self.assertIsInstance(d.embedding, str, f"embedding {i} is a base64 string")
+            v = self.floats(d.embedding)
+            self.assertEqual(len(v), 8, f"embedding {i}: 8 float32 values")
+            self.assertTrue(any(x != 0 for x in v))
+            decoded.append(v)
+        self.assertGreater(b64.usage.prompt_tokens, 0)
+
+        # Left out, the SDK asks for base64 itself and decodes it into floats.
+        auto = c.embeddings.create(**kw)
+        floats = c.embeddings.create(encoding_format="float", **kw)
+        for i in range(2):
+            self.assertEqual(len(auto.data[i].embedding), 8)
+            for a, f, d in zip(auto.data[i].embedding, floats.data[i].embedding, decoded[i]):
+                self.assertAlmostEqual(a, d, places=6)
+                self.assertAlmostEqual(f, d, places=6)
+
+    def test_models(self):
+        ids = [m.id for m in oai().models.list()]
+        self.assertTrue(ids, "at least one model")
+        self.assertTrue(any(i.startswith("openai/") for i in ids), ids)
+
+    def test_errors(self):
+        c = oai()
+        with self.assertRaises(openai.BadRequestError) as cm:
+            c.chat.completions.create(model="nosuchprovider/some-model", messages=MESSAGES)
+        self.assertEqual(cm.exception.status_code, 400)
+        self.assertIn("nosuchprovider", cm.exception.message)
+        self.assertIsInstance(cm.exception.body, dict, "OpenAI error body")
+
+        if LIMITED_MODEL:
+            with self.assertRaises(openai.NotFoundError) as cm:
+                c.chat.completions.create(model=LIMITED_MODEL, messages=MESSAGES)
+            self.assertEqual(cm.exception.status_code, 404)
+
+        if RATE_LIMITED_MODEL:
+            with self.assertRaises(openai.RateLimitError) as cm:
+                c.chat.completions.create(model=RATE_LIMITED_MODEL, messages=MESSAGES)
+            self.assertEqual(cm.exception.status_code, 429)
+            # A stream that fails before its first byte fails the same way.
+            with self.assertRaises(openai.RateLimitError) as cm:
+                c.chat.completions.create(model=RATE_LIMITED_MODEL, messages=MESSAGES, stream=True)
+            self.assertEqual(cm.exception.status_code, 429)
+
+
+class AnthropicSDK(unittest.TestCase):
+    def test_message(self):
+        for model in (CHAT_MODEL, TOOL_MODEL.split("/", 1)[1]):
+            with self.subTest(model=model):
+                msg = anth().messages.create(
+                    model=model, max_tokens=256, system="Be brief.", messages=[{"role": "user", "content": "Say hello."}]
+                )
+                self.assertIsInstance(msg, anthropic.types.Message)
+                self.assertEqual(msg.type, "message")
+                self.assertEqual(msg.role, "assistant")
+                self.assertTrue(msg.id)
+                self.assertEqual(msg.stop_reason, "end_turn")
+                self.assertEqual(msg.content[0].type, "text")
+                self.assertTrue(msg.content[0].text)
+                self.assertGreater(msg.usage.input_tokens, 0)
+                self.assertGreater(msg.usage.output_tokens, 0)
+
+    def test_stream(self):
+        for model in (CHAT_MODEL, TOOL_MODEL.split("/", 1)[1]):
+            with self.subTest(model=model):
+                types = []
+                with anth().messages.stream(
+                    model=model, max_tokens=256, messages=[{"role": "user", "content": "Count to three."}]
+                ) as stream:
+                    for event in stream:
+                        types.append(event.type)
+                    msg = stream.get_final_message()
+                self.assertEqual(types[0], "message_start", types)
+                self.assertEqual(types[-1], "message_stop", types)
+                for t in ("content_block_start", "content_block_delta", "content_block_stop", "message_delta"):
+                    self.assertIn(t, types)
+                self.assertEqual(msg.stop_reason, "end_turn")
+                self.assertEqual(len(msg.content), 1)
+                self.assertTrue(msg.content[0].text)
+                self.assertGreater(msg.usage.output_tokens, 0)
+
+    def test_tool_use(self):
+        tools = [{"name": "search", "description": "Search the docs.", "input_schema": TOOLS[0]["function"]["parameters"]}]
+        msg = anth().messages.create(
+            model=TOOL_MODEL.split("/", 1)[1], max_tokens=256, tools=tools, messages=[{"role": "user", "content": "Find the docs."}]
+        )
+        self.assertEqual(msg.stop_reason, "tool_use")
+        call = next(b for b in msg.content if b.type == "tool_use")
+        self.assertEqual(call.name, "search")
+        self.assertIsInstance(call.input, dict)
+
+    def test_errors(self):
+        with self.assertRaises(anthropic.BadRequestError) as cm:
+            anth().messages.create(model="nosuchprovider/x", max_tokens=16, messages=[{"role": "user", "content": "hi"}])
+        self.assertEqual(cm.exception.status_code, 400)
+        self.assertEqual(cm.exception.body["type"], "error")
+        self.assertEqual(cm.exception.body["error"]["type"], "invalid_request_error")
+        self.assertIn("nosuchprovider", cm.exception.body["error"]["message"])
+        if RATE_LIMITED_MODEL:
+            with self.assertRaises(anthropic.RateLimitError) as cm:
+                anth().messages.create(model=RATE_LIMITED_MODEL, max_tokens=16, messages=[{"role": "user", "content": "hi"}])
+            self.assertEqual(cm.exception.status_code, 429)
+
+
+if __name__ == "__main__":
+    if not BASE:
+        sys.exit("BIFROST_BASE_URL is not set: run these tests through `go test ./server/e2e/ -run TestPythonSDKs`")
+    print(f"openai {openai.__version__}, anthropic {anthropic.__version__}, python {sys.version.split()[0]}", flush=True)
+    unittest.main(verbosity=2)
