@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/provider"
@@ -64,36 +63,114 @@ func (c *Call) clientGone() *Error {
 // The model's circuit breaker (see breakerSet) counts the try once, when it ends: as a
 // failure when no attempt succeeded and at least one failed the provider's way
 // (breakerFailure), however many attempts were made.
+//
+// The steps, each a function of its own: the breaker lets the try through (here), a key is
+// chosen (chooseKey), a slot taken (admit), the request encoded once (buildRequest), then
+// per attempt: the key set (setKey), one upstream exchange (attempt), its outcome classified
+// (outcome), and the next attempt decided (nextAttempt); the breaker is told at the end
+// (settle).
 func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	p := t.p
 	c.cur, c.Provider, c.Model = t, p.name, t.model
-	op := c.op
-	url := p.urls[op]
+	url := p.urls[c.op]
 	if url == "" {
 		err := c.Err.set(400, schemas.ErrInvalidRequest, "unsupported_operation", "model",
-			"provider "+p.name+" does not support "+opName[op])
+			"provider "+p.name+" does not support "+opName[c.op])
 		err.Provider, err.Retryable = p.name, true
 		return err
 	}
 	begin := time.Now()
-	deadline := begin.Add(p.timeout)
-	now := begin.UnixNano()
-	br := p.breaker.lookup(t.model) // nil: the model has no breaker yet, or breakers are off
-	ok, probe := br.allow(now)
+	tr := tryState{p: p, model: t.model, begin: begin, deadline: begin.Add(p.timeout), now: begin.UnixNano()}
+	tr.br = p.breaker.lookup(t.model) // nil: the model has no breaker yet, or breakers are off
+	ok, probe := tr.br.allow(tr.now)
 	if !ok {
-		return c.circuitOpen(p, br, t.model, now)
+		return c.circuitOpen(p, tr.br, t.model, tr.now)
 	}
-	// sent: an attempt got an outcome; succeeded: one got a 2xx; failed: one failed the
-	// provider's way. A try that sent nothing counts nothing, and hands a probe back.
-	var sent, succeeded, failed bool
-	defer func() {
-		switch {
-		case sent:
-			p.breaker.record(t.model, br, time.Now().UnixNano(), failed && !succeeded, probe)
-		case probe:
-			br.abandon()
+	tr.probe = probe
+	err := e.send(c, &tr, s.dropExcess, url)
+	if tr.holding {
+		p.adm.release()
+	}
+	tr.settle()
+	return err
+}
+
+// tryState is what the steps of one try share.
+type tryState struct {
+	p     *providerState
+	model string
+	// begin and deadline bound the try: the provider's request timeout from begin.
+	begin, deadline time.Time
+	now             int64         // the time at the latest step, unix ns
+	br              *breaker      // the model's breaker when the try began; nil: none
+	probe           bool          // the try is the half-open breaker's one probe
+	verdict         verdict       // what the breaker is told when the try ends
+	holding         bool          // the try holds an admission slot, to release when it ends
+	retries         int           // retries made so far
+	resent          bool          // the one free resend after a stale connection is used
+	limit           time.Duration // the latest attempt's time limit
+	status          int           // the latest attempt's status; 0 after a network error
+}
+
+// verdict is what a try tells its model's breaker when it ends.
+type verdict uint8
+
+const (
+	unsent  verdict = iota // no attempt got an outcome: nothing counts, a probe is handed back
+	healthy                // no attempt failed the provider's way, or one succeeded
+	failing                // no attempt succeeded and one failed the provider's way
+)
+
+// settle tells the model's breaker how the try went.
+func (tr *tryState) settle() {
+	if tr.verdict == unsent {
+		if tr.probe {
+			tr.br.abandon()
 		}
-	}()
+		return
+	}
+	tr.p.breaker.record(tr.model, tr.br, time.Now().UnixNano(), tr.verdict == failing, tr.probe)
+}
+
+// send runs a try that its breaker let through: it chooses a key, takes a slot, encodes
+// the request and makes attempts until one succeeds or nextAttempt ends the try.
+func (e *Engine) send(c *Call, tr *tryState, dropExcess bool, url string) *Error {
+	if err := c.chooseKey(tr); err != nil {
+		return err
+	}
+	if err := c.admit(tr, dropExcess); err != nil {
+		return err
+	}
+	e0 := time.Now()
+	err := e.buildRequest(c, tr.p, url, tr.model)
+	c.Encode += time.Since(e0)
+	if err != nil {
+		return err
+	}
+	for {
+		if err := c.setKey(tr.p, tr.model); err != nil {
+			return err
+		}
+		doErr := e.attempt(c, tr)
+		if doErr != nil && !tr.resent && staleConn(&c.resp, doErr) {
+			tr.resent = true // again at once, on a new connection; not a retry
+			c.Reconnects++
+			continue
+		}
+		err := c.outcome(tr, doErr)
+		if err == nil {
+			return nil
+		}
+		if err = e.nextAttempt(c, tr, err); err != nil {
+			return err
+		}
+	}
+}
+
+// chooseKey sets c.key to the configured key of the first attempt, or to -1: no key (the
+// provider has none, or the client's own key is used).
+func (c *Call) chooseKey(tr *tryState) *Error {
+	p := tr.p
 	c.key = -1
 	if c.DirectKey != "" && p.info.Auth.Scheme != provider.AuthStatic {
 		err := c.Err.set(400, schemas.ErrInvalidRequest, "direct_key_unsupported", "",
@@ -103,22 +180,32 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	}
 	// With a client's own key, a configured key is still chosen when the URL depends on it
 	// (Azure endpoint, region, project); only its credential is replaced.
-	if (c.DirectKey == "" || p.templated) && len(p.keys) > 0 {
-		k, soonest, auth := p.pickKey(t.model, -1, now)
-		switch k {
-		case noKeyForModel:
-			err := c.Err.set(404, schemas.ErrNotFound, "model_not_found", "model",
-				"model \""+t.model+"\" is not allowed by any key of provider "+p.name)
-			err.Provider, err.Retryable = p.name, true
-			return err
-		case allKeysCool:
-			return c.keysCooling(p, t.model, soonest, auth, now)
-		}
-		c.key = k
+	if c.DirectKey != "" && !p.templated || len(p.keys) == 0 {
+		return nil
 	}
+	k, soonest, auth := p.pickKey(tr.model, -1, tr.now)
+	switch k {
+	case noKeyForModel:
+		err := c.Err.set(404, schemas.ErrNotFound, "model_not_found", "model",
+			"model \""+tr.model+"\" is not allowed by any key of provider "+p.name)
+		err.Provider, err.Retryable = p.name, true
+		return err
+	case allKeysCool:
+		return c.keysCooling(p, tr.model, soonest, auth, tr.now)
+	}
+	c.key = k
+	return nil
+}
 
-	// Admission: the slot is held for the whole try (and, for a stream, until it closes).
-	switch p.adm.acquire(deadline, s.dropExcess, c.Gone) {
+// admit takes one of the provider's admission slots, waiting in its queue within the
+// try's deadline. The slot is held for the whole try (and, for a stream, until it closes).
+func (c *Call) admit(tr *tryState, dropExcess bool) *Error {
+	p := tr.p
+	switch p.adm.acquire(tr.deadline, dropExcess, c.Gone) {
+	case admitted:
+		tr.holding = true
+		c.Queued += time.Since(tr.begin)
+		return nil
 	case queueFull:
 		p.stats.dropped.Add(1)
 		err := c.Err.set(429, schemas.ErrRateLimit, "queue_full", "",
@@ -131,116 +218,153 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		err := c.Err.set(503, schemas.ErrServer, "queue_timeout", "", "provider "+p.name+" had no free slot before the request timed out")
 		err.Provider, err.Retryable = p.name, true
 		return err
-	case clientGone:
-		return c.clientGone()
 	}
-	c.Queued += time.Since(begin)
-	release := true
-	defer func() {
-		if release {
-			p.adm.release()
-		}
-	}()
+	return c.clientGone()
+}
 
-	e0 := time.Now()
-	err := e.buildRequest(c, p, url, t.model)
-	c.Encode += time.Since(e0)
-	if err != nil {
+// attempt makes one upstream exchange: it sends the request, as addressed and authorized
+// for the current key, and reads the answer (for a stream, up to its body) within the
+// response-header timeout and the try's deadline, cancelled if the client leaves. It
+// returns the network error, if any; the answer is in c.resp.
+func (e *Engine) attempt(c *Call, tr *tryState) error {
+	c.resp.StreamBody = c.streaming
+	c.Attempts++
+	t0 := time.Now()
+	until := t0.Add(tr.p.headerTimeout)
+	if until.After(tr.deadline) {
+		until = tr.deadline
+	}
+	doErr := e.doUpstream(c, tr.p, until)
+	t1 := time.Now()
+	c.Upstream += t1.Sub(t0)
+	tr.limit, tr.now = until.Sub(t0), t1.UnixNano()
+	return doErr
+}
+
+// outcome classifies the attempt's outcome (see classify) and keeps the breaker's verdict.
+// On success it returns nil, and a stream keeps its slot and connection.
+func (c *Call) outcome(tr *tryState, doErr error) *Error {
+	err := c.classify(tr.p, doErr, tr.limit)
+	tr.status = 0
+	if doErr == nil {
+		tr.status = c.resp.StatusCode()
+	}
+	switch {
+	case err == nil:
+		tr.verdict = healthy
+		if c.streaming {
+			c.keepStream(tr.p)
+			tr.holding = false
+		}
+	case breakerFailure(doErr != nil, err.Status): // the error's status: a 2xx that is no answer counts
+		tr.verdict = failing
+	case tr.verdict == unsent:
+		tr.verdict = healthy
+	}
+	return err
+}
+
+// keepStream hands the try's admission slot and connection to the open stream.
+func (c *Call) keepStream(p *providerState) {
+	c.adm = p.adm
+	if u := connOf(&c.resp); u != nil {
+		u.idle.Store(int64(p.idle)) // from now on only the idle timeout applies
+		c.conn = u
+	}
+}
+
+// nextAttempt decides what follows a failed attempt: it blames the key (blameKey), then
+// chooses the next attempt's key and waits the backoff, if another attempt may go. It
+// returns nil when the next attempt is to go, else the error that ends the try: err, or
+// the client's departure.
+func (e *Engine) nextAttempt(c *Call, tr *tryState, err *Error) *Error {
+	p := tr.p
+	blamed := e.blameKey(c, tr, err)
+	if tr.retries >= p.retries || c.gone() {
 		return err
 	}
-	resent := false // the one free resend after a stale connection is used
-	for attempt := 0; ; {
-		if err := c.setKey(p, t.model); err != nil {
-			return err
-		}
-		c.resp.StreamBody = c.streaming
-		c.Attempts++
-		t0 := time.Now()
-		until := t0.Add(p.headerTimeout)
-		if until.After(deadline) {
-			until = deadline
-		}
-		doErr := e.doUpstream(c, p, until) // DoDeadline, cancelled if the client leaves
-		t1 := time.Now()
-		c.Upstream += t1.Sub(t0)
-		if doErr != nil && !resent && staleConn(&c.resp, doErr) {
-			resent = true
-			c.Reconnects++
-			continue
-		}
-		err := c.classify(p, doErr, until.Sub(t0))
-		now = t1.UnixNano()
-		status := 0
-		if doErr == nil {
-			status = c.resp.StatusCode()
-		}
-		sent = true
-		if err == nil {
-			succeeded = true
-			if c.streaming {
-				release = false
-				c.adm = p.adm
-				if u := connOf(&c.resp); u != nil {
-					u.idle.Store(int64(p.idle)) // from now on only the idle timeout applies
-					c.conn = u
-				}
-			}
-			return nil
-		}
-		// By the error's status, not the response's: a 2xx that is no answer counts too.
-		failed = failed || breakerFailure(doErr != nil, err.Status)
-		ours := c.key >= 0 && c.DirectKey == "" // a configured key, not the client's own
-		denied := ours && modelDenied(status, &err.Body)
-		keyFailed := ours && !denied && (status == 401 || status == 403 || status == 429)
-		switch {
-		case denied:
-			p.denyModel(c.key, t.model, now)
-		case keyFailed:
-			p.coolKey(c.key, status, err.RetryAfterSec, now)
-			e.sharedCooldown(p, c.key)
-		}
-		if attempt >= p.retries || c.gone() {
-			return err
-		}
-		next, wait := c.key, time.Duration(0)
-		if (keyFailed || denied) && len(p.keys) > 1 {
-			if k, _, _ := p.pickKey(t.model, c.key, now); k >= 0 && k != c.key && !p.deniedModel(k, t.model, now) {
-				next = k // another key may serve at once
-			}
-		}
-		if next == c.key {
-			if !err.Retryable {
-				return err
-			}
-			wait = backoff(p, attempt)
-			if ra := time.Duration(err.RetryAfterSec) * time.Second; ra > wait {
-				if ra > p.backoff.max {
-					return err // the provider asks for longer than we may wait: let a fallback serve
-				}
-				wait = ra
-			}
-		}
-		if time.Now().Add(wait).After(deadline) {
-			return err // no time left for another attempt
-		}
-		if wait > 0 {
-			if !sleep(wait, c.Gone) {
-				return c.clientGone()
-			}
-			c.Upstream += wait
-		}
-		now = time.Now().UnixNano()
-		if !probe && p.breaker.lookup(t.model).State() != BreakerClosed {
-			return err // the model's breaker opened meanwhile: a fallback serves
-		}
-		if next >= 0 && p.keys[next].cool.until.Load() > now {
-			if k, _, _ := p.pickKey(t.model, next, now); k >= 0 {
-				next = k // the key is still cooling and another is not
-			}
-		}
-		c.key = next
-		attempt++
+	next, wait := c.key, time.Duration(0)
+	if blamed {
+		next = tr.otherKey(c.key) // another key may serve at once
 	}
+	if next == c.key {
+		var ok bool
+		if wait, ok = backoffWait(p, tr.retries, err); !ok {
+			return err
+		}
+	}
+	if time.Now().Add(wait).After(tr.deadline) {
+		return err // no time left for another attempt
+	}
+	if wait > 0 {
+		if !sleep(wait, c.Gone) {
+			return c.clientGone()
+		}
+		c.Upstream += wait
+	}
+	tr.now = time.Now().UnixNano()
+	if !tr.probe && p.breaker.lookup(tr.model).State() != BreakerClosed {
+		return err // the model's breaker opened meanwhile: a fallback serves
+	}
+	if next >= 0 && p.keys[next].cool.until.Load() > tr.now {
+		if k, _, _ := p.pickKey(tr.model, next, tr.now); k >= 0 {
+			next = k // the key is still cooling and another is not
+		}
+	}
+	c.key = next
+	tr.retries++
+	return nil
+}
+
+// blameKey puts the attempt's key into cooldown after a 401, 403 or 429, or remembers that
+// it refused the model (modelDenied), and reports whether it did either. A client's own key
+// is not the engine's to cool.
+func (e *Engine) blameKey(c *Call, tr *tryState, err *Error) bool {
+	if c.key < 0 || c.DirectKey != "" {
+		return false
+	}
+	p, status := tr.p, tr.status
+	switch {
+	case modelDenied(status, &err.Body):
+		p.denyModel(c.key, tr.model, tr.now)
+	case status == 401 || status == 403 || status == 429:
+		p.coolKey(c.key, status, err.RetryAfterSec, tr.now)
+		e.sharedCooldown(p, c.key)
+	default:
+		return false
+	}
+	return true
+}
+
+// otherKey returns a key other than k that may serve the model now and has not refused
+// it, or k when there is none.
+func (tr *tryState) otherKey(k int) int {
+	p := tr.p
+	if len(p.keys) < 2 {
+		return k
+	}
+	if n, _, _ := p.pickKey(tr.model, k, tr.now); n >= 0 && n != k && !p.deniedModel(n, tr.model, tr.now) {
+		return n
+	}
+	return k
+}
+
+// backoffWait returns the wait before retry number retries+1 on the same key: the backoff,
+// or the provider's Retry-After when longer. It returns false when no such retry may go:
+// the error is final, or the provider asks for longer than retry_backoff_max (a fallback
+// serves sooner).
+func backoffWait(p *providerState, retries int, err *Error) (time.Duration, bool) {
+	if !err.Retryable {
+		return 0, false
+	}
+	wait := backoff(p, retries)
+	if ra := time.Duration(err.RetryAfterSec) * time.Second; ra > wait {
+		if ra > p.backoff.max {
+			return 0, false
+		}
+		wait = ra
+	}
+	return wait, true
 }
 
 // circuitOpen is the error for a model whose breaker b is open; it falls back.
@@ -392,8 +516,6 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	}
 	return &c.Err
 }
-
-func indexOf(s, sub string) int { return strings.Index(s, sub) }
 
 // parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when absent or invalid.
 func parseRetryAfter(v []byte) int {
