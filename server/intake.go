@@ -57,17 +57,8 @@ var (
 // back with settle) and whether the request goes on to its route; when it does not, the
 // answer is written and logged.
 func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (held int64, ok bool) {
-	if origin := ctx.Request.Header.PeekBytes(originHeader); len(origin) > 0 {
-		if ctx.IsOptions() && len(ctx.Request.Header.Peek("Access-Control-Request-Method")) > 0 {
-			a.cors.preflight(ctx, origin)
-			s.logOther(ctx, start)
-			return 0, false
-		}
-		if !a.cors.allows(origin) && !ctx.IsGet() && !ctx.IsHead() {
-			s.refuse(ctx, start, 403, schemas.ErrPermission, "permission_error", "origin_not_allowed",
-				"requests from this Origin are not allowed: list it in client.allowed_origins")
-			return 0, false
-		}
+	if !s.admitOrigin(ctx, a, start) {
+		return 0, false
 	}
 	cl := ctx.Request.Header.ContentLength()
 	if ctx.RequestBodyStream() == nil {
@@ -76,6 +67,46 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 	if cl == 0 || cl == -2 || bytes.Equal(ctx.Path(), healthPath) {
 		return 0, true // no body (or /health, which reads none)
 	}
+	gz, ok := s.admitBody(ctx, a, start)
+	if !ok {
+		return 0, false
+	}
+	if int64(cl) > a.maxBody {
+		s.tooLarge(ctx, start)
+		return 0, false
+	}
+	held, err := s.readBody(ctx, a, cl, gz)
+	if err != nil {
+		s.bodyFailed(ctx, start, err)
+		return held, false
+	}
+	return held, true
+}
+
+// admitOrigin answers a CORS preflight, and refuses a request that is not GET or HEAD from
+// an Origin that is not allowed. It reports whether the request goes on.
+func (s *Server) admitOrigin(ctx *fasthttp.RequestCtx, a *access, start time.Time) bool {
+	origin := ctx.Request.Header.PeekBytes(originHeader)
+	if len(origin) == 0 {
+		return true
+	}
+	if ctx.IsOptions() && len(ctx.Request.Header.Peek("Access-Control-Request-Method")) > 0 {
+		a.cors.preflight(ctx, origin)
+		s.logOther(ctx, start)
+		return false
+	}
+	if !a.cors.allows(origin) && !ctx.IsGet() && !ctx.IsHead() {
+		s.refuse(ctx, start, 403, schemas.ErrPermission, "permission_error", "origin_not_allowed",
+			"requests from this Origin are not allowed: list it in client.allowed_origins")
+		return false
+	}
+	return true
+}
+
+// admitBody checks what a request with a body must have before the body is read: a valid
+// gateway key, a JSON Content-Type and a known Content-Encoding. It reports whether the
+// body is gzipped and whether the request goes on.
+func (s *Server) admitBody(ctx *fasthttp.RequestCtx, a *access, start time.Time) (gz, ok bool) {
 	if !s.authorized(ctx, a) {
 		if bytes.HasPrefix(ctx.Path(), anthropicPrefix) {
 			writeAnthropicError(ctx, 401, "authentication_error",
@@ -85,38 +116,38 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 			writeUnauthorized(ctx)
 		}
 		s.logOther(ctx, start)
-		return 0, false
+		return false, false
 	}
 	if !jsonContentType(ctx.Request.Header.ContentType()) {
 		s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_media_type",
 			"request bodies must be JSON: send Content-Type: application/json")
-		return 0, false
+		return false, false
 	}
-	gz := false
-	if enc := ctx.Request.Header.ContentEncoding(); len(enc) > 0 && !bytes.EqualFold(enc, identityEncoding) {
-		if !bytes.EqualFold(enc, gzipEncoding) {
-			s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_content_encoding",
-				"this Content-Encoding is not supported: send the body as is, or gzip")
-			return 0, false
-		}
-		gz = true
+	enc := ctx.Request.Header.ContentEncoding()
+	if len(enc) == 0 || bytes.EqualFold(enc, identityEncoding) {
+		return false, true
 	}
-	limit := a.maxBody
-	if int64(cl) > limit {
-		s.tooLarge(ctx, start)
-		return 0, false
+	if !bytes.EqualFold(enc, gzipEncoding) {
+		s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_content_encoding",
+			"this Content-Encoding is not supported: send the body as is, or gzip")
+		return false, false
 	}
+	return true, true
+}
+
+// readBody reserves the body's cl bytes (cl < 0: chunked, reserved as it grows), reads it
+// within a.maxBody and decompresses it when gz. It returns the bytes it reserved, which
+// the caller gives back, on failure too.
+func (s *Server) readBody(ctx *fasthttp.RequestCtx, a *access, cl int, gz bool) (held int64, err error) {
 	if cl > 0 {
 		if !s.reserve(int64(cl), a.maxBuffered) {
-			s.bufferFull(ctx, start)
-			return 0, false
+			return 0, errBufferFull
 		}
 		held = int64(cl)
 	}
-	var err error
 	switch {
 	case ctx.RequestBodyStream() == nil:
-		// In memory already, and its length checked above.
+		// In memory already, and its length checked by admit.
 	case cl > 0:
 		// Content-Length is known, checked and reserved: fasthttp reads exactly that much.
 		if body := ctx.Request.Body(); len(body) != cl {
@@ -125,28 +156,29 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 	default:
 		// Chunked: read it here, reserving as it grows, up to the limit.
 		var n int64
-		n, err = s.readChunked(ctx, limit, a.maxBuffered)
+		n, err = s.readChunked(ctx, a.maxBody, a.maxBuffered)
 		held += n
 	}
 	if err == nil && gz {
 		var n int64
-		n, err = s.gunzip(ctx, limit, a.maxBuffered)
+		n, err = s.gunzip(ctx, a.maxBody, a.maxBuffered)
 		held += n
 	}
-	if err != nil {
-		switch {
-		case errors.Is(err, errTooLarge):
-			s.tooLarge(ctx, start)
-		case errors.Is(err, errBufferFull):
-			s.bufferFull(ctx, start)
-		default:
-			ctx.SetConnectionClose()
-			s.refuse(ctx, start, 400, schemas.ErrInvalidRequest, "invalid_request_error", "invalid_body",
-				"the request body could not be read: "+bodyErrorText(err))
-		}
-		return held, false
+	return held, err
+}
+
+// bodyFailed answers a request whose body could not be reserved or read.
+func (s *Server) bodyFailed(ctx *fasthttp.RequestCtx, start time.Time, err error) {
+	switch {
+	case errors.Is(err, errTooLarge):
+		s.tooLarge(ctx, start)
+	case errors.Is(err, errBufferFull):
+		s.bufferFull(ctx, start)
+	default:
+		ctx.SetConnectionClose()
+		s.refuse(ctx, start, 400, schemas.ErrInvalidRequest, "invalid_request_error", "invalid_body",
+			"the request body could not be read: "+bodyErrorText(err))
 	}
-	return held, true
 }
 
 // settle ends a request's intake: it adds the CORS headers, gives back the reserved bytes
