@@ -3,6 +3,8 @@ package runtime
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 )
 
 // admission bounds a provider's load: at most `concurrency` requests in flight and at most
@@ -52,22 +54,22 @@ const (
 	clientGone             // the client went away while waiting
 )
 
-// acquire takes a slot, waiting in the queue until deadline if needed. With dropExcess, a full
-// queue fails at once; without it, the request waits for room in the queue too. gone is
-// polled while waiting.
-func (a *admission) acquire(deadline time.Time, dropExcess bool, gone func() bool) admitResult {
+// acquire takes a slot, waiting in the queue until deadline (a time of clk) if needed. With
+// dropExcess, a full queue fails at once; without it, the request waits for room in the
+// queue too. gone is polled while waiting.
+func (a *admission) acquire(clk clock.Clock, deadline time.Time, dropExcess bool, gone func() bool) admitResult {
 	if !take(&a.held, &a.room) {
 		if dropExcess {
 			return queueFull
 		}
-		if r := a.wait(&a.held, &a.room, deadline, gone); r != admitted {
+		if r := a.wait(clk, &a.held, &a.room, deadline, gone); r != admitted {
 			return r
 		}
 	}
 	if take(&a.active, &a.limit) {
 		return admitted
 	}
-	if r := a.wait(&a.active, &a.limit, deadline, gone); r != admitted {
+	if r := a.wait(clk, &a.active, &a.limit, deadline, gone); r != admitted {
 		a.held.Add(-1)
 		a.signal()
 		return r
@@ -90,7 +92,7 @@ func take(n, limit *atomic.Int64) bool {
 
 // wait blocks until take(n, limit) succeeds, the deadline passes or the client goes away. It
 // is the slow path and may allocate a timer.
-func (a *admission) wait(n, limit *atomic.Int64, deadline time.Time, gone func() bool) admitResult {
+func (a *admission) wait(clk clock.Clock, n, limit *atomic.Int64, deadline time.Time, gone func() bool) admitResult {
 	const poll = 50 * time.Millisecond
 	a.waiting.Add(1)
 	for {
@@ -99,19 +101,16 @@ func (a *admission) wait(n, limit *atomic.Int64, deadline time.Time, gone func()
 			a.signal() // there may be room for the next waiter too (a raised limit)
 			return admitted
 		}
-		d := time.Until(deadline)
+		d := deadline.Sub(clk.Now())
 		if d <= 0 {
 			a.waiting.Add(-1)
 			return timedOut
 		}
-		if d > poll {
-			d = poll
-		}
-		t := time.NewTimer(d)
+		t := clk.NewTimer(min(d, poll))
 		select {
 		case <-a.wake:
 			t.Stop()
-		case <-t.C:
+		case <-t.C():
 		}
 		if gone != nil && gone() {
 			a.waiting.Add(-1)

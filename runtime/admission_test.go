@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 )
 
 // TestAdmissionLimits: acquire admits up to concurrency, queues up to buffer more, drops or
@@ -14,11 +16,11 @@ func TestAdmissionLimits(t *testing.T) {
 	a := newAdmission(2, 1)
 	soon := func() time.Time { return time.Now().Add(20 * time.Millisecond) }
 	for i := 0; i < 2; i++ {
-		if r := a.acquire(soon(), true, nil); r != admitted {
+		if r := a.acquire(clock.Real{}, soon(), true, nil); r != admitted {
 			t.Fatalf("slot %d: %v", i, r)
 		}
 	}
-	if r := a.acquire(soon(), false, nil); r != timedOut {
+	if r := a.acquire(clock.Real{}, soon(), false, nil); r != timedOut {
 		t.Fatalf("no slot: %v, want timedOut", r)
 	}
 	if a.inFlight() != 2 || a.queued() != 0 {
@@ -26,11 +28,11 @@ func TestAdmissionLimits(t *testing.T) {
 	}
 	// One waits in the buffer; a second finds the queue full.
 	got := make(chan admitResult)
-	go func() { got <- a.acquire(time.Now().Add(5*time.Second), true, nil) }()
+	go func() { got <- a.acquire(clock.Real{}, time.Now().Add(5*time.Second), true, nil) }()
 	if !pollFor(func() bool { return a.queued() == 1 }) {
 		t.Fatal("the waiter never queued")
 	}
-	if r := a.acquire(soon(), true, nil); r != queueFull {
+	if r := a.acquire(clock.Real{}, soon(), true, nil); r != queueFull {
 		t.Fatalf("full queue: %v, want queueFull", r)
 	}
 	a.release()
@@ -39,19 +41,19 @@ func TestAdmissionLimits(t *testing.T) {
 	}
 	// Lower the limit below what is in flight: nothing is admitted until enough finish.
 	a.setLimits(1, 0)
-	if r := a.acquire(soon(), true, nil); r != queueFull {
+	if r := a.acquire(clock.Real{}, soon(), true, nil); r != queueFull {
 		t.Fatalf("limit 1 with 2 in flight: %v, want queueFull", r)
 	}
 	a.release()
-	if r := a.acquire(soon(), true, nil); r != queueFull {
+	if r := a.acquire(clock.Real{}, soon(), true, nil); r != queueFull {
 		t.Fatalf("limit 1 with 1 in flight: %v, want queueFull", r)
 	}
 	a.release()
-	if r := a.acquire(soon(), true, nil); r != admitted {
+	if r := a.acquire(clock.Real{}, soon(), true, nil); r != admitted {
 		t.Fatalf("limit 1 with none in flight: %v", r)
 	}
 	// Raise it: a waiter is admitted at once.
-	go func() { got <- a.acquire(time.Now().Add(5*time.Second), false, nil) }()
+	go func() { got <- a.acquire(clock.Real{}, time.Now().Add(5*time.Second), false, nil) }()
 	if !pollFor(func() bool { return a.waiting.Load() == 1 }) {
 		t.Fatal("the waiter never waited")
 	}
@@ -61,7 +63,7 @@ func TestAdmissionLimits(t *testing.T) {
 	}
 	// A client that leaves while waiting frees its queue place.
 	gone := atomic.Bool{}
-	go func() { got <- a.acquire(time.Now().Add(5*time.Second), false, gone.Load) }()
+	go func() { got <- a.acquire(clock.Real{}, time.Now().Add(5*time.Second), false, gone.Load) }()
 	gone.Store(true)
 	if r := <-got; r != clientGone || a.queued() != 0 {
 		t.Fatalf("client gone: %v, %d queued", r, a.queued())
@@ -83,7 +85,7 @@ func TestAdmissionNeverExceeds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if r := a.acquire(time.Now().Add(10*time.Second), false, nil); r != admitted {
+			if r := a.acquire(clock.Real{}, time.Now().Add(10*time.Second), false, nil); r != admitted {
 				t.Errorf("acquire: %v", r)
 				return
 			}

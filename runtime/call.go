@@ -7,6 +7,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jwriter"
@@ -92,6 +93,8 @@ type Call struct {
 	scratch []byte
 	// log takes the debug details of network errors (Options.Logger); nil: none.
 	log *slog.Logger
+	// clk is the engine's clock (Options.Clock).
+	clk clock.Clock
 	// cancellation of the upstream request (cancel.go): the watcher the Call is registered
 	// with and its list links, the connection the request went out on and whether the
 	// watcher cancelled it (both guarded by watch.mu), and the request body, streamed
@@ -107,7 +110,7 @@ type Call struct {
 func newCall() *Call {
 	// Buffers start small and grow to what the traffic needs (and are kept, up to
 	// maxKeptBuffer): a pooled Call's size sets the gateway's memory per request in flight.
-	c := &Call{wbuf: make([]byte, 0, 4<<10)}
+	c := &Call{wbuf: make([]byte, 0, 4<<10), clk: clock.Real{}}
 	// Keep the bodies' buffers with the call rather than in fasthttp's process-wide pool,
 	// which sizes itself to recent bodies and would drop a large buffer after small ones.
 	c.req.KeepBodyBuffer = true

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/valyala/fasthttp"
@@ -79,7 +80,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		err.Provider, err.Retryable = p.name, true
 		return err
 	}
-	begin := time.Now()
+	begin := c.clk.Now()
 	tr := tryState{p: p, model: t.model, begin: begin, deadline: begin.Add(p.timeout), now: begin.UnixNano()}
 	tr.br = p.breaker.lookup(t.model) // nil: the model has no breaker yet, or breakers are off
 	ok, probe := tr.br.allow(tr.now)
@@ -91,7 +92,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	if tr.holding {
 		p.adm.release()
 	}
-	tr.settle()
+	tr.settle(c.clk.Now())
 	return err
 }
 
@@ -121,15 +122,15 @@ const (
 	failing                // no attempt succeeded and one failed the provider's way
 )
 
-// settle tells the model's breaker how the try went.
-func (tr *tryState) settle() {
+// settle tells the model's breaker how the try went; now is the time it ended.
+func (tr *tryState) settle(now time.Time) {
 	if tr.verdict == unsent {
 		if tr.probe {
 			tr.br.abandon()
 		}
 		return
 	}
-	tr.p.breaker.record(tr.model, tr.br, time.Now().UnixNano(), tr.verdict == failing, tr.probe)
+	tr.p.breaker.record(tr.model, tr.br, now.UnixNano(), tr.verdict == failing, tr.probe)
 }
 
 // send runs a try that its breaker let through: it chooses a key, takes a slot, encodes
@@ -141,9 +142,9 @@ func (e *Engine) send(c *Call, tr *tryState, dropExcess bool, url string) *Error
 	if err := c.admit(tr, dropExcess); err != nil {
 		return err
 	}
-	e0 := time.Now()
+	e0 := c.clk.Now()
 	err := e.buildRequest(c, tr.p, url, tr.model)
-	c.Encode += time.Since(e0)
+	c.Encode += c.clk.Now().Sub(e0)
 	if err != nil {
 		return err
 	}
@@ -201,10 +202,10 @@ func (c *Call) chooseKey(tr *tryState) *Error {
 // try's deadline. The slot is held for the whole try (and, for a stream, until it closes).
 func (c *Call) admit(tr *tryState, dropExcess bool) *Error {
 	p := tr.p
-	switch p.adm.acquire(tr.deadline, dropExcess, c.Gone) {
+	switch p.adm.acquire(c.clk, tr.deadline, dropExcess, c.Gone) {
 	case admitted:
 		tr.holding = true
-		c.Queued += time.Since(tr.begin)
+		c.Queued += c.clk.Now().Sub(tr.begin)
 		return nil
 	case queueFull:
 		p.stats.dropped.Add(1)
@@ -229,15 +230,12 @@ func (c *Call) admit(tr *tryState, dropExcess bool) *Error {
 func (e *Engine) attempt(c *Call, tr *tryState) error {
 	c.resp.StreamBody = c.streaming
 	c.Attempts++
-	t0 := time.Now()
-	until := t0.Add(tr.p.headerTimeout)
-	if until.After(tr.deadline) {
-		until = tr.deadline
-	}
-	doErr := e.doUpstream(c, tr.p, until)
-	t1 := time.Now()
+	t0 := c.clk.Now()
+	tr.limit = min(tr.p.headerTimeout, tr.deadline.Sub(t0))
+	doErr := e.doUpstream(c, tr.p, wallDeadline(c.clk, t0, tr.limit))
+	t1 := c.clk.Now()
 	c.Upstream += t1.Sub(t0)
-	tr.limit, tr.now = until.Sub(t0), t1.UnixNano()
+	tr.now = t1.UnixNano()
 	return doErr
 }
 
@@ -293,16 +291,16 @@ func (e *Engine) nextAttempt(c *Call, tr *tryState, err *Error) *Error {
 			return err
 		}
 	}
-	if time.Now().Add(wait).After(tr.deadline) {
+	if c.clk.Now().Add(wait).After(tr.deadline) {
 		return err // no time left for another attempt
 	}
 	if wait > 0 {
-		if !sleep(wait, c.Gone) {
+		if !sleep(c.clk, wait, c.Gone) {
 			return c.clientGone()
 		}
 		c.Upstream += wait
 	}
-	tr.now = time.Now().UnixNano()
+	tr.now = c.clk.Now().UnixNano()
 	if !tr.probe && p.breaker.lookup(tr.model).State() != BreakerClosed {
 		return err // the model's breaker opened meanwhile: a fallback serves
 	}
@@ -456,6 +454,8 @@ func (c *Call) setKey(p *providerState, model string) *Error {
 	}
 	k := &p.keys[c.key]
 	if k.authz != nil {
+		// The system clock, not the engine's: a signature's date and a token's lifetime are
+		// read by the provider.
 		if err := k.authz.authorize(&c.req, time.Now()); err != nil {
 			e := c.Err.set(502, schemas.ErrUpstream, "auth_failed", "", "provider "+p.name+": cannot authorize the request: "+c.scrub(err.Error()))
 			e.Provider, e.Retryable = p.name, true
@@ -509,7 +509,7 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	c.scrubBody(&c.Err.Body) // every member: a provider may echo a key into any of them
 	c.Err.Body.Message = "provider " + p.name + ": " + c.Err.Body.Message
 	if ra := c.resp.Header.Peek("Retry-After"); len(ra) > 0 {
-		c.Err.RetryAfterSec = parseRetryAfter(ra)
+		c.Err.RetryAfterSec = parseRetryAfter(ra, c.clk.Now())
 	}
 	if c.streaming {
 		c.resp.CloseBodyStream() //nolint:errcheck // the body was read in full
@@ -517,8 +517,9 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	return &c.Err
 }
 
-// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 when absent or invalid.
-func parseRetryAfter(v []byte) int {
+// parseRetryAfter reads Retry-After as seconds or an HTTP date (later than now); 0 when
+// absent or invalid.
+func parseRetryAfter(v []byte, now time.Time) int {
 	if n, err := strconv.Atoi(string(bytes.TrimSpace(v))); err == nil {
 		if n < 0 {
 			return 0
@@ -526,7 +527,7 @@ func parseRetryAfter(v []byte) int {
 		return n
 	}
 	if t, err := time.Parse(time.RFC1123, string(v)); err == nil {
-		if d := time.Until(t); d > 0 {
+		if d := t.Sub(now); d > 0 {
 			return int(d/time.Second) + 1
 		}
 	}
@@ -550,21 +551,28 @@ func backoff(p *providerState, attempt int) time.Duration {
 	return half + time.Duration(rand.Int64N(int64(half)+1))
 }
 
-// sleep waits d, polling gone; it returns false when the client went away.
-func sleep(d time.Duration, gone func() bool) bool {
+// sleep waits d on clk, polling gone; it returns false when the client went away.
+func sleep(clk clock.Clock, d time.Duration, gone func() bool) bool {
 	const poll = 50 * time.Millisecond
-	end := time.Now().Add(d)
+	end := clk.Now().Add(d)
 	for {
-		left := time.Until(end)
+		left := end.Sub(clk.Now())
 		if left <= 0 {
 			return true
 		}
 		if gone != nil && gone() {
 			return false
 		}
-		if left > poll {
-			left = poll
-		}
-		time.Sleep(left)
+		clk.Sleep(min(left, poll))
 	}
+}
+
+// wallDeadline returns the system-clock deadline limit after start (a time of clk), for the
+// sockets: the same instant with the real clock; limit after the system's now with a fake
+// one, whose times mean nothing to a socket.
+func wallDeadline(clk clock.Clock, start time.Time, limit time.Duration) time.Time {
+	if clock.IsReal(clk) {
+		return start.Add(limit)
+	}
+	return time.Now().Add(limit)
 }

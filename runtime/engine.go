@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -26,6 +27,7 @@ type Engine struct {
 	plugins     atomic.Pointer[plugins]         // nil without plugins
 	coolHook    atomic.Pointer[KeyCooldownFunc] // OnKeyCooldown's function (sharedcool.go)
 	log         *slog.Logger                    // nil: Options.Logger was not set
+	clock       clock.Clock                     // Options.Clock, or the real clock
 	// watch cancels upstream requests whose clients went away (cancel.go).
 	watch watcher
 }
@@ -50,6 +52,11 @@ type Options struct {
 	// error with a provider (addresses included, keys scrubbed), which a client's error
 	// says only in plain words. Nil: nothing is logged.
 	Logger *slog.Logger
+	// Clock, when set, is the time of the engine's own timers: request deadlines, retry
+	// backoff, admission waits, circuit breakers, key cooldowns and model denials (for
+	// tests, a clock.Fake). Socket deadlines and what goes on the wire (SigV4 dates,
+	// OAuth2 token lifetimes) keep the system clock. Nil: the system clock.
+	Clock clock.Clock
 }
 
 // New builds an engine from a validated config that serves the providers of adapters
@@ -64,14 +71,15 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	if len(list) == 0 {
 		return nil, errors.New("runtime: Options.Adapters is empty (pass adapters.All())")
 	}
-	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv, log: opts.Logger}
+	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv, log: opts.Logger,
+		clock: clock.OrReal(opts.Clock)}
 	e.plugins.Store(newPlugins(opts.Plugins))
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
 	}
 	e.calls.New = func() any {
 		c := newCall()
-		c.log = e.log
+		c.log, c.clk = e.log, e.clock
 		return c
 	}
 	if err := e.Reload(cfg); err != nil {
@@ -215,10 +223,10 @@ func (e *Engine) TextCompletionStream(c *Call) *Error {
 func (e *Engine) start(c *Call, op provider.Op, model, providerField string, fallbacks schemas.Strings) *Error {
 	c.op = op
 	c.streaming = op == provider.OpChatStream || op == provider.OpTextStream
-	t0 := time.Now()
+	t0 := e.clock.Now()
 	s := e.snapshot()
 	err := c.route(s, model, providerField, fallbacks)
-	c.Route = time.Since(t0)
+	c.Route = e.clock.Now().Sub(t0)
 	if err != nil {
 		return err
 	}

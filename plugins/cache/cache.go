@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
@@ -59,6 +60,9 @@ type Config struct {
 	// Logger receives store failures (a failing store never fails a request); nil
 	// discards them.
 	Logger *slog.Logger
+	// Clock is the time of the default Memory store's TTLs (for tests, a clock.Fake); nil
+	// means the system clock. A Redis store expires entries by the server's own clock.
+	Clock clock.Clock
 }
 
 // Plugin is the cache plugin.
@@ -84,7 +88,9 @@ func New(cfg Config) *Plugin {
 		cfg.MaxBytes = DefaultMaxBytes
 	}
 	if cfg.Store == nil {
-		cfg.Store = NewMemory(cfg.MaxEntries, cfg.MaxBytes)
+		m := NewMemory(cfg.MaxEntries, cfg.MaxBytes)
+		m.clk = clock.OrReal(cfg.Clock)
+		cfg.Store = m
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

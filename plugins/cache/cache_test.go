@@ -12,6 +12,7 @@ import (
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/plugins/cache"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/valyala/fasthttp/fasthttputil"
@@ -171,7 +172,8 @@ func TestCache(t *testing.T) {
 }
 
 func TestCacheTTLAndErrors(t *testing.T) {
-	p := cache.New(cache.Config{TTL: 50 * time.Millisecond})
+	clk := clock.NewFake(time.Unix(1_700_000_000, 0))
+	p := cache.New(cache.Config{TTL: 50 * time.Millisecond, Clock: clk})
 	e, m := engine(t, mocks.Config{FailFirst: []int{400}}, p)
 	if r := do(t, e, "chat", chatA); r.status != 400 {
 		t.Fatalf("first request: %+v, want the injected 400", r)
@@ -182,14 +184,18 @@ func TestCacheTTLAndErrors(t *testing.T) {
 	if r := do(t, e, "chat", chatA); r.by != cache.Name {
 		t.Fatalf("within the TTL: %+v, want a cache hit", r)
 	}
-	time.Sleep(80 * time.Millisecond)
+	clk.Advance(49 * time.Millisecond)
+	if r := do(t, e, "chat", chatA); r.by != cache.Name {
+		t.Fatalf("1 ms before the TTL ends: %+v, want a cache hit", r)
+	}
+	clk.Advance(time.Millisecond)
 	if r := do(t, e, "chat", chatA); r.by != "" {
 		t.Fatalf("after the TTL: %+v, want a provider answer", r)
 	}
 	if n := len(m.Requests()); n != 3 {
 		t.Errorf("%d requests reached the provider, want 3", n)
 	}
-	if st := p.Stats(); st.Hits != 1 || st.Misses != 3 || st.Stores != 2 {
+	if st := p.Stats(); st.Hits != 2 || st.Misses != 3 || st.Stores != 2 {
 		t.Errorf("stats %+v", st)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 )
 
 // Store keeps encoded responses by key for a while. Memory is the default, for one
@@ -26,7 +28,7 @@ type Store interface {
 type Memory struct {
 	maxEntries int
 	maxBytes   int64
-	now        func() time.Time
+	clk        clock.Clock // the time of the TTLs
 
 	mu    sync.Mutex
 	items map[string]*list.Element
@@ -45,7 +47,7 @@ var _ Store = (*Memory)(nil)
 // NewMemory makes a Memory store with at most maxEntries entries and maxBytes bytes of keys
 // and values (each at least 1).
 func NewMemory(maxEntries int, maxBytes int64) *Memory {
-	m := &Memory{maxEntries: max(maxEntries, 1), maxBytes: max(maxBytes, 1), now: time.Now,
+	m := &Memory{maxEntries: max(maxEntries, 1), maxBytes: max(maxBytes, 1), clk: clock.Real{},
 		items: map[string]*list.Element{}}
 	m.lru.Init()
 	return m
@@ -60,7 +62,7 @@ func (m *Memory) Get(_ context.Context, key string) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	e := el.Value.(*memEntry)
-	if !m.now().Before(e.expires) {
+	if !m.clk.Now().Before(e.expires) {
 		m.remove(el)
 		return nil, false, nil
 	}
@@ -79,7 +81,7 @@ func (m *Memory) Set(_ context.Context, key string, val []byte, ttl time.Duratio
 	if el := m.items[key]; el != nil {
 		m.remove(el)
 	}
-	el := m.lru.PushFront(&memEntry{key: key, val: val, expires: m.now().Add(ttl)})
+	el := m.lru.PushFront(&memEntry{key: key, val: val, expires: m.clk.Now().Add(ttl)})
 	m.items[key] = el
 	m.bytes += size
 	for m.lru.Len() > m.maxEntries || m.bytes > m.maxBytes {

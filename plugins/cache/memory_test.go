@@ -6,12 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 )
-
-// clock is a settable time source.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
 
 func TestMemory(t *testing.T) {
 	ctx := context.Background()
@@ -72,9 +69,9 @@ func TestMemory(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := &clock{t: time.Unix(1_700_000_000, 0)}
+			clk := clock.NewFake(time.Unix(1_700_000_000, 0))
 			m := NewMemory(tc.maxEntries, tc.maxBytes)
-			m.now = clk.now
+			m.clk = clk
 			for i, o := range tc.ops {
 				switch o.do {
 				case "set":
@@ -82,7 +79,7 @@ func TestMemory(t *testing.T) {
 						t.Fatal(err)
 					}
 				case "advance":
-					clk.t = clk.t.Add(o.ttl)
+					clk.Advance(o.ttl)
 				case "get":
 					v, ok, err := m.Get(ctx, o.key)
 					if err != nil || ok != o.wantOK || ok && string(v) != o.val {
