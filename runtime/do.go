@@ -263,12 +263,9 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 		c.req.SetRequestURI(url) // else set per attempt, for the attempt's key
 	}
 	c.req.Header.SetContentType("application/json")
-	switch {
-	case c.streaming && p.info.Framing == provider.FramingAWSEventStream:
-		c.req.Header.Set("Accept", "application/vnd.amazon.eventstream")
-	case c.streaming:
-		c.req.Header.Set("Accept", "text/event-stream")
-	default:
+	if c.streaming {
+		c.req.Header.Set("Accept", p.framing.Accept) // the spec's stream framing's media type
+	} else {
 		c.req.Header.Set("Accept", "application/json")
 	}
 	for _, h := range p.headers {

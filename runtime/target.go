@@ -158,3 +158,32 @@ func appendEscaped(dst []byte, s string) []byte {
 }
 
 func escapePath(s string) string { return string(appendEscaped(nil, s)) }
+
+// isHexDigit reports whether c is a hexadecimal digit.
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// unhex returns the value of hexadecimal digit c.
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	default:
+		return c - '0'
+	}
+}
+
+// deploymentsOf returns the model-to-deployment map of key k (azure_key_config.deployments,
+// bedrock_key_config.deployments), or nil.
+func deploymentsOf(k *config.Key) map[string]string {
+	switch {
+	case k.Azure != nil && len(k.Azure.Deployments) > 0:
+		return k.Azure.Deployments
+	case k.Bedrock != nil && len(k.Bedrock.Deployments) > 0:
+		return k.Bedrock.Deployments
+	}
+	return nil
+}
