@@ -123,6 +123,7 @@ func (k *keyState) allows(model string) bool {
 type modelRoute struct {
 	prefix string
 	urls   [provider.NumOps]string // base URL + path; "" where the default URL applies
+	codec  provider.ChatCodec      // the route's chat codec; nil: the adapter
 }
 
 // route returns the index of the first route of p that gives op a URL for model, or -1.
@@ -134,6 +135,18 @@ func (p *providerState) route(model string, op provider.Op) int {
 		}
 	}
 	return -1
+}
+
+// chatCodec returns the codec of model's chats: that of the first model route whose prefix
+// starts model and that names one (provider.ModelRoute.Codec, from the spec's model_paths),
+// else the adapter. It costs one prefix comparison per route and never allocates.
+func (p *providerState) chatCodec(model string) provider.ChatCodec {
+	for i := range p.routes {
+		if r := &p.routes[i]; r.codec != nil && strings.HasPrefix(model, r.prefix) {
+			return r.codec
+		}
+	}
+	return p.adapter
 }
 
 // target is one provider and model to try.
@@ -306,7 +319,7 @@ func (p *providerState) buildURLs(pc *config.Provider) error {
 		}
 	}
 	for _, mr := range info.ModelPaths {
-		r := modelRoute{prefix: mr.Prefix}
+		r := modelRoute{prefix: mr.Prefix, codec: mr.Codec}
 		for op := provider.Op(0); op < provider.NumOps; op++ {
 			overridden := pc.Custom != nil && pc.Custom.RequestPathOverrides[customOps[op]] != ""
 			if mr.Paths[op] != "" && p.urls[op] != "" && !overridden {

@@ -46,6 +46,7 @@ func (c *Call) Next() (done bool, err *Error) {
 		return true, nil
 	}
 	a := c.cur.p.adapter
+	cc := c.cur.p.chatCodec(c.cur.model) // the model's chat codec (a model route's, or a)
 	for {
 		ev, rerr := c.nextEvent()
 		if rerr != nil {
@@ -82,7 +83,7 @@ func (c *Call) Next() (done bool, err *Error) {
 		switch c.op {
 		case provider.OpChatStream:
 			c.Chunk.Reset()
-			step, derr = a.DecodeChatEvent(ev, &c.state, &c.Chunk)
+			step, derr = cc.DecodeChatEvent(ev, &c.state, &c.Chunk)
 		case provider.OpTextStream:
 			c.TextResp.Reset()
 			step, derr = a.DecodeTextEvent(ev, &c.state, &c.TextResp)
@@ -99,7 +100,7 @@ func (c *Call) Next() (done bool, err *Error) {
 			return true, nil
 		case provider.StepError:
 			c.Err = Error{Status: 502, Provider: c.Provider}
-			a.DecodeError(502, ev.Data, &c.Err.Body)
+			cc.DecodeError(502, ev.Data, &c.Err.Body)
 			c.scrubBody(&c.Err.Body) // every member: a provider may echo a key into any of them
 			c.Err.Body.Message = "provider " + c.Provider + ": " + c.Err.Body.Message
 			c.CloseStream()

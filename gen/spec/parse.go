@@ -502,7 +502,7 @@ func (p *parser) modelPaths(n *yaml.Node, s *Spec) ([]ModelPaths, error) {
 	var out []ModelPaths
 	for i, e := range n.Content {
 		what := fmt.Sprintf("model_paths[%d]", i)
-		f, err := p.fields(e, what, "prefix", "paths")
+		f, err := p.fields(e, what, "prefix", "paths", "codec")
 		if err != nil {
 			return nil, err
 		}
@@ -523,6 +523,9 @@ func (p *parser) modelPaths(n *yaml.Node, s *Spec) ([]ModelPaths, error) {
 				return nil, p.errf(f["prefix"].Line, "%s.prefix %q is never used: model_paths[%d] (prefix %q) matches those models first", what, mp.Prefix, j, prev.Prefix)
 			}
 		}
+		if mp.Codec, err = p.routeCodec(f["codec"], what, s); err != nil {
+			return nil, err
+		}
 		pn := f["paths"]
 		if pn.Kind == yaml.MappingNode && len(pn.Content) == 0 {
 			return nil, p.errf(pn.Line, "%s.paths must give at least one path", what)
@@ -538,6 +541,25 @@ func (p *parser) modelPaths(n *yaml.Node, s *Spec) ([]ModelPaths, error) {
 		out = append(out, mp)
 	}
 	return out, nil
+}
+
+// routeCodec reads a model_paths entry's codec (nil: none): an exported Go type name, for a
+// spec with a codec of its own, in whose folder the type is declared.
+func (p *parser) routeCodec(v *yaml.Node, what string, s *Spec) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	c, err := p.str(v, what+".codec")
+	if err != nil {
+		return "", err
+	}
+	if s.Codec == "" {
+		return "", p.errf(v.Line, "%s.codec is for a spec with a codec of its own (a base spec whose format is not openai)", what)
+	}
+	if !codecRE.MatchString(c) {
+		return "", p.errf(v.Line, "%s.codec %q must be an exported Go type name, declared in %s/%s/ beside %s", what, c, AdaptersDir, s.Name, s.Codec)
+	}
+	return c, nil
 }
 
 func (p *parser) requests(n *yaml.Node, s *Spec) error {

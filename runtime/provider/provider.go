@@ -137,6 +137,12 @@ type ModelRoute struct {
 	Prefix string
 	// Paths holds the route's path of each operation it changes; "" keeps Info.Paths[op].
 	Paths [NumOps]string
+	// Codec, when not nil, converts these models' chats (requests, answers, stream events
+	// and errors) in place of the adapter: the spec's model_paths entry names it, for a
+	// provider that serves some models in another wire format (Vertex's Claude models in
+	// Anthropic's). The runtime chooses it by the model, so no decoder guesses a body's
+	// format.
+	Codec ChatCodec
 }
 
 // Placeholders are the names a URL template may use, each written in braces:
