@@ -282,7 +282,8 @@ func codecMethods(f *jen.File, s *spec.Spec) {
 
 func specPath(s *spec.Spec) string { return "specs/" + s.Name + ".yaml" }
 
-func infoVar(s *spec.Spec) jen.Code {
+// authDict returns the fields of the provider's provider.Auth.
+func authDict(s *spec.Spec) jen.Dict {
 	auth := jen.Dict{}
 	switch s.Auth.Scheme {
 	case spec.AuthSigV4, spec.AuthGoogleOAuth:
@@ -301,6 +302,11 @@ func infoVar(s *spec.Spec) jen.Code {
 			auth[jen.Id("Prefix")] = jen.Lit(s.Auth.Prefix)
 		}
 	}
+	return auth
+}
+
+func infoVar(s *spec.Spec) jen.Code {
+	auth := authDict(s)
 	paths := jen.Dict{}
 	for _, op := range s.Operations {
 		paths[jen.Qual(providerPkg, opConst[op])] = jen.Lit(s.Paths[op])

@@ -159,20 +159,24 @@ func (s *Signer) Authorize(req *fasthttp.Request, now time.Time) error {
 	copy(outer[64:], inner[:])
 	sig := sha256.Sum256(outer[:])
 
-	// Authorization header.
-	b = b[:in]
-	v := len(b)
+	b = s.appendAuthorization(b[:in], amzDate[:8], b[signedAt:signedEnd], sig[:])
+	req.Header.SetBytesV(fasthttp.HeaderAuthorization, b[in:])
+	sc.buf = b
+	return nil
+}
+
+// appendAuthorization appends the Authorization header's value to b: the credential scope of
+// day, the signed header names and the signature. signed may be part of b before len(b)
+// (the canonical request's), never past it.
+func (s *Signer) appendAuthorization(b, day, signed, sig []byte) []byte {
 	b = append(b, "AWS4-HMAC-SHA256 Credential="...)
 	b = append(b, s.accessKey...)
 	b = append(b, '/')
-	b = s.appendScope(b, amzDate[:8])
+	b = s.appendScope(b, day)
 	b = append(b, ", SignedHeaders="...)
-	b = append(b, b[signedAt:signedEnd]...)
+	b = append(b, signed...)
 	b = append(b, ", Signature="...)
-	b = hex.AppendEncode(b, sig[:])
-	req.Header.SetBytesV(fasthttp.HeaderAuthorization, b[v:])
-	sc.buf = b
-	return nil
+	return hex.AppendEncode(b, sig)
 }
 
 // appendScope appends the credential scope: day/region/service/aws4_request.
