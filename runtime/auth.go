@@ -14,7 +14,7 @@ import (
 // dial, when not nil, is the engine's dial function (tests use it to reach in-memory token
 // endpoints).
 func newAuthorizer(info *provider.Info, k *config.Key, dial fasthttp.DialFunc, getenv func(string) string) (authorizer, error) {
-	a, err := auth.New(info.Auth.Scheme, k, auth.Env{Service: info.Auth.Service, Dial: dial, Getenv: getenv})
+	a, err := auth.New(info.Auth.Scheme, auth.Key{Value: k.Value, Settings: k.Settings()}, auth.Env{Service: info.Auth.Service, Dial: dial, Getenv: getenv})
 	if err != nil {
 		return nil, err
 	}

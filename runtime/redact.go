@@ -381,26 +381,17 @@ func (c *Call) tokenSecrets() []secret {
 }
 
 // appendSecrets appends the credentials of a configured key that a request may carry to a
-// provider: its value, and a Bedrock key's secret key and session token.
+// provider: its value, and those of its settings (a Bedrock key's secret key and session
+// token).
 func appendSecrets(dst []secret, k *config.Key) []secret {
-	for _, v := range [...]string{k.Value, bedrockSecret(k), bedrockToken(k)} {
+	values := []string{k.Value}
+	if s := k.Settings(); s != nil {
+		values = append(values, s.Secrets()...)
+	}
+	for _, v := range values {
 		if v != "" {
 			dst = append(dst, newSecret(v))
 		}
 	}
 	return dst
-}
-
-func bedrockSecret(k *config.Key) string {
-	if k.Bedrock == nil {
-		return ""
-	}
-	return k.Bedrock.SecretKey
-}
-
-func bedrockToken(k *config.Key) string {
-	if k.Bedrock == nil {
-		return ""
-	}
-	return k.Bedrock.SessionToken
 }

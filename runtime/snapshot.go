@@ -456,14 +456,8 @@ func (p *providerState) inherit(prev *providerState) {
 // does not.
 func keyIdent(k *config.Key) string {
 	id := k.Value
-	if a := k.Azure; a != nil {
-		id += "\x00" + a.Endpoint
-	}
-	if v := k.Vertex; v != nil {
-		id += "\x00" + v.ProjectID + "\x00" + v.Region
-	}
-	if b := k.Bedrock; b != nil {
-		id += "\x00" + b.AccessKey + "\x00" + b.Region + "\x00" + b.ARN
+	if s := k.Settings(); s != nil {
+		id += "\x00" + s.Ident()
 	}
 	return id
 }

@@ -42,17 +42,13 @@ func varsOf(info *provider.Info, k *config.Key, i int) keyVars {
 		v.where = "the provider (it has no keys)"
 		return v
 	}
-	if a := k.Azure; a != nil {
-		v.endpoint = strings.TrimSuffix(a.Endpoint, "/")
-		if a.APIVersion != "" {
-			v.apiVersion = a.APIVersion
-		}
+	s := k.Settings()
+	if s == nil {
+		return v
 	}
-	if b := k.Bedrock; b != nil {
-		v.region = b.Region
-	}
-	if g := k.Vertex; g != nil {
-		v.region, v.project = g.Region, g.ProjectID
+	v.endpoint, v.region, v.project = s.Var("endpoint"), s.Var("region"), s.Var("project")
+	if av := s.Var("api_version"); av != "" {
+		v.apiVersion = av
 	}
 	return v
 }
@@ -176,14 +172,11 @@ func unhex(c byte) byte {
 	}
 }
 
-// deploymentsOf returns the model-to-deployment map of key k (azure_key_config.deployments,
-// bedrock_key_config.deployments), or nil.
+// deploymentsOf returns the model-to-deployment map of key k's settings
+// (azure_key_config.deployments, bedrock_key_config.deployments), or nil.
 func deploymentsOf(k *config.Key) map[string]string {
-	switch {
-	case k.Azure != nil && len(k.Azure.Deployments) > 0:
-		return k.Azure.Deployments
-	case k.Bedrock != nil && len(k.Bedrock.Deployments) > 0:
-		return k.Bedrock.Deployments
+	if s := k.Settings(); s != nil && len(s.ModelDeployments()) > 0 {
+		return s.ModelDeployments()
 	}
 	return nil
 }

@@ -6,7 +6,6 @@
 package auth
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -27,8 +26,28 @@ type Env struct {
 	Getenv func(string) string
 }
 
+// Key is what a scheme reads of one configured key.
+type Key struct {
+	// Value is the key's value: an API key or access token, or "" when its settings carry
+	// the credentials.
+	Value string
+	// Settings are the key's provider-specific settings (nil when it has none); a scheme
+	// reads its credentials from them through an interface of its own (AWSKey, GoogleKey).
+	Settings config.KeySettings
+}
+
+// AWSKey is key settings that carry AWS credentials (bedrock_key_config).
+type AWSKey interface {
+	AWSCredentials() (accessKey, secretKey, sessionToken, region string)
+}
+
+// GoogleKey is key settings that may carry a Google credentials JSON (vertex_key_config).
+type GoogleKey interface {
+	GoogleCredentials() string
+}
+
 // Factory makes the authorizer of key k.
-type Factory func(k *config.Key, env Env) (provider.Authorizer, error)
+type Factory func(k Key, env Env) (provider.Authorizer, error)
 
 // schemes are the registered schemes, by name. It is never modified.
 var schemes = map[provider.AuthScheme]Factory{
@@ -37,7 +56,7 @@ var schemes = map[provider.AuthScheme]Factory{
 }
 
 // New makes the authorizer of key k for scheme, or says that the scheme is not registered.
-func New(scheme provider.AuthScheme, k *config.Key, env Env) (provider.Authorizer, error) {
+func New(scheme provider.AuthScheme, k Key, env Env) (provider.Authorizer, error) {
 	f, ok := schemes[scheme]
 	if !ok {
 		return nil, fmt.Errorf("auth scheme %q is not registered in this build (known: %s, %s)", scheme, provider.AuthSigV4, provider.AuthGoogleOAuth)
@@ -45,35 +64,40 @@ func New(scheme provider.AuthScheme, k *config.Key, env Env) (provider.Authorize
 	return f(k, env)
 }
 
-// newSigV4 makes the authorizer of an AWS key: SigV4 from its bedrock_key_config
-// credentials, or, for a key with a value and no access key, the value as an API key
-// (Authorization: Bearer, https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-use.html).
-func newSigV4(k *config.Key, env Env) (provider.Authorizer, error) {
-	b := k.Bedrock
-	if b == nil || b.AccessKey == "" {
+// newSigV4 makes the authorizer of an AWS key: SigV4 from the credentials of its settings,
+// or, for a key with a value and no access key, the value as an API key (Authorization:
+// Bearer, https://docs.aws.amazon.com/bedrock/latest/userguide/api-keys-use.html).
+func newSigV4(k Key, env Env) (provider.Authorizer, error) {
+	member := "the key's settings"
+	var access, secret, token, region string
+	if aws, ok := k.Settings.(AWSKey); ok {
+		member = k.Settings.Member()
+		access, secret, token, region = aws.AWSCredentials()
+	}
+	if access == "" {
 		if k.Value == "" {
-			return nil, errors.New("a bedrock key needs bedrock_key_config.access_key and secret_key, or a value (a Bedrock API key)")
+			return nil, fmt.Errorf("an AWS key needs %s.access_key and secret_key, or a value (an API key)", member)
 		}
-		if b != nil && b.SecretKey != "" {
-			return nil, errors.New("bedrock_key_config.secret_key is set without access_key")
+		if secret != "" {
+			return nil, fmt.Errorf("%s.secret_key is set without access_key", member)
 		}
 		return Bearer("Bearer " + k.Value), nil
 	}
-	if b.SecretKey == "" {
-		return nil, errors.New("bedrock_key_config.secret_key is required with access_key")
+	if secret == "" {
+		return nil, fmt.Errorf("%s.secret_key is required with access_key", member)
 	}
-	if b.Region == "" {
-		return nil, errors.New("bedrock_key_config.region is required to sign requests")
+	if region == "" {
+		return nil, fmt.Errorf("%s.region is required to sign requests", member)
 	}
-	return sigv4.New(b.AccessKey, b.SecretKey, b.SessionToken, b.Region, env.Service), nil
+	return sigv4.New(access, secret, token, region, env.Service), nil
 }
 
-// newGoogle makes the authorizer of a Google key: from vertex_key_config.auth_credentials,
+// newGoogle makes the authorizer of a Google key: from the credentials JSON of its settings,
 // else the key's value as an access token, else application default credentials.
-func newGoogle(k *config.Key, env Env) (provider.Authorizer, error) {
-	c := google.Config{From: "vertex_key_config.auth_credentials", AccessToken: k.Value, Dial: env.Dial, Getenv: env.Getenv}
-	if k.Vertex != nil {
-		c.Credentials = k.Vertex.AuthCredentials
+func newGoogle(k Key, env Env) (provider.Authorizer, error) {
+	c := google.Config{AccessToken: k.Value, Dial: env.Dial, Getenv: env.Getenv}
+	if g, ok := k.Settings.(GoogleKey); ok {
+		c.Credentials, c.From = g.GoogleCredentials(), k.Settings.Member()+".auth_credentials"
 	}
 	return google.New(c)
 }

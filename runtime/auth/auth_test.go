@@ -22,12 +22,13 @@ func TestSigV4Keys(t *testing.T) {
 		{"api key with region", config.Key{Value: "ABSKexample", Bedrock: &config.BedrockKeyConfig{Region: "us-west-2"}}, "Bearer ABSKexample"},
 		{"sigv4", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", SecretKey: "s", Region: "us-east-1"}}, "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/bedrock/aws4_request, SignedHeaders="},
 		{"no credentials", config.Key{Bedrock: &config.BedrockKeyConfig{Region: "us-east-1"}}, "error: needs bedrock_key_config.access_key"},
+		{"no settings, no value", config.Key{}, "error: an AWS key needs the key's settings.access_key and secret_key, or a value"},
 		{"no secret", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", Region: "us-east-1"}}, "error: secret_key is required"},
 		{"no region", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", SecretKey: "s"}}, "error: region is required"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := New(provider.AuthSigV4, &c.key, Env{Service: "bedrock"})
+			a, err := New(provider.AuthSigV4, Key{Value: c.key.Value, Settings: c.key.Settings()}, Env{Service: "bedrock"})
 			if want, ok := strings.CutPrefix(c.want, "error: "); ok {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("error %v, want one containing %q", err, want)
@@ -51,7 +52,8 @@ func TestSigV4Keys(t *testing.T) {
 }
 
 func TestGoogleKeyAndUnknownScheme(t *testing.T) {
-	a, err := New(provider.AuthGoogleOAuth, &config.Key{Value: "ya29.static", Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "r"}}, Env{})
+	k := config.Key{Value: "ya29.static", Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "r"}}
+	a, err := New(provider.AuthGoogleOAuth, Key{Value: k.Value, Settings: k.Settings()}, Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +61,12 @@ func TestGoogleKeyAndUnknownScheme(t *testing.T) {
 	if err := a.Authorize(&req, signedAt); err != nil || string(req.Header.Peek("Authorization")) != "Bearer ya29.static" {
 		t.Fatalf("static token: %v, %q", err, req.Header.Peek("Authorization"))
 	}
-	_, err = New(provider.AuthGoogleOAuth, &config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: "{"}}, Env{})
+	k = config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: "{"}}
+	_, err = New(provider.AuthGoogleOAuth, Key{Settings: k.Settings()}, Env{})
 	if err == nil || !strings.Contains(err.Error(), "vertex_key_config.auth_credentials is not a credentials JSON") {
 		t.Errorf("bad credentials: %v", err)
 	}
-	if _, err := New("kerberos", &config.Key{}, Env{}); err == nil || !strings.Contains(err.Error(), `"kerberos" is not registered`) {
+	if _, err := New("kerberos", Key{}, Env{}); err == nil || !strings.Contains(err.Error(), `"kerberos" is not registered`) {
 		t.Errorf("unknown scheme: %v", err)
 	}
 }
