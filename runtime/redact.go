@@ -360,13 +360,13 @@ func (c *Call) directSecrets() []secret {
 	return c.direct[:]
 }
 
-// tokenSecrets returns the forms of the OAuth2 access token the call's request carries to a
-// provider that authorizes with one (provider.AuthGoogleOAuth: Vertex AI), or nil. The
-// token changes as it expires, so it is read from the request; its forms are computed once
-// per token.
+// tokenSecrets returns the forms of the bearer token the call's request carries to a
+// provider whose auth scheme makes its own (an OAuth2 access token, for
+// provider.AuthGoogleOAuth), or nil. The token changes as it expires, so it is read from the
+// request; its forms are computed once per token.
 func (c *Call) tokenSecrets() []secret {
 	p := c.cur.p
-	if p == nil || p.info == nil || p.info.Auth.Scheme != provider.AuthGoogleOAuth {
+	if p == nil || p.info == nil || p.info.Auth.Scheme == provider.AuthStatic {
 		return nil
 	}
 	v := c.req.Header.Peek(fasthttp.HeaderAuthorization)
