@@ -23,7 +23,7 @@ func (c *Call) openStream() {
 	c.state.Reset(rand.Uint64(), c.Model, time.Now().Unix())
 	c.finished = false
 	if c.conn != nil {
-		// A stream may send any amount in all; readEvent bounds each event instead.
+		// A stream may send any amount in all; the framer bounds each event instead.
 		c.conn.limit.Store(0)
 	}
 }
