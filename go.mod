@@ -5,6 +5,7 @@ go 1.26.8
 toolchain go1.26.10
 
 require (
+	cloud.google.com/go/compute/metadata v0.10.0
 	github.com/dave/jennifer v1.7.1
 	github.com/mailru/easyjson v0.9.2
 	github.com/openai/openai-go v1.12.0
@@ -13,6 +14,7 @@ require (
 	github.com/tsenart/vegeta/v12 v12.13.0
 	github.com/valyala/fasthttp v1.78.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/oauth2 v0.38.0
 )
 
 require (

@@ -11,11 +11,29 @@
 //	GET  /v1/models/{model}     one model object
 //
 // Config.Format serves another wire format instead, on that provider's own routes and in its
-// shapes (format_<name>.go): FormatAnthropic (Messages API), FormatAzure (deployment paths),
-// FormatBedrock (Converse, ConverseStream in AWS's event stream, InvokeModel embeddings,
-// ListFoundationModels), FormatCohere (v2 chat and embed), FormatGemini (generateContent,
-// streamGenerateContent, batchEmbedContents) and FormatVertex (Gemini models, Claude models
-// through rawPredict, and an OAuth2 token endpoint). FormatOpenAI is the default.
+// shapes. Each format is one file, format_<name>.go, registered by name in formats.go. The
+// formats served:
+//
+//	Format           Routes                                                    Auth, errors
+//	FormatOpenAI     the routes above (the default)                            Bearer key; {"error":{...}}
+//	FormatAzure      /openai/deployments/{deployment}/{operation}?api-version= api-key header; OpenAI's
+//	                 and /openai/models, answered as the OpenAI routes
+//	FormatAnthropic  POST /v1/messages (plain and SSE), GET /v1/models         x-api-key, anthropic-version;
+//	                                                                           {"type":"error","error":{...}}
+//	FormatBedrock    POST /model/{id}/converse, /converse-stream (AWS event    Bearer API key or SigV4
+//	                 stream), /invoke (Titan, Cohere embeddings);              (access key checked);
+//	                 GET /foundation-models                                    {"message"}, x-amzn-ErrorType
+//	FormatCohere     POST /v2/chat (plain and SSE), POST /v2/embed,            Bearer key; {"id","message"}
+//	                 GET /v1/models
+//	FormatGemini     POST /v1beta/models/{model}:generateContent,              x-goog-api-key;
+//	                 :streamGenerateContent?alt=sse, :batchEmbedContents,      {"error":{"code","message",
+//	                 :embedContent; GET /v1beta/models                         "status"}}
+//	FormatVertex     POST .../publishers/google/models/{model}:generateContent, OAuth2 token from the mock's
+//	                 :streamGenerateContent?alt=sse, :predict; Claude models at own POST /token (JWT
+//	                 .../publishers/anthropic/models/{model}:rawPredict and    bearer grant); Google's
+//	                 :streamRawPredict (Anthropic's format); POST /token       errors, Anthropic's for Claude
+//
+// Each format's file cites the provider documentation it follows.
 //
 // Responses echo the request's model and carry consistent usage figures.
 // A Config sets the latency model (fixed latency plus uniform jitter), the

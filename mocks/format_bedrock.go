@@ -46,24 +46,10 @@ type bedrockRequest struct {
 // then the answer.
 func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 	var req bedrockRequest
-	path := string(ctx.Path())
-	rest, ok := strings.CutPrefix(path, "/model/")
-	if ok {
-		if i := strings.LastIndexByte(rest, '/'); i > 0 {
-			req.model, req.op = rest[:i], rest[i+1:]
-		}
-	}
-	var r route
-	switch {
-	case req.op == "converse" || req.op == "converse-stream":
-		r = routeChat
-	case req.op == "invoke":
-		r = routeEmbeddings
-	case path == "/foundation-models":
-		r, req.op = routeModels, "list"
-	default:
+	r, ok := bedrockRoute(string(ctx.Path()), &req)
+	if !ok {
 		s.stats.notFound.Add(1)
-		writeBedrockError(ctx, fasthttp.StatusNotFound, "UnknownOperationException", "mock: no Bedrock route "+string(ctx.Method())+" "+path)
+		writeBedrockError(ctx, fasthttp.StatusNotFound, "UnknownOperationException", "mock: no Bedrock route "+string(ctx.Method())+" "+string(ctx.Path()))
 		return
 	}
 	s.stats.routes[r].Add(1)
@@ -105,26 +91,49 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 		s.serveBedrockModels(ctx)
 		return
 	}
+	s.answerBedrock(ctx, &req)
+}
+
+// bedrockRoute reads the route of path into req (its model and operation): Converse and
+// ConverseStream are chat, InvokeModel embeddings, and ListFoundationModels the model list.
+// ok is false for any other path.
+func bedrockRoute(path string, req *bedrockRequest) (r route, ok bool) {
+	if rest, found := strings.CutPrefix(path, "/model/"); found {
+		if i := strings.LastIndexByte(rest, '/'); i > 0 {
+			req.model, req.op = rest[:i], rest[i+1:]
+		}
+	}
+	switch {
+	case req.op == "converse" || req.op == "converse-stream":
+		return routeChat, true
+	case req.op == "invoke":
+		return routeEmbeddings, true
+	case path == "/foundation-models":
+		req.op = "list"
+		return routeModels, true
+	}
+	return 0, false
+}
+
+// answerBedrock answers a checked Converse, ConverseStream or InvokeModel request after the
+// latency model's delay.
+func (s *Server) answerBedrock(ctx *fasthttp.RequestCtx, req *bedrockRequest) {
 	p := pace{time.Now(), s.latency()}
-	switch req.op {
-	case "converse-stream":
-		events := s.bedrockStream(&req)
+	if req.op == "converse-stream" {
+		events := s.bedrockStream(req)
 		ctx.SetContentType(contentTypeEventStreamAWS)
 		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runBedrockStream(w, events, p, len(events)) })
 		return
-	case "converse":
-		s.sleepUntil(p.start.Add(p.latency))
-		ctx.SetContentType(contentTypeJSON)
-		buf := ctx.Response.SwapBody(nil)[:0]
-		buf = s.appendConverse(buf, &req)
-		ctx.Response.SwapBody(buf)
-	default:
-		s.sleepUntil(p.start.Add(p.latency))
-		ctx.SetContentType(contentTypeJSON)
-		buf := ctx.Response.SwapBody(nil)[:0]
-		buf = s.appendBedrockEmbedding(buf, &req)
-		ctx.Response.SwapBody(buf)
 	}
+	s.sleepUntil(p.start.Add(p.latency))
+	ctx.SetContentType(contentTypeJSON)
+	buf := ctx.Response.SwapBody(nil)[:0]
+	if req.op == "converse" {
+		buf = s.appendConverse(buf, req)
+	} else {
+		buf = s.appendBedrockEmbedding(buf, req)
+	}
+	ctx.Response.SwapBody(buf)
 }
 
 // bedrockModels is the mock's ListFoundationModels catalogue

@@ -9,28 +9,28 @@ import (
 // FormatOpenAI is the OpenAI wire format, the mock's default.
 const FormatOpenAI = "openai"
 
-// handleFormat serves a request in a wire format other than OpenAI's. Each format lives in
-// its own file (format_<name>.go) and adds its case here; it uses the same latency model,
-// key check and failure injection as the OpenAI routes.
+// formats are the wire formats other than OpenAI's, by name (Config.Format). Each lives in
+// its own file (format_<name>.go) and adds its entry here; it uses the same latency model,
+// key check and failure injection as the OpenAI routes. It is never modified.
+var formats = map[string]func(*Server, *fasthttp.RequestCtx){
+	FormatAnthropic: (*Server).serveAnthropic,
+	FormatAzure:     (*Server).serveAzure,
+	FormatBedrock:   (*Server).serveBedrock,
+	FormatCohere:    (*Server).serveCohere,
+	FormatGemini:    (*Server).serveGemini,
+	FormatVertex:    (*Server).serveVertex,
+}
+
+// handleFormat serves a request in a wire format other than OpenAI's.
 func (s *Server) handleFormat(ctx *fasthttp.RequestCtx) {
-	switch s.cfg.Format {
-	case FormatGemini:
-		s.serveGemini(ctx)
-	case FormatVertex:
-		s.serveVertex(ctx)
-	case FormatAnthropic:
-		s.serveAnthropic(ctx)
-	case FormatCohere:
-		s.serveCohere(ctx)
-	case FormatBedrock:
-		s.serveBedrock(ctx)
-	case FormatAzure:
-		s.serveAzure(ctx)
-	default:
+	serve, ok := formats[s.cfg.Format]
+	if !ok {
 		writeError(ctx, &apiError{
 			status:  fasthttp.StatusNotFound,
 			message: fmt.Sprintf("mock: unknown wire format %q", s.cfg.Format),
 			typ:     typeInvalidRequest,
 		})
+		return
 	}
+	serve(s, ctx)
 }

@@ -31,7 +31,7 @@ func (c *Call) decodeAnswer(p *providerState) *Error {
 	switch c.op {
 	case provider.OpChat:
 		c.ChatResp.Reset() // an earlier attempt's answer borrowed from the reused body
-		if err = p.adapter.DecodeChat(c.resp.Body(), &c.ChatResp); err == nil && !isChatAnswer(&c.ChatResp) {
+		if err = p.chatCodec(c.cur.model).DecodeChat(c.resp.Body(), &c.ChatResp); err == nil && !isChatAnswer(&c.ChatResp) {
 			err = errNoChoice
 		}
 	case provider.OpText:

@@ -1,23 +1,29 @@
 package runtime
 
 import (
-	"fmt"
+	"time"
 
+	"github.com/bifrost-gw/bifrost/runtime/auth"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/valyala/fasthttp"
 )
 
 // newAuthorizer makes the authorizer of key k for a provider whose auth scheme is not a static
-// header. dial, when not nil, is the engine's dial function (tests use it to reach in-memory
-// token endpoints).
+// header, with the implementation registered under the scheme's name (package runtime/auth).
+// dial, when not nil, is the engine's dial function (tests use it to reach in-memory token
+// endpoints).
 func newAuthorizer(info *provider.Info, k *config.Key, dial fasthttp.DialFunc, getenv func(string) string) (authorizer, error) {
-	switch info.Auth.Scheme {
-	case provider.AuthSigV4:
-		return newBedrockAuthorizer(info.Auth.Service, k)
-	case provider.AuthGoogleOAuth:
-		return newGCPAuthorizer(k, dial, getenv)
-	default:
-		return nil, fmt.Errorf("auth scheme %d of %s is not supported by this build", info.Auth.Scheme, info.Title)
+	a, err := auth.New(info.Auth.Scheme, auth.Key{Value: k.Value, Settings: k.Settings()}, auth.Env{Service: info.Auth.Service, Dial: dial, Getenv: getenv})
+	if err != nil {
+		return nil, err
 	}
+	return authorizerOf{a}, nil
+}
+
+// authorizerOf makes a provider.Authorizer the engine's authorizer.
+type authorizerOf struct{ provider.Authorizer }
+
+func (a authorizerOf) authorize(req *fasthttp.Request, now time.Time) error {
+	return a.Authorize(req, now)
 }

@@ -77,8 +77,7 @@ type Call struct {
 	adm       *admission // slot held while a stream is open
 	conn      *upConn    // the open stream's connection, in idle-timeout mode
 	br        *bufio.Reader
-	event     []byte
-	eventName []byte
+	framers   framerSet // by framing, reused
 	state     provider.StreamState
 	streaming bool
 	finished  bool // a chunk of the open stream carried a finish reason
@@ -155,13 +154,10 @@ func (c *Call) reset() {
 		c.reqBody = nil
 	}
 	c.body = bodyReader{}
-	if cap(c.event) > maxKeptBuffer {
-		c.event = nil
-	}
+	c.framers.release(maxKeptBuffer)
 	if cap(c.scratch) > maxKeptBuffer {
 		c.scratch = nil
 	}
-	c.event = c.event[:0]
 	c.adm = nil
 	c.conn = nil
 	c.streaming = false

@@ -385,12 +385,9 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 		c.req.SetRequestURI(url) // else set per attempt, for the attempt's key
 	}
 	c.req.Header.SetContentType("application/json")
-	switch {
-	case c.streaming && p.info.Framing == provider.FramingAWSEventStream:
-		c.req.Header.Set("Accept", "application/vnd.amazon.eventstream")
-	case c.streaming:
-		c.req.Header.Set("Accept", "text/event-stream")
-	default:
+	if c.streaming {
+		c.req.Header.Set("Accept", p.framing.Accept) // the spec's stream framing's media type
+	} else {
 		c.req.Header.Set("Accept", "application/json")
 	}
 	for _, h := range p.headers {
@@ -405,7 +402,7 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	switch c.op {
 	case provider.OpChat, provider.OpChatStream:
 		c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, "", nil
-		err = p.adapter.EncodeChat(&c.w, &c.Chat)
+		err = p.chatCodec(model).EncodeChat(&c.w, &c.Chat)
 	case provider.OpText, provider.OpTextStream:
 		c.Text.Model, c.Text.Provider, c.Text.Fallbacks = model, "", nil
 		err = p.adapter.EncodeText(&c.w, &c.Text)
@@ -505,7 +502,7 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 		return c.decodeAnswer(p) // a 2xx that is no answer is a retryable 502
 	}
 	c.Err = Error{Status: status, Provider: p.name, Retryable: retryableStatus(status)}
-	p.adapter.DecodeError(status, c.resp.Body(), &c.Err.Body)
+	p.chatCodec(c.cur.model).DecodeError(status, c.resp.Body(), &c.Err.Body)
 	c.scrubBody(&c.Err.Body) // every member: a provider may echo a key into any of them
 	c.Err.Body.Message = "provider " + p.name + ": " + c.Err.Body.Message
 	if ra := c.resp.Header.Peek("Retry-After"); len(ra) > 0 {

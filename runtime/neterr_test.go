@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/runtime/framing/eventstream"
 	"github.com/valyala/fasthttp"
 )
 
@@ -47,7 +48,7 @@ func TestNetErrorWords(t *testing.T) {
 		})
 	}
 	var c Call
-	if got := c.netMessage("x", "p", fmt.Errorf("%w: prelude CRC 0000, want 1234", errEventStream)); got != "malformed AWS event stream: prelude CRC 0000, want 1234" {
+	if got := c.netMessage("x", "p", fmt.Errorf("%w: prelude CRC 0000, want 1234", eventstream.ErrMalformed)); got != "malformed AWS event stream: prelude CRC 0000, want 1234" {
 		t.Errorf("a malformed stream: %q, want its own text", got)
 	}
 	if got := c.netMessage("x", "p", errors.New("proxy 10.0.0.1:3128 said no to [::1]:80 at 192.168.1.1, v1.2.3.4.5")); strings.Contains(got, "10.0.0.1") || strings.Contains(got, "3128") || strings.Contains(got, "192.168") || strings.Contains(got, "::1") || !strings.Contains(got, "v1.2.3.4.5") {

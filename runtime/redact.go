@@ -360,13 +360,13 @@ func (c *Call) directSecrets() []secret {
 	return c.direct[:]
 }
 
-// tokenSecrets returns the forms of the OAuth2 access token the call's request carries to a
-// provider that authorizes with one (provider.AuthGoogleOAuth: Vertex AI), or nil. The
-// token changes as it expires, so it is read from the request; its forms are computed once
-// per token.
+// tokenSecrets returns the forms of the bearer token the call's request carries to a
+// provider whose auth scheme makes its own (an OAuth2 access token, for
+// provider.AuthGoogleOAuth), or nil. The token changes as it expires, so it is read from the
+// request; its forms are computed once per token.
 func (c *Call) tokenSecrets() []secret {
 	p := c.cur.p
-	if p == nil || p.info == nil || p.info.Auth.Scheme != provider.AuthGoogleOAuth {
+	if p == nil || p.info == nil || p.info.Auth.Scheme == provider.AuthStatic {
 		return nil
 	}
 	v := c.req.Header.Peek(fasthttp.HeaderAuthorization)
@@ -381,26 +381,17 @@ func (c *Call) tokenSecrets() []secret {
 }
 
 // appendSecrets appends the credentials of a configured key that a request may carry to a
-// provider: its value, and a Bedrock key's secret key and session token.
+// provider: its value, and those of its settings (a Bedrock key's secret key and session
+// token).
 func appendSecrets(dst []secret, k *config.Key) []secret {
-	for _, v := range [...]string{k.Value, bedrockSecret(k), bedrockToken(k)} {
+	values := []string{k.Value}
+	if s := k.Settings(); s != nil {
+		values = append(values, s.Secrets()...)
+	}
+	for _, v := range values {
 		if v != "" {
 			dst = append(dst, newSecret(v))
 		}
 	}
 	return dst
-}
-
-func bedrockSecret(k *config.Key) string {
-	if k.Bedrock == nil {
-		return ""
-	}
-	return k.Bedrock.SecretKey
-}
-
-func bedrockToken(k *config.Key) string {
-	if k.Bedrock == nil {
-		return ""
-	}
-	return k.Bedrock.SessionToken
 }

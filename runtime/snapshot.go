@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/runtime/framing"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpproxy"
@@ -40,6 +41,7 @@ type providerState struct {
 	keys      []keyState
 	headers   []provider.Header // static spec headers, then extra_headers from the config
 	client    *fasthttp.Client
+	framing   framing.Kind  // the spec's stream framing
 	timeout   time.Duration // total budget of a request's attempts and backoff
 	// headerTimeout bounds one attempt up to the response headers (a plain response's
 	// body too); idle bounds the gap between reads of an open stream.
@@ -121,6 +123,7 @@ func (k *keyState) allows(model string) bool {
 type modelRoute struct {
 	prefix string
 	urls   [provider.NumOps]string // base URL + path; "" where the default URL applies
+	codec  provider.ChatCodec      // the route's chat codec; nil: the adapter
 }
 
 // route returns the index of the first route of p that gives op a URL for model, or -1.
@@ -132,6 +135,18 @@ func (p *providerState) route(model string, op provider.Op) int {
 		}
 	}
 	return -1
+}
+
+// chatCodec returns the codec of model's chats: that of the first model route whose prefix
+// starts model and that names one (provider.ModelRoute.Codec, from the spec's model_paths),
+// else the adapter. It costs one prefix comparison per route and never allocates.
+func (p *providerState) chatCodec(model string) provider.ChatCodec {
+	for i := range p.routes {
+		if r := &p.routes[i]; r.codec != nil && strings.HasPrefix(model, r.prefix) {
+			return r.codec
+		}
+	}
+	return p.adapter
 }
 
 // target is one provider and model to try.
@@ -184,27 +199,65 @@ func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dia
 	return s, nil
 }
 
+// buildProvider builds the state of provider name from its config and adapter.
 func buildProvider(name string, pc *config.Provider, adapters map[string]provider.Adapter, dial fasthttp.DialFunc, getenv func(string) string) (*providerState, error) {
-	base := pc.BaseType()
-	a, ok := adapters[base]
-	if !ok {
-		var known []string
-		for n := range adapters {
-			known = append(known, n)
-		}
-		sort.Strings(known)
-		if pc.Custom != nil {
-			return nil, fmt.Errorf("custom_provider_config.base_provider_type %q has no adapter (available: %s)", base, strings.Join(known, ", "))
-		}
-		return nil, fmt.Errorf("unknown provider %q (available: %s; declare other OpenAI-compatible providers with custom_provider_config)", name, strings.Join(known, ", "))
+	a, err := lookupAdapter(name, pc, adapters)
+	if err != nil {
+		return nil, err
 	}
-	info := a.Info()
+	p := newProviderState(name, pc, a)
+	if p.framing, err = framing.Lookup(p.info.Framing); err != nil {
+		return nil, err
+	}
+	if err := p.buildURLs(pc); err != nil {
+		return nil, err
+	}
+	if err := p.buildKeys(pc, dial, getenv); err != nil {
+		return nil, err
+	}
+	p.headers = append(p.headers, p.info.Headers...)
+	var extra []string
+	for h := range pc.Network.ExtraHeaders {
+		extra = append(extra, h)
+	}
+	sort.Strings(extra)
+	for _, h := range extra {
+		p.headers = append(p.headers, provider.Header{Name: h, Value: pc.Network.ExtraHeaders[h]})
+	}
+	if p.client, err = newClient(pc, dial); err != nil {
+		return nil, err
+	}
+	p.concurrency, p.buffer = pc.Concurrency.Concurrency, pc.Concurrency.BufferSize
+	p.adm = newAdmission(p.concurrency, p.buffer)
+	return p, nil
+}
+
+// lookupAdapter returns the adapter of the provider's base type, or an error that lists the
+// available ones.
+func lookupAdapter(name string, pc *config.Provider, adapters map[string]provider.Adapter) (provider.Adapter, error) {
+	base := pc.BaseType()
+	if a, ok := adapters[base]; ok {
+		return a, nil
+	}
+	var known []string
+	for n := range adapters {
+		known = append(known, n)
+	}
+	sort.Strings(known)
+	if pc.Custom != nil {
+		return nil, fmt.Errorf("custom_provider_config.base_provider_type %q has no adapter (available: %s)", base, strings.Join(known, ", "))
+	}
+	return nil, fmt.Errorf("unknown provider %q (available: %s; declare other OpenAI-compatible providers with custom_provider_config)", name, strings.Join(known, ", "))
+}
+
+// newProviderState returns the provider's state with its network settings; a config built in
+// Go may leave them at zero, which means the defaults.
+func newProviderState(name string, pc *config.Provider, a provider.Adapter) *providerState {
 	n := &pc.Network
-	p := &providerState{name: name, adapter: a, info: info, timeout: n.DefaultRequestTimeout, retries: n.MaxRetries,
+	p := &providerState{name: name, adapter: a, info: a.Info(), timeout: n.DefaultRequestTimeout, retries: n.MaxRetries,
 		headerTimeout: n.ResponseHeaderTimeout, idle: n.StreamIdleTimeout,
 		authCooldown: n.AuthKeyCooldown, rateLimitCooldown: n.RateLimitKeyCooldown,
 		breaker: newBreakerSet(pc.Breaker), stats: &providerStats{}, denials: &denials{}}
-	// A config built in Go may leave fields at zero: they mean the defaults.
 	if p.timeout <= 0 {
 		p.timeout = config.DefaultRequestTimeout
 	}
@@ -228,12 +281,20 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	if p.backoff.max < p.backoff.initial {
 		p.backoff.max = max(config.DefaultRetryBackoffMax, p.backoff.initial)
 	}
+	return p
+}
+
+// buildURLs sets the provider's URL of each operation and its model routes: the base URL
+// (the config's, else the spec's) and the spec's path, as custom_provider_config allows and
+// overrides them.
+func (p *providerState) buildURLs(pc *config.Provider) error {
+	info := p.info
 	baseURL := strings.TrimSuffix(pc.Network.BaseURL, "/")
 	if baseURL == "" {
 		baseURL = info.DefaultBaseURL
 	}
 	if baseURL == "" {
-		return nil, fmt.Errorf("network_config.base_url is required for %s (self-hosted)", info.Title)
+		return fmt.Errorf("network_config.base_url is required for %s (self-hosted)", info.Title)
 	}
 	// opBase is op's base URL: the config's, else the spec's for op, else the spec's.
 	opBase := func(op provider.Op) string {
@@ -258,7 +319,7 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		}
 	}
 	for _, mr := range info.ModelPaths {
-		r := modelRoute{prefix: mr.Prefix}
+		r := modelRoute{prefix: mr.Prefix, codec: mr.Codec}
 		for op := provider.Op(0); op < provider.NumOps; op++ {
 			overridden := pc.Custom != nil && pc.Custom.RequestPathOverrides[customOps[op]] != ""
 			if mr.Paths[op] != "" && p.urls[op] != "" && !overridden {
@@ -268,41 +329,20 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 		}
 		p.routes = append(p.routes, r)
 	}
+	return nil
+}
+
+// buildKeys sets the provider's usable keys (weight above 0), each with its auth and, for a
+// templated provider, its URLs; a keyless templated provider gets its URLs compiled once.
+func (p *providerState) buildKeys(pc *config.Provider, dial fasthttp.DialFunc, getenv func(string) string) error {
+	info := p.info
 	for i, k := range pc.Keys {
 		if k.Weight <= 0 {
 			continue
 		}
-		ks := keyState{value: k.Value, ident: keyIdent(&pc.Keys[i]), weight: k.Weight, cool: &keyCooldown{}}
-		ks.hash = hashString(ks.ident)
-		if info.Auth.Scheme == provider.AuthStatic {
-			if k.Value == "" {
-				return nil, fmt.Errorf("keys[%d].value is empty", i)
-			}
-			if info.Auth.Header != "" {
-				ks.auth = info.Auth.Value(k.Value)
-			}
-		} else {
-			authz, err := newAuthorizer(info, &pc.Keys[i], dial, getenv)
-			if err != nil {
-				return nil, fmt.Errorf("keys[%d]: %w", i, err)
-			}
-			ks.authz = authz
-		}
-		if !containsStar(k.Models) {
-			ks.models = k.Models
-		}
-		if p.templated {
-			routes, err := p.compileAll(ks.urls[:], varsOf(info, &pc.Keys[i], i))
-			if err != nil {
-				return nil, err
-			}
-			ks.routeURLs = routes
-			switch {
-			case k.Azure != nil && len(k.Azure.Deployments) > 0:
-				ks.deployments = k.Azure.Deployments
-			case k.Bedrock != nil && len(k.Bedrock.Deployments) > 0:
-				ks.deployments = k.Bedrock.Deployments
-			}
+		ks, err := p.buildKey(&pc.Keys[i], i, dial, getenv)
+		if err != nil {
+			return err
 		}
 		p.keys = append(p.keys, ks)
 		p.secrets = appendSecrets(p.secrets, &pc.Keys[i])
@@ -310,29 +350,46 @@ func buildProvider(name string, pc *config.Provider, adapters map[string]provide
 	if p.templated && len(p.keys) == 0 {
 		var err error
 		if p.tmplRoutes, err = p.compileAll(p.tmpl[:], varsOf(info, nil, 0)); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(p.keys) == 0 && !(info.KeyOptional || pc.Keyless()) {
-		return nil, fmt.Errorf("keys: %s needs at least one key with a weight above 0", info.Title)
+		return fmt.Errorf("keys: %s needs at least one key with a weight above 0", info.Title)
 	}
-	p.headers = append(p.headers, info.Headers...)
-	var extra []string
-	for h := range pc.Network.ExtraHeaders {
-		extra = append(extra, h)
+	return nil
+}
+
+// buildKey returns the state of key k, keys[i] of the config.
+func (p *providerState) buildKey(k *config.Key, i int, dial fasthttp.DialFunc, getenv func(string) string) (keyState, error) {
+	info := p.info
+	ks := keyState{value: k.Value, ident: keyIdent(k), weight: k.Weight, cool: &keyCooldown{}}
+	ks.hash = hashString(ks.ident)
+	if info.Auth.Scheme == provider.AuthStatic {
+		if k.Value == "" {
+			return ks, fmt.Errorf("keys[%d].value is empty", i)
+		}
+		if info.Auth.Header != "" {
+			ks.auth = info.Auth.Value(k.Value)
+		}
+	} else {
+		authz, err := newAuthorizer(info, k, dial, getenv)
+		if err != nil {
+			return ks, fmt.Errorf("keys[%d]: %w", i, err)
+		}
+		ks.authz = authz
 	}
-	sort.Strings(extra)
-	for _, h := range extra {
-		p.headers = append(p.headers, provider.Header{Name: h, Value: pc.Network.ExtraHeaders[h]})
+	if !containsStar(k.Models) {
+		ks.models = k.Models
 	}
-	client, err := newClient(pc, dial)
-	if err != nil {
-		return nil, err
+	if p.templated {
+		routes, err := p.compileAll(ks.urls[:], varsOf(info, k, i))
+		if err != nil {
+			return ks, err
+		}
+		ks.routeURLs = routes
+		ks.deployments = deploymentsOf(k)
 	}
-	p.client = client
-	p.concurrency, p.buffer = pc.Concurrency.Concurrency, pc.Concurrency.BufferSize
-	p.adm = newAdmission(p.concurrency, p.buffer)
-	return p, nil
+	return ks, nil
 }
 
 // compileAll compiles the provider's default URLs with one key's values into dst, and
@@ -399,14 +456,8 @@ func (p *providerState) inherit(prev *providerState) {
 // does not.
 func keyIdent(k *config.Key) string {
 	id := k.Value
-	if a := k.Azure; a != nil {
-		id += "\x00" + a.Endpoint
-	}
-	if v := k.Vertex; v != nil {
-		id += "\x00" + v.ProjectID + "\x00" + v.Region
-	}
-	if b := k.Bedrock; b != nil {
-		id += "\x00" + b.AccessKey + "\x00" + b.Region + "\x00" + b.ARN
+	if s := k.Settings(); s != nil {
+		id += "\x00" + s.Ident()
 	}
 	return id
 }

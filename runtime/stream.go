@@ -2,9 +2,7 @@ package runtime
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"time"
@@ -25,13 +23,10 @@ func (c *Call) openStream() {
 	c.state.Reset(rand.Uint64(), c.Model, time.Now().Unix())
 	c.finished = false
 	if c.conn != nil {
-		// A stream may send any amount in all; readEvent bounds each event instead.
+		// A stream may send any amount in all; the framer bounds each event instead.
 		c.conn.limit.Store(0)
 	}
 }
-
-// errEventTooLarge is a stream event over the provider's max_stream_event_kb.
-var errEventTooLarge = errors.New("stream event over the gateway's limit")
 
 // maxEvent returns the largest stream event the current provider may send.
 func (c *Call) maxEvent() int64 {
@@ -51,6 +46,7 @@ func (c *Call) Next() (done bool, err *Error) {
 		return true, nil
 	}
 	a := c.cur.p.adapter
+	cc := c.cur.p.chatCodec(c.cur.model) // the model's chat codec (a model route's, or a)
 	for {
 		ev, rerr := c.nextEvent()
 		if rerr != nil {
@@ -64,7 +60,7 @@ func (c *Call) Next() (done bool, err *Error) {
 				e.Provider = c.Provider
 				return true, e
 			}
-			if errors.Is(rerr, errEventTooLarge) {
+			if errors.Is(rerr, provider.ErrEventTooLarge) {
 				e := c.Err.set(502, schemas.ErrUpstream, "upstream_response_too_large", "",
 					"provider "+c.Provider+" sent a stream event larger than the gateway's limit of "+sizeString(c.maxEvent())+
 						" (network_config.max_stream_event_kb): the stream was cut")
@@ -87,7 +83,7 @@ func (c *Call) Next() (done bool, err *Error) {
 		switch c.op {
 		case provider.OpChatStream:
 			c.Chunk.Reset()
-			step, derr = a.DecodeChatEvent(ev, &c.state, &c.Chunk)
+			step, derr = cc.DecodeChatEvent(ev, &c.state, &c.Chunk)
 		case provider.OpTextStream:
 			c.TextResp.Reset()
 			step, derr = a.DecodeTextEvent(ev, &c.state, &c.TextResp)
@@ -104,7 +100,7 @@ func (c *Call) Next() (done bool, err *Error) {
 			return true, nil
 		case provider.StepError:
 			c.Err = Error{Status: 502, Provider: c.Provider}
-			a.DecodeError(502, ev.Data, &c.Err.Body)
+			cc.DecodeError(502, ev.Data, &c.Err.Body)
 			c.scrubBody(&c.Err.Body) // every member: a provider may echo a key into any of them
 			c.Err.Body.Message = "provider " + c.Provider + ": " + c.Err.Body.Message
 			c.CloseStream()
@@ -135,77 +131,37 @@ func (c *Call) chunkFinishes() bool {
 	return false
 }
 
-// nextEvent reads the next event in the provider's framing.
+// nextEvent reads the next event with the framer of the provider's framing (its spec's
+// stream member), kept with the call.
 func (c *Call) nextEvent() (provider.Event, error) {
-	switch c.cur.p.info.Framing {
-	case provider.FramingSSE:
-		return c.readEvent()
-	case provider.FramingAWSEventStream:
-		return c.readAWSEvent()
-	default:
-		return provider.Event{}, fmt.Errorf("stream framing %d is not supported by this build", c.cur.p.info.Framing)
-	}
+	p := c.cur.p
+	return c.framers.get(p.info.Framing, p.framing.New).Next(c.br, c.maxEvent())
 }
 
-// readEvent returns the next server-sent event that has data: its name (the "event:" field,
-// empty when absent) and its data, multi-line data joined with "\n"
-// (https://html.spec.whatwg.org/multipage/server-sent-events.html). Comments and other
-// fields are skipped. An event (its data lines together) or a single line longer than the
-// provider's max_stream_event_kb is errEventTooLarge: it is not read further, so a line
-// that never ends holds at most that much memory.
-func (c *Call) readEvent() (provider.Event, error) {
-	c.event = c.event[:0]
-	c.eventName = c.eventName[:0]
-	limit := int(c.maxEvent())
-	have := false
-	ev := func() provider.Event { return provider.Event{Name: c.eventName, Data: c.event} }
-	for {
-		line, err := c.br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it, up to the limit.
-			long := append([]byte(nil), line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				if len(c.event)+len(long) > limit {
-					return provider.Event{}, errEventTooLarge
-				}
-				line, err = c.br.ReadSlice('\n')
-				long = append(long, line...)
-			}
-			line = long
+// framerSet holds a call's stream framers, one per framing it has read, for reuse.
+type framerSet []namedFramer
+
+type namedFramer struct {
+	name provider.Framing
+	f    provider.StreamFramer
+}
+
+// get returns the set's framer of name, made with newFramer the first time.
+func (s *framerSet) get(name provider.Framing, newFramer func() provider.StreamFramer) provider.StreamFramer {
+	for i := range *s {
+		if (*s)[i].name == name {
+			return (*s)[i].f
 		}
-		if len(c.event)+len(line) > limit+2 { // the line's own "\r\n" is not data
-			return provider.Event{}, errEventTooLarge
-		}
-		if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
-			if have && errors.Is(err, io.EOF) {
-				return ev(), nil
-			}
-			return provider.Event{}, err
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			if have {
-				return ev(), nil
-			}
-			c.eventName = c.eventName[:0] // an event without data is dropped, its name too
-			continue
-		}
-		if value, ok := bytes.CutPrefix(line, []byte("data:")); ok {
-			value = bytes.TrimPrefix(value, []byte(" "))
-			if have {
-				c.event = append(c.event, '\n')
-			}
-			c.event = append(c.event, value...)
-			have = true
-		} else if value, ok := bytes.CutPrefix(line, []byte("event:")); ok {
-			c.eventName = append(c.eventName[:0], bytes.TrimPrefix(value, []byte(" "))...)
-		}
-		if errors.Is(err, io.EOF) {
-			if have {
-				return ev(), nil
-			}
-			return provider.Event{}, io.EOF
-		}
+	}
+	f := newFramer()
+	*s = append(*s, namedFramer{name: name, f: f})
+	return f
+}
+
+// release drops the framers' buffers that grew over keep bytes.
+func (s framerSet) release(keep int) {
+	for _, nf := range s {
+		nf.f.Release(keep)
 	}
 }
 

@@ -42,17 +42,13 @@ func varsOf(info *provider.Info, k *config.Key, i int) keyVars {
 		v.where = "the provider (it has no keys)"
 		return v
 	}
-	if a := k.Azure; a != nil {
-		v.endpoint = strings.TrimSuffix(a.Endpoint, "/")
-		if a.APIVersion != "" {
-			v.apiVersion = a.APIVersion
-		}
+	s := k.Settings()
+	if s == nil {
+		return v
 	}
-	if b := k.Bedrock; b != nil {
-		v.region = b.Region
-	}
-	if g := k.Vertex; g != nil {
-		v.region, v.project = g.Region, g.ProjectID
+	v.endpoint, v.region, v.project = s.Var("endpoint"), s.Var("region"), s.Var("project")
+	if av := s.Var("api_version"); av != "" {
+		v.apiVersion = av
 	}
 	return v
 }
@@ -158,3 +154,29 @@ func appendEscaped(dst []byte, s string) []byte {
 }
 
 func escapePath(s string) string { return string(appendEscaped(nil, s)) }
+
+// isHexDigit reports whether c is a hexadecimal digit.
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// unhex returns the value of hexadecimal digit c.
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	default:
+		return c - '0'
+	}
+}
+
+// deploymentsOf returns the model-to-deployment map of key k's settings
+// (azure_key_config.deployments, bedrock_key_config.deployments), or nil.
+func deploymentsOf(k *config.Key) map[string]string {
+	if s := k.Settings(); s != nil && len(s.ModelDeployments()) > 0 {
+		return s.ModelDeployments()
+	}
+	return nil
+}

@@ -13,14 +13,14 @@ import (
 // info describes Amazon Bedrock; it is never modified.
 var info = provider.Info{
 	Auth: provider.Auth{
-		Scheme:  provider.AuthSigV4,
+		Scheme:  "sigv4",
 		Service: "bedrock",
 	},
 	DefaultBaseURL:  "https://bedrock-runtime.{region}.amazonaws.com",
 	DefaultBaseURLs: [provider.NumOps]string{provider.OpModels: "https://bedrock.{region}.amazonaws.com"},
 	Docs:            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html",
 	Format:          "bedrock",
-	Framing:         provider.FramingAWSEventStream,
+	Framing:         "aws_eventstream",
 	Name:            "bedrock",
 	Paths: [provider.NumOps]string{
 		provider.OpChat:       "/model/{model}/converse",

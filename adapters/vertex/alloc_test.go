@@ -11,7 +11,7 @@ import (
 	"github.com/mailru/easyjson/jwriter"
 )
 
-// TestClaudeAllocs checks that dispatching to the Anthropic converters costs no allocation:
+// TestClaudeAllocs checks that ClaudeCodec costs no allocation over the Anthropic converters:
 // a Claude request encoded, its Message decoded, and a text event decoded.
 func TestClaudeAllocs(t *testing.T) {
 	if testing.CoverMode() != "" {
@@ -25,14 +25,14 @@ func TestClaudeAllocs(t *testing.T) {
 	buf := make([]byte, 0, 4096)
 	encode := func() {
 		w.Buffer.Buf = buf[:0]
-		if err := (vertex.Codec{}).EncodeChat(&w, &r); err != nil {
+		if err := (vertex.ClaudeCodec{}).EncodeChat(&w, &r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	body := []byte(`{"id":"msg_vrtx_01","type":"message","role":"assistant","model":"claude-sonnet-4-20250514","content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":3}}`)
 	var out schemas.ChatResponse
 	decode := func() {
-		if err := (vertex.Codec{}).DecodeChat(body, &out); err != nil {
+		if err := (vertex.ClaudeCodec{}).DecodeChat(body, &out); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,7 +41,7 @@ func TestClaudeAllocs(t *testing.T) {
 	st.Reset(1, "m", 1)
 	var chunk schemas.ChatStreamChunk
 	event := func() {
-		if _, err := (vertex.Codec{}).DecodeChatEvent(ev, &st, &chunk); err != nil {
+		if _, err := (vertex.ClaudeCodec{}).DecodeChatEvent(ev, &st, &chunk); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,11 +12,12 @@ import (
 
 // info describes Google Vertex AI; it is never modified.
 var info = provider.Info{
-	Auth:           provider.Auth{Scheme: provider.AuthGoogleOAuth},
+	Auth:           provider.Auth{Scheme: "google_oauth"},
 	DefaultBaseURL: "https://{region}-aiplatform.googleapis.com",
 	Docs:           "https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/inference",
 	Format:         "vertex",
 	ModelPaths: []provider.ModelRoute{{
+		Codec: ClaudeCodec{},
 		Paths: [provider.NumOps]string{
 			provider.OpChat:       "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:rawPredict",
 			provider.OpChatStream: "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:streamRawPredict",

@@ -12,12 +12,15 @@ import (
 	"github.com/mailru/easyjson/jwriter"
 )
 
-// TestAnthropicPrefixMatchesSpec checks that the codec encodes in Anthropic's format exactly
-// the models that specs/vertex.yaml routes to rawPredict.
+// TestAnthropicPrefixMatchesSpec checks that specs/vertex.yaml routes the models of
+// AnthropicPrefix to rawPredict with ClaudeCodec, and no others.
 func TestAnthropicPrefixMatchesSpec(t *testing.T) {
 	mp := vertexadapter.Adapter{}.Info().ModelPaths
 	if len(mp) != 1 || mp[0].Prefix != vertex.AnthropicPrefix {
 		t.Fatalf("specs/vertex.yaml model_paths = %+v, want one route with prefix %q", mp, vertex.AnthropicPrefix)
+	}
+	if _, ok := mp[0].Codec.(vertex.ClaudeCodec); !ok {
+		t.Errorf("the claude- route's codec is %T, want vertex.ClaudeCodec", mp[0].Codec)
 	}
 	for _, op := range []provider.Op{provider.OpChat, provider.OpChatStream} {
 		if p := mp[0].Paths[op]; !strings.Contains(p, "/publishers/anthropic/models/{model}:") {
@@ -26,14 +29,14 @@ func TestAnthropicPrefixMatchesSpec(t *testing.T) {
 	}
 }
 
-func encode(t *testing.T, req string) string {
+func encode(t *testing.T, c provider.ChatCodec, req string) string {
 	t.Helper()
 	var r schemas.ChatRequest
 	if err := schemas.Decode([]byte(req), &r); err != nil {
 		t.Fatal(err)
 	}
 	var w jwriter.Writer
-	if err := (vertex.Codec{}).EncodeChat(&w, &r); err != nil {
+	if err := c.EncodeChat(&w, &r); err != nil {
 		t.Fatal(err)
 	}
 	b, err := w.BuildBytes()
@@ -43,23 +46,26 @@ func encode(t *testing.T, req string) string {
 	return string(b)
 }
 
-func TestEncodeChatByModel(t *testing.T) {
-	for _, c := range []struct{ req, want string }{
-		{`{"model":"claude-sonnet-4@20250514","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":100,"stream":true}`,
+func TestEncodeChat(t *testing.T) {
+	for _, c := range []struct {
+		codec     provider.ChatCodec
+		req, want string
+	}{
+		{vertex.ClaudeCodec{}, `{"model":"claude-sonnet-4@20250514","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],"max_tokens":100,"stream":true}`,
 			`{"anthropic_version":"vertex-2023-10-16","max_tokens":100,"system":"Be brief.","messages":[{"role":"user","content":"Hi"}],"stream":true}`},
-		{`{"model":"gemini-2.0-flash","messages":[{"role":"user","content":"Hi"}]}`,
+		{vertex.Codec{}, `{"model":"gemini-2.0-flash","messages":[{"role":"user","content":"Hi"}]}`,
 			`{"contents":[{"role":"user","parts":[{"text":"Hi"}]}]}`},
 	} {
-		if got := encode(t, c.req); got != c.want {
-			t.Errorf("Codec{}.EncodeChat(%s)\n got: %s\nwant: %s", c.req, got, c.want)
+		if got := encode(t, c.codec, c.req); got != c.want {
+			t.Errorf("%T.EncodeChat(%s)\n got: %s\nwant: %s", c.codec, c.req, got, c.want)
 		}
 	}
 }
 
-func TestDecodeChatByContent(t *testing.T) {
+func TestDecodeChat(t *testing.T) {
 	var out schemas.ChatResponse
 	claude := `{"id":"msg_vrtx_01","type":"message","role":"assistant","model":"claude-3-5-haiku-20241022","content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":3}}`
-	if err := (vertex.Codec{}).DecodeChat([]byte(claude), &out); err != nil {
+	if err := (vertex.ClaudeCodec{}).DecodeChat([]byte(claude), &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.ID != "msg_vrtx_01" || out.Choices[0].Message.Content.Text.String() != "Hello!" || out.Usage.TotalTokens != 13 || out.Choices[0].FinishReason != "stop" {
@@ -75,7 +81,7 @@ func TestDecodeChatByContent(t *testing.T) {
 	}
 }
 
-func TestDecodeChatEventByContent(t *testing.T) {
+func TestDecodeChatEvent(t *testing.T) {
 	var st provider.StreamState
 	st.Reset(1, "m", 1)
 	var out schemas.ChatStreamChunk
@@ -84,7 +90,7 @@ func TestDecodeChatEventByContent(t *testing.T) {
 		// Without the event: line, the data's type tells.
 		{Data: []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}}`)},
 	} {
-		step, err := vertex.Codec{}.DecodeChatEvent(ev, &st, &out)
+		step, err := vertex.ClaudeCodec{}.DecodeChatEvent(ev, &st, &out)
 		if err != nil || step != provider.StepChunk {
 			t.Fatalf("Anthropic event %s: %v %v", ev.Data, step, err)
 		}
@@ -92,7 +98,7 @@ func TestDecodeChatEventByContent(t *testing.T) {
 	if out.ID != "msg_vrtx_1" || out.Choices[0].Delta.Content.Text.String() != "Hi" {
 		t.Errorf("Anthropic chunk %+v", out)
 	}
-	step, err := vertex.Codec{}.DecodeChatEvent(provider.Event{Name: []byte("error"), Data: []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)}, &st, &out)
+	step, err := vertex.ClaudeCodec{}.DecodeChatEvent(provider.Event{Name: []byte("error"), Data: []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`)}, &st, &out)
 	if step != provider.StepError || err != nil {
 		t.Errorf("Anthropic error event: %v %v, want StepError", step, err)
 	}
@@ -105,14 +111,16 @@ func TestDecodeChatEventByContent(t *testing.T) {
 	}
 }
 
-func TestDecodeErrorByShape(t *testing.T) {
+// TestClaudeDecodeErrorByShape: a Claude request's error is Anthropic's from the model, or
+// Google's from the platform; ClaudeCodec reads both.
+func TestClaudeDecodeErrorByShape(t *testing.T) {
 	var out schemas.ErrorBody
-	vertex.Codec{}.DecodeError(529, []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`), &out)
+	vertex.ClaudeCodec{}.DecodeError(529, []byte(`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`), &out)
 	if out.Message != "Overloaded" || out.Type != schemas.ErrServer || out.Code != "overloaded_error" {
 		t.Errorf("Anthropic error: %+v", out)
 	}
 	out = schemas.ErrorBody{}
-	vertex.Codec{}.DecodeError(429, []byte(`{"error":{"code":429,"message":"Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model.","status":"RESOURCE_EXHAUSTED"}}`), &out)
+	vertex.ClaudeCodec{}.DecodeError(429, []byte(`{"error":{"code":429,"message":"Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model.","status":"RESOURCE_EXHAUSTED"}}`), &out)
 	if out.Type != schemas.ErrRateLimit || out.Code != "RESOURCE_EXHAUSTED" || !strings.HasPrefix(out.Message, "Quota exceeded") {
 		t.Errorf("Google error: %+v", out)
 	}

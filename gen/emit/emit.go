@@ -282,14 +282,17 @@ func codecMethods(f *jen.File, s *spec.Spec) {
 
 func specPath(s *spec.Spec) string { return "specs/" + s.Name + ".yaml" }
 
-func infoVar(s *spec.Spec) jen.Code {
+// authDict returns the fields of the provider's provider.Auth.
+func authDict(s *spec.Spec) jen.Dict {
 	auth := jen.Dict{}
 	switch s.Auth.Scheme {
-	case spec.AuthSigV4:
-		auth[jen.Id("Scheme")] = jen.Qual(providerPkg, "AuthSigV4")
-		auth[jen.Id("Service")] = jen.Lit(s.Auth.Service)
-	case spec.AuthGoogleOAuth:
-		auth[jen.Id("Scheme")] = jen.Qual(providerPkg, "AuthGoogleOAuth")
+	case spec.AuthSigV4, spec.AuthGoogleOAuth:
+		// By name: the runtime makes each key's authorizer with the implementation
+		// registered under it (runtime/auth).
+		auth[jen.Id("Scheme")] = jen.Lit(s.Auth.Scheme)
+		if s.Auth.Service != "" {
+			auth[jen.Id("Service")] = jen.Lit(s.Auth.Service)
+		}
 	case spec.AuthBearer:
 		auth[jen.Id("Header")] = jen.Lit("Authorization")
 		auth[jen.Id("Prefix")] = jen.Lit("Bearer ")
@@ -299,6 +302,11 @@ func infoVar(s *spec.Spec) jen.Code {
 			auth[jen.Id("Prefix")] = jen.Lit(s.Auth.Prefix)
 		}
 	}
+	return auth
+}
+
+func infoVar(s *spec.Spec) jen.Code {
+	auth := authDict(s)
 	paths := jen.Dict{}
 	for _, op := range s.Operations {
 		paths[jen.Qual(providerPkg, opConst[op])] = jen.Lit(s.Paths[op])
@@ -327,8 +335,10 @@ func infoVar(s *spec.Spec) jen.Code {
 	if s.APIVersion != "" {
 		fields[jen.Id("APIVersion")] = jen.Lit(s.APIVersion)
 	}
-	if s.Stream == spec.StreamAWSEventStream {
-		fields[jen.Id("Framing")] = jen.Qual(providerPkg, "FramingAWSEventStream")
+	if s.Stream != "" && s.Stream != spec.StreamSSE {
+		// By name: the runtime reads the stream with the framer registered under it
+		// (runtime/framing).
+		fields[jen.Id("Framing")] = jen.Lit(s.Stream)
 	}
 	if s.KeyOptional {
 		fields[jen.Id("KeyOptional")] = jen.True()
@@ -342,10 +352,14 @@ func infoVar(s *spec.Spec) jen.Code {
 					rp[jen.Qual(providerPkg, opConst[op])] = jen.Lit(p)
 				}
 			}
-			routes = append(routes, jen.Values(jen.Dict{
+			route := jen.Dict{
 				jen.Id("Prefix"): jen.Lit(mp.Prefix),
 				jen.Id("Paths"):  jen.Index(jen.Qual(providerPkg, "NumOps")).String().Values(rp),
-			}))
+			}
+			if mp.Codec != "" {
+				route[jen.Id("Codec")] = jen.Qual(Module+"/"+AdaptersDir+"/"+s.Name, mp.Codec).Values()
+			}
+			routes = append(routes, jen.Values(route))
 		}
 		fields[jen.Id("ModelPaths")] = jen.Index().Qual(providerPkg, "ModelRoute").Values(routes...)
 	}

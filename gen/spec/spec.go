@@ -142,6 +142,11 @@ type ModelPaths struct {
 	// Paths maps an operation to its path for these models; each operation is one the spec
 	// lists.
 	Paths map[Operation]string
+	// Codec, when set, names the hand-written Go type, declared beside the spec's own codec,
+	// that converts these models' chats (runtime/provider's ChatCodec): their requests,
+	// answers, stream events and errors. Empty: the spec's codec. Only a spec with a codec
+	// of its own may name one.
+	Codec string
 	// Line is where the entry starts in the spec.
 	Line int
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bufio"
+	"errors"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -62,8 +63,15 @@ type Authorizer interface {
 }
 
 // StreamFramer cuts a provider's response stream into events: text/event-stream (SSE) or
-// AWS's binary event stream. The Event it returns borrows from the framer's buffers until the
-// next call; io.EOF ends the stream. The spec's stream member selects it.
+// AWS's binary event stream. The Event Next returns borrows from the framer's buffers until
+// the next call; io.EOF ends the stream between events. An event larger than limit bytes is
+// ErrEventTooLarge, refused without reading it whole. A framer serves one stream at a time
+// and is reused for the next; Release drops buffers that grew over keep bytes. The spec's
+// stream member selects it (see Framing).
 type StreamFramer interface {
-	Next(r *bufio.Reader) (Event, error)
+	Next(r *bufio.Reader, limit int64) (Event, error)
+	Release(keep int)
 }
+
+// ErrEventTooLarge is a stream event over the limit given to StreamFramer.Next.
+var ErrEventTooLarge = errors.New("stream event over the gateway's limit")

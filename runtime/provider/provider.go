@@ -37,21 +37,24 @@ func (o Op) String() string {
 	return "unknown"
 }
 
-// AuthScheme says how a provider request is authorized.
-type AuthScheme uint8
+// AuthScheme names how a provider request is authorized: the spec's auth.scheme for the
+// schemes that need more than a static header. The runtime makes a key's Authorizer with the
+// implementation registered under the name (package runtime/auth); a static header needs none.
+type AuthScheme string
 
 // The auth schemes.
 const (
 	// AuthStatic sends the key in header Header, after Prefix. With an empty Header the
-	// provider takes no key.
-	AuthStatic AuthScheme = iota
+	// provider takes no key. (The spec's bearer, header and none.)
+	AuthStatic AuthScheme = ""
 	// AuthSigV4 signs each request with AWS Signature Version 4 for service Service, from
 	// the key's bedrock_key_config (access key, secret, session token, region). A key with a
 	// value and no access key is an AWS API key, sent as a bearer token.
-	AuthSigV4
-	// AuthGoogleOAuth sends an OAuth2 access token obtained from the key's service-account
-	// JSON (vertex_key_config.auth_credentials), cached and refreshed before it expires.
-	AuthGoogleOAuth
+	AuthSigV4 AuthScheme = "sigv4"
+	// AuthGoogleOAuth sends an OAuth2 access token obtained from the key's Google
+	// credentials (vertex_key_config.auth_credentials, or application default credentials),
+	// cached and refreshed before it expires.
+	AuthGoogleOAuth AuthScheme = "google_oauth"
 )
 
 // Auth says how a provider key is sent.
@@ -67,16 +70,19 @@ type Auth struct {
 // Value returns the header value that carries key.
 func (a Auth) Value(key string) string { return a.Prefix + key }
 
-// Framing is how a provider cuts its response stream into events.
-type Framing uint8
+// Framing names how a provider cuts its response stream into events: the spec's stream
+// member. The runtime reads a stream with the StreamFramer registered under the name
+// (package runtime/framing).
+type Framing string
 
 // The framings.
 const (
-	// FramingSSE is text/event-stream (https://html.spec.whatwg.org/multipage/server-sent-events.html).
-	FramingSSE Framing = iota
+	// FramingSSE is text/event-stream (https://html.spec.whatwg.org/multipage/server-sent-events.html),
+	// the default.
+	FramingSSE Framing = ""
 	// FramingAWSEventStream is AWS's binary application/vnd.amazon.eventstream: messages
 	// with headers, a payload and CRC32 checksums.
-	FramingAWSEventStream
+	FramingAWSEventStream Framing = "aws_eventstream"
 )
 
 // Header is a static header sent with every request to a provider.
@@ -131,6 +137,12 @@ type ModelRoute struct {
 	Prefix string
 	// Paths holds the route's path of each operation it changes; "" keeps Info.Paths[op].
 	Paths [NumOps]string
+	// Codec, when not nil, converts these models' chats (requests, answers, stream events
+	// and errors) in place of the adapter: the spec's model_paths entry names it, for a
+	// provider that serves some models in another wire format (Vertex's Claude models in
+	// Anthropic's). The runtime chooses it by the model, so no decoder guesses a body's
+	// format.
+	Codec ChatCodec
 }
 
 // Placeholders are the names a URL template may use, each written in braces:

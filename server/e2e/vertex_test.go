@@ -100,7 +100,8 @@ func TestVertexThroughGateway(t *testing.T) {
 		switch {
 		case r.Path == mocks.VertexTokenPath:
 			tokens++
-			if !bytes.Contains(r.Body, []byte("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=ey")) {
+			// A form: its parameters in any order (golang.org/x/oauth2 sorts them).
+			if !bytes.Contains(r.Body, []byte("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer")) || !bytes.Contains(r.Body, []byte("assertion=ey")) {
 				t.Errorf("token request body %s", r.Body)
 			}
 		case strings.HasPrefix(r.Path, claudeBase+":"):

@@ -1,4 +1,4 @@
-package runtime
+package sigv4
 
 import (
 	"crypto/hmac"
@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/valyala/fasthttp"
 )
 
@@ -64,7 +63,7 @@ func TestSigV4TestSuite(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s := newSigV4(vecAccessKey, vecSecret, c.token, "us-east-1", "service")
+			s := New(vecAccessKey, vecSecret, c.token, "us-east-1", "service")
 			var req fasthttp.Request
 			req.Header.DisableNormalizing()
 			req.SetRequestURI("https://example.amazonaws.com" + c.uri)
@@ -73,7 +72,7 @@ func TestSigV4TestSuite(t *testing.T) {
 			for _, h := range c.headers {
 				req.Header.Add(h[0], h[1])
 			}
-			if err := s.authorize(&req, vecTime); err != nil {
+			if err := s.Authorize(&req, vecTime); err != nil {
 				t.Fatal(err)
 			}
 			if got, want := string(req.Header.Peek("Authorization")), vecScope+c.want; got != want {
@@ -83,7 +82,7 @@ func TestSigV4TestSuite(t *testing.T) {
 				t.Errorf("X-Amz-Date = %q", got)
 			}
 			// Signing again (a retry) gives the same header, not a second one.
-			if err := s.authorize(&req, vecTime); err != nil {
+			if err := s.Authorize(&req, vecTime); err != nil {
 				t.Fatal(err)
 			}
 			n := 0
@@ -104,7 +103,7 @@ func TestSigV4TestSuite(t *testing.T) {
 // non-S3 requests, and the body's hash is signed. The signature is computed independently
 // in sigv4Reference.
 func TestSigV4Bedrock(t *testing.T) {
-	s := newSigV4(vecAccessKey, vecSecret, "", "us-east-1", "bedrock")
+	s := New(vecAccessKey, vecSecret, "", "us-east-1", "bedrock")
 	var req fasthttp.Request
 	req.SetRequestURI("https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse")
 	req.URI().DisablePathNormalizing = true
@@ -113,7 +112,7 @@ func TestSigV4Bedrock(t *testing.T) {
 	req.Header.Set("Accept", "application/json")
 	body := `{"messages":[{"role":"user","content":[{"text":"Hello"}]}]}`
 	req.SetBodyString(body)
-	if err := s.authorize(&req, vecTime); err != nil {
+	if err := s.Authorize(&req, vecTime); err != nil {
 		t.Fatal(err)
 	}
 	creq := "POST\n/model/anthropic.claude-3-5-sonnet-20240620-v1%253A0/converse\n\n" +
@@ -129,53 +128,15 @@ func TestSigV4Bedrock(t *testing.T) {
 	}
 }
 
-func TestBedrockAuthorizer(t *testing.T) {
-	cases := []struct {
-		name string
-		key  config.Key
-		want string // Authorization prefix, or an error substring after "error: "
-	}{
-		{"api key", config.Key{Value: "ABSKexample"}, "Bearer ABSKexample"},
-		{"api key with region", config.Key{Value: "ABSKexample", Bedrock: &config.BedrockKeyConfig{Region: "us-west-2"}}, "Bearer ABSKexample"},
-		{"sigv4", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", SecretKey: "s", Region: "us-east-1"}}, "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/bedrock/aws4_request, SignedHeaders="},
-		{"no credentials", config.Key{Bedrock: &config.BedrockKeyConfig{Region: "us-east-1"}}, "error: needs bedrock_key_config.access_key"},
-		{"no secret", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", Region: "us-east-1"}}, "error: secret_key is required"},
-		{"no region", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", SecretKey: "s"}}, "error: region is required"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			a, err := newBedrockAuthorizer("bedrock", &c.key)
-			if want, ok := strings.CutPrefix(c.want, "error: "); ok {
-				if err == nil || !strings.Contains(err.Error(), want) {
-					t.Fatalf("error %v, want one containing %q", err, want)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var req fasthttp.Request
-			req.SetRequestURI("https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse")
-			req.Header.SetMethod("POST")
-			if err := a.authorize(&req, vecTime); err != nil {
-				t.Fatal(err)
-			}
-			if got := string(req.Header.Peek("Authorization")); !strings.HasPrefix(got, c.want) {
-				t.Errorf("Authorization = %q, want prefix %q", got, c.want)
-			}
-		})
-	}
-}
-
 func TestSigV4SessionTokenAndAllocs(t *testing.T) {
-	s := newSigV4("AKID", "secret", "token-1", "us-east-1", "bedrock")
+	s := New("AKID", "secret", "token-1", "us-east-1", "bedrock")
 	var req fasthttp.Request
 	req.SetRequestURI("https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.nova-lite-v1%3A0/converse")
 	req.URI().DisablePathNormalizing = true
 	req.Header.SetMethod("POST")
 	req.Header.SetContentType("application/json")
 	req.SetBodyString(`{"messages":[]}`)
-	if err := s.authorize(&req, vecTime); err != nil {
+	if err := s.Authorize(&req, vecTime); err != nil {
 		t.Fatal(err)
 	}
 	if got := string(req.Header.Peek("X-Amz-Security-Token")); got != "token-1" {
@@ -187,7 +148,7 @@ func TestSigV4SessionTokenAndAllocs(t *testing.T) {
 }
 
 func BenchmarkSigV4(b *testing.B) {
-	s := newSigV4("AKID", "secret", "", "us-east-1", "bedrock")
+	s := New("AKID", "secret", "", "us-east-1", "bedrock")
 	var req fasthttp.Request
 	req.SetRequestURI("https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse")
 	req.URI().DisablePathNormalizing = true
@@ -198,7 +159,7 @@ func BenchmarkSigV4(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if err := s.authorize(&req, now); err != nil {
+		if err := s.Authorize(&req, now); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,6 +1,17 @@
-package runtime
+// Package eventstream reads AWS's binary event stream (application/vnd.amazon.eventstream),
+// the framing of Bedrock's ConverseStream and other AWS streaming APIs, as a
+// provider.StreamFramer registered under the name "aws_eventstream".
+//
+// The reader is hand-written on purpose, not the AWS SDK's (aws-sdk-go-v2's
+// aws/protocol/eventstream): it reads from the runtime's bufio.Reader into one buffer that it
+// keeps between messages and returns events that borrow from it, so a stream allocates nothing
+// per message once the buffer has grown (alloc_test.go asserts it), where the SDK's decoder
+// allocates each message's headers and payload. It checks both CRCs and every header, and is
+// tested against the known messages of AWS's documentation (eventstream_test.go).
+package eventstream
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -44,8 +55,8 @@ const (
 	esMessageType = ":message-type"
 )
 
-// errEventStream marks a malformed event-stream message.
-var errEventStream = errors.New("malformed AWS event stream")
+// ErrMalformed marks a malformed event-stream message.
+var ErrMalformed = errors.New("malformed AWS event stream")
 
 // esMessage is one decoded message, borrowed from the reader's buffer.
 type esMessage struct {
@@ -56,7 +67,7 @@ type esMessage struct {
 // readESMessage reads one whole message from r into *buf (grown as needed and kept for the
 // next message) and checks its lengths, both CRCs and every header. io.EOF means the stream
 // ended between messages; a stream cut inside a message is io.ErrUnexpectedEOF. A message
-// whose total length is over limit is errEventTooLarge, refused before it is read.
+// whose total length is over limit is provider.ErrEventTooLarge, refused before it is read.
 func readESMessage(r io.Reader, buf *[]byte, limit int64) (esMessage, error) {
 	b := *buf
 	if cap(b) < esPreludeLen {
@@ -71,16 +82,16 @@ func readESMessage(r io.Reader, buf *[]byte, limit int64) (esMessage, error) {
 	hlen := binary.BigEndian.Uint32(b[4:8])
 	if got, want := crc32.ChecksumIEEE(b[:8]), binary.BigEndian.Uint32(b[8:12]); got != want {
 		*buf = b[:0]
-		return esMessage{}, fmt.Errorf("%w: prelude CRC %08x, want %08x", errEventStream, got, want)
+		return esMessage{}, fmt.Errorf("%w: prelude CRC %08x, want %08x", ErrMalformed, got, want)
 	}
 	if total < esOverhead || total > esMaxMessage || hlen > esMaxHeaders || uint64(hlen) > uint64(total)-esOverhead ||
 		total-esOverhead-hlen > esMaxPayload {
 		*buf = b[:0]
-		return esMessage{}, fmt.Errorf("%w: total length %d with headers length %d", errEventStream, total, hlen)
+		return esMessage{}, fmt.Errorf("%w: total length %d with headers length %d", ErrMalformed, total, hlen)
 	}
 	if int64(total) > limit {
 		*buf = b[:0]
-		return esMessage{}, fmt.Errorf("%w: an AWS event-stream message of %d bytes", errEventTooLarge, total)
+		return esMessage{}, fmt.Errorf("%w: an AWS event-stream message of %d bytes", provider.ErrEventTooLarge, total)
 	}
 	n := int(total)
 	if cap(b) > esKeepBuffer && n <= esKeepBuffer {
@@ -103,7 +114,7 @@ func readESMessage(r io.Reader, buf *[]byte, limit int64) (esMessage, error) {
 		return esMessage{}, fmt.Errorf("event stream message cut short: %w", err)
 	}
 	if got, want := crc32.ChecksumIEEE(b[:n-4]), binary.BigEndian.Uint32(b[n-4:]); got != want {
-		return esMessage{}, fmt.Errorf("%w: message CRC %08x, want %08x", errEventStream, got, want)
+		return esMessage{}, fmt.Errorf("%w: message CRC %08x, want %08x", ErrMalformed, got, want)
 	}
 	m := esMessage{headers: b[esPreludeLen : esPreludeLen+int(hlen)], payload: b[esPreludeLen+int(hlen) : n-4]}
 	if err := checkESHeaders(m.headers); err != nil {
@@ -157,7 +168,7 @@ func checkESHeaders(h []byte) error {
 	for len(h) > 0 {
 		_, _, _, rest, ok := nextESHeader(h)
 		if !ok {
-			return fmt.Errorf("%w: bad header with %d bytes of the header block left", errEventStream, len(h))
+			return fmt.Errorf("%w: bad header with %d bytes of the header block left", ErrMalformed, len(h))
 		}
 		h = rest
 	}
@@ -181,13 +192,31 @@ func (m esMessage) header(name string) ([]byte, bool) {
 	return nil, false
 }
 
-// readAWSEvent returns the stream's next event message: Name is its :event-type header, or
+// Reader is the event-stream framer of one call. The zero value is ready; it keeps its
+// buffer between messages and streams.
+type Reader struct {
+	buf []byte
+}
+
+var _ provider.StreamFramer = (*Reader)(nil)
+
+// New returns a Reader, as a provider.StreamFramer.
+func New() provider.StreamFramer { return &Reader{} }
+
+// Release drops the buffer when a message grew it over keep bytes.
+func (r *Reader) Release(keep int) {
+	if cap(r.buf) > keep {
+		r.buf = nil
+	}
+}
+
+// Next returns the stream's next event message: Name is its :event-type header, or
 // its :exception-type for an exception message, and Data its payload. A message of type
 // "error" (a service error outside the modelled exceptions) ends the stream with an error
 // naming its :error-code and :error-message.
-func (c *Call) readAWSEvent() (provider.Event, error) {
+func (r *Reader) Next(br *bufio.Reader, limit int64) (provider.Event, error) {
 	for {
-		m, err := readESMessage(c.br, &c.event, c.maxEvent())
+		m, err := readESMessage(br, &r.buf, limit)
 		if err != nil {
 			return provider.Event{}, err
 		}
@@ -207,7 +236,7 @@ func (c *Call) readAWSEvent() (provider.Event, error) {
 			}
 			return provider.Event{Name: name, Data: m.payload}, nil
 		default:
-			return provider.Event{}, fmt.Errorf("%w: unknown :message-type %.40q", errEventStream, kind)
+			return provider.Event{}, fmt.Errorf("%w: unknown :message-type %.40q", ErrMalformed, kind)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package runtime
+package eventstream
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/bifrost-gw/bifrost/runtime/provider"
 )
 
 // esHeader is a header for the test encoder: typ and its value bytes (without the length
@@ -175,10 +177,18 @@ func TestEventStreamMalformed(t *testing.T) {
 	}
 }
 
-func newESCall(stream []byte) *Call {
-	c := newCall()
-	c.br = bufio.NewReaderSize(bytes.NewReader(stream), streamBufSize)
-	return c
+// esCall reads one stream, as the runtime does.
+type esCall struct {
+	br *bufio.Reader
+	r  Reader
+}
+
+const streamBufSize = 32 << 10
+
+func (c *esCall) readAWSEvent() (provider.Event, error) { return c.r.Next(c.br, esMaxMessage) }
+
+func newESCall(stream []byte) *esCall {
+	return &esCall{br: bufio.NewReaderSize(bytes.NewReader(stream), streamBufSize)}
 }
 
 func TestReadAWSEvent(t *testing.T) {
@@ -235,7 +245,7 @@ func esStream50() []byte {
 func BenchmarkReadAWSEvent(b *testing.B) {
 	stream := esStream50()
 	r := bytes.NewReader(stream)
-	c := newCall()
+	c := &esCall{}
 	c.br = bufio.NewReaderSize(r, streamBufSize)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(stream)))
@@ -280,8 +290,8 @@ func FuzzEventStream(f *testing.F) {
 func TestESMessageOverLimit(t *testing.T) {
 	var buf []byte
 	_, err := readESMessage(bytes.NewReader(esKnownContentType), &buf, int64(len(esKnownContentType)-1))
-	if !errors.Is(err, errEventTooLarge) {
-		t.Fatalf("err = %v, want errEventTooLarge", err)
+	if !errors.Is(err, provider.ErrEventTooLarge) {
+		t.Fatalf("err = %v, want provider.ErrEventTooLarge", err)
 	}
 	if cap(buf) > 4<<10 {
 		t.Errorf("buffer grew to %d bytes for a refused message", cap(buf))

@@ -1,6 +1,6 @@
 //go:build !race
 
-package runtime
+package eventstream
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ func TestReadAWSEventAllocs(t *testing.T) {
 	}
 	stream := esStream50()
 	r := bytes.NewReader(stream)
-	c := newCall()
+	c := &esCall{}
 	c.br = bufio.NewReaderSize(r, streamBufSize)
 	read := func() {
 		r.Reset(stream)

@@ -1,4 +1,4 @@
-package runtime
+package sse
 
 import (
 	"bufio"
@@ -23,14 +23,14 @@ func FuzzSSE(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c := newCall()
-		c.br = bufio.NewReaderSize(bytes.NewReader(in), 64) // small, to exercise long lines
+		var r Reader
+		br := bufio.NewReaderSize(bytes.NewReader(in), 64) // small, to exercise long lines
 		total := 0
 		for i := 0; ; i++ {
 			if i > len(in)+1 {
 				t.Fatalf("more events than input bytes: %q", in)
 			}
-			ev, err := c.readEvent()
+			ev, err := r.Next(br, 1<<20)
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
 					t.Fatalf("error %v on in-memory input", err)

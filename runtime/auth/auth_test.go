@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+	"github.com/valyala/fasthttp"
+)
+
+var signedAt = time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC)
+
+func TestSigV4Keys(t *testing.T) {
+	cases := []struct {
+		name string
+		key  config.Key
+		want string // Authorization prefix, or an error substring after "error: "
+	}{
+		{"api key", config.Key{Value: "ABSKexample"}, "Bearer ABSKexample"},
+		{"api key with region", config.Key{Value: "ABSKexample", Bedrock: &config.BedrockKeyConfig{Region: "us-west-2"}}, "Bearer ABSKexample"},
+		{"sigv4", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", SecretKey: "s", Region: "us-east-1"}}, "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/bedrock/aws4_request, SignedHeaders="},
+		{"no credentials", config.Key{Bedrock: &config.BedrockKeyConfig{Region: "us-east-1"}}, "error: needs bedrock_key_config.access_key"},
+		{"no settings, no value", config.Key{}, "error: an AWS key needs the key's settings.access_key and secret_key, or a value"},
+		{"no secret", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", Region: "us-east-1"}}, "error: secret_key is required"},
+		{"no region", config.Key{Bedrock: &config.BedrockKeyConfig{AccessKey: "AKID", SecretKey: "s"}}, "error: region is required"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := New(provider.AuthSigV4, Key{Value: c.key.Value, Settings: c.key.Settings()}, Env{Service: "bedrock"})
+			if want, ok := strings.CutPrefix(c.want, "error: "); ok {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("error %v, want one containing %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req fasthttp.Request
+			req.SetRequestURI("https://bedrock-runtime.us-east-1.amazonaws.com/model/m/converse")
+			req.Header.SetMethod("POST")
+			if err := a.Authorize(&req, signedAt); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(req.Header.Peek("Authorization")); !strings.HasPrefix(got, c.want) {
+				t.Errorf("Authorization = %q, want prefix %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestGoogleKeyAndUnknownScheme(t *testing.T) {
+	k := config.Key{Value: "ya29.static", Vertex: &config.VertexKeyConfig{ProjectID: "p", Region: "r"}}
+	a, err := New(provider.AuthGoogleOAuth, Key{Value: k.Value, Settings: k.Settings()}, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req fasthttp.Request
+	if err := a.Authorize(&req, signedAt); err != nil || string(req.Header.Peek("Authorization")) != "Bearer ya29.static" {
+		t.Fatalf("static token: %v, %q", err, req.Header.Peek("Authorization"))
+	}
+	k = config.Key{Vertex: &config.VertexKeyConfig{AuthCredentials: "{"}}
+	_, err = New(provider.AuthGoogleOAuth, Key{Settings: k.Settings()}, Env{})
+	if err == nil || !strings.Contains(err.Error(), "vertex_key_config.auth_credentials is not a credentials JSON") {
+		t.Errorf("bad credentials: %v", err)
+	}
+	if _, err := New("kerberos", Key{}, Env{}); err == nil || !strings.Contains(err.Error(), `"kerberos" is not registered`) {
+		t.Errorf("unknown scheme: %v", err)
+	}
+}
