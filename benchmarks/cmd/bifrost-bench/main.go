@@ -53,33 +53,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if *rates != "" {
-		var rs []int
-		for _, s := range strings.Split(*rates, ",") {
-			var r int
-			if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &r); err != nil || r <= 0 || r > 100000 {
-				return fmt.Errorf("-rates %q: want positive integers up to 100000", *rates)
-			}
-			rs = append(rs, r)
-		}
-		p.Rates = rs
-		for i := range p.Parts {
-			if p.Parts[i].Sweep {
-				p.Parts[i].Rates = rs
-			}
-		}
-	}
-	if *segment > 0 {
-		p.Segment = min(*segment, 10*time.Minute)
-		for i := range p.Parts {
-			p.Parts[i].Segment = p.Segment
-		}
-	}
-	if *rounds > 0 {
-		p.Rounds = min(*rounds, 20)
-		for i := range p.Parts {
-			p.Parts[i].Rounds = p.Rounds
-		}
+	if err := override(&p, *rates, *segment, *rounds); err != nil {
+		return err
 	}
 	if *cache == "" {
 		d, err := os.UserCacheDir()
@@ -135,6 +110,40 @@ func run() error {
 		return fmt.Errorf("write the results: %w", err)
 	}
 	fmt.Printf("\n%s\nwritten to %s/\n", rep.Markdown(), dir)
+	return nil
+}
+
+// override applies the -rates, -segment and -rounds flags to p and to
+// its parts (the sweep part's rates only).
+func override(p *harness.Profile, rates string, segment time.Duration, rounds int) error {
+	if rates != "" {
+		var rs []int
+		for _, s := range strings.Split(rates, ",") {
+			var r int
+			if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &r); err != nil || r <= 0 || r > 100000 {
+				return fmt.Errorf("-rates %q: want positive integers up to 100000", rates)
+			}
+			rs = append(rs, r)
+		}
+		p.Rates = rs
+		for i := range p.Parts {
+			if p.Parts[i].Sweep {
+				p.Parts[i].Rates = rs
+			}
+		}
+	}
+	if segment > 0 {
+		p.Segment = min(segment, 10*time.Minute)
+		for i := range p.Parts {
+			p.Parts[i].Segment = p.Segment
+		}
+	}
+	if rounds > 0 {
+		p.Rounds = min(rounds, 20)
+		for i := range p.Parts {
+			p.Parts[i].Rounds = p.Rounds
+		}
+	}
 	return nil
 }
 
