@@ -1,0 +1,278 @@
+// Package jsonscan validates JSON and finds the byte ranges of the few members the gateway
+// reads or edits, in one pass and without allocating, so that a request or an answer whose
+// format the provider already speaks can be forwarded as it is, with only the gateway's edits
+// spliced in (the passthrough path).
+//
+// Validation is RFC 8259's grammar, as strict as encoding/json's json.Valid: no leading
+// zeros, no trailing commas, no raw control characters in strings, only the escapes of
+// section 7, and at most maxDepth nested arrays and objects. Bytes must be valid UTF-8; the
+// gateway checks that before (a request) or does not need it (an answer's usage). Anything
+// the scanners are unsure of (an escaped member name that may be one they look for, a member
+// of theirs given twice, a value of an unexpected type) makes them decline, and the caller
+// takes the decoding path, which answers exactly as before.
+package jsonscan
+
+// maxDepth is the deepest nesting accepted, encoding/json's own limit.
+const maxDepth = 10000
+
+// Span is the byte range [Start, End) of a value in the scanned text; End is 0 when absent.
+type Span struct{ Start, End int }
+
+// Set reports whether the span was found.
+func (s Span) Set() bool { return s.End > 0 }
+
+// Of returns the bytes of s in b.
+func (s Span) Of(b []byte) []byte { return b[s.Start:s.End] }
+
+// scanner walks one JSON text. pos is the next byte to read; failed says the text is invalid.
+type scanner struct {
+	b      []byte
+	pos    int
+	depth  int
+	failed bool
+}
+
+// Valid reports whether b is one JSON value, optionally surrounded by whitespace.
+func Valid(b []byte) bool {
+	s := scanner{b: b}
+	s.ws()
+	s.value()
+	s.ws()
+	return !s.failed && s.pos == len(b)
+}
+
+func (s *scanner) fail() { s.failed, s.pos = true, len(s.b) }
+
+// ws skips whitespace.
+func (s *scanner) ws() {
+	for s.pos < len(s.b) {
+		switch s.b[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte, or 0 at the end.
+func (s *scanner) peek() byte {
+	if s.pos < len(s.b) {
+		return s.b[s.pos]
+	}
+	return 0
+}
+
+// value skips one value starting at pos (no leading whitespace) and returns its first byte.
+func (s *scanner) value() byte {
+	c := s.peek()
+	switch {
+	case c == '{':
+		s.object(nil)
+	case c == '[':
+		s.array(nil)
+	case c == '"':
+		s.str()
+	case c == '-' || c >= '0' && c <= '9':
+		s.number()
+	case c == 't':
+		s.lit("true")
+	case c == 'f':
+		s.lit("false")
+	case c == 'n':
+		s.lit("null")
+	default:
+		s.fail()
+	}
+	return c
+}
+
+// lit skips the literal word.
+func (s *scanner) lit(word string) {
+	if len(s.b)-s.pos < len(word) || string(s.b[s.pos:s.pos+len(word)]) != word {
+		s.fail()
+		return
+	}
+	s.pos += len(word)
+}
+
+// number skips a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() {
+	if s.peek() == '-' {
+		s.pos++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.pos++
+	case c >= '1' && c <= '9':
+		s.digits()
+	default:
+		s.fail()
+		return
+	}
+	if s.peek() == '.' {
+		s.pos++
+		if !s.digits() {
+			s.fail()
+			return
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.pos++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.pos++
+		}
+		if !s.digits() {
+			s.fail()
+		}
+	}
+}
+
+// digits skips [0-9]* and reports whether there was one.
+func (s *scanner) digits() bool {
+	start := s.pos
+	for s.pos < len(s.b) && s.b[s.pos] >= '0' && s.b[s.pos] <= '9' {
+		s.pos++
+	}
+	return s.pos > start
+}
+
+// str skips a string and reports whether it holds an escape.
+func (s *scanner) str() (escaped bool) {
+	s.pos++ // the opening quote
+	for s.pos < len(s.b) {
+		c := s.b[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			return escaped
+		case c < 0x20:
+			s.fail()
+			return escaped
+		case c == '\\':
+			escaped = true
+			if !s.escape() {
+				s.fail()
+				return escaped
+			}
+		default:
+			s.pos++
+		}
+	}
+	s.fail() // unterminated
+	return escaped
+}
+
+// escape skips one escape at pos (a backslash) and reports whether it is valid.
+func (s *scanner) escape() bool {
+	if s.pos+1 >= len(s.b) {
+		return false
+	}
+	switch s.b[s.pos+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		s.pos += 2
+		return true
+	case 'u':
+		if s.pos+6 > len(s.b) {
+			return false
+		}
+		for _, h := range s.b[s.pos+2 : s.pos+6] {
+			if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+				return false
+			}
+		}
+		s.pos += 6
+		return true
+	}
+	return false
+}
+
+// member is called for each member of an object the caller watches: key is the offset of
+// the name's opening quote, name the raw name between its quotes (escaped says it holds an
+// escape), and the value starts at pos (after the colon and whitespace). It must skip the
+// value itself (usually with s.value).
+type member func(s *scanner, key int, name []byte, escaped bool)
+
+// object skips an object at pos, calling m (when not nil) for every member.
+func (s *scanner) object(m member) {
+	if s.depth++; s.depth > maxDepth {
+		s.fail()
+		return
+	}
+	defer func() { s.depth-- }()
+	s.pos++ // '{'
+	s.ws()
+	if s.peek() == '}' {
+		s.pos++
+		return
+	}
+	for !s.failed {
+		if s.peek() != '"' {
+			s.fail()
+			return
+		}
+		start := s.pos + 1
+		esc := s.str()
+		end := s.pos - 1
+		s.ws()
+		if s.peek() != ':' {
+			s.fail()
+			return
+		}
+		s.pos++
+		s.ws()
+		if m != nil && !s.failed {
+			m(s, start-1, s.b[start:end], esc)
+		} else {
+			s.value()
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.ws()
+		case '}':
+			s.pos++
+			return
+		default:
+			s.fail()
+		}
+	}
+}
+
+// element is called for each element of an array the caller watches, at its first byte.
+// It must skip the element itself.
+type element func(s *scanner, i int)
+
+// array skips an array at pos, calling e (when not nil) for every element.
+func (s *scanner) array(e element) {
+	if s.depth++; s.depth > maxDepth {
+		s.fail()
+		return
+	}
+	defer func() { s.depth-- }()
+	s.pos++ // '['
+	s.ws()
+	if s.peek() == ']' {
+		s.pos++
+		return
+	}
+	for i := 0; !s.failed; i++ {
+		if e != nil {
+			e(s, i)
+		} else {
+			s.value()
+		}
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.pos++
+			s.ws()
+		case ']':
+			s.pos++
+			return
+		default:
+			s.fail()
+		}
+	}
+}
