@@ -48,6 +48,7 @@ type Request struct {
 	kind                               Kind
 	prevEnd                            int
 	pending                            *memberPos // the member whose nextKey the next one sets
+	sc                                 scanner    // the scan's state; its text is cleared after
 }
 
 // Bits of Request.seen: members found, so that a second one declines.
@@ -73,8 +74,8 @@ const (
 // to the decoder (see the package comment): the caller then decodes it as before, which
 // answers the same error or serves it the decoding way. It allocates nothing.
 func ScanRequest(body []byte, k Kind, r *Request) bool {
-	*r = Request{kind: k}
-	s := scanner{b: body}
+	*r = Request{kind: k, sc: scanner{b: body}}
+	s := &r.sc
 	s.ws()
 	if s.peek() != '{' {
 		return false
@@ -85,7 +86,9 @@ func ScanRequest(body []byte, k Kind, r *Request) bool {
 		r.pending.nextKey = -1
 	}
 	s.ws()
-	if s.failed || s.pos != len(body) || !r.Model.Set() {
+	ok := !s.failed && s.pos == len(body)
+	r.sc = scanner{} // keep no reference to body
+	if !ok || !r.Model.Set() {
 		return false
 	}
 	switch k {
@@ -159,10 +162,16 @@ func (r *Request) watched(s *scanner, name string, key int) {
 		if s.value() == 'n' {
 			s.fail() // null: no prompt
 		}
+	case "encoding_format":
+		// The gateway turns float vectors into base64 for a provider that ignores it:
+		// only the default format passes through.
+		if sp := r.plainString(s); sp.Set() && string(s.b[sp.Start:sp.End]) != `"float"` {
+			s.fail()
+		}
 	case "input":
 		r.once(s, seenInput)
 		start := s.pos
-		if c := s.value(); c == 'n' || c == '[' && blank(s.b[start+1:s.pos-1]) || string(s.b[start:s.pos]) == `""` {
+		if c := s.value(); c == 'n' || c == '[' && s.hollow(start) || string(s.b[start:s.pos]) == `""` {
 			s.fail() // null, [] or "": the decoding path says why
 		}
 	default:

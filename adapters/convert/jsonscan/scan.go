@@ -68,9 +68,9 @@ func (s *scanner) value() byte {
 	c := s.peek()
 	switch {
 	case c == '{':
-		s.object(nil)
+		s.skipObject()
 	case c == '[':
-		s.array(nil)
+		s.skipArray()
 	case c == '"':
 		s.str()
 	case c == '-' || c >= '0' && c <= '9':
@@ -193,13 +193,12 @@ func (s *scanner) escape() bool {
 // value itself (usually with s.value).
 type member func(s *scanner, key int, name []byte, escaped bool)
 
-// object skips an object at pos, calling m (when not nil) for every member.
+// object skips an object at pos, calling m for every member.
 func (s *scanner) object(m member) {
-	if s.depth++; s.depth > maxDepth {
-		s.fail()
+	if !s.enter() {
 		return
 	}
-	defer func() { s.depth-- }()
+	defer s.leave()
 	s.pos++ // '{'
 	s.ws()
 	if s.peek() == '}' {
@@ -221,21 +220,11 @@ func (s *scanner) object(m member) {
 		}
 		s.pos++
 		s.ws()
-		if m != nil && !s.failed {
+		if !s.failed {
 			m(s, start-1, s.b[start:end], esc)
-		} else {
-			s.value()
 		}
-		s.ws()
-		switch s.peek() {
-		case ',':
-			s.pos++
-			s.ws()
-		case '}':
-			s.pos++
+		if !s.next('}') {
 			return
-		default:
-			s.fail()
 		}
 	}
 }
@@ -244,13 +233,12 @@ func (s *scanner) object(m member) {
 // It must skip the element itself.
 type element func(s *scanner, i int)
 
-// array skips an array at pos, calling e (when not nil) for every element.
+// array skips an array at pos, calling e for every element.
 func (s *scanner) array(e element) {
-	if s.depth++; s.depth > maxDepth {
-		s.fail()
+	if !s.enter() {
 		return
 	}
-	defer func() { s.depth-- }()
+	defer s.leave()
 	s.pos++ // '['
 	s.ws()
 	if s.peek() == ']' {
@@ -258,21 +246,96 @@ func (s *scanner) array(e element) {
 		return
 	}
 	for i := 0; !s.failed; i++ {
-		if e != nil {
-			e(s, i)
-		} else {
-			s.value()
-		}
-		s.ws()
-		switch s.peek() {
-		case ',':
-			s.pos++
-			s.ws()
-		case ']':
-			s.pos++
+		e(s, i)
+		if !s.next(']') {
 			return
-		default:
-			s.fail()
 		}
 	}
+}
+
+// skipObject skips an object at pos. It is object without a callback, kept apart so that a
+// scanner that only validates does not escape to the heap through the callback.
+func (s *scanner) skipObject() {
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	s.pos++ // '{'
+	s.ws()
+	if s.peek() == '}' {
+		s.pos++
+		return
+	}
+	for !s.failed {
+		if s.peek() != '"' {
+			s.fail()
+			return
+		}
+		s.str()
+		s.ws()
+		if s.peek() != ':' {
+			s.fail()
+			return
+		}
+		s.pos++
+		s.ws()
+		s.value()
+		if !s.next('}') {
+			return
+		}
+	}
+}
+
+// skipArray skips an array at pos (array without a callback; see skipObject).
+func (s *scanner) skipArray() {
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	s.pos++ // '['
+	s.ws()
+	if s.peek() == ']' {
+		s.pos++
+		return
+	}
+	for !s.failed {
+		s.value()
+		if !s.next(']') {
+			return
+		}
+	}
+}
+
+// enter counts one level of nesting; false (and failed) past maxDepth.
+func (s *scanner) enter() bool {
+	if s.depth++; s.depth > maxDepth {
+		s.fail()
+		return false
+	}
+	return true
+}
+
+func (s *scanner) leave() { s.depth-- }
+
+// next reads what follows a member or an element: a comma (true: another follows) or the
+// closing byte (false); anything else fails (false).
+func (s *scanner) next(closing byte) bool {
+	s.ws()
+	switch s.peek() {
+	case ',':
+		s.pos++
+		s.ws()
+		return true
+	case closing:
+		s.pos++
+		return false
+	}
+	s.fail()
+	return false
+}
+
+// hollow reports whether the array or object read from start to pos holds only whitespace;
+// false after a failure.
+func (s *scanner) hollow(start int) bool {
+	return !s.failed && s.pos-start >= 2 && blank(s.b[start+1:s.pos-1])
 }

@@ -5,7 +5,7 @@ import "strings"
 // watchedNames are the member names ScanRequest reads; an escaped name that could be one of
 // them (it holds a backslash, so it may spell one) declines.
 var watchedNames = [...]string{"model", "provider", "fallbacks", "stream", "stream_options", "n", "max_tokens",
-	"max_completion_tokens", "dimensions", "messages", "prompt", "input", "role", "tool_call_id", "include_usage"}
+	"max_completion_tokens", "dimensions", "messages", "prompt", "input", "role", "tool_call_id", "include_usage", "encoding_format"}
 
 // looksWatched reports whether the escaped name could decode to a watched name: its length
 // before decoding is at least the name's, and every byte outside escapes is the name's own.
@@ -41,7 +41,7 @@ func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' ||
 // escape declines) and returns its span, quotes included.
 func (r *Request) plainString(s *scanner) Span {
 	start := s.pos
-	if s.peek() != '"' || s.str() {
+	if s.peek() != '"' || s.str() || s.failed {
 		s.fail()
 		return Span{}
 	}
