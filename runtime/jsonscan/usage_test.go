@@ -57,12 +57,12 @@ func TestScanOpenAI(t *testing.T) {
 // TestScanOpenAIMatchesDecoder: on every OpenAI-shaped answer in the provider corpus and
 // testdata, the scanner's usage, finish reason and answer check equal the decoding path's.
 func TestScanOpenAIMatchesDecoder(t *testing.T) {
-	files, _ := filepath.Glob("../../corpus/testdata/*/*/upstream_response.json")
-	files = append(files, "../../testdata/chat_response_1kb.json")
+	files, _ := filepath.Glob("../../adapters/corpus/testdata/*/*/upstream_response.json")
+	files = append(files, "../../adapters/testdata/chat_response_1kb.json")
 	n := 0
 	for _, f := range files {
 		dir := filepath.Base(filepath.Dir(filepath.Dir(f)))
-		if dir != "openai" && dir != "azure" && dir != "testdata" && dir != ".." {
+		if dir != "openai" && dir != "azure" && dir != "adapters" {
 			continue
 		}
 		body, err := os.ReadFile(f)
@@ -100,7 +100,7 @@ func TestScanOpenAIMatchesDecoder(t *testing.T) {
 // TestScanAnthropicMatchesDecoder: on every Anthropic message in the corpus, the scanner's
 // usage and stop reason equal what the Anthropic adapter decodes.
 func TestScanAnthropicMatchesDecoder(t *testing.T) {
-	files, _ := filepath.Glob("../../corpus/testdata/anthropic/*/upstream_response.json")
+	files, _ := filepath.Glob("../../adapters/corpus/testdata/anthropic/*/upstream_response.json")
 	n := 0
 	for _, f := range files {
 		body, err := os.ReadFile(f)

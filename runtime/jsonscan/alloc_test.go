@@ -10,11 +10,11 @@ import (
 // TestScanAllocs: scanning and splicing a request and scanning answers and chunks allocate
 // nothing.
 func TestScanAllocs(t *testing.T) {
-	req, err := os.ReadFile("../../testdata/chat_request_1kb.json")
+	req, err := os.ReadFile("../../adapters/testdata/chat_request_1kb.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := os.ReadFile("../../testdata/chat_response_1kb.json")
+	resp, err := os.ReadFile("../../adapters/testdata/chat_response_1kb.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestScanAllocs(t *testing.T) {
 }
 
 func BenchmarkScanRequest1KB(b *testing.B) {
-	req, err := os.ReadFile("../../testdata/chat_request_1kb.json")
+	req, err := os.ReadFile("../../adapters/testdata/chat_request_1kb.json")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func BenchmarkScanRequest1KB(b *testing.B) {
 }
 
 func BenchmarkScanAnswer1KB(b *testing.B) {
-	resp, err := os.ReadFile("../../testdata/chat_response_1kb.json")
+	resp, err := os.ReadFile("../../adapters/testdata/chat_response_1kb.json")
 	if err != nil {
 		b.Fatal(err)
 	}
