@@ -76,6 +76,8 @@ type Server struct {
 
 	// gov is governance (governance.go), nil when SetGovernor was not called.
 	gov *governance.Governor
+	// noPassthrough turns the passthrough path off (SetPassthrough).
+	noPassthrough bool
 
 	mu       sync.Mutex
 	client   config.Client // the settings last configured, for Listen

@@ -2,6 +2,9 @@ package jsonscan
 
 import (
 	"encoding/json"
+
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/mailru/easyjson"
 	"maps"
 	"reflect"
 	"testing"
@@ -28,6 +31,9 @@ func FuzzScanRequest(f *testing.F) {
 		`{"fallbacks":[],"model":"m","stream":true,"stream_options":{"include_usage":false,"x":1},"messages":[{"role":"tool","tool_call_id":"i"}]}`,
 		`{"model":"m","prompt":"p","n":2,"stream":true,"stream_options":null}`,
 		`{"model":"m","input":["a"],"dimensions":3,"encoding_format":"float"}`,
+		`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x"}]},{"role":"assistant","tool_calls":[{"id":"c","function":{"name":"f","arguments":"{}"}}]}],` +
+			`"tools":[{"type":"function","function":{"name":"f","parameters":{}}}],"tool_choice":"auto","stop":["a"],"temperature":0.2,"seed":1,"response_format":{"type":"json_object"}}`,
+		`{"model":"m","prompt":[[1,2],[3]],"suffix":"s","echo":true,"best_of":2,"logprobs":1}`,
 	} {
 		f.Add([]byte(s), uint8(0), true)
 	}
@@ -39,6 +45,19 @@ func FuzzScanRequest(f *testing.F) {
 		}
 		if !json.Valid(body) {
 			t.Fatalf("took invalid JSON %q", body)
+		}
+		// The gateway's decoder takes every body the scanner takes.
+		var derr error
+		switch k {
+		case Chat:
+			derr = easyjson.Unmarshal(body, &schemas.ChatRequest{})
+		case Text:
+			derr = easyjson.Unmarshal(body, &schemas.TextRequest{})
+		default:
+			derr = easyjson.Unmarshal(body, &schemas.EmbeddingRequest{})
+		}
+		if derr != nil {
+			t.Fatalf("took %q, which the decoder refuses: %v", body, derr)
 		}
 		out := AppendRequest(nil, body, &r, "new\"model", addUsage)
 		var in, got map[string]any

@@ -84,6 +84,7 @@ func ScanRequest(body []byte, k Kind, r *Request) bool {
 	s.object(r.member)
 	if r.pending != nil {
 		r.pending.nextKey = -1
+		r.pending = nil
 	}
 	s.ws()
 	ok := !s.failed && s.pos == len(body)
@@ -110,20 +111,16 @@ func (r *Request) member(s *scanner, key int, name []byte, escaped bool) {
 		r.pending = nil
 	}
 	if escaped {
-		if looksWatched(name) {
-			s.fail()
-			return
-		}
-		s.value()
-	} else {
-		r.watched(s, string(name), key)
+		s.fail() // an escaped name may spell a member the decoder types: leave it to it
+		return
 	}
+	r.watched(s, name, key)
 	r.last, r.prevEnd = s.pos, s.pos
 }
 
 // watched reads the value of the member name (unescaped) starting at its key offset.
-func (r *Request) watched(s *scanner, name string, key int) {
-	switch name {
+func (r *Request) watched(s *scanner, name []byte, key int) {
+	switch string(name) {
 	case "model":
 		r.once(s, seenModel)
 		r.Model = r.plainString(s)
@@ -159,9 +156,7 @@ func (r *Request) watched(s *scanner, name string, key int) {
 		r.messages(s)
 	case "prompt":
 		r.once(s, seenPrompt)
-		if s.value() == 'n' {
-			s.fail() // null: no prompt
-		}
+		s.input() // null fails too: validate says the prompt is missing
 	case "encoding_format":
 		// The gateway turns float vectors into base64 for a provider that ignores it:
 		// only the default format passes through.
@@ -171,11 +166,11 @@ func (r *Request) watched(s *scanner, name string, key int) {
 	case "input":
 		r.once(s, seenInput)
 		start := s.pos
-		if c := s.value(); c == 'n' || c == '[' && s.hollow(start) || string(s.b[start:s.pos]) == `""` {
+		if s.input(); string(s.b[start:s.pos]) == `""` {
 			s.fail() // null, [] or "": the decoding path says why
 		}
 	default:
-		s.value()
+		s.typed(lookup(kindFields[r.kind], name))
 	}
 }
 

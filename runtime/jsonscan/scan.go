@@ -12,6 +12,8 @@
 // takes the decoding path, which answers exactly as before.
 package jsonscan
 
+import "unsafe"
+
 // maxDepth is the deepest nesting accepted, encoding/json's own limit.
 const maxDepth = 10000
 
@@ -23,6 +25,16 @@ func (s Span) Set() bool { return s.End > 0 }
 
 // Of returns the bytes of s in b.
 func (s Span) Of(b []byte) []byte { return b[s.Start:s.End] }
+
+// Text returns the content of the string value at s in b, without its quotes, borrowed from
+// b (no copy: b must not change while it is used). It is for the strings ScanRequest
+// returns, which hold no escape; "" when s is unset.
+func (s Span) Text(b []byte) string {
+	if s.End-s.Start < 2 {
+		return ""
+	}
+	return unsafe.String(&b[s.Start+1], s.End-s.Start-2)
+}
 
 // scanner walks one JSON text. pos is the next byte to read; failed says the text is invalid.
 type scanner struct {

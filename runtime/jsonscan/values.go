@@ -1,42 +1,5 @@
 package jsonscan
 
-import "strings"
-
-// watchedNames are the member names ScanRequest reads; an escaped name that could be one of
-// them (it holds a backslash, so it may spell one) declines.
-var watchedNames = [...]string{"model", "provider", "fallbacks", "stream", "stream_options", "n", "max_tokens",
-	"max_completion_tokens", "dimensions", "messages", "prompt", "input", "role", "tool_call_id", "include_usage", "encoding_format"}
-
-// looksWatched reports whether the escaped name could decode to a watched name: its length
-// before decoding is at least the name's, and every byte outside escapes is the name's own.
-// It errs on the side of declining.
-func looksWatched(name []byte) bool {
-	for _, w := range watchedNames {
-		if len(name) >= len(w) && couldSpell(name, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// couldSpell reports whether every unescaped byte of name is a byte of w: cheap and
-// conservative (false only when name cannot decode to w).
-func couldSpell(name []byte, w string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c == '\\' {
-			i++ // the escape's letter; \\uXXXX's digits pass below as letters of w or not
-			continue
-		}
-		if strings.IndexByte(w, c) < 0 && !isHex(c) {
-			return false
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
-
 // plainString reads a string value without escapes (a model or provider name; one with an
 // escape declines) and returns its span, quotes included.
 func (r *Request) plainString(s *scanner) Span {
@@ -90,9 +53,9 @@ func (r *Request) streamOpts(s *scanner) {
 		seen := false
 		s.object(func(s *scanner, _ int, name []byte, escaped bool) {
 			switch {
-			case escaped && looksWatched(name):
+			case escaped:
 				s.fail()
-			case !escaped && string(name) == "include_usage":
+			case string(name) == "include_usage":
 				if seen || s.peek() != 't' && s.peek() != 'f' {
 					s.fail()
 					return
@@ -162,9 +125,9 @@ func (r *Request) messages(s *scanner) {
 		var roleSeen, idSeen, idSet bool
 		s.object(func(s *scanner, _ int, name []byte, escaped bool) {
 			switch {
-			case escaped && looksWatched(name):
+			case escaped:
 				s.fail()
-			case !escaped && string(name) == "role":
+			case string(name) == "role":
 				if roleSeen {
 					s.fail()
 					return
@@ -174,7 +137,7 @@ func (r *Request) messages(s *scanner) {
 				if sp.Set() {
 					role = s.b[sp.Start+1 : sp.End-1]
 				}
-			case !escaped && string(name) == "tool_call_id":
+			case string(name) == "tool_call_id":
 				if idSeen || s.peek() != '"' {
 					s.fail()
 					return
@@ -184,7 +147,7 @@ func (r *Request) messages(s *scanner) {
 				s.str()
 				idSet = s.pos-start > 2
 			default:
-				s.value()
+				s.typed(lookup(message.fields, name))
 			}
 		})
 		if !s.failed && !knownRole(role, idSet) {
