@@ -19,6 +19,9 @@ import (
 // -passthrough=false). Call it before serving.
 func (s *Server) SetPassthrough(on bool) { s.noPassthrough = !on }
 
+// Passed returns how many answers the passthrough path has served.
+func (s *Server) Passed() uint64 { return s.passed.Load() }
+
 // passKinds are the jsonscan kind and engine operation of each exchange kind.
 var passKinds = [...]struct {
 	scan jsonscan.Kind
@@ -80,6 +83,7 @@ func (x *exchange) pass() bool {
 	case err != nil:
 		x.writeRuntimeError(err)
 	case c.Passed():
+		x.s.passed.Add(1)
 		x.respondPassed()
 	default:
 		x.respond() // the scanner declined the answer and the adapter decoded it
