@@ -46,6 +46,7 @@ func run() error {
 	segment := flag.Duration("segment", 0, "override the profile's time per target, rate and round")
 	rounds := flag.Int("rounds", 0, "override the profile's rounds")
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
+	translate := flag.Bool("translate", true, "also run Bifrost with its passthrough path off (target "+harness.TranslateTarget+"), which decodes and encodes every request")
 	cache := flag.String("cache", "", "cache folder for the peers' installs (npm, pip venv) (default: the user cache folder)/bifrost-bench")
 	flag.Parse()
 
@@ -90,6 +91,7 @@ func run() error {
 		Peers:        peerList,
 		CacheDir:     *cache,
 		NoStream:     *noStream,
+		Translate:    *translate,
 		Progress:     live,
 		Log:          os.Stderr,
 		Command:      commandLine(),
@@ -160,6 +162,7 @@ func runParts(ctx context.Context, cfg harness.Config, out string) error {
 		pc.Profile = p.ForPart(part)
 		pc.LatencyModel = part.LatencyModel
 		pc.NoStream = true
+		pc.Translate = false // the launch post's tables compare Bifrost as it ships
 		fmt.Fprintf(os.Stderr, "\nbifrost-bench: part %d/%d, %s: %s\n", i+1, len(p.Parts), part.Name, part.Title)
 		rep, err := harness.Run(ctx, pc)
 		if err != nil {

@@ -29,18 +29,20 @@ import (
 // Config is one run.
 type Config struct {
 	Profile      Profile
-	MockBin      string    // bifrost-mock
-	GatewayBin   string    // bifrost-http
-	ProxyBin     string    // bench-rawproxy
-	LatencyModel string    // a mocks.ParseLatencyModel spec, e.g. "fixed-60ms"
-	Prompt       string    // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
-	ResponseSize string    // mock response size: "1kb" or "10kb"
-	Peers        []string  // litellm, portkey, or name=/path/to/binary args ({port}, {mock}, {key})
-	CacheDir     string    // where peers are installed (Portkey with npm, LiteLLM in a venv)
-	NoStream     bool      // skip the streaming scenario
-	Progress     io.Writer // the live progress line (a terminal); nil for none
-	Log          io.Writer // one line per step and per measured rate; nil for none
-	Command      string    // how to repeat the run, for the report
+	MockBin      string   // bifrost-mock
+	GatewayBin   string   // bifrost-http
+	ProxyBin     string   // bench-rawproxy
+	LatencyModel string   // a mocks.ParseLatencyModel spec, e.g. "fixed-60ms"
+	Prompt       string   // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
+	ResponseSize string   // mock response size: "1kb" or "10kb"
+	Peers        []string // litellm, portkey, or name=/path/to/binary args ({port}, {mock}, {key})
+	CacheDir     string   // where peers are installed (Portkey with npm, LiteLLM in a venv)
+	NoStream     bool     // skip the streaming scenario
+	// Translate adds a second Bifrost, TranslateTarget, with its passthrough path off.
+	Translate bool
+	Progress  io.Writer // the live progress line (a terminal); nil for none
+	Log       io.Writer // one line per step and per measured rate; nil for none
+	Command   string    // how to repeat the run, for the report
 }
 
 // target is one thing the load is sent to.
@@ -264,7 +266,24 @@ func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) er
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
 		return fmt.Errorf("bifrost config: %w", err)
 	}
-	gw, err := r.startChild("bifrost", append(env, "BIFROST_BENCH_KEY="+r.key), true, r.cfg.GatewayBin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
+	if err := r.startGateway(ctx, "bifrost", env, cfgPath); err != nil {
+		return err
+	}
+	if r.cfg.Translate {
+		return r.startGateway(ctx, TranslateTarget, env, cfgPath, "-passthrough=false")
+	}
+	return nil
+}
+
+// TranslateTarget is the name of the Bifrost target whose passthrough path is off
+// (Config.Translate): every request decoded and encoded again, for comparison.
+const TranslateTarget = "bifrost-translate"
+
+// startGateway starts one Bifrost process named name on the config at cfgPath, with extra
+// flags, and adds its target.
+func (r *run) startGateway(ctx context.Context, name string, env []string, cfgPath string, extra ...string) error {
+	args := append([]string{"-config", cfgPath, "-host", "127.0.0.1", "-port", "0"}, extra...)
+	gw, err := r.startChild(name, append(env, "BIFROST_BENCH_KEY="+r.key), true, r.cfg.GatewayBin, args...)
 	if err != nil {
 		return err
 	}
@@ -276,7 +295,7 @@ func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) er
 	if err := gw.waitHTTP(ctx, gwURL+"/health", 10*time.Second); err != nil {
 		return err
 	}
-	r.targets = append(r.targets, &target{name: "bifrost", url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
+	r.targets = append(r.targets, &target{name: name, url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
 		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics",
 		selfHeader: overheadHeader, selfUnit: time.Microsecond})
 	return nil

@@ -69,11 +69,14 @@ type Point struct {
 	// ServedRate is the throughput: successful answers per second, from
 	// the first request sent to the last answer received (a target that
 	// queues answers them later than they were sent).
-	ServedRate   float64 `json:"served_rate"`
-	Latency      Lat     `json:"latency"` // successful requests
-	Overhead     *Lat    `json:"overhead,omitempty"`
-	CPUPerReqMs  float64 `json:"cpu_ms_per_request,omitempty"` // the target process (not for direct)
-	PeakRSSMB    float64 `json:"peak_rss_mb,omitempty"`
+	ServedRate  float64 `json:"served_rate"`
+	Latency     Lat     `json:"latency"` // successful requests
+	Overhead    *Lat    `json:"overhead,omitempty"`
+	CPUPerReqMs float64 `json:"cpu_ms_per_request,omitempty"` // the target process (not for direct)
+	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+	// RSSAfterMB is the target's RSS once it settled after its last attack at this rate:
+	// what it keeps after the load.
+	RSSAfterMB   float64 `json:"rss_after_mb,omitempty"`
 	MockCPUPct   float64 `json:"mock_cpu_pct"` // of one core, while this target ran
 	MockCPUPerMs float64 `json:"mock_cpu_ms_per_request"`
 	// Connections is the most connections the harness had open to the
@@ -261,7 +264,7 @@ func (r *Report) Markdown() string {
 	for _, s := range r.Setup {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU | connections |\n")
+	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak / after RSS MB | mock CPU | connections |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, p := range r.Points {
 		over, cpu, rss := "-", "-", "-"
@@ -270,7 +273,7 @@ func (r *Report) Markdown() string {
 			over = sgn(o.P50) + " / " + sgn(o.P90) + " / " + sgn(o.P99) + " / " + sgn(o.Max)
 		}
 		if p.Target != Direct {
-			cpu, rss = fmt.Sprintf("%.3f", p.CPUPerReqMs), f1(p.PeakRSSMB)
+			cpu, rss = fmt.Sprintf("%.3f", p.CPUPerReqMs), f1(p.PeakRSSMB)+" / "+f1(p.RSSAfterMB)
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f / %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) | %d |\n",
 			p.Target, p.Rate, p.SuccessPct, p.AchievedRate, p.Throughput(), f2(p.Latency.P50), f2(p.Latency.P90), f2(p.Latency.P99), f2(p.Latency.Max),
