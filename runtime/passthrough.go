@@ -89,3 +89,13 @@ func (c *Call) passAnswer(p *providerState) *Error {
 	}
 	return c.decodeAnswer(p)
 }
+
+// PassedEvent returns the data of the stream event that Next just read, as the provider
+// sent it, when the call streams on the passthrough path; nil otherwise (the caller then
+// encodes the decoded chunk). Valid until the next Next.
+func (c *Call) PassedEvent() []byte {
+	if c.pass.on && c.streaming {
+		return c.event
+	}
+	return nil
+}

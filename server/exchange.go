@@ -88,8 +88,10 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 	if !x.admitBody(a) {
 		return false
 	}
-	if deployment == nil && x.pass() {
-		return false
+	if deployment == nil {
+		if handled, owned := x.pass(); handled {
+			return owned
+		}
 	}
 	stream, ok := x.decode(deployment)
 	if !ok || !x.validate() || !x.govAdmit(false, "") {
@@ -338,26 +340,12 @@ func (x *exchange) stream(w *bufio.Writer) {
 			break
 		}
 		sm.Chunk(time.Now())
-		jw := c.ResponseWriter()
-		var usage *schemas.Usage
-		if x.kind == kindChat {
-			c.Chunk.MarshalEasyJSON(jw)
-			usage = &c.Chunk.Usage
-		} else {
-			c.TextResp.MarshalEasyJSON(jw)
-			usage = &c.TextResp.Usage
+		if x.hiddenChunk() {
+			continue // a usage-only chunk the client did not ask for (counted, not sent)
 		}
-		if usage.IsDefined() {
-			x.rec.InputTokens, x.rec.OutputTokens = usage.PromptTokens, usage.CompletionTokens
-			x.govUsage(usage)
-			if x.kind == kindChat && len(c.Chunk.Choices) == 0 && !x.wantsUsage() ||
-				x.kind == kindText && len(c.TextResp.Choices) == 0 && x.forcedUsage {
-				continue // a usage-only chunk the client did not ask for (counted, not sent)
-			}
-		}
-		w.Write(dataPrefix)  //nolint:errcheck
-		w.Write(c.Encoded()) //nolint:errcheck
-		w.Write(eventEnd)    //nolint:errcheck
+		w.Write(dataPrefix)    //nolint:errcheck
+		w.Write(x.chunkData()) //nolint:errcheck
+		w.Write(eventEnd)      //nolint:errcheck
 		if x.flush(w) != nil {
 			status = 499 // the client went away or stalled: ReleaseCall closes the upstream stream
 			break
@@ -367,4 +355,37 @@ func (x *exchange) stream(w *bufio.Writer) {
 	x.govSettle(true, false)
 	x.record(status, x.openOverhead)
 	x.release()
+}
+
+// hiddenChunk counts the usage of the chunk just read, and reports whether it is a
+// usage-only chunk that the client did not ask for (counted, not sent).
+func (x *exchange) hiddenChunk() bool {
+	c := x.call
+	usage := &c.Chunk.Usage
+	if x.kind != kindChat {
+		usage = &c.TextResp.Usage
+	}
+	if !usage.IsDefined() {
+		return false
+	}
+	x.rec.InputTokens, x.rec.OutputTokens = usage.PromptTokens, usage.CompletionTokens
+	x.govUsage(usage)
+	return x.kind == kindChat && len(c.Chunk.Choices) == 0 && !x.wantsUsage() ||
+		x.kind == kindText && len(c.TextResp.Choices) == 0 && x.forcedUsage
+}
+
+// chunkData is the data of the chunk just read, for the client: the provider's event as it
+// sent it on the passthrough path, else the chunk encoded again.
+func (x *exchange) chunkData() []byte {
+	c := x.call
+	if data := c.PassedEvent(); data != nil {
+		return data
+	}
+	jw := c.ResponseWriter()
+	if x.kind == kindChat {
+		c.Chunk.MarshalEasyJSON(jw)
+	} else {
+		c.TextResp.MarshalEasyJSON(jw)
+	}
+	return c.Encoded()
 }

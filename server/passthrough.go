@@ -7,6 +7,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server/metrics"
 	"github.com/mailru/easyjson/opt"
 )
@@ -24,24 +25,31 @@ func (s *Server) Passed() uint64 { return s.passed.Load() }
 
 // passKinds are the jsonscan kind and engine operation of each exchange kind.
 var passKinds = [...]struct {
-	scan jsonscan.Kind
-	op   provider.Op
-}{kindChat: {jsonscan.Chat, provider.OpChat}, kindText: {jsonscan.Text, provider.OpText}, kindEmbedding: {jsonscan.Embedding, provider.OpEmbedding}}
+	scan         jsonscan.Kind
+	op, streamOp provider.Op
+}{kindChat: {jsonscan.Chat, provider.OpChat, provider.OpChatStream}, kindText: {jsonscan.Text, provider.OpText, provider.OpTextStream},
+	kindEmbedding: {jsonscan.Embedding, provider.OpEmbedding, provider.OpEmbedding}}
 
 // pass serves the request on the passthrough path when it qualifies: the body scans (valid
-// JSON that passes validate's rules, see jsonscan.ScanRequest), it does not stream, and
-// every target may take it (runtime.Engine.Passable). It returns false, having answered
-// nothing, when the request does not qualify: the caller then decodes it as before. Errors
-// are classified, retried, scrubbed and answered as on the decoding path.
-func (x *exchange) pass() bool {
+// JSON that the decoder would take and that passes validate's rules, see
+// jsonscan.ScanRequest) and every target may take it (runtime.Engine.Passable). It returns
+// handled false, having answered nothing, when the request does not qualify: the caller then
+// decodes it as before; owned says a stream now owns x. Errors are classified, retried, scrubbed and answered as on the
+// decoding path; a stream's events go to the client as the provider sent them.
+func (x *exchange) pass() (handled, owned bool) {
 	if x.s.noPassthrough {
-		return false
+		return false, false
 	}
 	c, body := x.call, x.ctx.PostBody()
 	k := passKinds[x.kind]
 	scan := c.PassScan()
-	if !jsonscan.ScanRequest(body, k.scan, scan) || scan.Stream {
-		return false
+	if !jsonscan.ScanRequest(body, k.scan, scan) {
+		return false, false
+	}
+	stream := scan.Stream && x.kind != kindEmbedding
+	op := k.op
+	if stream {
+		op = k.streamOp
 	}
 	model, prov := scan.Model.Text(body), scan.Provider.Text(body)
 	var fallbacks []string
@@ -51,25 +59,17 @@ func (x *exchange) pass() bool {
 			fallbacks[i] = scan.Fallbacks[i].Text(body)
 		}
 	}
-	if !x.s.engine.Passable(c, k.op, model, prov, fallbacks) {
-		return false
+	if !x.s.engine.Passable(c, op, model, prov, fallbacks) {
+		return false, false
 	}
-	// The members the engine and governance read, as the decoder would have set them.
-	switch x.kind {
-	case kindChat:
-		c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, prov, fallbacks
-		c.Chat.MaxTokens = opt.Int{V: scan.MaxTokens.V, Defined: scan.MaxTokens.Defined}
-		c.Chat.MaxCompletionTokens = opt.Int{V: scan.MaxCompletion.V, Defined: scan.MaxCompletion.Defined}
-	case kindText:
-		c.Text.Model, c.Text.Provider, c.Text.Fallbacks = model, prov, fallbacks
-		c.Text.MaxTokens = opt.Int{V: scan.MaxTokens.V, Defined: scan.MaxTokens.Defined}
-	case kindEmbedding:
-		c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks = model, prov, fallbacks
-	}
+	x.setRouted(scan, model, prov, fallbacks)
 	if !x.govAdmit(false, "") {
-		return true
+		return true, false
 	}
-	c.Passthrough(k.scan, body, false)
+	c.Passthrough(k.scan, body, x.forcedUsage)
+	if stream {
+		return true, x.openStream()
+	}
 	var err *runtime.Error
 	switch x.kind {
 	case kindChat:
@@ -88,7 +88,34 @@ func (x *exchange) pass() bool {
 	default:
 		x.respond() // the scanner declined the answer and the adapter decoded it
 	}
-	return true
+	return true, false
+}
+
+// setRouted sets the members of the call's request that the engine, governance and the
+// stream relay read, as the decoder would have set them from the body.
+func (x *exchange) setRouted(scan *jsonscan.Request, model, prov string, fallbacks []string) {
+	c := x.call
+	maxTokens := opt.Int{V: scan.MaxTokens.V, Defined: scan.MaxTokens.Defined}
+	var so *schemas.StreamOptions
+	if scan.StreamOptions.Set() && x.ctx.PostBody()[scan.StreamOptions.Start] == '{' {
+		x.streamOpts = schemas.StreamOptions{}
+		x.streamOpts.IncludeUsage = opt.Bool{V: scan.IncludeUsageOn, Defined: scan.IncludeUsage.Set()}
+		so = &x.streamOpts
+	}
+	stream := opt.Bool{V: scan.Stream, Defined: scan.Stream}
+	switch x.kind {
+	case kindChat:
+		c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, prov, fallbacks
+		c.Chat.MaxTokens = maxTokens
+		c.Chat.MaxCompletionTokens = opt.Int{V: scan.MaxCompletion.V, Defined: scan.MaxCompletion.Defined}
+		c.Chat.Stream, c.Chat.StreamOptions = stream, so
+	case kindText:
+		c.Text.Model, c.Text.Provider, c.Text.Fallbacks = model, prov, fallbacks
+		c.Text.MaxTokens = maxTokens
+		c.Text.Stream, c.Text.StreamOptions = stream, so
+	case kindEmbedding:
+		c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks = model, prov, fallbacks
+	}
 }
 
 // respondPassed answers with the provider's body as it sent it, and counts the usage that

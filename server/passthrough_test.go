@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"strings"
 	"encoding/json"
 	"net"
 	"os"
@@ -21,12 +23,18 @@ type recorder struct {
 	mu      sync.Mutex
 	body    []byte
 	answers map[string][]byte
+	stream  []byte // the answer to a request with "stream":true
 }
 
 func (r *recorder) serve(ctx *fasthttp.RequestCtx) {
 	r.mu.Lock()
 	r.body = append(r.body[:0], ctx.PostBody()...)
 	r.mu.Unlock()
+	if bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
+		ctx.SetContentType("text/event-stream")
+		ctx.SetBody(r.stream)
+		return
+	}
 	ctx.SetContentType("application/json")
 	ctx.SetBody(r.answers[string(ctx.Path())])
 }
@@ -204,4 +212,74 @@ func zeroJSON(v any) bool {
 		return true
 	}
 	return false
+}
+
+// streamEvents is a provider's chat stream: role, content, finish, usage, [DONE].
+var streamEvents = []string{
+	`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`,
+	`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}]}`,
+	`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`,
+	`{"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`,
+}
+
+func sse(events []string) []byte {
+	var b bytes.Buffer
+	for _, e := range events {
+		b.WriteString("data: " + e + "\n\n")
+	}
+	b.WriteString("data: [DONE]\n\n")
+	return b.Bytes()
+}
+
+// TestPassthroughStreamGolden: a stream on the passthrough path reaches the client event by
+// event as the provider sent it (the usage-only chunk held back when the client did not
+// ask for it, as on the decoding path), and the decoding path sends the same values.
+func TestPassthroughStreamGolden(t *testing.T) {
+	rec := &recorder{stream: sse(streamEvents)}
+	pass, dec := newRecorded(t, true, rec), newRecorded(t, false, rec)
+	const msgs = `"messages":[{"role":"user","content":"Say hi"}]`
+	for _, c := range []struct {
+		name, body, want string
+		events           []string
+	}{
+		{"usage asked", `{"model":"openai/gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},` + msgs + `}`,
+			`{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},` + msgs + `}`, streamEvents},
+		{"usage not asked", `{"model":"gpt-4o-mini","stream":true,` + msgs + `,"provider":"openai"}`,
+			`{"model":"gpt-4o-mini","stream":true,` + msgs + `}`, streamEvents[:3]},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := newCtx("POST", "/v1/chat/completions", []byte(c.body))
+			pass.do(ctx)
+			if ctx.Response.StatusCode() != 200 {
+				t.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+			if got := rec.last(); string(got) != c.want {
+				t.Errorf("provider received:\n got %s\nwant %s", got, c.want)
+			}
+			passGot := append([]byte(nil), ctx.Response.Body()...)
+			if string(passGot) != string(sse(c.events)) {
+				t.Errorf("client got:\n%s\nwant:\n%s", passGot, sse(c.events))
+			}
+			ctx = newCtx("POST", "/v1/chat/completions", []byte(c.body))
+			dec.do(ctx)
+			decGot := ctx.Response.Body()
+			pe, de := strings.Split(string(passGot), "\n\n"), strings.Split(string(decGot), "\n\n")
+			if len(pe) != len(de) {
+				t.Fatalf("%d events on the passthrough path, %d on the decoding path:\n%s", len(pe), len(de), decGot)
+			}
+			for i := range pe {
+				if pe[i] == de[i] {
+					continue
+				}
+				var vp, vd any
+				if json.Unmarshal([]byte(strings.TrimPrefix(pe[i], "data: ")), &vp) != nil ||
+					json.Unmarshal([]byte(strings.TrimPrefix(de[i], "data: ")), &vd) != nil {
+					t.Fatalf("event %d: %q / %q", i, pe[i], de[i])
+				}
+				if why := covers(vp, vd); why != "" {
+					t.Errorf("event %d: %s\npassthrough %s\ndecoding    %s", i, why, pe[i], de[i])
+				}
+			}
+		})
+	}
 }
