@@ -2,11 +2,11 @@ package server
 
 import (
 	"bytes"
-	"strings"
 	"encoding/json"
 	"net"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
