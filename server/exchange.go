@@ -69,6 +69,7 @@ func (x *exchange) gone() bool { return connClosed(x.ctx.Conn()) }
 // serve runs one chat, text or embeddings request. deployment is an Azure deployment
 // path's deployment name, which becomes the model, or nil.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind, a *access, deployment []byte, start time.Time) {
+	s.served.Add(1)
 	x := s.exchanges.Get().(*exchange)
 	x.ctx, x.kind, x.start = ctx, k, start
 	x.call = s.engine.AcquireCall()

@@ -80,6 +80,8 @@ type Server struct {
 	// answers served on it (passthrough.go).
 	noPassthrough bool
 	passed        atomic.Uint64
+	// served counts the requests served, for TrimWhenIdle (idletrim.go).
+	served atomic.Uint64
 
 	mu       sync.Mutex
 	client   config.Client // the settings last configured, for Listen

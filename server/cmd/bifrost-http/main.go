@@ -138,7 +138,8 @@ func run() error {
 	defer gov.Close()
 	srv.SetGovernor(gov)
 	srv.SetPassthrough(*passthrough)
-	gov.ShareKeyCooldowns(engine) // with a Redis state: a key cooled on one replica cools on all
+	go srv.TrimWhenIdle(context.Background()) // memory follows the load down (ends with the process)
+	gov.ShareKeyCooldowns(engine)             // with a Redis state: a key cooled on one replica cools on all
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 	rl := newReloader(engine, srv, gov, *cfgPath, log, *history)
 	cur := rl.started(cfg, hash)
