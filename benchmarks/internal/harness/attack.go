@@ -27,7 +27,6 @@ type segment struct {
 	wall         time.Duration
 	peakRSS      int64
 	conns        int                // most connections open to the target at once
-	rssAfter     int64              // its RSS once it settled after the attack (0: unknown)
 	stages       map[string]float64 // deltas of the scraped counters (stageCounters)
 }
 
@@ -50,9 +49,6 @@ func merge(a, b *segment) *segment {
 	a.wall += b.wall
 	a.peakRSS = max(a.peakRSS, b.peakRSS)
 	a.conns = max(a.conns, b.conns)
-	if b.rssAfter > 0 {
-		a.rssAfter = b.rssAfter
-	}
 	if b.stages != nil {
 		if a.stages == nil {
 			a.stages = map[string]float64{}
@@ -84,7 +80,6 @@ func (r *run) point(t *target, rate int, s *segment) *report.Point {
 	if t.proc != nil && s.sent > 0 {
 		pt.CPUPerReqMs = float64(s.cpu) / 1e6 / float64(s.sent)
 		pt.PeakRSSMB = float64(s.peakRSS) / (1 << 20)
-		pt.RSSAfterMB = float64(s.rssAfter) / (1 << 20)
 	}
 	if s.wall > 0 {
 		pt.MockCPUPct = 100 * s.mockCPU.Seconds() / s.wall.Seconds()
@@ -165,11 +160,6 @@ func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate i
 	r.checkDescriptors(t, s, label)
 	if t.down == "" {
 		r.settle(ctx, t)
-		if t.group != nil {
-			if g, err := t.group.ReadKnown(); err == nil {
-				s.rssAfter = g.RSS
-			}
-		}
 	}
 	return s, nil
 }

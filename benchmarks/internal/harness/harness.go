@@ -426,10 +426,40 @@ func (r *run) measure(ctx context.Context) error {
 		}
 		r.reportRate(live, points, rate)
 	}
+	r.rssAfter(ctx)
 	if !r.cfg.NoStream && p.StreamRate > 0 && p.StreamFor > 0 {
 		return r.streams(ctx)
 	}
 	return nil
+}
+
+// afterIdle is how long the harness leaves the processes idle before it reads what memory
+// they keep after the load (Bifrost gives memory back 3 s after a burst: TrimWhenIdle).
+const afterIdle = 5 * time.Second
+
+// rssAfter waits afterIdle, then records each live process's RSS in the report.
+func (r *run) rssAfter(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(afterIdle):
+	}
+	r.rep.AfterIdle = afterIdle.String()
+	for _, t := range r.live() {
+		if t.group == nil {
+			continue
+		}
+		g, err := t.group.ReadKnown()
+		if err != nil {
+			r.note(fmt.Sprintf("%s: RSS after the load not measured: %v", t.name, err))
+			continue
+		}
+		if r.rep.RSSAfterMB == nil {
+			r.rep.RSSAfterMB = map[string]float64{}
+		}
+		r.rep.RSSAfterMB[t.name] = float64(g.RSS) / (1 << 20)
+		r.logf("%s: RSS %.1f MB after %v idle", t.name, r.rep.RSSAfterMB[t.name], afterIdle)
+	}
 }
 
 // reportRate adds the live targets' points at rate to the report, logs

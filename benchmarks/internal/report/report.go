@@ -135,6 +135,10 @@ type Report struct {
 	// Dropped lists the targets that left the run (fell over, or left a
 	// capacity sweep), with why and at which rate.
 	Dropped []string `json:"dropped,omitempty"`
+	// RSSAfterMB is each measured process's RSS after the load, once it had been idle
+	// for AfterIdle: what it keeps (its peak is in the points).
+	RSSAfterMB map[string]float64 `json:"rss_after_mb,omitempty"`
+	AfterIdle  string             `json:"after_idle,omitempty"`
 	// Notes lists measurements that failed without stopping the run (a
 	// /proc read that failed, for one), so a missing figure is explained.
 	Notes   []string `json:"notes,omitempty"`
@@ -264,7 +268,7 @@ func (r *Report) Markdown() string {
 	for _, s := range r.Setup {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak / after RSS MB | mock CPU | connections |\n")
+	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU | connections |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, p := range r.Points {
 		over, cpu, rss := "-", "-", "-"
@@ -273,7 +277,7 @@ func (r *Report) Markdown() string {
 			over = sgn(o.P50) + " / " + sgn(o.P90) + " / " + sgn(o.P99) + " / " + sgn(o.Max)
 		}
 		if p.Target != Direct {
-			cpu, rss = fmt.Sprintf("%.3f", p.CPUPerReqMs), f1(p.PeakRSSMB)+" / "+f1(p.RSSAfterMB)
+			cpu, rss = fmt.Sprintf("%.3f", p.CPUPerReqMs), f1(p.PeakRSSMB)
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f / %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) | %d |\n",
 			p.Target, p.Rate, p.SuccessPct, p.AchievedRate, p.Throughput(), f2(p.Latency.P50), f2(p.Latency.P90), f2(p.Latency.P99), f2(p.Latency.Max),
@@ -311,6 +315,15 @@ func (r *Report) Markdown() string {
 	}
 	for _, d := range r.Dropped {
 		fmt.Fprintf(&b, "\nLeft the run: %s\n", strings.ReplaceAll(d, "\n", " "))
+	}
+	if len(r.RSSAfterMB) > 0 {
+		fmt.Fprintf(&b, "\nRSS after the load, %s idle:", r.AfterIdle)
+		for _, t := range r.Targets {
+			if v, ok := r.RSSAfterMB[t]; ok {
+				fmt.Fprintf(&b, " %s %.1f MB;", t, v)
+			}
+		}
+		b.WriteString("\n")
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "\nNote: %s\n", strings.ReplaceAll(n, "\n", " "))
