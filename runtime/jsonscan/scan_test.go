@@ -24,3 +24,25 @@ func TestValidMatchesEncodingJSON(t *testing.T) {
 		t.Errorf("depth limit: %d levels valid %v, %d levels valid %v", maxDepth, Valid([]byte(deep)), maxDepth+1, Valid([]byte("["+deep+"]")))
 	}
 }
+
+// TestSpecial: special finds a quote, a backslash or a control byte at every position of
+// the eight, and passes every other byte.
+func TestSpecial(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			var b [8]byte
+			for i := range b {
+				b[i] = 'a'
+			}
+			b[pos] = byte(c)
+			v := uint64(0)
+			for i := 7; i >= 0; i-- {
+				v = v<<8 | uint64(b[i])
+			}
+			want := c == '"' || c == '\\' || c < 0x20
+			if got := special(v); got != want {
+				t.Errorf("byte %#x at %d: special = %v", c, pos, got)
+			}
+		}
+	}
+}
