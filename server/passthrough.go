@@ -20,7 +20,7 @@ import (
 // -passthrough=false). Call it before serving.
 func (s *Server) SetPassthrough(on bool) { s.noPassthrough = !on }
 
-// Passed returns how many answers the passthrough path has served.
+// Passed returns how many answers (plain or streamed) the passthrough path has served.
 func (s *Server) Passed() uint64 { return s.passed.Load() }
 
 // passKinds are the jsonscan kind and engine operation of each exchange kind.
@@ -68,7 +68,11 @@ func (x *exchange) pass() (handled, owned bool) {
 	}
 	c.Passthrough(k.scan, body, x.forcedUsage)
 	if stream {
-		return true, x.openStream()
+		if !x.openStream() {
+			return true, false
+		}
+		x.s.passed.Add(1)
+		return true, true
 	}
 	var err *runtime.Error
 	switch x.kind {

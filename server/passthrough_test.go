@@ -248,10 +248,11 @@ func TestPassthroughStreamGolden(t *testing.T) {
 			`{"model":"gpt-4o-mini","stream":true,` + msgs + `}`, streamEvents[:3]},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			before := pass.srv.Passed()
 			ctx := newCtx("POST", "/v1/chat/completions", []byte(c.body))
 			pass.do(ctx)
-			if ctx.Response.StatusCode() != 200 {
-				t.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			if ctx.Response.StatusCode() != 200 || pass.srv.Passed() != before+1 {
+				t.Fatalf("status %d, passed %d: %s", ctx.Response.StatusCode(), pass.srv.Passed()-before, ctx.Response.Body())
 			}
 			if got := rec.last(); string(got) != c.want {
 				t.Errorf("provider received:\n got %s\nwant %s", got, c.want)
@@ -281,5 +282,30 @@ func TestPassthroughStreamGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPassthroughGovernedStream: with governance on, a stream whose client did not ask for
+// usage still passes through: the gateway adds stream_options.include_usage to the
+// client's bytes, prices the usage chunk and holds it back from the client.
+func TestPassthroughGovernedStream(t *testing.T) {
+	p, _ := newGovInProcess(t, `{"virtual_keys":[{"name":"alice","value":"`+govAlice+`","budget":{"daily_usd":10}}],
+		"prices":{"openai/gpt-4o-mini":{"input":1,"output":1}}}`, fixedClock())
+	var log bytes.Buffer
+	p.srv.SetAccessLog(NewAccessLog(&log, false))
+	body := []byte(`{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, body)
+	if ctx.Response.StatusCode() != 200 || p.srv.Passed() != 1 {
+		t.Fatalf("status %d, passed %d: %s", ctx.Response.StatusCode(), p.srv.Passed(), ctx.Response.Body())
+	}
+	var out bytes.Buffer
+	if err := ctx.Response.BodyWriteTo(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), `"usage":{"prompt_tokens"`) {
+		t.Errorf("the usage chunk reached a client that did not ask for it:\n%s", out.String())
+	}
+	if !strings.Contains(log.String(), "cost_usd=0.000") || strings.Contains(log.String(), "cost_usd=0.000000000") {
+		t.Errorf("access line without a cost (the provider was not asked for usage?): %s", log.String())
 	}
 }
