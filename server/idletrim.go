@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -14,17 +15,23 @@ import (
 // back to the OS gradually. TrimWhenIdle gives it all back at once, a few seconds after the
 // traffic stops.
 
-// trimIdle is how long the gateway must have served nothing before TrimWhenIdle trims.
-const trimIdle = 3 * time.Second
+// trimIdle is how long the gateway must have served nothing before TrimWhenIdle trims;
+// it trims again at trimAgain idle periods, once fasthttp has ended the idle workers of
+// the connections gone (its MaxIdleWorkerDuration is 10 s), whose stacks are then free.
+const (
+	trimIdle  = 3 * time.Second
+	trimAgain = 5
+)
 
 // TrimWhenIdle runs until ctx ends: every trimIdle it looks at the requests served, and
-// when some were served before and none since, it runs debug.FreeOSMemory once (a garbage
-// collection, then the free memory returned to the OS), so that memory follows the load
-// down. A steady load never triggers it; it costs one collection per burst.
+// once some were served and then none for trimIdle (and again for trimAgain periods), it
+// gives memory back: two garbage collections (a sync.Pool keeps its objects through one)
+// and debug.FreeOSMemory, so that memory follows the load down. A steady load never
+// triggers it; it costs three collections per burst.
 func (s *Server) TrimWhenIdle(ctx context.Context) {
 	t := time.NewTicker(trimIdle)
 	defer t.Stop()
-	last, busy := s.served.Load(), false
+	last, idle := s.served.Load(), -1 // -1: no traffic yet since the last trims
 	for {
 		select {
 		case <-ctx.Done():
@@ -34,10 +41,16 @@ func (s *Server) TrimWhenIdle(ctx context.Context) {
 		n := s.served.Load()
 		switch {
 		case n != last:
-			busy = true
-		case busy:
-			debug.FreeOSMemory()
-			busy = false
+			idle = 0
+		case idle >= 0:
+			idle++
+			if idle == 1 || idle == trimAgain {
+				runtime.GC()
+				debug.FreeOSMemory()
+			}
+			if idle == trimAgain {
+				idle = -1
+			}
 		}
 		last = n
 	}
