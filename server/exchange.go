@@ -86,7 +86,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind, a *access, deployment [
 // run decodes and runs the request; it returns true when a stream now owns x. A request
 // that may pass through (passthrough.go) is served that way, without decoding it.
 func (x *exchange) run(a *access, deployment []byte) bool {
-	if !x.admitBody(a) {
+	if !x.acceptBody(a) {
 		return false
 	}
 	if deployment == nil {
@@ -118,9 +118,9 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 	return false
 }
 
-// admitBody takes the client's own provider key when one is sent and allowed, and checks
+// acceptBody takes the client's own provider key when one is sent and allowed, and checks
 // that the body is UTF-8; it answers and returns false when the request may not go on.
-func (x *exchange) admitBody(a *access) bool {
+func (x *exchange) acceptBody(a *access) bool {
 	if dk := x.ctx.Request.Header.Peek(DirectKeyHeader); len(dk) > 0 {
 		if !a.allowDirect {
 			writeError(x.ctx, 403, schemas.ErrPermission, "direct_keys_not_allowed", "",
