@@ -83,6 +83,8 @@ type Call struct {
 	finished  bool // a chunk of the open stream carried a finish reason
 
 	plug pluginState
+	// pass is the passthrough path's state (passthrough.go).
+	pass passthrough
 
 	// direct is DirectKey's forms, for scrub; kept while requests come with the same key.
 	direct [1]secret
@@ -130,6 +132,7 @@ func (c *Call) reset() {
 	c.Gone = nil
 	c.DirectKey = ""
 	c.plug = pluginState{}
+	c.pass = passthrough{}
 	c.Provider, c.Model = "", ""
 	c.Attempts, c.Fallbacks, c.Reconnects = 0, 0, 0
 	c.Upstream, c.Queued = 0, 0

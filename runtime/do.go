@@ -396,6 +396,10 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	if c.op == provider.OpModels {
 		return nil
 	}
+	if c.pass.on {
+		c.passRequest(model)
+		return nil
+	}
 	c.w.Buffer.Buf = c.wbuf[:0]
 	c.w.Error = nil
 	var err error
@@ -499,6 +503,9 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	}
 	status := c.resp.StatusCode()
 	if status >= 200 && status < 300 {
+		if c.pass.on && !c.streaming {
+			return c.passAnswer(p)
+		}
 		return c.decodeAnswer(p) // a 2xx that is no answer is a retryable 502
 	}
 	c.Err = Error{Status: status, Provider: p.name, Retryable: retryableStatus(status)}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server/metrics"
 	"github.com/mailru/easyjson/jlexer"
@@ -57,6 +58,9 @@ type exchange struct {
 	usageKnown  bool
 	forcedUsage bool
 	streamOpts  schemas.StreamOptions
+	// fallbacks backs the body fallbacks of a request on the passthrough path, borrowed
+	// from its body (passthrough.go).
+	fallbacks [jsonscan.MaxFallbacks]string
 }
 
 // gone reports whether the client closed its connection.
@@ -65,6 +69,7 @@ func (x *exchange) gone() bool { return connClosed(x.ctx.Conn()) }
 // serve runs one chat, text or embeddings request. deployment is an Azure deployment
 // path's deployment name, which becomes the model, or nil.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind, a *access, deployment []byte, start time.Time) {
+	s.served.Add(1)
 	x := s.exchanges.Get().(*exchange)
 	x.ctx, x.kind, x.start = ctx, k, start
 	x.call = s.engine.AcquireCall()
@@ -78,24 +83,65 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind, a *access, deployment [
 	x.finish()
 }
 
-// run decodes and runs the request; it returns true when a stream now owns x.
+// run decodes and runs the request; it returns true when a stream now owns x. A request
+// that may pass through (passthrough.go) is served that way, without decoding it.
 func (x *exchange) run(a *access, deployment []byte) bool {
-	c := x.call
+	if !x.acceptBody(a) {
+		return false
+	}
+	if deployment == nil {
+		if handled, owned := x.pass(); handled {
+			return owned
+		}
+	}
+	stream, ok := x.decode(deployment)
+	if !ok || !x.validate() || !x.govAdmit(false, "") {
+		return false
+	}
+	if stream {
+		return x.openStream()
+	}
+	var err *runtime.Error
+	switch x.kind {
+	case kindChat:
+		err = x.s.engine.ChatCompletion(x.call)
+	case kindText:
+		err = x.s.engine.TextCompletion(x.call)
+	case kindEmbedding:
+		err = x.s.engine.Embedding(x.call)
+	}
+	if err != nil {
+		x.writeRuntimeError(err)
+		return false
+	}
+	x.respond()
+	return false
+}
+
+// acceptBody takes the client's own provider key when one is sent and allowed, and checks
+// that the body is UTF-8; it answers and returns false when the request may not go on.
+func (x *exchange) acceptBody(a *access) bool {
 	if dk := x.ctx.Request.Header.Peek(DirectKeyHeader); len(dk) > 0 {
 		if !a.allowDirect {
 			writeError(x.ctx, 403, schemas.ErrPermission, "direct_keys_not_allowed", "",
 				"this gateway does not take provider keys from clients ("+DirectKeyHeader+"): client.allow_direct_keys is off")
 			return false
 		}
-		c.DirectKey = string(dk)
+		x.call.DirectKey = string(dk)
 	}
 	if !utf8.Valid(x.ctx.PostBody()) {
 		// JSON text is UTF-8 (RFC 8259); invalid bytes would be forwarded to the provider as is.
 		writeError(x.ctx, 400, schemas.ErrInvalidRequest, "invalid_json", "", "request body is not valid UTF-8")
 		return false
 	}
+	return true
+}
+
+// decode decodes the body into the call's request of x's kind, with the model of an Azure
+// deployment path when there is one; it answers and returns ok false when it cannot.
+func (x *exchange) decode(deployment []byte) (stream, ok bool) {
+	c := x.call
 	l := jlexer.Lexer{Data: x.ctx.PostBody()}
-	var stream bool
 	switch x.kind {
 	case kindChat:
 		c.Chat.UnmarshalEasyJSON(&l)
@@ -109,17 +155,17 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 	l.Consumed()
 	if err := l.Error(); err != nil {
 		decodeError(x.ctx, err, len(x.ctx.PostBody()))
-		return false
+		return false, false
 	}
 	if len(x.ctx.PostBody()) == 0 {
 		writeError(x.ctx, 400, schemas.ErrInvalidRequest, "empty_body", "", "request body is empty: send a JSON object")
-		return false
+		return false, false
 	}
 	if deployment != nil {
 		model, ok := deploymentModel(deployment)
 		if !ok {
 			writeError(x.ctx, 400, schemas.ErrInvalidRequest, "invalid_deployment", "", "the deployment name in the path is not valid")
-			return false
+			return false, false
 		}
 		switch x.kind {
 		case kindChat:
@@ -130,25 +176,12 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 			c.Embedding.Model = model
 		}
 	}
-	if !x.validate() || !x.govAdmit(false, "") {
-		return false
-	}
-	if stream {
-		return x.openStream()
-	}
-	var err *runtime.Error
-	switch x.kind {
-	case kindChat:
-		err = x.s.engine.ChatCompletion(c)
-	case kindText:
-		err = x.s.engine.TextCompletion(c)
-	case kindEmbedding:
-		err = x.s.engine.Embedding(c)
-	}
-	if err != nil {
-		x.writeRuntimeError(err)
-		return false
-	}
+	return stream, true
+}
+
+// respond encodes the unified response into the client's answer, with its usage counted.
+func (x *exchange) respond() {
+	c := x.call
 	r0 := time.Now()
 	w := c.ResponseWriter()
 	switch x.kind {
@@ -169,7 +202,6 @@ func (x *exchange) run(a *access, deployment []byte) bool {
 	x.ctx.SetBody(c.Encoded())
 	x.shortCircuitHeader()
 	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
-	return false
 }
 
 // shortCircuitHeader names the plugin that answered, if one did.
@@ -230,6 +262,7 @@ func (x *exchange) release() {
 	x.rec = metrics.Request{}
 	x.gov.Reset()
 	x.usage, x.usageKnown, x.forcedUsage, x.govOn = governance.Usage{}, false, false, false
+	x.fallbacks = [jsonscan.MaxFallbacks]string{}
 	x.s.exchanges.Put(x)
 }
 
@@ -308,26 +341,12 @@ func (x *exchange) stream(w *bufio.Writer) {
 			break
 		}
 		sm.Chunk(time.Now())
-		jw := c.ResponseWriter()
-		var usage *schemas.Usage
-		if x.kind == kindChat {
-			c.Chunk.MarshalEasyJSON(jw)
-			usage = &c.Chunk.Usage
-		} else {
-			c.TextResp.MarshalEasyJSON(jw)
-			usage = &c.TextResp.Usage
+		if x.hiddenChunk() {
+			continue // a usage-only chunk the client did not ask for (counted, not sent)
 		}
-		if usage.IsDefined() {
-			x.rec.InputTokens, x.rec.OutputTokens = usage.PromptTokens, usage.CompletionTokens
-			x.govUsage(usage)
-			if x.kind == kindChat && len(c.Chunk.Choices) == 0 && !x.wantsUsage() ||
-				x.kind == kindText && len(c.TextResp.Choices) == 0 && x.forcedUsage {
-				continue // a usage-only chunk the client did not ask for (counted, not sent)
-			}
-		}
-		w.Write(dataPrefix)  //nolint:errcheck
-		w.Write(c.Encoded()) //nolint:errcheck
-		w.Write(eventEnd)    //nolint:errcheck
+		w.Write(dataPrefix)    //nolint:errcheck
+		w.Write(x.chunkData()) //nolint:errcheck
+		w.Write(eventEnd)      //nolint:errcheck
 		if x.flush(w) != nil {
 			status = 499 // the client went away or stalled: ReleaseCall closes the upstream stream
 			break
@@ -337,4 +356,37 @@ func (x *exchange) stream(w *bufio.Writer) {
 	x.govSettle(true, false)
 	x.record(status, x.openOverhead)
 	x.release()
+}
+
+// hiddenChunk counts the usage of the chunk just read, and reports whether it is a
+// usage-only chunk that the client did not ask for (counted, not sent).
+func (x *exchange) hiddenChunk() bool {
+	c := x.call
+	usage := &c.Chunk.Usage
+	if x.kind != kindChat {
+		usage = &c.TextResp.Usage
+	}
+	if !usage.IsDefined() {
+		return false
+	}
+	x.rec.InputTokens, x.rec.OutputTokens = usage.PromptTokens, usage.CompletionTokens
+	x.govUsage(usage)
+	return x.kind == kindChat && len(c.Chunk.Choices) == 0 && !x.wantsUsage() ||
+		x.kind == kindText && len(c.TextResp.Choices) == 0 && x.forcedUsage
+}
+
+// chunkData is the data of the chunk just read, for the client: the provider's event as it
+// sent it on the passthrough path, else the chunk encoded again.
+func (x *exchange) chunkData() []byte {
+	c := x.call
+	if data := c.PassedEvent(); data != nil {
+		return data
+	}
+	jw := c.ResponseWriter()
+	if x.kind == kindChat {
+		c.Chunk.MarshalEasyJSON(jw)
+	} else {
+		c.TextResp.MarshalEasyJSON(jw)
+	}
+	return c.Encoded()
 }

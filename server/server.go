@@ -76,6 +76,12 @@ type Server struct {
 
 	// gov is governance (governance.go), nil when SetGovernor was not called.
 	gov *governance.Governor
+	// noPassthrough turns the passthrough path off (SetPassthrough); passed counts the
+	// answers served on it (passthrough.go).
+	noPassthrough bool
+	passed        atomic.Uint64
+	// served counts the requests served, for TrimWhenIdle (idletrim.go).
+	served atomic.Uint64
 
 	mu       sync.Mutex
 	client   config.Client // the settings last configured, for Listen

@@ -30,6 +30,13 @@ var info = provider.Info{
 		provider.OpTextStream: "/openai/deployments/{deployment}/completions?api-version={api_version}",
 	},
 	Title: "Azure OpenAI",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+		provider.OpEmbedding:  true,
+		provider.OpText:       true,
+		provider.OpTextStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and Azure OpenAI's wire format.

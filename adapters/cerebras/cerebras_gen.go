@@ -30,6 +30,11 @@ var info = provider.Info{
 		provider.OpText:       "/v1/completions",
 	},
 	Title: "Cerebras",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+		provider.OpText:       true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and Cerebras's wire format.

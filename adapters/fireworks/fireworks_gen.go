@@ -31,6 +31,13 @@ var info = provider.Info{
 		provider.OpTextStream: "/v1/completions",
 	},
 	Title: "Fireworks AI",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+		provider.OpEmbedding:  true,
+		provider.OpText:       true,
+		provider.OpTextStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and Fireworks AI's wire format.

@@ -29,6 +29,10 @@ var info = provider.Info{
 		provider.OpModels:     "/v1/models",
 	},
 	Title: "Groq",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and Groq's wire format.

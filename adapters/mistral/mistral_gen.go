@@ -29,7 +29,8 @@ var info = provider.Info{
 		provider.OpEmbedding:  "/v1/embeddings",
 		provider.OpModels:     "/v1/models",
 	},
-	Title: "Mistral AI",
+	Title:    "Mistral AI",
+	Verbatim: [provider.NumOps]bool{provider.OpEmbedding: true},
 }
 
 // Adapter converts between Bifrost's unified schema and Mistral AI's wire format.

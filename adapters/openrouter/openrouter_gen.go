@@ -31,6 +31,12 @@ var info = provider.Info{
 		provider.OpTextStream: "/v1/completions",
 	},
 	Title: "OpenRouter",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+		provider.OpText:       true,
+		provider.OpTextStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and OpenRouter's wire format.

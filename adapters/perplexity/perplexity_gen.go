@@ -28,6 +28,10 @@ var info = provider.Info{
 		provider.OpChatStream: "/chat/completions",
 	},
 	Title: "Perplexity",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and Perplexity's wire format.

@@ -33,6 +33,13 @@ var info = provider.Info{
 		provider.OpTextStream: "/v1/completions",
 	},
 	Title: "vLLM",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+		provider.OpEmbedding:  true,
+		provider.OpText:       true,
+		provider.OpTextStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and vLLM's wire format.

@@ -29,6 +29,10 @@ var info = provider.Info{
 		provider.OpModels:     "/v1/models",
 	},
 	Title: "xAI",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and xAI's wire format.

@@ -343,6 +343,9 @@ func infoVar(s *spec.Spec) jen.Code {
 	if s.KeyOptional {
 		fields[jen.Id("KeyOptional")] = jen.True()
 	}
+	if v := verbatimOps(s); len(v) > 0 {
+		fields[jen.Id("Verbatim")] = jen.Index(jen.Qual(providerPkg, "NumOps")).Bool().Values(v)
+	}
 	if len(s.ModelPaths) > 0 {
 		var routes []jen.Code
 		for _, mp := range s.ModelPaths {
@@ -372,6 +375,27 @@ func infoVar(s *spec.Spec) jen.Code {
 	}
 	return jen.Comment(fmt.Sprintf("info describes %s; it is never modified.", s.Title)).Line().
 		Var().Id("info").Op("=").Qual(providerPkg, "Info").Values(fields)
+}
+
+// verbatimOps lists the operations of an openai-format spec that its requests do not map
+// (no rename or drop): their bodies and answers are the unified format as they are.
+func verbatimOps(s *spec.Spec) jen.Dict {
+	v := jen.Dict{}
+	if s.Format != "openai" {
+		return v
+	}
+	for _, o := range []struct {
+		op      spec.Operation
+		request string
+	}{
+		{spec.OpChat, "chat"}, {spec.OpChatStream, "chat"}, {spec.OpText, "text"}, {spec.OpTextStream, "text"},
+		{spec.OpEmbedding, "embedding"},
+	} {
+		if s.Supports(o.op) && s.Requests[o.request] == nil {
+			v[jen.Qual(providerPkg, opConst[o.op])] = jen.True()
+		}
+	}
+	return v
 }
 
 func encodeMethod(s *spec.Spec, method, unified, op string, supported, mapped bool) jen.Code {

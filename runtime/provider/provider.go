@@ -126,6 +126,12 @@ type Info struct {
 	APIVersion string
 	// Framing is how the provider's streams are cut into events.
 	Framing Framing
+	// Verbatim marks the operations whose request and answer are the unified (OpenAI)
+	// format as they are: no field of the request renamed or dropped by the spec, and
+	// answers and stream events decoded as OpenAI's. A client's OpenAI body for such an
+	// operation may go to the provider as it is, with only the gateway's edits, and the
+	// answer back as the provider sent it (the engine's passthrough path).
+	Verbatim [NumOps]bool
 	// Docs is the API reference the spec was checked against.
 	Docs string
 }

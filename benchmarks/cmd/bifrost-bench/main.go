@@ -46,6 +46,7 @@ func run() error {
 	segment := flag.Duration("segment", 0, "override the profile's time per target, rate and round")
 	rounds := flag.Int("rounds", 0, "override the profile's rounds")
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
+	translate := flag.Bool("translate", true, "also run Bifrost with its passthrough path off (target "+harness.TranslateTarget+"), which decodes and encodes every request")
 	cache := flag.String("cache", "", "cache folder for the peers' installs (npm, pip venv) (default: the user cache folder)/bifrost-bench")
 	flag.Parse()
 
@@ -53,33 +54,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if *rates != "" {
-		var rs []int
-		for _, s := range strings.Split(*rates, ",") {
-			var r int
-			if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &r); err != nil || r <= 0 || r > 100000 {
-				return fmt.Errorf("-rates %q: want positive integers up to 100000", *rates)
-			}
-			rs = append(rs, r)
-		}
-		p.Rates = rs
-		for i := range p.Parts {
-			if p.Parts[i].Sweep {
-				p.Parts[i].Rates = rs
-			}
-		}
-	}
-	if *segment > 0 {
-		p.Segment = min(*segment, 10*time.Minute)
-		for i := range p.Parts {
-			p.Parts[i].Segment = p.Segment
-		}
-	}
-	if *rounds > 0 {
-		p.Rounds = min(*rounds, 20)
-		for i := range p.Parts {
-			p.Parts[i].Rounds = p.Rounds
-		}
+	if err := override(&p, *rates, *segment, *rounds); err != nil {
+		return err
 	}
 	if *cache == "" {
 		d, err := os.UserCacheDir()
@@ -115,6 +91,7 @@ func run() error {
 		Peers:        peerList,
 		CacheDir:     *cache,
 		NoStream:     *noStream,
+		Translate:    *translate,
 		Progress:     live,
 		Log:          os.Stderr,
 		Command:      commandLine(),
@@ -138,6 +115,40 @@ func run() error {
 	return nil
 }
 
+// override applies the -rates, -segment and -rounds flags to p and to
+// its parts (the sweep part's rates only).
+func override(p *harness.Profile, rates string, segment time.Duration, rounds int) error {
+	if rates != "" {
+		var rs []int
+		for _, s := range strings.Split(rates, ",") {
+			var r int
+			if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d", &r); err != nil || r <= 0 || r > 100000 {
+				return fmt.Errorf("-rates %q: want positive integers up to 100000", rates)
+			}
+			rs = append(rs, r)
+		}
+		p.Rates = rs
+		for i := range p.Parts {
+			if p.Parts[i].Sweep {
+				p.Parts[i].Rates = rs
+			}
+		}
+	}
+	if segment > 0 {
+		p.Segment = min(segment, 10*time.Minute)
+		for i := range p.Parts {
+			p.Parts[i].Segment = p.Segment
+		}
+	}
+	if rounds > 0 {
+		p.Rounds = min(rounds, 20)
+		for i := range p.Parts {
+			p.Parts[i].Rounds = p.Rounds
+		}
+	}
+	return nil
+}
+
 // runParts runs each part of a profile made of several (launch) with its
 // own processes, writes each part's report into <out>/<date>-<profile>/<part>/
 // and the comparison with the launch post into <out>/<date>-<profile>/.
@@ -151,6 +162,7 @@ func runParts(ctx context.Context, cfg harness.Config, out string) error {
 		pc.Profile = p.ForPart(part)
 		pc.LatencyModel = part.LatencyModel
 		pc.NoStream = true
+		pc.Translate = false // the launch post's tables compare Bifrost as it ships
 		fmt.Fprintf(os.Stderr, "\nbifrost-bench: part %d/%d, %s: %s\n", i+1, len(p.Parts), part.Name, part.Title)
 		rep, err := harness.Run(ctx, pc)
 		if err != nil {

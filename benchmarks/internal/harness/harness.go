@@ -20,10 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/bifrost-gw/bifrost/benchmarks/internal/procstat"
 	"github.com/bifrost-gw/bifrost/benchmarks/internal/report"
@@ -32,18 +29,20 @@ import (
 // Config is one run.
 type Config struct {
 	Profile      Profile
-	MockBin      string    // bifrost-mock
-	GatewayBin   string    // bifrost-http
-	ProxyBin     string    // bench-rawproxy
-	LatencyModel string    // a mocks.ParseLatencyModel spec, e.g. "fixed-60ms"
-	Prompt       string    // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
-	ResponseSize string    // mock response size: "1kb" or "10kb"
-	Peers        []string  // litellm, portkey, or name=/path/to/binary args ({port}, {mock}, {key})
-	CacheDir     string    // where peers are installed (Portkey with npm, LiteLLM in a venv)
-	NoStream     bool      // skip the streaming scenario
-	Progress     io.Writer // the live progress line (a terminal); nil for none
-	Log          io.Writer // one line per step and per measured rate; nil for none
-	Command      string    // how to repeat the run, for the report
+	MockBin      string   // bifrost-mock
+	GatewayBin   string   // bifrost-http
+	ProxyBin     string   // bench-rawproxy
+	LatencyModel string   // a mocks.ParseLatencyModel spec, e.g. "fixed-60ms"
+	Prompt       string   // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
+	ResponseSize string   // mock response size: "1kb" or "10kb"
+	Peers        []string // litellm, portkey, or name=/path/to/binary args ({port}, {mock}, {key})
+	CacheDir     string   // where peers are installed (Portkey with npm, LiteLLM in a venv)
+	NoStream     bool     // skip the streaming scenario
+	// Translate adds a second Bifrost, TranslateTarget, with its passthrough path off.
+	Translate bool
+	Progress  io.Writer // the live progress line (a terminal); nil for none
+	Log       io.Writer // one line per step and per measured rate; nil for none
+	Command   string    // how to repeat the run, for the report
 }
 
 // target is one thing the load is sent to.
@@ -59,8 +58,10 @@ type target struct {
 	// overhead, in units of selfUnit (Bifrost's in µs, LiteLLM's in ms).
 	selfHeader string
 	selfUnit   time.Duration
-	down       string // why the target left the run (fell over); "" while it is in
-	failedLast bool   // it failed the capacity rule at the last rate (Sweep)
+	down       string       // why the target left the run (fell over); "" while it is in
+	failedLast bool         // it failed the capacity rule at the last rate (Sweep)
+	conns      *connCounter // the harness's connections to it
+	emfileSeen int          // out-of-descriptor lines in its log already reported
 }
 
 // run is the state of one Run.
@@ -223,37 +224,9 @@ func (r *run) startAll(ctx context.Context) error {
 	}
 	r.targets = append(r.targets, &target{name: "rawproxy", url: proxyURL + "/v1/chat/completions", model: "gpt-4o-mini", header: auth, proc: proxy})
 
-	cfgPath := filepath.Join(r.dir, "bifrost.json")
-	gwCfg := map[string]any{
-		"client": map[string]any{"initial_pool_size": p.PoolSize, "drop_excess_requests": false},
-		"providers": map[string]any{"openai": map[string]any{
-			"keys":                        []any{map[string]any{"name": "bench", "value": "env.BIFROST_BENCH_KEY", "models": []string{"*"}, "weight": 1}},
-			"network_config":              map[string]any{"base_url": mockURL, "default_request_timeout_in_seconds": 30},
-			"concurrency_and_buffer_size": map[string]any{"concurrency": p.PoolSize, "buffer_size": p.BufferSize},
-		}},
-	}
-	b, err := json.MarshalIndent(gwCfg, "", "  ")
-	if err != nil {
-		return fmt.Errorf("bifrost config: %w", err)
-	}
-	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
-		return fmt.Errorf("bifrost config: %w", err)
-	}
-	gw, err := r.startChild("bifrost", append(env, "BIFROST_BENCH_KEY="+r.key), true, r.cfg.GatewayBin, "-config", cfgPath, "-host", "127.0.0.1", "-port", "0")
-	if err != nil {
+	if err := r.startBifrost(ctx, env, mockURL); err != nil {
 		return err
 	}
-	r.children = append(r.children, gw)
-	gwURL, err := gw.waitURL(ctx, "listening", 10*time.Second)
-	if err != nil {
-		return err
-	}
-	if err := gw.waitHTTP(ctx, gwURL+"/health", 10*time.Second); err != nil {
-		return err
-	}
-	r.targets = append(r.targets, &target{name: "bifrost", url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
-		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics",
-		selfHeader: overheadHeader, selfUnit: time.Microsecond})
 
 	for _, peer := range r.cfg.Peers {
 		t, err := r.startPeer(ctx, peer, mockURL, env)
@@ -270,6 +243,61 @@ func (r *run) startAll(ctx context.Context) error {
 			t.group = procstat.OpenGroup(t.proc.pid())
 		}
 	}
+	return nil
+}
+
+// startBifrost writes Bifrost's config for the mock at mockURL, starts it
+// with env, and adds its target.
+func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) error {
+	p := r.cfg.Profile
+	cfgPath := filepath.Join(r.dir, "bifrost.json")
+	gwCfg := map[string]any{
+		"client": map[string]any{"initial_pool_size": p.PoolSize, "drop_excess_requests": false},
+		"providers": map[string]any{"openai": map[string]any{
+			"keys":                        []any{map[string]any{"name": "bench", "value": "env.BIFROST_BENCH_KEY", "models": []string{"*"}, "weight": 1}},
+			"network_config":              map[string]any{"base_url": mockURL, "default_request_timeout_in_seconds": 30},
+			"concurrency_and_buffer_size": map[string]any{"concurrency": p.PoolSize, "buffer_size": p.BufferSize},
+		}},
+	}
+	b, err := json.MarshalIndent(gwCfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("bifrost config: %w", err)
+	}
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		return fmt.Errorf("bifrost config: %w", err)
+	}
+	if err := r.startGateway(ctx, "bifrost", env, cfgPath); err != nil {
+		return err
+	}
+	if r.cfg.Translate {
+		return r.startGateway(ctx, TranslateTarget, env, cfgPath, "-passthrough=false")
+	}
+	return nil
+}
+
+// TranslateTarget is the name of the Bifrost target whose passthrough path is off
+// (Config.Translate): every request decoded and encoded again, for comparison.
+const TranslateTarget = "bifrost-translate"
+
+// startGateway starts one Bifrost process named name on the config at cfgPath, with extra
+// flags, and adds its target.
+func (r *run) startGateway(ctx context.Context, name string, env []string, cfgPath string, extra ...string) error {
+	args := append([]string{"-config", cfgPath, "-host", "127.0.0.1", "-port", "0"}, extra...)
+	gw, err := r.startChild(name, append(env, "BIFROST_BENCH_KEY="+r.key), true, r.cfg.GatewayBin, args...)
+	if err != nil {
+		return err
+	}
+	r.children = append(r.children, gw)
+	gwURL, err := gw.waitURL(ctx, "listening", 10*time.Second)
+	if err != nil {
+		return err
+	}
+	if err := gw.waitHTTP(ctx, gwURL+"/health", 10*time.Second); err != nil {
+		return err
+	}
+	r.targets = append(r.targets, &target{name: name, url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
+		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics",
+		selfHeader: overheadHeader, selfUnit: time.Microsecond})
 	return nil
 }
 
@@ -333,21 +361,6 @@ func (r *run) bodyFor(t *target, stream bool) []byte {
 	return bytes.Replace(r.body[stream], []byte(modelPlaceholder), []byte(t.model), 1)
 }
 
-// segment is one attack's raw outcome.
-type segment struct {
-	sent, ok     int
-	window       time.Duration // from the first request sent to one interval after the last
-	span         time.Duration // from the first request sent to the last answer received
-	latencies    []time.Duration
-	selfOverhead []time.Duration // Bifrost's X-Bifrost-Overhead-Us header, when present
-	errors       map[string]int
-	cpu          time.Duration // the target's process
-	mockCPU      time.Duration
-	wall         time.Duration
-	peakRSS      int64
-	stages       map[string]float64 // deltas of the scraped counters (stageCounters)
-}
-
 // measure warms every target up, then runs the profile's rates, rounds
 // and targets in alternation, then the streaming scenario. A target that
 // falls over leaves the run with a note; the others go on.
@@ -357,8 +370,9 @@ func (r *run) measure(ctx context.Context) error {
 	// stay warm from the warm-up on (a vegeta Attacker serves one attack).
 	clients := map[*target]*http.Client{}
 	for _, t := range r.targets {
+		t.conns = &connCounter{}
 		tr := &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:         t.conns.dial(&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}),
 			MaxIdleConnsPerHost: r.maxWorkers(),
 			MaxIdleConns:        r.maxWorkers(),
 			IdleConnTimeout:     2 * time.Minute,
@@ -410,115 +424,69 @@ func (r *run) measure(ctx context.Context) error {
 				points[t][rate] = merge(points[t][rate], s)
 			}
 		}
-		var direct *report.Point
-		for _, t := range live {
-			seg := points[t][rate]
-			if seg == nil { // fell over in its warm-up at this rate
-				continue
-			}
-			pt := r.point(t, rate, seg)
-			r.rep.Points = append(r.rep.Points, pt)
-			over := ""
-			if t.name == report.Direct {
-				direct = pt
-			} else if direct != nil {
-				over = fmt.Sprintf(", overhead p50 %+.2f ms p99 %+.2f ms", pt.Latency.P50-direct.Latency.P50, pt.Latency.P99-direct.Latency.P99)
-			}
-			cpu := ""
-			if t.proc != nil {
-				cpu = fmt.Sprintf(", cpu %.3f ms/req, peak rss %.1f MB", pt.CPUPerReqMs, pt.PeakRSSMB)
-			}
-			r.logf("%-9s %5d rps: %.2f%% ok, achieved %.0f rps, p50 %.2f ms, p99 %.2f ms%s%s, mock cpu %.0f%%",
-				t.name, rate, pt.SuccessPct, pt.AchievedRate, pt.Latency.P50, pt.Latency.P99, over, cpu, pt.MockCPUPct)
-			r.judge(t, pt, direct)
-		}
+		r.reportRate(live, points, rate)
 	}
+	r.rssAfter(ctx)
 	if !r.cfg.NoStream && p.StreamRate > 0 && p.StreamFor > 0 {
 		return r.streams(ctx)
 	}
 	return nil
 }
 
-// fellOverBelow is the success percentage under which a target has fallen
-// over at a rate.
-const fellOverBelow = 50.0
+// afterIdle is how long the harness leaves the processes idle before it reads what memory
+// they keep after the load (Bifrost gives memory back 3 s after a burst: TrimWhenIdle).
+const afterIdle = 5 * time.Second
 
-func sweepNote(sweep bool) string {
-	if sweep {
-		return "; in this capacity sweep a target also leaves after failing the capacity rule at two rates in a row"
-	}
-	return ""
-}
-
-// judge drops t from the higher rates when it fell over at pt, or, in a
-// sweep, when it failed the capacity rule at this rate and the one before.
-func (r *run) judge(t *target, pt *report.Point, direct *report.Point) {
-	if t.down != "" {
+// rssAfter waits afterIdle, then records each live process's RSS in the report.
+func (r *run) rssAfter(ctx context.Context) {
+	select {
+	case <-ctx.Done():
 		return
+	case <-time.After(afterIdle):
 	}
-	if pt.SuccessPct < fellOverBelow {
-		r.drop(t, fmt.Sprintf("fell over at %d rps: %.1f%% of %d requests succeeded (%s)", pt.Rate, pt.SuccessPct, pt.Requests, topErrors(pt.Errors)))
-		return
-	}
-	if !r.cfg.Profile.Sweep || t.name == report.Direct {
-		return // direct stays as long as it answers: it is every overhead's baseline
-	}
-	check := *pt
-	if direct != nil && t.name != report.Direct {
-		o := report.Overhead(pt.Latency, direct.Latency)
-		check.Overhead = &o
-	}
-	failed := !check.Passes()
-	if failed && t.failedLast {
-		r.drop(t, fmt.Sprintf("failed the capacity rule at two rates in a row (the second %d rps); not offered higher rates", pt.Rate))
-	}
-	t.failedLast = failed
-}
-
-// drop takes t out of the rest of the run, with a note in the report.
-func (r *run) drop(t *target, why string) {
-	if t.down != "" {
-		return
-	}
-	t.down = why
-	r.logf("%s: %s", t.name, why)
-	r.rep.Dropped = append(r.rep.Dropped, t.name+": "+why)
-}
-
-// live returns the targets still in the run.
-func (r *run) live() []*target {
-	var out []*target
-	for _, t := range r.targets {
-		if t.down == "" {
-			out = append(out, t)
+	r.rep.AfterIdle = afterIdle.String()
+	for _, t := range r.live() {
+		if t.group == nil {
+			continue
 		}
+		g, err := t.group.ReadKnown()
+		if err != nil {
+			r.note(fmt.Sprintf("%s: RSS after the load not measured: %v", t.name, err))
+			continue
+		}
+		if r.rep.RSSAfterMB == nil {
+			r.rep.RSSAfterMB = map[string]float64{}
+		}
+		r.rep.RSSAfterMB[t.name] = float64(g.RSS) / (1 << 20)
+		r.logf("%s: RSS %.1f MB after %v idle", t.name, r.rep.RSSAfterMB[t.name], afterIdle)
 	}
-	return out
 }
 
-// topErrors summarizes the most frequent failures of a segment.
-func topErrors(errs map[string]int) string {
-	if len(errs) == 0 {
-		return "no error recorded"
-	}
-	type kv struct {
-		k string
-		n int
-	}
-	var all []kv
-	for k, n := range errs {
-		all = append(all, kv{k, n})
-	}
-	slices.SortFunc(all, func(a, b kv) int { return b.n - a.n })
-	var parts []string
-	for _, e := range all[:min(2, len(all))] {
-		k := e.k
-		if len(k) > 80 {
-			k = k[:80] + "..."
+// reportRate adds the live targets' points at rate to the report, logs
+// them, and judges each.
+func (r *run) reportRate(live []*target, points map[*target]map[int]*segment, rate int) {
+	var direct *report.Point
+	for _, t := range live {
+		seg := points[t][rate]
+		if seg == nil { // fell over in its warm-up at this rate
+			continue
 		}
-		parts = append(parts, fmt.Sprintf("%d x %s", e.n, strings.ReplaceAll(k, "\n", " ")))
+		pt := r.point(t, rate, seg)
+		r.rep.Points = append(r.rep.Points, pt)
+		over := ""
+		if t.name == report.Direct {
+			direct = pt
+		} else if direct != nil {
+			over = fmt.Sprintf(", overhead p50 %+.2f ms p99 %+.2f ms", pt.Latency.P50-direct.Latency.P50, pt.Latency.P99-direct.Latency.P99)
+		}
+		cpu := ""
+		if t.proc != nil {
+			cpu = fmt.Sprintf(", cpu %.3f ms/req, peak rss %.1f MB", pt.CPUPerReqMs, pt.PeakRSSMB)
+		}
+		r.logf("%-9s %5d rps: %.2f%% ok, achieved %.0f rps, p50 %.2f ms, p99 %.2f ms%s%s, mock cpu %.0f%%, %d connections",
+			t.name, rate, pt.SuccessPct, pt.AchievedRate, pt.Latency.P50, pt.Latency.P99, over, cpu, pt.MockCPUPct, pt.Connections)
+		r.judge(t, pt, direct)
 	}
-	return strings.Join(parts, "; ")
 }
 
 // maxWorkers bounds the requests in flight per attack (each holds one
@@ -576,379 +544,4 @@ func roundOrder(targets []*target, i int) []*target {
 		slices.Reverse(order)
 	}
 	return order
-}
-
-// merge adds b's outcome to a's (a may be nil) and returns a.
-func merge(a, b *segment) *segment {
-	if a == nil {
-		return b
-	}
-	a.sent += b.sent
-	a.ok += b.ok
-	a.window += b.window
-	a.span += b.span
-	a.latencies = append(a.latencies, b.latencies...)
-	a.selfOverhead = append(a.selfOverhead, b.selfOverhead...)
-	for k, v := range b.errors {
-		a.errors[k] += v
-	}
-	a.cpu += b.cpu
-	a.mockCPU += b.mockCPU
-	a.wall += b.wall
-	a.peakRSS = max(a.peakRSS, b.peakRSS)
-	if b.stages != nil {
-		if a.stages == nil {
-			a.stages = map[string]float64{}
-		}
-		for k, v := range b.stages {
-			a.stages[k] += v
-		}
-	}
-	return a
-}
-
-// point summarizes t's segments at rate.
-func (r *run) point(t *target, rate int, s *segment) *report.Point {
-	pt := &report.Point{Target: t.name, Rate: rate, Requests: s.sent, Success: s.ok, Errors: s.errors}
-	if s.sent > 0 {
-		pt.SuccessPct = 100 * float64(s.ok) / float64(s.sent)
-	}
-	if s.window > 0 {
-		pt.AchievedRate = float64(s.sent) / s.window.Seconds()
-	}
-	if s.span > 0 {
-		pt.ServedRate = float64(s.ok) / s.span.Seconds()
-	}
-	pt.Latency = report.Summarize(s.latencies)
-	pt.LatenciesUs = make([]int64, len(s.latencies))
-	for i, d := range s.latencies {
-		pt.LatenciesUs[i] = d.Microseconds()
-	}
-	if t.proc != nil && s.sent > 0 {
-		pt.CPUPerReqMs = float64(s.cpu) / 1e6 / float64(s.sent)
-		pt.PeakRSSMB = float64(s.peakRSS) / (1 << 20)
-	}
-	if s.wall > 0 {
-		pt.MockCPUPct = 100 * s.mockCPU.Seconds() / s.wall.Seconds()
-	}
-	if s.sent > 0 {
-		pt.MockCPUPerMs = float64(s.mockCPU) / 1e6 / float64(s.sent)
-	}
-	if n := s.stages[counterRequests]; n > 0 {
-		pt.Stages = map[string]float64{}
-		for k, v := range s.stages {
-			if name, ok := strings.CutPrefix(k, "stage:"); ok {
-				pt.Stages[name] = v / n * 1e6
-			}
-		}
-	}
-	if n := s.stages[counterOverheadCount]; n > 0 {
-		pt.SelfOverheadAvgUs = s.stages[counterOverheadSum] / n * 1e6
-	}
-	if len(s.selfOverhead) > 0 {
-		l := report.Summarize(s.selfOverhead)
-		pt.SelfOverhead = &l
-	}
-	return pt
-}
-
-// attack sends rate requests per second to t for d, open loop, and
-// measures them and the processes involved.
-func (r *run) attack(ctx context.Context, client *http.Client, t *target, rate int, d time.Duration, label string) (*segment, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s := &segment{errors: map[string]int{}, latencies: make([]time.Duration, 0, int(float64(rate)*d.Seconds())+16)}
-	if t.down != "" {
-		return s, nil
-	}
-	var before procstat.GroupSample
-	var mockBefore procstat.Sample
-	var err error
-	if t.group != nil {
-		if before, err = t.group.Read(); err != nil || !before.LeaderUp {
-			r.drop(t, fmt.Sprintf("its process exited before the %s attack (%s):\n%s", label, t.proc.exitStatus(), tail(t.proc.log.text())))
-			return s, nil
-		}
-	}
-	if mockBefore, err = r.mockProc.Read(); err != nil {
-		return nil, fmt.Errorf("mock: %w (did it exit?)\n%s", err, tail(r.mock.log.text()))
-	}
-	var countersBefore map[string]float64
-	if t.metrics != "" {
-		countersBefore = scrapeCounters(ctx, t.metrics)
-	}
-	atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(64), vegeta.MaxWorkers(uint64(r.maxWorkers())),
-		vegeta.Redirects(vegeta.NoFollow), vegeta.MaxBody(512))
-	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: t.url, Body: r.bodyFor(t, false), Header: t.header})
-	began := time.Now()
-	results := atk.Attack(tr, vegeta.Rate{Freq: rate, Per: time.Second}, d, t.name)
-	// Bound the attack in time whatever happens: its length plus the request timeout.
-	guard := time.AfterFunc(d+r.cfg.Profile.Timeout+10*time.Second, func() { atk.Stop() })
-	defer guard.Stop()
-	stopped := make(chan struct{})
-	defer close(stopped)
-	go func() {
-		select {
-		case <-ctx.Done():
-			atk.Stop()
-		case <-stopped:
-		}
-	}()
-	r.progress.set(t.name, label, d, began, &s.sent, &s.ok)
-	// A gateway of several processes has no VmHWM of its own: sample the
-	// sum of its members' RSS while the attack runs.
-	var sampledRSS int64
-	stopSampling, sampled := make(chan struct{}), make(chan struct{})
-	if t.group != nil && before.Processes > 1 {
-		tick := time.NewTicker(200 * time.Millisecond)
-		go func() {
-			defer close(sampled)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stopSampling:
-					return
-				case <-tick.C:
-					if g, err := t.group.ReadKnown(); err == nil {
-						sampledRSS = max(sampledRSS, g.RSS)
-					}
-				}
-			}
-		}()
-	} else {
-		close(sampled)
-	}
-	var first, last, lastDone time.Time
-	for res := range results {
-		r.progress.mu.Lock()
-		s.sent++
-		if res.Code == 200 && res.Error == "" {
-			s.ok++
-			s.latencies = append(s.latencies, res.Latency)
-			if t.selfHeader != "" {
-				if v := res.Headers.Get(t.selfHeader); v != "" {
-					if f, err := strconv.ParseFloat(v, 64); err == nil {
-						s.selfOverhead = append(s.selfOverhead, time.Duration(f*float64(t.selfUnit)))
-					}
-				}
-			}
-		} else {
-			s.countError(res.Code, res.Error, res.Body)
-		}
-		r.progress.mu.Unlock()
-		if first.IsZero() || res.Timestamp.Before(first) {
-			first = res.Timestamp
-		}
-		if res.Timestamp.After(last) {
-			last = res.Timestamp
-		}
-		if done := res.Timestamp.Add(res.Latency); done.After(lastDone) {
-			lastDone = done
-		}
-	}
-	r.progress.set("", "", 0, time.Time{}, nil, nil)
-	close(stopSampling)
-	<-sampled
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.wall = time.Since(began)
-	if s.sent > 0 {
-		s.window = last.Sub(first) + time.Second/time.Duration(rate)
-		s.span = max(lastDone.Sub(first), s.window)
-	}
-	if t.group != nil {
-		after, err := t.group.Read()
-		if err == nil {
-			s.cpu = after.CPU - before.CPU
-			s.peakRSS = after.PeakRSS
-			if after.Processes > 1 || before.Processes > 1 {
-				s.peakRSS = max(sampledRSS, after.RSS, before.RSS)
-			}
-		}
-		if err != nil || !after.LeaderUp {
-			r.drop(t, fmt.Sprintf("its process exited during the %s attack (%s):\n%s", label, t.proc.exitStatus(), tail(t.proc.log.text())))
-		}
-	}
-	if mockAfter, err := r.mockProc.Read(); err == nil {
-		s.mockCPU = mockAfter.CPU - mockBefore.CPU
-	}
-	if countersBefore != nil {
-		if after := scrapeCounters(ctx, t.metrics); after != nil {
-			s.stages = map[string]float64{}
-			for k, v := range after {
-				s.stages[k] = v - countersBefore[k]
-			}
-		}
-	}
-	if t.down == "" {
-		r.settle(ctx, t)
-	}
-	return s, nil
-}
-
-// overheadHeader is the response header in which Bifrost reports the
-// time it added to the request, in microseconds (server.OverheadHeader).
-const overheadHeader = "X-Bifrost-Overhead-Us"
-
-// maxErrorKinds bounds the distinct error messages a segment keeps.
-const maxErrorKinds = 20
-
-// countError counts one failed request under a short description.
-func (s *segment) countError(code uint16, msg string, body []byte) {
-	e := msg
-	if code != 0 {
-		e = "status " + strconv.Itoa(int(code))
-		if b := strings.TrimSpace(string(body)); b != "" {
-			e += ": " + b
-		}
-	}
-	if len(e) > 160 {
-		e = e[:160]
-	}
-	if _, ok := s.errors[e]; !ok && len(s.errors) >= maxErrorKinds {
-		e = "other"
-	}
-	s.errors[e]++
-}
-
-// Counter names in the map scrapeCounters returns.
-const (
-	counterRequests      = "requests"       // bifrost_requests_total, all series
-	counterOverheadSum   = "overhead_sum"   // bifrost_gateway_overhead_seconds_sum, all series
-	counterOverheadCount = "overhead_count" // bifrost_gateway_overhead_seconds_count, all series
-	// "stage:<name>" is bifrost_stage_seconds_total{stage="<name>"}.
-)
-
-// scrapeCounters reads Bifrost's stage and overhead counters from its
-// /metrics URL, or returns nil if it cannot.
-func scrapeCounters(ctx context.Context, url string) map[string]float64 {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil
-	}
-	return parseCounters(b)
-}
-
-// parseCounters reads the counters scrapeCounters returns from the
-// Prometheus text format.
-func parseCounters(b []byte) map[string]float64 {
-	out := map[string]float64{}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			continue
-		}
-		name, labels, _ := strings.Cut(line[:i], "{")
-		switch name {
-		case "bifrost_stage_seconds_total":
-			if _, rest, ok := strings.Cut(labels, `stage="`); ok {
-				if stage, _, ok := strings.Cut(rest, `"`); ok {
-					out["stage:"+stage] += v
-				}
-			}
-		case "bifrost_requests_total":
-			out[counterRequests] += v
-		case "bifrost_gateway_overhead_seconds_sum":
-			out[counterOverheadSum] += v
-		case "bifrost_gateway_overhead_seconds_count":
-			out[counterOverheadCount] += v
-		}
-	}
-	return out
-}
-
-// progress prints one live line, rewritten in place, while an attack
-// runs. Its mutex also guards the counters it shows.
-type progress struct {
-	w     io.Writer // nil: no live line
-	mu    sync.Mutex
-	name  string
-	label string
-	d     time.Duration
-	began time.Time
-	sent  *int
-	ok    *int
-	shown bool
-	quit  chan struct{}
-	once  sync.Once
-}
-
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, quit: make(chan struct{})}
-	if w != nil {
-		go func() {
-			t := time.NewTicker(500 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-p.quit:
-					return
-				case <-t.C:
-					p.draw()
-				}
-			}
-		}()
-	}
-	return p
-}
-
-// set names what runs now; a nil sent clears it.
-func (p *progress) set(name, label string, d time.Duration, began time.Time, sent, ok *int) {
-	p.mu.Lock()
-	p.name, p.label, p.d, p.began, p.sent, p.ok = name, label, d, began, sent, ok
-	p.mu.Unlock()
-}
-
-func (p *progress) draw() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.w == nil || p.sent == nil {
-		return
-	}
-	pct := 100.0
-	if *p.sent > 0 {
-		pct = 100 * float64(*p.ok) / float64(*p.sent)
-	}
-	el := time.Since(p.began).Truncate(100 * time.Millisecond)
-	fmt.Fprintf(p.w, "\r\033[K  %-9s %-24s %5.1fs/%v  answered %7d  ok %6.2f%%", p.name, p.label, el.Seconds(), p.d, *p.sent, pct)
-	p.shown = true
-}
-
-// clear erases the live line so that a log line can be printed.
-func (p *progress) clear() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.w != nil && p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.shown = false
-	}
-}
-
-// stop ends the live line for good.
-func (p *progress) stop() {
-	p.once.Do(func() { close(p.quit) })
-	p.clear()
 }

@@ -32,6 +32,9 @@ type lineLog struct {
 	mu    sync.Mutex
 	lines []string
 	cond  chan struct{} // closed and replaced on every new line
+	// emfile counts the lines, kept or not, that say the process ran out
+	// of file descriptors.
+	emfile int
 }
 
 func newLineLog() *lineLog { return &lineLog{cond: make(chan struct{})} }
@@ -40,6 +43,9 @@ func (l *lineLog) add(s string) {
 	l.mu.Lock()
 	if len(l.lines) < 2000 {
 		l.lines = append(l.lines, s)
+	}
+	if mentionsEMFILE(s) {
+		l.emfile++
 	}
 	close(l.cond)
 	l.cond = make(chan struct{})
@@ -50,6 +56,20 @@ func (l *lineLog) text() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.lines, "\n")
+}
+
+// descriptorErrors returns how many lines so far said that the process ran
+// out of file descriptors.
+func (l *lineLog) descriptorErrors() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.emfile
+}
+
+// mentionsEMFILE reports whether s is an out-of-descriptors error (EMFILE's
+// text in Go, Python and Node).
+func mentionsEMFILE(s string) bool {
+	return strings.Contains(s, "too many open files") || strings.Contains(s, "Too many open files") || strings.Contains(s, "EMFILE")
 }
 
 func (l *lineLog) consume(r io.Reader) {

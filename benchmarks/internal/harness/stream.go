@@ -187,6 +187,8 @@ func (r *run) streams(ctx context.Context) error {
 		if t.group != nil {
 			if after, err := t.group.Read(); err == nil {
 				s.CPUPerStreamMs = float64(after.CPU-before.CPU) / 1e6 / float64(n)
+			} else {
+				r.note(fmt.Sprintf("%s: stream CPU not measured: %v", t.name, err))
 			}
 		}
 		if t.name == report.Direct {

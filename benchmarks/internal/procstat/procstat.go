@@ -1,15 +1,18 @@
-// Package procstat reads a process's CPU time and memory from /proc
-// (Linux): the steadiest figures on a shared machine, since they count
-// only the process's own work.
+// Package procstat reads a process's CPU time, memory and descriptors from
+// /proc (Linux) through github.com/prometheus/procfs: the steadiest figures
+// on a shared machine, since they count only the process's own work.
+//
+// Every read opens its /proc file afresh, so a read can fail with "too many
+// open files" when the reader is at its descriptor limit (the harness
+// raises that limit at start) or with "no such process" once the process
+// has exited. Callers report such a failure; none is fatal by itself.
 package procstat
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
@@ -25,64 +28,69 @@ type Sample struct {
 
 // Read returns pid's counters from /proc/<pid>/stat and /proc/<pid>/status.
 func Read(pid int) (Sample, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return Sample{}, fmt.Errorf("procstat: process %d: %w", pid, err)
+	}
+	return readProc(p)
+}
+
+// readProc reads p's counters.
+func readProc(p procfs.Proc) (Sample, error) {
 	var s Sample
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := p.Stat()
 	if err != nil {
-		return s, fmt.Errorf("procstat: %w", err)
+		return s, fmt.Errorf("procstat: /proc/%d/stat: %w", p.PID, err)
 	}
-	if s.CPU, err = ParseStat(stat); err != nil {
-		return s, fmt.Errorf("procstat: /proc/%d/stat: %w", pid, err)
-	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	s.CPU = time.Duration(st.UTime+st.STime) * (time.Second / clockTicks)
+	status, err := p.NewStatus()
 	if err != nil {
-		return s, fmt.Errorf("procstat: %w", err)
+		return s, fmt.Errorf("procstat: /proc/%d/status: %w", p.PID, err)
 	}
-	s.RSS, s.PeakRSS = ParseStatus(status)
+	s.RSS, s.PeakRSS = int64(status.VmRSS), int64(status.VmHWM)
 	return s, nil
 }
 
-// ParseStat returns the user plus system CPU time in the contents of a
-// /proc/<pid>/stat file (fields 14 and 15, utime and stime, in clock ticks).
-func ParseStat(stat []byte) (time.Duration, error) {
-	// The command name (field 2) is in parentheses and may hold spaces
-	// and parentheses: count fields from after the last ')'.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("no ')' after the command name")
+// Descriptors returns how many descriptors pid has open and its soft
+// RLIMIT_NOFILE (0 when unlimited or unknown).
+func Descriptors(pid int) (open int, limit uint64, err error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return 0, 0, fmt.Errorf("procstat: process %d: %w", pid, err)
 	}
-	f := strings.Fields(string(stat[i+1:]))
-	// f[0] is field 3 (state), so utime (14) and stime (15) are f[11] and f[12].
-	if len(f) < 13 {
-		return 0, fmt.Errorf("%d fields after the command name, want at least 13", len(f))
+	if open, err = p.FileDescriptorsLen(); err != nil {
+		return 0, 0, fmt.Errorf("procstat: /proc/%d/fd: %w", pid, err)
 	}
-	ut, err1 := strconv.ParseUint(f[11], 10, 63)
-	st, err2 := strconv.ParseUint(f[12], 10, 63)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("utime %q or stime %q is not a number", f[11], f[12])
+	l, err := p.Limits()
+	if err != nil {
+		return open, 0, fmt.Errorf("procstat: /proc/%d/limits: %w", pid, err)
 	}
-	return time.Duration(ut+st) * (time.Second / clockTicks), nil
+	if l.OpenFiles > 0 {
+		limit = uint64(l.OpenFiles)
+	}
+	return open, limit, nil
 }
 
-// ParseStatus returns VmRSS and VmHWM, in bytes, from the contents of a
-// /proc/<pid>/status file; a missing line reads as 0.
-func ParseStatus(status []byte) (rss, peak int64) {
-	for line := range strings.SplitSeq(string(status), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "VmRSS":
-			rss = kb(v)
-		case "VmHWM":
-			peak = kb(v)
-		}
-	}
-	return rss, peak
+// Proc reads one process's counters.
+type Proc struct {
+	p procfs.Proc
 }
 
-// kb reads "   1234 kB" as bytes.
-func kb(v string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-	return n << 10
+// Open returns a reader for pid; it fails when pid does not exist.
+func Open(pid int) (*Proc, error) {
+	p, err := procfs.NewProc(pid)
+	if err != nil {
+		return nil, fmt.Errorf("procstat: process %d: %w", pid, err)
+	}
+	return &Proc{p: p}, nil
 }
+
+// Pid returns the process id.
+func (p *Proc) Pid() int { return p.p.PID }
+
+// Read returns the process's counters now. It fails once the process has
+// exited, or when /proc cannot be read.
+func (p *Proc) Read() (Sample, error) { return readProc(p.p) }
+
+// Close releases the reader (nothing is held between reads).
+func (p *Proc) Close() {}

@@ -1,39 +1,14 @@
 package procstat
 
 import (
+	"errors"
 	"os"
+	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
-
-func TestParseStat(t *testing.T) {
-	// A command name with spaces and a ')' must not shift the fields.
-	stat := []byte("4242 (bifrost (x) http) S 1 4242 4242 0 -1 4194560 1200 0 0 0 250 75 0 0 20 0 9 0 123 456 789\n")
-	got, err := ParseStat(stat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := 3250 * time.Millisecond; got != want { // (250+75) ticks of 10 ms
-		t.Errorf("cpu = %v, want %v", got, want)
-	}
-	for _, bad := range []string{"", "1 (x S 1", "1 (x) S 1 2 3", "1 (x) S 1 1 1 0 -1 0 0 0 0 0 abc 7 0"} {
-		if _, err := ParseStat([]byte(bad)); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
-func TestParseStatus(t *testing.T) {
-	status := []byte("Name:\tbifrost-http\nVmPeak:\t  900000 kB\nVmHWM:\t   30720 kB\nVmRSS:\t   20480 kB\nThreads:\t9\n")
-	rss, peak := ParseStatus(status)
-	if rss != 20<<20 || peak != 30<<20 {
-		t.Errorf("rss %d, peak %d; want %d, %d", rss, peak, 20<<20, 30<<20)
-	}
-	if rss, peak := ParseStatus([]byte("Name:\tkthread\n")); rss != 0 || peak != 0 {
-		t.Errorf("kernel thread: rss %d, peak %d", rss, peak)
-	}
-}
 
 func TestReadSelf(t *testing.T) {
 	a, err := Read(os.Getpid())
@@ -71,7 +46,7 @@ func TestProcAndGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	for i := 0; i < 3; i++ { // the same handles, reread
+	for i := 0; i < 3; i++ {
 		s, err := p.Read()
 		if err != nil {
 			t.Fatal(err)
@@ -97,24 +72,36 @@ func TestProcAndGroup(t *testing.T) {
 	}
 }
 
-func TestPgidOf(t *testing.T) {
-	if got := pgidOf([]byte("42 (a) b) S 1 77 77 0")); got != 77 {
-		t.Errorf("pgid %d, want 77", got)
+// TestVanishedPid: a process that has exited reads as an error that names
+// it, from every reader, and never as a panic or a zero sample.
+func TestVanishedPid(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("cannot run true: %v", err)
 	}
-	if got := pgidOf([]byte("garbage")); got != -1 {
-		t.Errorf("pgid %d, want -1", got)
+	pid := cmd.Process.Pid // reaped: the pid is gone
+	_, err := Read(pid)
+	if err == nil || !strings.Contains(err.Error(), "process") {
+		t.Errorf("Read of an exited pid: %v", err)
+	}
+	if _, _, err := Descriptors(pid); err == nil {
+		t.Error("Descriptors of an exited pid: no error")
+	}
+	if _, err := OpenGroup(pid).Read(); err == nil {
+		t.Error("group of an exited leader: no error")
 	}
 }
 
-// TestProcReadsWithoutDescriptors is the regression test for `make bench` failing with
-// "open /proc/N/stat: too many open files" at high rates: once the descriptor limit is used
-// up, Read still works through the handles Open kept, where a fresh open fails.
-func TestProcReadsWithoutDescriptors(t *testing.T) {
-	p, err := Open(os.Getpid())
+// TestOutOfDescriptors is the regression test for `make bench` stopping with
+// "open /proc/N/stat: too many open files": with every descriptor in use a
+// read fails with an error the caller can report, and a group read keeps
+// its members (counted as unread) instead of losing them.
+func TestOutOfDescriptors(t *testing.T) {
+	g := OpenGroup(syscall.Getpgrp())
+	first, err := g.Read()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
 	var old syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old); err != nil {
 		t.Fatal(err)
@@ -141,10 +128,25 @@ func TestProcReadsWithoutDescriptors(t *testing.T) {
 			t.Fatal("the lowered limit did not apply")
 		}
 	}
-	if _, err := Read(os.Getpid()); err == nil {
-		t.Fatal("a fresh open succeeded with no descriptor left; the test proves nothing")
+	_, err = Read(os.Getpid())
+	if err == nil {
+		t.Fatal("a read succeeded with no descriptor left; the test proves nothing")
 	}
-	if s, err := p.Read(); err != nil || s.RSS <= 0 {
-		t.Errorf("Read through kept handles with no descriptor left: %+v, %v", s, err)
+	if !errors.Is(err, syscall.EMFILE) {
+		t.Errorf("error %v, want EMFILE wrapped", err)
+	}
+	s, err := g.ReadKnown()
+	if err != nil || !s.LeaderUp || s.Unread == 0 || s.CPU < first.CPU {
+		t.Errorf("group read with no descriptor left: %+v, %v", s, err)
+	}
+}
+
+func TestDescriptors(t *testing.T) {
+	open, limit, err := Descriptors(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open < 3 || limit < uint64(open) {
+		t.Errorf("open %d, limit %d", open, limit)
 	}
 }

@@ -69,13 +69,19 @@ type Point struct {
 	// ServedRate is the throughput: successful answers per second, from
 	// the first request sent to the last answer received (a target that
 	// queues answers them later than they were sent).
-	ServedRate   float64 `json:"served_rate"`
-	Latency      Lat     `json:"latency"` // successful requests
-	Overhead     *Lat    `json:"overhead,omitempty"`
-	CPUPerReqMs  float64 `json:"cpu_ms_per_request,omitempty"` // the target process (not for direct)
-	PeakRSSMB    float64 `json:"peak_rss_mb,omitempty"`
+	ServedRate  float64 `json:"served_rate"`
+	Latency     Lat     `json:"latency"` // successful requests
+	Overhead    *Lat    `json:"overhead,omitempty"`
+	CPUPerReqMs float64 `json:"cpu_ms_per_request,omitempty"` // the target process (not for direct)
+	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+	// RSSAfterMB is the target's RSS once it settled after its last attack at this rate:
+	// what it keeps after the load.
+	RSSAfterMB   float64 `json:"rss_after_mb,omitempty"`
 	MockCPUPct   float64 `json:"mock_cpu_pct"` // of one core, while this target ran
 	MockCPUPerMs float64 `json:"mock_cpu_ms_per_request"`
+	// Connections is the most connections the harness had open to the
+	// target at once during its segments at this rate.
+	Connections int `json:"connections,omitempty"`
 	// Stages holds the gateway's own per-stage averages in µs per request
 	// (Bifrost's bifrost_stage_seconds_total over bifrost_requests_total).
 	Stages map[string]float64 `json:"stage_avg_us,omitempty"`
@@ -129,6 +135,13 @@ type Report struct {
 	// Dropped lists the targets that left the run (fell over, or left a
 	// capacity sweep), with why and at which rate.
 	Dropped []string `json:"dropped,omitempty"`
+	// RSSAfterMB is each measured process's RSS after the load, once it had been idle
+	// for AfterIdle: what it keeps (its peak is in the points).
+	RSSAfterMB map[string]float64 `json:"rss_after_mb,omitempty"`
+	AfterIdle  string             `json:"after_idle,omitempty"`
+	// Notes lists measurements that failed without stopping the run (a
+	// /proc read that failed, for one), so a missing figure is explained.
+	Notes   []string `json:"notes,omitempty"`
 	Elapsed string   `json:"elapsed"`
 }
 
@@ -255,8 +268,8 @@ func (r *Report) Markdown() string {
 	for _, s := range r.Setup {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
-	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
+	b.WriteString("\n| target | offered rps | success | achieved rps (sent / ok) | p50 ms | p90 ms | p99 ms | max ms | overhead p50 / p90 / p99 / max ms | CPU ms/req | peak RSS MB | mock CPU | connections |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
 	for _, p := range r.Points {
 		over, cpu, rss := "-", "-", "-"
 		if p.Overhead != nil {
@@ -266,9 +279,9 @@ func (r *Report) Markdown() string {
 		if p.Target != Direct {
 			cpu, rss = fmt.Sprintf("%.3f", p.CPUPerReqMs), f1(p.PeakRSSMB)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f / %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) |\n",
+		fmt.Fprintf(&b, "| %s | %d | %.2f%% | %.0f / %.0f | %s | %s | %s | %s | %s | %s | %s | %.0f%% (%.3f ms/req) | %d |\n",
 			p.Target, p.Rate, p.SuccessPct, p.AchievedRate, p.Throughput(), f2(p.Latency.P50), f2(p.Latency.P90), f2(p.Latency.P99), f2(p.Latency.Max),
-			over, cpu, rss, p.MockCPUPct, p.MockCPUPerMs)
+			over, cpu, rss, p.MockCPUPct, p.MockCPUPerMs, p.Connections)
 	}
 	fmt.Fprintf(&b, "\nCapacity (highest offered rate with 100%% success, >= %.0f%% of it achieved, p99 overhead <= %.0f ms):", CapacityMinAchieved*100, CapacityMaxP99Overhead)
 	for i, t := range r.Targets {
@@ -294,29 +307,7 @@ func (r *Report) Markdown() string {
 			"mostly reading and decoding the client's request):\n\n")
 		b.WriteString(stages)
 	}
-	if len(r.Streams) > 0 {
-		b.WriteString("\nStreaming (an SSE client in the harness timestamps every event; per-chunk delay: for each chunk index, " +
-			"median arrival through the target minus direct's, mean and largest over the chunks):\n\n")
-		b.WriteString("| target | streams ok | chunks | TTFB p50 / p99 ms | TTFB overhead p50 / p99 ms | whole stream p50 / p99 ms | whole-stream overhead p50 / p99 ms | per-chunk delay mean / max ms | CPU ms/stream |\n")
-		b.WriteString("|---|---:|---:|---|---|---|---|---|---:|\n")
-		for _, s := range r.Streams {
-			to, wo, cd, cpu := "-", "-", "-", "-"
-			if s.TTFBOverhead != nil {
-				to = sgn(s.TTFBOverhead.P50) + " / " + sgn(s.TTFBOverhead.P99)
-			}
-			if s.TotalOverhead != nil {
-				wo = sgn(s.TotalOverhead.P50) + " / " + sgn(s.TotalOverhead.P99)
-			}
-			if s.ChunkDelayMeanMs != nil && s.ChunkDelayMaxMs != nil {
-				cd = sgn(*s.ChunkDelayMeanMs) + " / " + sgn(*s.ChunkDelayMaxMs)
-			}
-			if s.Target != Direct {
-				cpu = fmt.Sprintf("%.3f", s.CPUPerStreamMs)
-			}
-			fmt.Fprintf(&b, "| %s | %d/%d | %d | %s / %s | %s | %s / %s | %s | %s | %s |\n", s.Target, s.Success, s.Streams, s.Chunks,
-				f2(s.TTFB.P50), f2(s.TTFB.P99), to, f2(s.Total.P50), f2(s.Total.P99), wo, cd, cpu)
-		}
-	}
+	b.WriteString(r.streamTable())
 	if self := r.selfRows(); self != "" {
 		b.WriteString("\nEach gateway's own report of its overhead, from its response headers (Bifrost: `X-Bifrost-Overhead-Us`; " +
 			"LiteLLM: `x-litellm-overhead-duration-ms`), successful requests:\n\n")
@@ -325,9 +316,51 @@ func (r *Report) Markdown() string {
 	for _, d := range r.Dropped {
 		fmt.Fprintf(&b, "\nLeft the run: %s\n", strings.ReplaceAll(d, "\n", " "))
 	}
+	if len(r.RSSAfterMB) > 0 {
+		fmt.Fprintf(&b, "\nRSS after the load, %s idle:", r.AfterIdle)
+		for _, t := range r.Targets {
+			if v, ok := r.RSSAfterMB[t]; ok {
+				fmt.Fprintf(&b, " %s %.1f MB;", t, v)
+			}
+		}
+		b.WriteString("\n")
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\nNote: %s\n", strings.ReplaceAll(n, "\n", " "))
+	}
 	fmt.Fprintf(&b, "\nMock CPU over the whole run: %s\n", r.MockCPU)
 	for _, s := range r.Skipped {
 		fmt.Fprintf(&b, "\nSkipped: %s\n", s)
+	}
+	return b.String()
+}
+
+// streamTable is the streaming scenario's table, or "" when there was none.
+func (r *Report) streamTable() string {
+	if len(r.Streams) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nStreaming (an SSE client in the harness timestamps every event; per-chunk delay: for each chunk index, " +
+		"median arrival through the target minus direct's, mean and largest over the chunks):\n\n")
+	b.WriteString("| target | streams ok | chunks | TTFB p50 / p99 ms | TTFB overhead p50 / p99 ms | whole stream p50 / p99 ms | whole-stream overhead p50 / p99 ms | per-chunk delay mean / max ms | CPU ms/stream |\n")
+	b.WriteString("|---|---:|---:|---|---|---|---|---|---:|\n")
+	for _, s := range r.Streams {
+		to, wo, cd, cpu := "-", "-", "-", "-"
+		if s.TTFBOverhead != nil {
+			to = sgn(s.TTFBOverhead.P50) + " / " + sgn(s.TTFBOverhead.P99)
+		}
+		if s.TotalOverhead != nil {
+			wo = sgn(s.TotalOverhead.P50) + " / " + sgn(s.TotalOverhead.P99)
+		}
+		if s.ChunkDelayMeanMs != nil && s.ChunkDelayMaxMs != nil {
+			cd = sgn(*s.ChunkDelayMeanMs) + " / " + sgn(*s.ChunkDelayMaxMs)
+		}
+		if s.Target != Direct {
+			cpu = fmt.Sprintf("%.3f", s.CPUPerStreamMs)
+		}
+		fmt.Fprintf(&b, "| %s | %d/%d | %d | %s / %s | %s | %s / %s | %s | %s | %s |\n", s.Target, s.Success, s.Streams, s.Chunks,
+			f2(s.TTFB.P50), f2(s.TTFB.P99), to, f2(s.Total.P50), f2(s.Total.P99), wo, cd, cpu)
 	}
 	return b.String()
 }

@@ -13,17 +13,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/bifrost-gw/bifrost/benchmarks/internal/harness"
 	"github.com/bifrost-gw/bifrost/benchmarks/internal/procstat"
@@ -327,168 +323,6 @@ func (r *run) send(ctx context.Context, client *http.Client, kind Kind) (Answer,
 		a.Err = err.Error()
 	}
 	return a, nil
-}
-
-// load sends the open-loop load, classifies every answer and samples the
-// gateway every second, filling rep's counts, samples and CPU figures.
-func (r *run) load(ctx context.Context, rep *Report, streamRate int) error {
-	cfg := r.cfg
-	client := &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxConnsPerHost:     cfg.Conns,
-		MaxIdleConns:        cfg.Conns,
-		MaxIdleConnsPerHost: cfg.Conns,
-		IdleConnTimeout:     2 * time.Minute,
-		DisableCompression:  true,
-	}}
-	defer client.CloseIdleConnections()
-	header := http.Header{"Content-Type": {"application/json"}}
-	url := r.gwURL + "/v1/chat/completions"
-	if err := r.openConns(ctx, client); err != nil {
-		return err
-	}
-
-	gwBefore, err := procstat.Read(r.gw.Pid())
-	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
-	mockBefore, _ := procstat.Read(r.mock.Pid())
-	selfBefore, _ := procstat.Read(os.Getpid())
-
-	sampleCtx, stopSampling := context.WithCancel(ctx)
-	samplesDone := make(chan []Sample, 1)
-	began := time.Now()
-	go func() { samplesDone <- r.sample(sampleCtx, began) }()
-
-	type attack struct {
-		kind  Kind
-		rate  int
-		tally Tally
-	}
-	attacks := []*attack{{kind: Plain, rate: cfg.Rate - streamRate}, {kind: Stream, rate: streamRate}}
-	var wg sync.WaitGroup
-	var window struct {
-		sync.Mutex
-		first, last time.Time
-	}
-	for _, a := range attacks {
-		if a.rate == 0 {
-			continue
-		}
-		atk := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(64), vegeta.MaxWorkers(20000),
-			vegeta.Redirects(vegeta.NoFollow)) // no option that changes the shared Transport
-		tr := vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: url, Body: chatBody(a.kind == Stream), Header: header})
-		results := atk.Attack(tr, vegeta.Rate{Freq: a.rate, Per: time.Second}, cfg.Duration, a.kind.String())
-		guard := time.AfterFunc(cfg.Duration+cfg.Timeout+10*time.Second, func() { atk.Stop() })
-		stopOnCancel := context.AfterFunc(ctx, func() { atk.Stop() })
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer guard.Stop()
-			defer stopOnCancel()
-			var first, last time.Time
-			for res := range results {
-				o, reason := Classify(Answer{Kind: a.kind, Status: int(res.Code), ContentType: res.Headers.Get("Content-Type"),
-					Body: res.Body, Err: transportErr(res)})
-				a.tally.Add(o, reason, res.Latency)
-				if first.IsZero() || res.Timestamp.Before(first) {
-					first = res.Timestamp
-				}
-				if res.Timestamp.After(last) {
-					last = res.Timestamp
-				}
-			}
-			window.Lock()
-			if !first.IsZero() && (window.first.IsZero() || first.Before(window.first)) {
-				window.first = first
-			}
-			if last.After(window.last) {
-				window.last = last
-			}
-			window.Unlock()
-		}()
-	}
-	progress := time.NewTicker(30 * time.Second)
-	defer progress.Stop()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	for waiting := true; waiting; {
-		select {
-		case <-done:
-			waiting = false
-		case <-progress.C:
-			r.logf("  %v of %v", time.Since(began).Round(time.Second), cfg.Duration)
-		}
-	}
-	loadEnd := time.Now()
-	stopSampling()
-	rep.Samples = <-samplesDone
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case <-r.gw.Exited():
-		return fmt.Errorf("the gateway exited during the load:\n%s", harness.Tail(r.gw.Output()))
-	default:
-	}
-	rep.Plain, rep.Stream = attacks[0].tally, attacks[1].tally
-	rep.Total.Merge(&rep.Plain)
-	rep.Total.Merge(&rep.Stream)
-	rep.Plain.finish()
-	rep.Stream.finish()
-	rep.Total.finish()
-	if rep.Total.Sent > 0 && window.last.After(window.first) {
-		rep.Achieved = float64(rep.Total.Sent) / (window.last.Sub(window.first).Seconds() + 1/float64(cfg.Rate))
-	}
-	wall := loadEnd.Sub(began).Seconds()
-	if gwAfter, err := procstat.Read(r.gw.Pid()); err == nil {
-		cpu := gwAfter.CPU - gwBefore.CPU
-		rep.GatewayCPUPct = 100 * cpu.Seconds() / wall
-		if rep.Total.Sent > 0 {
-			rep.GatewayCPUPerReqMs = float64(cpu) / 1e6 / float64(rep.Total.Sent)
-		}
-	}
-	if mockAfter, err := procstat.Read(r.mock.Pid()); err == nil {
-		rep.MockCPUPct = 100 * (mockAfter.CPU - mockBefore.CPU).Seconds() / wall
-	}
-	if selfAfter, err := procstat.Read(os.Getpid()); err == nil {
-		rep.LoadGenCPUPct = 100 * (selfAfter.CPU - selfBefore.CPU).Seconds() / wall
-	}
-	return nil
-}
-
-// openConns opens the client's connections: Conns plain requests at once,
-// each holding its connection for the mock's latency. Their answers are
-// not counted.
-func (r *run) openConns(ctx context.Context, client *http.Client) error {
-	r.logf("opening %d client connections", r.cfg.Conns)
-	var wg sync.WaitGroup
-	errs := make([]error, r.cfg.Conns)
-	for i := range r.cfg.Conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = r.send(ctx, client, Plain)
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// transportErr returns the error of a result that got no whole response
-// (no status, or a body that could not be read), or "". vegeta also fills
-// Error with the status line of a 4xx or 5xx; that is not a transport error.
-func transportErr(res *vegeta.Result) string {
-	if res.Code == 0 {
-		if res.Error == "" {
-			return "no response"
-		}
-		return res.Error
-	}
-	if res.Code >= 200 && res.Code < 400 && res.Error != "" {
-		return res.Error
-	}
-	return ""
 }
 
 // sample reads the gateway every second from began until ctx ends, and

@@ -73,6 +73,7 @@ func run() error {
 	pprofAddr := flag.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off by default, never on the API port")
 	check := flag.Bool("check", false, "check the config file as a start would (parse, plugins, engine) and exit without serving: status 0 if it is good")
 	history := flag.Int("config-history", 10, "how many applied configs to keep for the admin history and rollback")
+	passthrough := flag.Bool("passthrough", true, "forward same-format requests and answers without decoding them (false: decode and encode every request, for comparison)")
 	healthcheck := flag.Bool("healthcheck", false, "GET /health of the gateway on -host and -port (127.0.0.1 for 0.0.0.0) and exit with status 0 if it answers 200: a container's health check")
 	// Every flag may be set by its environment variable (BIFROST_PORT for -port, and so
 	// on, see envName); a flag on the command line wins.
@@ -136,7 +137,9 @@ func run() error {
 	}
 	defer gov.Close()
 	srv.SetGovernor(gov)
-	gov.ShareKeyCooldowns(engine) // with a Redis state: a key cooled on one replica cools on all
+	srv.SetPassthrough(*passthrough)
+	go srv.TrimWhenIdle(context.Background()) // memory follows the load down (ends with the process)
+	gov.ShareKeyCooldowns(engine)             // with a Redis state: a key cooled on one replica cools on all
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 	rl := newReloader(engine, srv, gov, *cfgPath, log, *history)
 	cur := rl.started(cfg, hash)

@@ -28,6 +28,10 @@ var info = provider.Info{
 		provider.OpChatStream: "/v1/chat/completions",
 	},
 	Title: "acme",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and acme's wire format.

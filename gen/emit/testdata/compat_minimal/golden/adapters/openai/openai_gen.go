@@ -32,6 +32,13 @@ var info = provider.Info{
 		provider.OpTextStream: "/v1/completions",
 	},
 	Title: "OpenAI",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+		provider.OpEmbedding:  true,
+		provider.OpText:       true,
+		provider.OpTextStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and OpenAI's wire format.

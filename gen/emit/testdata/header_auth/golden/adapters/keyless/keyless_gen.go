@@ -26,6 +26,10 @@ var info = provider.Info{
 		provider.OpTextStream: "/v1/completions",
 	},
 	Title: "Keyless",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpText:       true,
+		provider.OpTextStream: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and Keyless's wire format.

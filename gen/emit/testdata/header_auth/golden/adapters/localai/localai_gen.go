@@ -37,6 +37,10 @@ var info = provider.Info{
 		provider.OpModels:    "/models",
 	},
 	Title: "LocalAI",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:      true,
+		provider.OpEmbedding: true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and LocalAI's wire format.

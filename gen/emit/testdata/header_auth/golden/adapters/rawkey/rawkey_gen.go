@@ -22,6 +22,7 @@ var info = provider.Info{
 	Name:           "rawkey",
 	Paths:          [provider.NumOps]string{provider.OpEmbedding: "/v1/embeddings"},
 	Title:          "Raw Key",
+	Verbatim:       [provider.NumOps]bool{provider.OpEmbedding: true},
 }
 
 // Adapter converts between Bifrost's unified schema and Raw Key's wire format.

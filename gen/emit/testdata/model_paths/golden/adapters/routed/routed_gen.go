@@ -41,6 +41,11 @@ var info = provider.Info{
 		provider.OpModels:     "/v1/projects/{project}/models",
 	},
 	Title: "routed",
+	Verbatim: [provider.NumOps]bool{
+		provider.OpChat:       true,
+		provider.OpChatStream: true,
+		provider.OpEmbedding:  true,
+	},
 }
 
 // Adapter converts between Bifrost's unified schema and routed's wire format.

@@ -1,0 +1,371 @@
+// Package jsonscan validates JSON and finds the byte ranges of the few members the gateway
+// reads or edits, in one pass and without allocating, so that a request or an answer whose
+// format the provider already speaks can be forwarded as it is, with only the gateway's edits
+// spliced in (the passthrough path).
+//
+// Validation is RFC 8259's grammar, as strict as encoding/json's json.Valid: no leading
+// zeros, no trailing commas, no raw control characters in strings, only the escapes of
+// section 7, and at most maxDepth nested arrays and objects. Bytes must be valid UTF-8; the
+// gateway checks that before (a request) or does not need it (an answer's usage). Anything
+// the scanners are unsure of (an escaped member name that may be one they look for, a member
+// of theirs given twice, a value of an unexpected type) makes them decline, and the caller
+// takes the decoding path, which answers exactly as before.
+package jsonscan
+
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
+// maxDepth is the deepest nesting accepted, encoding/json's own limit.
+const maxDepth = 10000
+
+// Span is the byte range [Start, End) of a value in the scanned text; End is 0 when absent.
+type Span struct{ Start, End int }
+
+// Set reports whether the span was found.
+func (s Span) Set() bool { return s.End > 0 }
+
+// Of returns the bytes of s in b.
+func (s Span) Of(b []byte) []byte { return b[s.Start:s.End] }
+
+// Text returns the content of the string value at s in b, without its quotes, borrowed from
+// b (no copy: b must not change while it is used). It is for the strings ScanRequest
+// returns, which hold no escape; "" when s is unset.
+func (s Span) Text(b []byte) string {
+	if s.End-s.Start < 2 {
+		return ""
+	}
+	return unsafe.String(&b[s.Start+1], s.End-s.Start-2)
+}
+
+// scanner walks one JSON text. pos is the next byte to read; failed says the text is invalid.
+type scanner struct {
+	b      []byte
+	pos    int
+	depth  int
+	failed bool
+}
+
+// Valid reports whether b is one JSON value, optionally surrounded by whitespace.
+func Valid(b []byte) bool {
+	s := scanner{b: b}
+	s.ws()
+	s.value()
+	s.ws()
+	return !s.failed && s.pos == len(b)
+}
+
+func (s *scanner) fail() { s.failed, s.pos = true, len(s.b) }
+
+// ws skips whitespace.
+func (s *scanner) ws() {
+	for s.pos < len(s.b) {
+		switch s.b[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte, or 0 at the end.
+func (s *scanner) peek() byte {
+	if s.pos < len(s.b) {
+		return s.b[s.pos]
+	}
+	return 0
+}
+
+// value skips one value starting at pos (no leading whitespace) and returns its first byte.
+func (s *scanner) value() byte {
+	c := s.peek()
+	switch {
+	case c == '{':
+		s.skipObject()
+	case c == '[':
+		s.skipArray()
+	case c == '"':
+		s.str()
+	case c == '-' || c >= '0' && c <= '9':
+		s.number()
+	case c == 't':
+		s.lit("true")
+	case c == 'f':
+		s.lit("false")
+	case c == 'n':
+		s.lit("null")
+	default:
+		s.fail()
+	}
+	return c
+}
+
+// lit skips the literal word.
+func (s *scanner) lit(word string) {
+	if len(s.b)-s.pos < len(word) || string(s.b[s.pos:s.pos+len(word)]) != word {
+		s.fail()
+		return
+	}
+	s.pos += len(word)
+}
+
+// number skips a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number() {
+	if s.peek() == '-' {
+		s.pos++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.pos++
+	case c >= '1' && c <= '9':
+		s.digits()
+	default:
+		s.fail()
+		return
+	}
+	if s.peek() == '.' {
+		s.pos++
+		if !s.digits() {
+			s.fail()
+			return
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.pos++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.pos++
+		}
+		if !s.digits() {
+			s.fail()
+		}
+	}
+}
+
+// digits skips [0-9]* and reports whether there was one.
+func (s *scanner) digits() bool {
+	start := s.pos
+	for s.pos < len(s.b) && s.b[s.pos] >= '0' && s.b[s.pos] <= '9' {
+		s.pos++
+	}
+	return s.pos > start
+}
+
+// str skips a string and reports whether it holds an escape. Runs of plain bytes are
+// skipped eight at a time (special finds a quote, a backslash or a control byte among them).
+func (s *scanner) str() (escaped bool) {
+	s.pos++ // the opening quote
+	for {
+		for s.pos+8 <= len(s.b) && !special(binary.LittleEndian.Uint64(s.b[s.pos:])) {
+			s.pos += 8
+		}
+		if s.pos >= len(s.b) {
+			s.fail() // unterminated
+			return escaped
+		}
+		switch c := s.b[s.pos]; {
+		case c == '"':
+			s.pos++
+			return escaped
+		case c < 0x20:
+			s.fail()
+			return escaped
+		case c == '\\':
+			escaped = true
+			if !s.escape() {
+				s.fail()
+				return escaped
+			}
+		default:
+			s.pos++
+		}
+	}
+}
+
+// special reports whether any of the eight bytes in v may be a quote, a backslash or a
+// control byte (below 0x20); it may report a byte after such a one too, never misses one.
+func special(v uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	below := (v - lo*0x20) & ^v & hi
+	quote := ((v ^ lo*'"') - lo) & ^(v ^ lo*'"') & hi
+	slash := ((v ^ lo*'\\') - lo) & ^(v ^ lo*'\\') & hi
+	return below|quote|slash != 0
+}
+
+// escape skips one escape at pos (a backslash) and reports whether it is valid.
+func (s *scanner) escape() bool {
+	if s.pos+1 >= len(s.b) {
+		return false
+	}
+	switch s.b[s.pos+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		s.pos += 2
+		return true
+	case 'u':
+		if s.pos+6 > len(s.b) {
+			return false
+		}
+		for _, h := range s.b[s.pos+2 : s.pos+6] {
+			if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+				return false
+			}
+		}
+		s.pos += 6
+		return true
+	}
+	return false
+}
+
+// member is called for each member of an object the caller watches: key is the offset of
+// the name's opening quote, name the raw name between its quotes (escaped says it holds an
+// escape), and the value starts at pos (after the colon and whitespace). It must skip the
+// value itself (usually with s.value).
+type member func(s *scanner, key int, name []byte, escaped bool)
+
+// object skips an object at pos, calling m for every member.
+func (s *scanner) object(m member) {
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	s.pos++ // '{'
+	s.ws()
+	if s.peek() == '}' {
+		s.pos++
+		return
+	}
+	for !s.failed {
+		if s.peek() != '"' {
+			s.fail()
+			return
+		}
+		start := s.pos + 1
+		esc := s.str()
+		end := s.pos - 1
+		s.ws()
+		if s.peek() != ':' {
+			s.fail()
+			return
+		}
+		s.pos++
+		s.ws()
+		if !s.failed {
+			m(s, start-1, s.b[start:end], esc)
+		}
+		if !s.next('}') {
+			return
+		}
+	}
+}
+
+// element is called for each element of an array the caller watches, at its first byte.
+// It must skip the element itself.
+type element func(s *scanner, i int)
+
+// array skips an array at pos, calling e for every element.
+func (s *scanner) array(e element) {
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	s.pos++ // '['
+	s.ws()
+	if s.peek() == ']' {
+		s.pos++
+		return
+	}
+	for i := 0; !s.failed; i++ {
+		e(s, i)
+		if !s.next(']') {
+			return
+		}
+	}
+}
+
+// skipObject skips an object at pos. It is object without a callback, kept apart so that a
+// scanner that only validates does not escape to the heap through the callback.
+func (s *scanner) skipObject() {
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	s.pos++ // '{'
+	s.ws()
+	if s.peek() == '}' {
+		s.pos++
+		return
+	}
+	for !s.failed {
+		if s.peek() != '"' {
+			s.fail()
+			return
+		}
+		s.str()
+		s.ws()
+		if s.peek() != ':' {
+			s.fail()
+			return
+		}
+		s.pos++
+		s.ws()
+		s.value()
+		if !s.next('}') {
+			return
+		}
+	}
+}
+
+// skipArray skips an array at pos (array without a callback; see skipObject).
+func (s *scanner) skipArray() {
+	if !s.enter() {
+		return
+	}
+	defer s.leave()
+	s.pos++ // '['
+	s.ws()
+	if s.peek() == ']' {
+		s.pos++
+		return
+	}
+	for !s.failed {
+		s.value()
+		if !s.next(']') {
+			return
+		}
+	}
+}
+
+// enter counts one level of nesting; false (and failed) past maxDepth.
+func (s *scanner) enter() bool {
+	if s.depth++; s.depth > maxDepth {
+		s.fail()
+		return false
+	}
+	return true
+}
+
+func (s *scanner) leave() { s.depth-- }
+
+// next reads what follows a member or an element: a comma (true: another follows) or the
+// closing byte (false); anything else fails (false).
+func (s *scanner) next(closing byte) bool {
+	s.ws()
+	switch s.peek() {
+	case ',':
+		s.pos++
+		s.ws()
+		return true
+	case closing:
+		s.pos++
+		return false
+	}
+	s.fail()
+	return false
+}
+
+// hollow reports whether the array or object read from start to pos holds only whitespace;
+// false after a failure.
+func (s *scanner) hollow(start int) bool {
+	return !s.failed && s.pos-start >= 2 && blank(s.b[start+1:s.pos-1])
+}

@@ -1,0 +1,48 @@
+package jsonscan
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestValidMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{
+		`{}`, `[]`, ` {"a":1} `, `"x"`, `0`, `-0`, `-0.5e+3`, `1E9`, `true`, `null`, `[1,2,[3,{"a":[]}]]`,
+		`{"a":"\u00e9\n\"\\\/"}`, "\"\xff\"",
+		// invalid
+		``, ` `, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[,1]`, `01`, `1.`, `.5`, `-`, `1e`, `1e+`, `+1`,
+		`tru`, `True`, `nul`, `"a`, "\"\x01\"", `"\x"`, `"\u12"`, `"\u12g4"`, `{"a":1}}`, `{} {}`, `[1 2]`,
+		`{"a" 1}`, `{1:2}`, `NaN`, `{"a":1 "b":2}`,
+	} {
+		if got, want := Valid([]byte(s)), json.Valid([]byte(s)); got != want {
+			t.Errorf("Valid(%q) = %v, encoding/json says %v", s, got, want)
+		}
+	}
+	deep := strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth)
+	if !Valid([]byte(deep)) || Valid([]byte("["+deep+"]")) {
+		t.Errorf("depth limit: %d levels valid %v, %d levels valid %v", maxDepth, Valid([]byte(deep)), maxDepth+1, Valid([]byte("["+deep+"]")))
+	}
+}
+
+// TestSpecial: special finds a quote, a backslash or a control byte at every position of
+// the eight, and passes every other byte.
+func TestSpecial(t *testing.T) {
+	for pos := range 8 {
+		for c := range 256 {
+			var b [8]byte
+			for i := range b {
+				b[i] = 'a'
+			}
+			b[pos] = byte(c)
+			v := uint64(0)
+			for i := 7; i >= 0; i-- {
+				v = v<<8 | uint64(b[i])
+			}
+			want := c == '"' || c == '\\' || c < 0x20
+			if got := special(v); got != want {
+				t.Errorf("byte %#x at %d: special = %v", c, pos, got)
+			}
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package runtime
+
+import (
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+)
+
+// passthrough is a call's state on the passthrough path: the client's OpenAI body goes to
+// a provider that speaks the same format with only the gateway's edits (model value,
+// gateway-only members, the usage request), and the provider's answer comes back as it was
+// sent, read by jsonscan for usage and the finish reason.
+type passthrough struct {
+	on       bool
+	kind     jsonscan.Kind
+	body     []byte // the client's body, borrowed until the call ends
+	scan     jsonscan.Request
+	addUsage bool
+	// Answer is what jsonscan read in the answer; scanned is false when the scanner declined
+	// it and the adapter decoded it instead (the unified response then holds the usage).
+	answer  jsonscan.Answer
+	scanned bool
+}
+
+// PassScan returns the call's jsonscan.Request, for the caller to scan the client's body
+// into (jsonscan.ScanRequest) before it calls Passthrough.
+func (c *Call) PassScan() *jsonscan.Request { return &c.pass.scan }
+
+// Passthrough puts the call on the passthrough path. body is the client's OpenAI request of
+// kind k, scanned into PassScan (jsonscan.ScanRequest returned true), and the request
+// fields the engine routes by (Model, Provider, Fallbacks of the call's request of that
+// kind) must be set from it. addUsage asks a stream's provider for the usage chunk. Call it
+// only when Passable said yes; body must stay unchanged until ReleaseCall.
+func (c *Call) Passthrough(k jsonscan.Kind, body []byte, addUsage bool) {
+	c.pass.on, c.pass.kind, c.pass.body, c.pass.addUsage = true, k, body, addUsage
+}
+
+// Passable reports whether a request of operation op for model (with providerField and
+// fallbacks, as the client sent them) may take the passthrough path: no plugin is
+// installed (plugins see the parsed request and answer) and every target it routes to has a
+// provider whose wire format for op is the unified one as it is (provider.Info.Verbatim).
+// A request whose route fails is not passable: the decoding path answers the error.
+func (e *Engine) Passable(c *Call, op provider.Op, model, providerField string, fallbacks []string) bool {
+	if e.plugins.Load() != nil {
+		return false
+	}
+	s := e.snapshot()
+	if c.route(s, model, providerField, fallbacks) != nil {
+		c.Err = Error{}
+		return false
+	}
+	ok := c.nTargets > 0
+	for i := 0; i < c.nTargets && ok; i++ {
+		ok = c.targets[i].p.adapter.Info().Verbatim[op]
+	}
+	c.nTargets = 0
+	return ok
+}
+
+// Passed reports whether the call's answer is the provider's own body (PassedAnswer), read
+// by jsonscan (PassedUsage), rather than the unified response.
+func (c *Call) Passed() bool { return c.pass.on && c.pass.scanned }
+
+// PassedAnswer returns the provider's answer as it sent it; valid until ReleaseCall.
+func (c *Call) PassedAnswer() []byte { return c.resp.Body() }
+
+// PassedUsage returns what jsonscan read in the provider's answer.
+func (c *Call) PassedUsage() *jsonscan.Answer { return &c.pass.answer }
+
+// passRequest sets the provider request's body: the client's body with the gateway's edits
+// and model, the target's name for the model. It allocates nothing once the call's
+// buffer has grown to the body's size.
+func (c *Call) passRequest(model string) {
+	out := jsonscan.AppendRequest(c.wbuf[:0], c.pass.body, &c.pass.scan, model, c.pass.addUsage)
+	c.req.SetBody(out)
+	c.wbuf = out[:0]
+}
+
+// passAnswer checks a 2xx plain answer on the passthrough path: an answer jsonscan takes
+// and finds substantial (decodeAnswer's check) goes back as it is; any other is left to the
+// adapter's decoder, which serves it the decoding way or rejects it as today.
+func (c *Call) passAnswer(p *providerState) *Error {
+	t0 := time.Now()
+	c.pass.scanned = jsonscan.ScanOpenAI(c.resp.Body(), c.pass.kind, &c.pass.answer) && c.pass.answer.Substantial
+	c.Decode += time.Since(t0)
+	if c.pass.scanned {
+		return nil
+	}
+	return c.decodeAnswer(p)
+}
+
+// PassedEvent returns the data of the stream event that Next just read, as the provider
+// sent it, when the call streams on the passthrough path; nil otherwise (the caller then
+// encodes the decoded chunk). Valid until the next Next.
+func (c *Call) PassedEvent() []byte {
+	if c.pass.on && c.streaming {
+		return c.event
+	}
+	return nil
+}
