@@ -85,6 +85,9 @@ type Call struct {
 	plug pluginState
 	// pass is the passthrough path's state (passthrough.go).
 	pass passthrough
+	// event is the data of the stream event Next read last, as the provider sent it (a view
+	// into the framer's buffer, valid until the next Next).
+	event []byte
 
 	// direct is DirectKey's forms, for scrub; kept while requests come with the same key.
 	direct [1]secret

@@ -49,6 +49,7 @@ func (c *Call) Next() (done bool, err *Error) {
 	cc := c.cur.p.chatCodec(c.cur.model) // the model's chat codec (a model route's, or a)
 	for {
 		ev, rerr := c.nextEvent()
+		c.event = ev.Data // for PassedEvent
 		if rerr != nil {
 			c.CloseStream()
 			if errors.Is(rerr, io.EOF) {
