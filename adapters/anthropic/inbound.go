@@ -97,18 +97,32 @@ func (in *Inbound) Route() (provider string, fallbacks schemas.Raw) {
 // and tools, the exact thinking budget, thinking blocks of earlier turns). Without it they
 // are dropped, so that any provider accepts the request.
 func (in *Inbound) ToChat(out *schemas.ChatRequest, native bool) error {
+	if in.Req.MaxTokens < 1 && in.Req.Model != "" {
+		return errors.New("max_tokens: Field required, at least 1")
+	}
+	return in.convert(out, native)
+}
+
+// ToCountTokens is ToChat for a count_tokens request, whose body is a Messages request
+// without max_tokens (https://docs.anthropic.com/en/api/messages-count-tokens): the unified
+// request it writes has no max_tokens unless the client sent one.
+func (in *Inbound) ToCountTokens(out *schemas.ChatRequest, native bool) error {
+	return in.convert(out, native)
+}
+
+// convert is ToChat without the check of max_tokens.
+func (in *Inbound) convert(out *schemas.ChatRequest, native bool) error {
 	r := &in.Req
 	if r.Model == "" {
 		return errors.New("model: Field required")
-	}
-	if r.MaxTokens < 1 {
-		return errors.New("max_tokens: Field required, at least 1")
 	}
 	if len(r.Messages) == 0 {
 		return errors.New("messages: at least one message is required")
 	}
 	out.Model = r.Model
-	out.MaxTokens = opt.OInt(r.MaxTokens)
+	if r.MaxTokens > 0 {
+		out.MaxTokens = opt.OInt(r.MaxTokens)
+	}
 	provider, fallbacks := in.Route()
 	out.Provider = provider
 	if fallbacks != nil && !fallbacks.IsNull() {
@@ -243,6 +257,9 @@ func (in *Inbound) part(b *ContentBlock, native bool) (schemas.ContentPart, erro
 	case "text":
 		return textPart(b, native), nil
 	case "image":
+		if native && b.Source != nil && b.Source.Type == "file" {
+			return rawBlock(b)
+		}
 		url, err := in.sourceURL(b.Source, "")
 		if err != nil {
 			return schemas.ContentPart{}, err
@@ -253,6 +270,9 @@ func (in *Inbound) part(b *ContentBlock, native bool) (schemas.ContentPart, erro
 		}
 		return p, nil
 	case "document":
+		if native && b.Source != nil && b.Source.Type == "file" {
+			return rawBlock(b)
+		}
 		if b.Source != nil && b.Source.Type == "text" {
 			// A plain-text document is its text.
 			return schemas.ContentPart{Type: "text", Text: orEmpty(b.Source.Data)}, nil
@@ -432,8 +452,13 @@ func (in *Inbound) toolsTo(out *schemas.ChatRequest, native bool) error {
 	for i := range r.Tools {
 		t := &r.Tools[i]
 		if t.Type != "" && t.Type != "custom" {
+			if native {
+				// Anthropic's own tool: sent to Anthropic as it came.
+				in.tools = append(in.tools, serverTool(t))
+				continue
+			}
 			return errors.New("tools." + strconv.Itoa(i) + ": tool type " + strconv.Quote(t.Type) +
-				" (an Anthropic server tool) is not supported by the gateway; declare client tools with name and input_schema")
+				" (an Anthropic server tool) is supported only when the request goes to Anthropic; declare client tools with name and input_schema")
 		}
 		if t.Name == "" {
 			return errors.New("tools." + strconv.Itoa(i) + ".name: Field required")
