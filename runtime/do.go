@@ -274,6 +274,7 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	for _, h := range p.headers {
 		c.req.Header.Set(h.Name, h.Value)
 	}
+	c.forwardHeaders(p, model)
 	if c.op == provider.OpModels {
 		return nil
 	}
@@ -290,6 +291,9 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	case provider.OpEmbedding:
 		c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks = model, "", nil
 		err = p.adapter.EncodeEmbedding(&c.w, &c.Embedding)
+	case provider.OpCountTokens:
+		c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, "", nil
+		err = encodeCountTokens(p.adapter, &c.w, &c.Chat)
 	}
 	if err == nil {
 		err = c.w.Error

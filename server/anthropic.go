@@ -24,8 +24,9 @@ import (
 //	                                          sent to any provider
 //	GET  /anthropic/v1/models                 the configured models, in Anthropic's list shape
 //	GET  /anthropic/v1/models/{id}            one of them
-//	POST /anthropic/v1/messages/count_tokens  404: the gateway cannot count tokens for every
-//	                                          provider, and does not guess
+//	POST /anthropic/v1/messages/count_tokens  the input token count of a Messages request, by
+//	                                          the target provider's own counting endpoint
+//	                                          (anthropic_count.go); never an estimate
 //
 // A request is decoded with the anthropic codec's wire types, converted to the unified
 // request (anthropic.Inbound), run by the engine as /v1/chat/completions runs, and the
@@ -36,7 +37,9 @@ import (
 // a bare name that is no alias (claude-sonnet-4-5, say) goes to the "anthropic" provider.
 // A request that goes to Anthropic by name (the "anthropic/" prefix, provider "anthropic",
 // or a bare name) keeps the members only Anthropic knows (cache_control, the exact thinking
-// budget, earlier thinking blocks); one that goes elsewhere drops them.
+// budget, earlier thinking blocks, server tools, file-id sources); one that goes elsewhere
+// drops them, and refuses server tools and file-id sources. The anthropic-beta header goes on
+// to the providers whose adapter takes it (Anthropic's; Claude on Vertex AI's).
 
 // anthropicProvider is the provider a bare model name goes to.
 const anthropicProvider = "anthropic"
@@ -87,8 +90,9 @@ func (s *Server) serveAnthropic(ctx *fasthttp.RequestCtx, a *access, start time.
 			return
 		}
 	case "/v1/messages/count_tokens":
-		writeAnthropicError(ctx, 404, "not_found_error",
-			"count_tokens is not supported by this gateway: it routes to providers that have no token counting endpoint, and it does not estimate")
+		if s.anthropicMethod(ctx, true) {
+			s.serveCountTokens(ctx, a)
+		}
 	case "/v1/models":
 		if s.anthropicMethod(ctx, false) {
 			s.anthropicModels(ctx, "")
@@ -184,7 +188,7 @@ func (ax *anthropicExchange) run(a *access) bool {
 	}
 	stream := x.call.Chat.IsStream()
 	err := ax.start(stream)
-	if err != nil && bare && unknownModel(err) && ax.hasAnthropic() {
+	if err != nil && bare && unknownModel(err) && x.s.hasProvider(anthropicProvider) {
 		// Not an alias: a bare model name is Anthropic's. Start again on a fresh Call, so
 		// that plugins see one clean run.
 		x.s.engine.ReleaseCall(x.call)
@@ -224,6 +228,7 @@ func (ax *anthropicExchange) prepare(directKey []byte, native bool) bool {
 	if len(directKey) > 0 {
 		c.DirectKey = string(directKey)
 	}
+	addBetaHeader(c, ax.x.ctx)
 	if err := ax.in.ToChat(&c.Chat, native); err != nil {
 		writeAnthropicError(ax.x.ctx, 400, "invalid_request_error", err.Error())
 		return false
@@ -242,15 +247,6 @@ func (ax *anthropicExchange) start(stream bool) *runtime.Error {
 // unknownModel reports whether err is the router's answer to a bare name that is no alias.
 func unknownModel(err *runtime.Error) bool {
 	return err.Status == 400 && err.Provider == "" && string(err.Body.Code) == "unknown_model" && string(err.Body.Param) == "model"
-}
-
-func (ax *anthropicExchange) hasAnthropic() bool {
-	for _, p := range ax.x.s.engine.Providers() {
-		if p == anthropicProvider {
-			return true
-		}
-	}
-	return false
 }
 
 // decodeMessage describes a request body that does not decode, with the byte offset, as

@@ -1,0 +1,135 @@
+package mocks
+
+import (
+	"strconv"
+
+	"github.com/mailru/easyjson/jlexer"
+	"github.com/valyala/fasthttp"
+)
+
+// Token counting, as the providers' own endpoints answer it:
+//
+//   - Anthropic: POST /v1/messages/count_tokens
+//     (https://docs.anthropic.com/en/api/messages-count-tokens), the Messages body without
+//     max_tokens, answered {"input_tokens": n};
+//   - Claude on Vertex AI: POST .../publishers/anthropic/models/count-tokens:rawPredict
+//     (https://cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude/count-tokens),
+//     the same body with the model in it, the same answer.
+//
+// The count is the mock's own, CountTokens of what the request holds, so that a test can
+// tell it from any estimate the gateway could make.
+
+// CountTokens is the input_tokens the mock answers for a count_tokens request with the given
+// numbers of messages and tools, and a system prompt or not: 4000, plus 100 a message, 10 a
+// tool and 1 for a system prompt.
+func CountTokens(messages, tools int, system bool) int {
+	n := 4000 + 100*messages + 10*tools
+	if system {
+		n++
+	}
+	return n
+}
+
+// countRequest is what the mock reads from a count_tokens body.
+type countRequest struct {
+	model            string
+	messages, tools  int
+	system           bool
+	shapesAnswer     string // a member the endpoint does not take, such as max_tokens
+	anthropicVersion string
+}
+
+// parseCountRequest reads a count_tokens body, returning a 400 message or "".
+func parseCountRequest(body []byte, req *countRequest) string {
+	l := jlexer.Lexer{Data: body}
+	l.Delim('{')
+	for !l.IsDelim('}') && l.Ok() {
+		key := l.UnsafeFieldName(false)
+		l.WantColon()
+		switch key {
+		case "model":
+			req.model = l.UnsafeString()
+		case "anthropic_version":
+			req.anthropicVersion = l.UnsafeString()
+		case "system":
+			req.system = !l.IsNull()
+			l.SkipRecursive()
+		case "messages", "tools":
+			n := 0
+			l.Delim('[')
+			for !l.IsDelim(']') && l.Ok() {
+				l.SkipRecursive()
+				n++
+				l.WantComma()
+			}
+			l.Delim(']')
+			if key == "messages" {
+				req.messages = n
+			} else {
+				req.tools = n
+			}
+		case "max_tokens", "stream", "temperature", "top_p", "top_k", "stop_sequences", "metadata":
+			req.shapesAnswer = key
+			l.SkipRecursive()
+		default:
+			l.SkipRecursive()
+		}
+		l.WantComma()
+	}
+	l.Delim('}')
+	l.Consumed()
+	switch {
+	case l.Error() != nil:
+		return "There was an error parsing the body of your request: " + l.Error().Error()
+	case req.shapesAnswer != "":
+		return req.shapesAnswer + ": Extra inputs are not permitted"
+	case req.model == "":
+		return "model: Field required"
+	case req.messages == 0:
+		return "messages: Field required"
+	}
+	return ""
+}
+
+// serveAnthropicCountTokens answers POST /v1/messages/count_tokens in the anthropic format.
+func (s *Server) serveAnthropicCountTokens(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsPost() {
+		s.stats.badRequests.Add(1)
+		writeAnthropicError(ctx, fasthttp.StatusMethodNotAllowed, "invalid_request_error", "Method Not Allowed")
+		return
+	}
+	if !s.headerHasKey(ctx, "x-api-key") {
+		s.stats.unauthorized.Add(1)
+		writeAnthropicError(ctx, fasthttp.StatusUnauthorized, "authentication_error", "invalid x-api-key")
+		return
+	}
+	if len(ctx.Request.Header.Peek("anthropic-version")) == 0 {
+		s.stats.badRequests.Add(1)
+		writeAnthropicError(ctx, fasthttp.StatusBadRequest, "invalid_request_error", "anthropic-version: header is required")
+		return
+	}
+	s.answerCountTokens(ctx, "")
+}
+
+// answerCountTokens parses a count_tokens body and answers its count; with version set
+// (Claude on Vertex AI) the body's anthropic_version must be it.
+func (s *Server) answerCountTokens(ctx *fasthttp.RequestCtx, version string) {
+	var req countRequest
+	msg := parseCountRequest(ctx.PostBody(), &req)
+	if msg == "" && version != "" && req.anthropicVersion != version {
+		msg = "anthropic_version: must be \"" + version + "\" in the body"
+	}
+	if msg != "" {
+		s.stats.badRequests.Add(1)
+		writeAnthropicError(ctx, fasthttp.StatusBadRequest, "invalid_request_error", msg)
+		return
+	}
+	if status := s.pickFault(); status > faultConn {
+		s.stats.countInjected(status)
+		typ, msg := anthropicStatusError(status)
+		writeAnthropicError(ctx, status, typ, msg)
+		return
+	}
+	ctx.SetContentType(contentTypeJSON)
+	ctx.SetBodyString(`{"input_tokens":` + strconv.Itoa(CountTokens(req.messages, req.tools, req.system)) + `}`)
+}
