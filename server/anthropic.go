@@ -179,27 +179,19 @@ func (ax *anthropicExchange) run(a *access) bool {
 		writeAnthropicError(ctx, 400, "invalid_request_error", decodeMessage(err, len(body)))
 		return false
 	}
-	provider, fallbacks := ax.in.Route()
 	ax.model = ax.in.Req.Model
-	bare := provider == "" && ax.model != "" && strings.IndexByte(ax.model, '/') < 0
-	native := fallbacks == nil && (provider == anthropicProvider || provider == "" && strings.HasPrefix(ax.model, anthropicProvider+"/"))
-	if !ax.prepare(directKey, native) || !x.govAdmit(true, anthropicProvider) {
+	toAnthropic, native := x.s.anthropicTarget(&ax.in)
+	if !ax.prepare(directKey, native) {
+		return false
+	}
+	if toAnthropic {
+		x.call.Chat.Provider = anthropicProvider
+	}
+	if !x.govAdmit(true, anthropicProvider) {
 		return false
 	}
 	stream := x.call.Chat.IsStream()
 	err := ax.start(stream)
-	if err != nil && bare && unknownModel(err) && x.s.hasProvider(anthropicProvider) {
-		// Not an alias: a bare model name is Anthropic's. Start again on a fresh Call, so
-		// that plugins see one clean run.
-		x.s.engine.ReleaseCall(x.call)
-		x.call = x.s.engine.AcquireCall()
-		x.call.Gone = x.goneFn
-		if !ax.prepare(directKey, fallbacks == nil) {
-			return false
-		}
-		x.call.Chat.Provider = anthropicProvider
-		err = ax.start(stream)
-	}
 	if err != nil {
 		ax.writeRuntimeError(err)
 		return false
@@ -244,9 +236,17 @@ func (ax *anthropicExchange) start(stream bool) *runtime.Error {
 	return ax.x.s.engine.ChatCompletion(ax.x.call)
 }
 
-// unknownModel reports whether err is the router's answer to a bare name that is no alias.
-func unknownModel(err *runtime.Error) bool {
-	return err.Status == 400 && err.Provider == "" && string(err.Body.Code) == "unknown_model" && string(err.Body.Param) == "model"
+// anthropicTarget tells where a decoded request goes, as far as the gateway must know before
+// converting it: toAnthropic when its model is a bare name that is no config alias (a Claude
+// model name, for the anthropic provider, when one is configured), and native when it goes
+// to Anthropic by name and has no fallbacks, so that Anthropic's own members may stay.
+func (s *Server) anthropicTarget(in *anthropic.Inbound) (toAnthropic, native bool) {
+	provider, fallbacks := in.Route()
+	model := in.Req.Model
+	if provider == "" && model != "" && strings.IndexByte(model, '/') < 0 && !s.engine.IsAlias(model) && s.hasProvider(anthropicProvider) {
+		return true, fallbacks == nil
+	}
+	return false, fallbacks == nil && (provider == anthropicProvider || provider == "" && strings.HasPrefix(model, anthropicProvider+"/"))
 }
 
 // decodeMessage describes a request body that does not decode, with the byte offset, as

@@ -2,7 +2,6 @@ package server
 
 import (
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/bifrost-gw/bifrost/adapters/anthropic"
@@ -42,19 +41,10 @@ func (s *Server) serveCountTokens(ctx *fasthttp.RequestCtx, a *access) {
 		writeAnthropicError(ctx, 400, "invalid_request_error", decodeMessage(err, len(body)))
 		return
 	}
-	provider, fallbacks := ax.in.Route()
-	model := ax.in.Req.Model
-	bare := provider == "" && model != "" && strings.IndexByte(model, '/') < 0
-	native := fallbacks == nil && (provider == anthropicProvider || provider == "" && strings.HasPrefix(model, anthropicProvider+"/"))
+	toAnthropic, native := s.anthropicTarget(&ax.in)
 	c := s.engine.AcquireCall()
-	n, err, ok := s.countTokens(ctx, c, ax, directKey, native, "")
-	if ok && err != nil && bare && unknownModel(err) && s.hasProvider(anthropicProvider) {
-		// Not an alias: a bare model name is Anthropic's, as on /anthropic/v1/messages.
-		s.engine.ReleaseCall(c)
-		c = s.engine.AcquireCall()
-		n, err, ok = s.countTokens(ctx, c, ax, directKey, fallbacks == nil, anthropicProvider)
-	}
 	defer s.engine.ReleaseCall(c)
+	n, err, ok := s.countTokens(ctx, c, ax, directKey, native, toAnthropic)
 	switch {
 	case !ok:
 	case err != nil:
@@ -69,10 +59,11 @@ func (s *Server) serveCountTokens(ctx *fasthttp.RequestCtx, a *access) {
 	}
 }
 
-// countTokens converts the decoded request into c (going to provider when it is not "")
-// and counts it. ok is false when the request could not be converted (answered already).
+// countTokens converts the decoded request into c (for the anthropic provider when
+// toAnthropic) and counts it. ok is false when the request could not be converted (answered
+// already).
 func (s *Server) countTokens(ctx *fasthttp.RequestCtx, c *runtime.Call, ax *anthropicExchange, directKey []byte,
-	native bool, provider string) (n int, err *runtime.Error, ok bool) {
+	native, toAnthropic bool) (n int, err *runtime.Error, ok bool) {
 	if len(directKey) > 0 {
 		c.DirectKey = string(directKey)
 	}
@@ -81,8 +72,8 @@ func (s *Server) countTokens(ctx *fasthttp.RequestCtx, c *runtime.Call, ax *anth
 		writeAnthropicError(ctx, 400, "invalid_request_error", err.Error())
 		return 0, nil, false
 	}
-	if provider != "" {
-		c.Chat.Provider = provider
+	if toAnthropic {
+		c.Chat.Provider = anthropicProvider
 	}
 	n, err = s.engine.CountTokens(c)
 	return n, err, true
