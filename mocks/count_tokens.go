@@ -133,3 +133,129 @@ func (s *Server) answerCountTokens(ctx *fasthttp.RequestCtx, version string) {
 	ctx.SetContentType(contentTypeJSON)
 	ctx.SetBodyString(`{"input_tokens":` + strconv.Itoa(CountTokens(req.messages, req.tools, req.system)) + `}`)
 }
+
+// Gemini's token counting:
+//
+//   - Gemini API: POST /v1beta/models/{model}:countTokens
+//     (https://ai.google.dev/api/tokens), {"contents": [...]} or {"generateContentRequest":
+//     {"model": "models/...", "contents", "systemInstruction", "tools", ...}};
+//   - Vertex AI: POST .../publishers/google/models/{model}:countTokens
+//     (https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/count-tokens),
+//     contents, systemInstruction, tools and generationConfig at the top level.
+//
+// Both answer {"totalTokens": n}, with n = CountTokens(contents, function declarations,
+// system instruction).
+
+// googleCount is what the mock reads from a countTokens body.
+type googleCount struct {
+	contents, functions int
+	system              bool
+	model               string
+	unknown             string // a member the request does not take
+}
+
+// parseGoogleCount reads the members of a countTokens body (or of its
+// generateContentRequest, with inner set); vertex says which API's members are allowed.
+func parseGoogleCount(l *jlexer.Lexer, req *googleCount, vertex, inner bool) {
+	l.Delim('{')
+	for !l.IsDelim('}') && l.Ok() {
+		key := l.UnsafeFieldName(false)
+		l.WantColon()
+		switch {
+		case key == "generateContentRequest" && !vertex && !inner:
+			parseGoogleCount(l, req, vertex, true)
+		case key == "model" && inner:
+			req.model = l.UnsafeString()
+		case key == "contents":
+			l.Delim('[')
+			for !l.IsDelim(']') && l.Ok() {
+				l.SkipRecursive()
+				req.contents++
+				l.WantComma()
+			}
+			l.Delim(']')
+		case key == "systemInstruction":
+			req.system = !l.IsNull()
+			l.SkipRecursive()
+		case key == "tools":
+			req.functions += countDeclarations(l)
+		case key == "generationConfig" && (vertex || inner), key == "toolConfig" && inner, key == "safetySettings" && inner:
+			l.SkipRecursive()
+		default:
+			if req.unknown == "" {
+				req.unknown = key
+			}
+			l.SkipRecursive()
+		}
+		l.WantComma()
+	}
+	l.Delim('}')
+}
+
+// countDeclarations counts the functionDeclarations of a tools array.
+func countDeclarations(l *jlexer.Lexer) int {
+	n := 0
+	l.Delim('[')
+	for !l.IsDelim(']') && l.Ok() {
+		l.Delim('{')
+		for !l.IsDelim('}') && l.Ok() {
+			key := l.UnsafeFieldName(false)
+			l.WantColon()
+			if key != "functionDeclarations" {
+				l.SkipRecursive()
+				l.WantComma()
+				continue
+			}
+			l.Delim('[')
+			for !l.IsDelim(']') && l.Ok() {
+				l.SkipRecursive()
+				n++
+				l.WantComma()
+			}
+			l.Delim(']')
+			l.WantComma()
+		}
+		l.Delim('}')
+		l.WantComma()
+	}
+	l.Delim(']')
+	return n
+}
+
+// serveGoogleCountTokens answers an authorized countTokens of the Gemini API (vertex false)
+// or Vertex AI (vertex true) for model.
+func (s *Server) serveGoogleCountTokens(ctx *fasthttp.RequestCtx, model string, vertex bool) {
+	var req googleCount
+	l := jlexer.Lexer{Data: ctx.PostBody()}
+	parseGoogleCount(&l, &req, vertex, false)
+	l.Consumed()
+	msg := ""
+	switch {
+	case l.Error() != nil:
+		msg = "Invalid JSON payload received. " + l.Error().Error()
+	case req.unknown != "":
+		msg = "Invalid JSON payload received. Unknown name \"" + req.unknown + "\": Cannot find field."
+	case !vertex && req.model != "" && req.model != "models/"+model:
+		msg = "generateContentRequest.model: must be models/" + model
+	case req.contents == 0:
+		msg = "contents: at least one is required"
+	}
+	if msg != "" {
+		s.stats.badRequests.Add(1)
+		writeGoogleError(ctx, fasthttp.StatusBadRequest, msg)
+		return
+	}
+	if status := s.pickFault(); status > faultConn {
+		s.stats.countInjected(status)
+		writeGoogleError(ctx, status, googleFaultMessage(status))
+		return
+	}
+	ctx.SetContentType(contentTypeJSON)
+	ctx.SetBodyString(`{"totalTokens":` + strconv.Itoa(CountTokens(req.contents, req.functions, req.system)) + `}`)
+}
+
+// serveVertexClaudeCount answers an authorized count-tokens:rawPredict: Anthropic's
+// count_tokens body with the model in it and anthropic_version vertex-2023-10-16.
+func (s *Server) serveVertexClaudeCount(ctx *fasthttp.RequestCtx) {
+	s.answerCountTokens(ctx, VertexAnthropicVersion)
+}
