@@ -58,3 +58,14 @@ func (c *Call) forwardHeaders(p *providerState, model string) {
 		}
 	}
 }
+
+// encodeChat writes a chat body with the adapter's HeaderEncoder when the request has
+// client headers and the adapter takes some in the body, else with EncodeChat.
+func encodeChat(a provider.Adapter, w *jwriter.Writer, r *schemas.ChatRequest, headers []provider.Header) error {
+	if len(headers) > 0 {
+		if he, ok := a.(provider.HeaderEncoder); ok {
+			return he.EncodeChatHeaders(w, r, headers)
+		}
+	}
+	return a.EncodeChat(w, r)
+}

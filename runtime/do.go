@@ -284,7 +284,7 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	switch c.op {
 	case provider.OpChat, provider.OpChatStream:
 		c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, "", nil
-		err = p.adapter.EncodeChat(&c.w, &c.Chat)
+		err = encodeChat(p.adapter, &c.w, &c.Chat, c.Headers)
 	case provider.OpText, provider.OpTextStream:
 		c.Text.Model, c.Text.Provider, c.Text.Fallbacks = model, "", nil
 		err = p.adapter.EncodeText(&c.w, &c.Text)

@@ -112,3 +112,32 @@ func TestAnthropicBetaNotForwardedElsewhere(t *testing.T) {
 		t.Errorf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
 	}
 }
+
+// TestAnthropicBetaBedrock checks that a Claude model on Bedrock gets the beta header as
+// Converse's additionalModelRequestFields.anthropic_beta, and another model does not.
+func TestAnthropicBetaBedrock(t *testing.T) {
+	p := newInProcess(t, mocks.Config{Format: mocks.FormatBedrock, Record: true}, `{"providers":{"bedrock":{"keys":[{"name":"b","models":["*"],"weight":1,`+
+		`"bedrock_key_config":{"access_key":"`+inProcessKey+`","secret_key":"s","region":"us-east-1"}}],"network_config":{"base_url":"http://mock.inmemory","max_retries":0}}}}`)
+	for _, c := range []struct {
+		model, want string
+	}{
+		{"us.anthropic.claude-sonnet-4-20250514-v1:0", `,"additionalModelRequestFields":{"anthropic_beta":["interleaved-thinking-2025-05-14","fine-grained-tool-streaming-2025-05-14"]}}`},
+		{"amazon.nova-pro-v1:0", ""},
+	} {
+		ctx := newCtx("POST", "/anthropic/v1/messages", []byte(`{"model":"bedrock/`+c.model+`","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`))
+		ctx.Request.Header.Set("anthropic-beta", betaValue)
+		p.do(ctx)
+		if ctx.Response.StatusCode() != 200 {
+			t.Fatalf("%s: status %d: %s", c.model, ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+		reqs := p.mock.Requests()
+		r := reqs[len(reqs)-1]
+		body := string(r.Body)
+		if c.want != "" && !strings.HasSuffix(body, c.want) || c.want == "" && strings.Contains(body, "anthropic_beta") {
+			t.Errorf("%s: Bedrock got %s", c.model, body)
+		}
+		if _, ok := r.Header["Anthropic-Beta"]; ok {
+			t.Errorf("%s: Bedrock got the anthropic-beta header", c.model)
+		}
+	}
+}

@@ -20,3 +20,11 @@ type TokenCounter interface {
 type HeaderForwarder interface {
 	Forwards(name, model string) bool
 }
+
+// HeaderEncoder is implemented by the adapter of a provider that takes some client headers
+// in the request body, as Amazon Bedrock takes Anthropic's beta header as the anthropic_beta
+// member. When the request has client headers, the runtime calls EncodeChatHeaders in place
+// of EncodeChat, with the headers (lower-case names).
+type HeaderEncoder interface {
+	EncodeChatHeaders(w *jwriter.Writer, r *schemas.ChatRequest, headers []Header) error
+}
