@@ -259,3 +259,108 @@ func (s *Server) serveGoogleCountTokens(ctx *fasthttp.RequestCtx, model string, 
 func (s *Server) serveVertexClaudeCount(ctx *fasthttp.RequestCtx) {
 	s.answerCountTokens(ctx, VertexAnthropicVersion)
 }
+
+// Bedrock's token counting: POST /model/{modelId}/count-tokens
+// (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html) with
+// {"input":{"converse":{"messages", "system", "toolConfig"}}}, answered {"inputTokens": n},
+// n = CountTokens(messages, tools of toolConfig, a system block or not). Members that
+// ConverseTokensRequest does not have (inferenceConfig, say) are a ValidationException.
+
+// parseBedrockCount reads a CountTokens body into req, returning a 400 message or "".
+func parseBedrockCount(body []byte, req *googleCount) string {
+	l := jlexer.Lexer{Data: body}
+	converse := false
+	l.Delim('{')
+	for !l.IsDelim('}') && l.Ok() {
+		if key := l.UnsafeFieldName(false); key != "input" {
+			return "Malformed input request: extraneous key [" + key + "] is not permitted"
+		}
+		l.WantColon()
+		l.Delim('{')
+		for !l.IsDelim('}') && l.Ok() {
+			if key := l.UnsafeFieldName(false); key != "converse" {
+				return "Malformed input request: input." + key + " is not supported by the mock"
+			}
+			l.WantColon()
+			converse = true
+			if msg := parseConverseCount(&l, req); msg != "" {
+				return msg
+			}
+			l.WantComma()
+		}
+		l.Delim('}')
+		l.WantComma()
+	}
+	l.Delim('}')
+	l.Consumed()
+	switch {
+	case l.Error() != nil:
+		return "Malformed input request: " + l.Error().Error()
+	case !converse || req.contents == 0:
+		return "Malformed input request: input.converse.messages is required"
+	}
+	return ""
+}
+
+// parseConverseCount reads a ConverseTokensRequest.
+func parseConverseCount(l *jlexer.Lexer, req *googleCount) string {
+	l.Delim('{')
+	for !l.IsDelim('}') && l.Ok() {
+		key := l.UnsafeFieldName(false)
+		l.WantColon()
+		switch key {
+		case "messages", "system":
+			n := 0
+			l.Delim('[')
+			for !l.IsDelim(']') && l.Ok() {
+				l.SkipRecursive()
+				n++
+				l.WantComma()
+			}
+			l.Delim(']')
+			if key == "messages" {
+				req.contents = n
+			} else {
+				req.system = n > 0
+			}
+		case "toolConfig":
+			l.Delim('{')
+			for !l.IsDelim('}') && l.Ok() {
+				if l.UnsafeFieldName(false) == "tools" {
+					l.WantColon()
+					l.Delim('[')
+					for !l.IsDelim(']') && l.Ok() {
+						l.SkipRecursive()
+						req.functions++
+						l.WantComma()
+					}
+					l.Delim(']')
+				} else {
+					l.WantColon()
+					l.SkipRecursive()
+				}
+				l.WantComma()
+			}
+			l.Delim('}')
+		case "additionalModelRequestFields":
+			l.SkipRecursive()
+		default:
+			return "Malformed input request: extraneous key [" + key + "] is not permitted"
+		}
+		l.WantComma()
+	}
+	l.Delim('}')
+	return ""
+}
+
+// serveBedrockCountTokens answers an authorized CountTokens.
+func (s *Server) serveBedrockCountTokens(ctx *fasthttp.RequestCtx) {
+	var req googleCount
+	if msg := parseBedrockCount(ctx.PostBody(), &req); msg != "" {
+		s.stats.badRequests.Add(1)
+		writeBedrockError(ctx, fasthttp.StatusBadRequest, "ValidationException", msg)
+		return
+	}
+	ctx.SetContentType(contentTypeJSON)
+	ctx.SetBodyString(`{"inputTokens":` + strconv.Itoa(CountTokens(req.contents, req.functions, req.system)) + `}`)
+}

@@ -100,3 +100,20 @@ func TestCountTokensVertex(t *testing.T) {
 		t.Errorf("status %d; the mock got %s with anthropic-beta %q", ctx.Response.StatusCode(), r.Path, r.Header["Anthropic-Beta"])
 	}
 }
+
+// TestCountTokensBedrock checks count_tokens for Bedrock: CountTokens with the Converse
+// request as input.converse, and the mock's inputTokens as input_tokens.
+func TestCountTokensBedrock(t *testing.T) {
+	p := newInProcess(t, mocks.Config{Format: mocks.FormatBedrock, Record: true}, `{"providers":{"bedrock":{"keys":[{"name":"b","models":["*"],"weight":1,`+
+		`"bedrock_key_config":{"access_key":"`+inProcessKey+`","secret_key":"s","region":"us-east-1"}}],"network_config":{"base_url":"http://mock.inmemory","max_retries":0}}}}`)
+	// Converse merges the tool result into a user turn: three messages.
+	body := strings.Replace(countBody("bedrock/anthropic.claude-sonnet-4-20250514-v1:0"), `"messages":[`, `"max_tokens":1024,"temperature":0.5,"messages":[`, 1)
+	if got, want := countOn(t, p, body), mocks.CountTokens(3, 1, true); got != want {
+		t.Errorf("input_tokens %d, want the mock's %d", got, want)
+	}
+	r := p.mock.Requests()[0]
+	if r.Path != "/model/anthropic.claude-sonnet-4-20250514-v1:0/count-tokens" || !strings.HasPrefix(string(r.Body), `{"input":{"converse":{"messages":[`) ||
+		strings.Contains(string(r.Body), "inferenceConfig") {
+		t.Errorf("the mock got %s %s", r.Path, r.Body)
+	}
+}

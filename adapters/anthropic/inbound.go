@@ -105,9 +105,17 @@ func (in *Inbound) ToChat(out *schemas.ChatRequest, native bool) error {
 
 // ToCountTokens is ToChat for a count_tokens request, whose body is a Messages request
 // without max_tokens (https://docs.anthropic.com/en/api/messages-count-tokens): the unified
-// request it writes has no max_tokens unless the client sent one.
+// request it writes has the system prompt, messages, tools, tool choice and thinking, and
+// none of the members that only shape an answer (max_tokens, sampling, stop sequences,
+// stream, metadata), which token-counting endpoints do not take.
 func (in *Inbound) ToCountTokens(out *schemas.ChatRequest, native bool) error {
-	return in.convert(out, native)
+	if err := in.convert(out, native); err != nil {
+		return err
+	}
+	// Only what is counted: members that shape the answer do not reach a counting endpoint.
+	out.MaxTokens, out.Temperature, out.TopP = opt.Int{}, opt.Float64{}, opt.Float64{}
+	out.Stop, out.Stream, out.StreamOptions, out.User = schemas.Stop{}, opt.Bool{}, nil, ""
+	return nil
 }
 
 // convert is ToChat without the check of max_tokens.
