@@ -21,6 +21,8 @@ const (
 	serverTool = `{"type":"web_search_20250305","name":"web_search","max_uses":3,"allowed_domains":["docs.anthropic.com"]}`
 	fileImage  = `{"type":"image","source":{"type":"file","file_id":"file_011CNha8iCJcU1wXNR6q4V8w"}}`
 	fileDoc    = `{"type":"document","source":{"type":"file","file_id":"file_011CPMxVD3fHLUhvTqtsQA5w"},"title":"Report"}`
+	// mcpServers is a top-level member the gateway does not model (the MCP connector beta).
+	mcpServers = `"mcp_servers":[{"type":"url","url":"https://mcp.example.com/sse","name":"example"}]`
 )
 
 // TestAnthropicCountTokens checks POST /anthropic/v1/messages/count_tokens against the
@@ -67,11 +69,13 @@ func TestAnthropicCountTokens(t *testing.T) {
 }
 
 // TestAnthropicNativePassthrough checks a Messages request to Anthropic: the beta header, a
-// server tool and file-id sources arrive at the provider unchanged.
+// server tool, file-id sources, a thinking mode the gateway does not know and top-level
+// members it does not model arrive at the provider unchanged.
 func TestAnthropicNativePassthrough(t *testing.T) {
 	p := newInProcess(t, mocks.Config{Format: mocks.FormatAnthropic, Record: true}, anthropicOnly)
 	ctx := newCtx("POST", "/anthropic/v1/messages", []byte(`{"model":"claude-sonnet-4-5","max_tokens":64,`+
-		`"messages":[{"role":"user","content":[{"type":"text","text":"Summarise"},`+fileDoc+`,`+fileImage+`]}],"tools":[`+serverTool+`]}`))
+		`"messages":[{"role":"user","content":[{"type":"text","text":"Summarise"},`+fileDoc+`,`+fileImage+`]}],"tools":[`+serverTool+`],`+
+		`"thinking":{"type":"adaptive"},`+mcpServers+`,"provider":"anthropic"}`))
 	ctx.Request.Header.Set("anthropic-beta", betaValue)
 	p.do(ctx)
 	if ctx.Response.StatusCode() != 200 {
@@ -83,7 +87,10 @@ func TestAnthropicNativePassthrough(t *testing.T) {
 	if r.Header["Anthropic-Beta"] != betaValue {
 		t.Errorf("anthropic-beta %q reached the provider, want %q", r.Header["Anthropic-Beta"], betaValue)
 	}
-	for _, want := range []string{`"tools":[` + serverTool + `]`, fileDoc, fileImage} {
+	if strings.Contains(body, `"provider"`) {
+		t.Errorf("the gateway's provider member reached Anthropic: %s", body)
+	}
+	for _, want := range []string{`"tools":[` + serverTool + `]`, fileDoc, fileImage, `"thinking":{"type":"adaptive"}`, `,` + mcpServers + `}`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the provider did not get %s unchanged: %s", want, body)
 		}

@@ -56,6 +56,7 @@ func EncodeCountTokens(w *jwriter.Writer, r *schemas.ChatRequest, version string
 		return err
 	}
 	writeThinking(w, r, budget)
+	writeMembers(w, r)
 	w.RawByte('}')
 	return nil
 }

@@ -128,6 +128,7 @@ func encodeChat(w *jwriter.Writer, r *schemas.ChatRequest, version string) error
 		return err
 	}
 	writeThinking(w, r, budget)
+	writeMembers(w, r)
 	w.RawByte('}')
 	return nil
 }

@@ -173,6 +173,9 @@ func (in *Inbound) convert(out *schemas.ChatRequest, native bool) error {
 	if err := in.toolsTo(out, native); err != nil {
 		return err
 	}
+	if native {
+		in.keepMembers(out)
+	}
 	return in.thinking(out, native)
 }
 
@@ -519,6 +522,19 @@ func (in *Inbound) thinking(out *schemas.ChatRequest, native bool) error {
 		return nil
 	case "enabled":
 	default:
+		if native {
+			// A thinking mode newer than the gateway (adaptive, ...): Anthropic knows it.
+			start := len(in.buf)
+			in.buf = append(in.buf, `{"type":`...)
+			in.buf = appendQuoted(in.buf, t.Type)
+			if t.BudgetTokens > 0 {
+				in.buf = append(in.buf, `,"budget_tokens":`...)
+				in.buf = strconv.AppendInt(in.buf, int64(t.BudgetTokens), 10)
+			}
+			in.buf = append(in.buf, '}')
+			out.SetExtra(extraThinking, in.buf[start:len(in.buf):len(in.buf)])
+			return nil
+		}
 		return errors.New("thinking.type: must be enabled or disabled, not " + strconv.Quote(t.Type))
 	}
 	if t.BudgetTokens < BudgetMinimal {

@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jwriter"
 )
@@ -44,4 +45,50 @@ func rawBlock(b *ContentBlock) (schemas.ContentPart, error) {
 	p := schemas.ContentPart{Type: nativeType}
 	p.SetExtra(extraBlock, raw)
 	return p, nil
+}
+
+// extraMembers on a unified request holds, as one JSON object, the top-level members of a
+// native request that Inbound does not model (mcp_servers, container, context_management,
+// service_tier, ...): the encoder writes them into the Messages or count_tokens body as
+// they came.
+const extraMembers = "anthropic_members"
+
+// keepMembers sets extraMembers on out from the request's unmodelled members, leaving out
+// the gateway's own (provider, fallbacks). It does nothing, and allocates nothing, when
+// there are none.
+func (in *Inbound) keepMembers(out *schemas.ChatRequest) {
+	start := len(in.buf)
+	for _, f := range in.Req.Extras.ExtraFields() {
+		if f.Key == extraProvider || f.Key == extraFallbacks || f.Value == nil {
+			continue
+		}
+		if len(in.buf) == start {
+			in.buf = append(in.buf, '{')
+		} else {
+			in.buf = append(in.buf, ',')
+		}
+		in.buf = appendQuoted(in.buf, f.Key)
+		in.buf = append(in.buf, ':')
+		in.buf = append(in.buf, f.Value...)
+	}
+	if len(in.buf) == start {
+		return
+	}
+	in.buf = append(in.buf, '}')
+	out.SetExtra(extraMembers, in.buf[start:len(in.buf):len(in.buf)])
+}
+
+// appendQuoted appends key as a JSON string.
+func appendQuoted(dst []byte, key string) []byte {
+	dst = append(dst, '"')
+	dst = convert.AppendEscaped(dst, convert.ViewBytes(key))
+	return append(dst, '"')
+}
+
+// writeMembers writes the members kept by keepMembers, if any.
+func writeMembers(w *jwriter.Writer, r *schemas.ChatRequest) {
+	if raw := extra(&r.Extras, extraMembers); len(raw) > 2 {
+		w.RawByte(',')
+		w.Raw(raw[1:len(raw)-1], nil)
+	}
 }
