@@ -30,6 +30,16 @@ func CountTokens(messages, tools int, system bool) int {
 	return n
 }
 
+// writeCount answers {<member>: n}, head being `{"<member>":`, without allocating.
+func writeCount(ctx *fasthttp.RequestCtx, head string, n int) {
+	ctx.SetContentType(contentTypeJSON)
+	buf := ctx.Response.SwapBody(nil)[:0]
+	buf = append(buf, head...)
+	buf = strconv.AppendInt(buf, int64(n), 10)
+	buf = append(buf, '}')
+	ctx.Response.SwapBody(buf)
+}
+
 // countRequest is what the mock reads from a count_tokens body.
 type countRequest struct {
 	model            string
@@ -130,8 +140,7 @@ func (s *Server) answerCountTokens(ctx *fasthttp.RequestCtx, version string) {
 		writeAnthropicError(ctx, status, typ, msg)
 		return
 	}
-	ctx.SetContentType(contentTypeJSON)
-	ctx.SetBodyString(`{"input_tokens":` + strconv.Itoa(CountTokens(req.messages, req.tools, req.system)) + `}`)
+	writeCount(ctx, `{"input_tokens":`, CountTokens(req.messages, req.tools, req.system))
 }
 
 // Gemini's token counting:
@@ -250,8 +259,7 @@ func (s *Server) serveGoogleCountTokens(ctx *fasthttp.RequestCtx, model string, 
 		writeGoogleError(ctx, status, googleFaultMessage(status))
 		return
 	}
-	ctx.SetContentType(contentTypeJSON)
-	ctx.SetBodyString(`{"totalTokens":` + strconv.Itoa(CountTokens(req.contents, req.functions, req.system)) + `}`)
+	writeCount(ctx, `{"totalTokens":`, CountTokens(req.contents, req.functions, req.system))
 }
 
 // serveVertexClaudeCount answers an authorized count-tokens:rawPredict: Anthropic's
@@ -361,6 +369,5 @@ func (s *Server) serveBedrockCountTokens(ctx *fasthttp.RequestCtx) {
 		writeBedrockError(ctx, fasthttp.StatusBadRequest, "ValidationException", msg)
 		return
 	}
-	ctx.SetContentType(contentTypeJSON)
-	ctx.SetBodyString(`{"inputTokens":` + strconv.Itoa(CountTokens(req.contents, req.functions, req.system)) + `}`)
+	writeCount(ctx, `{"inputTokens":`, CountTokens(req.contents, req.functions, req.system))
 }

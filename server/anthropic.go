@@ -264,18 +264,8 @@ func decodeMessage(err error, size int) string {
 }
 
 func (ax *anthropicExchange) writeRuntimeError(err *runtime.Error) {
-	x := ax.x
-	x.call.RedactDirectKey(err)
-	var w jwriter.Writer
-	anthropic.EncodeError(&w, err.Status, &err.Body)
-	x.ctx.Response.Reset()
-	x.ctx.SetStatusCode(err.Status)
-	x.ctx.SetContentType("application/json")
-	w.DumpTo(x.ctx) //nolint:errcheck // writing to the response buffer cannot fail
-	if (err.Status == 429 || err.Status == 503 || err.Status == 529) && err.RetryAfterSec > 0 {
-		x.ctx.Response.Header.Set("Retry-After", strconv.Itoa(err.RetryAfterSec))
-	}
-	x.shortCircuitHeader()
+	writeAnthropicRuntimeError(ax.x.ctx, ax.x.call, err)
+	ax.x.shortCircuitHeader()
 }
 
 // openStream hands ax to fasthttp's stream writer, which owns it from then (the upstream

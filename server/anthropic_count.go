@@ -50,12 +50,12 @@ func (s *Server) serveCountTokens(ctx *fasthttp.RequestCtx, a *access) {
 	case err != nil:
 		writeAnthropicRuntimeError(ctx, c, err)
 	default:
-		var w jwriter.Writer
-		w.RawString(`{"input_tokens":`)
-		w.Int(n)
-		w.RawByte('}')
+		var num [20]byte
 		ctx.SetContentType("application/json")
-		w.DumpTo(ctx) //nolint:errcheck // writing to the response buffer cannot fail
+		ctx.Response.ResetBody()
+		ctx.Response.AppendBodyString(`{"input_tokens":`)
+		ctx.Response.AppendBody(strconv.AppendInt(num[:0], int64(n), 10))
+		ctx.Response.AppendBodyString(`}`)
 	}
 }
 
