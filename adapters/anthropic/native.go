@@ -19,6 +19,9 @@ const (
 	extraTool = "anthropic_tool"
 	// extraBlock on a unified content part holds an Anthropic content block, written as it is.
 	extraBlock = "anthropic_block"
+	// extraContent on a unified response message holds an Anthropic answer's whole content
+	// array when it has blocks the unified schema cannot carry (see decodeContent).
+	extraContent = "anthropic_content"
 	// nativeType is the type of the unified tools and parts that only carry one of them:
 	// other providers' encoders refuse it by name.
 	nativeType = "anthropic"
