@@ -3,6 +3,7 @@ package anthropic
 import (
 	"github.com/bifrost-gw/bifrost/adapters/convert"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 )
 
@@ -22,6 +23,11 @@ const (
 	// extraContent on a unified response message holds an Anthropic answer's whole content
 	// array when it has blocks the unified schema cannot carry (see decodeContent).
 	extraContent = "anthropic_content"
+	// extraBlockStart on a stream chunk's delta holds the content_block of a
+	// content_block_start that only Anthropic's shape carries; extraDelta the delta of a
+	// content_block_delta likewise (a server tool's input_json_delta, citations_delta).
+	extraBlockStart = "anthropic_block_start"
+	extraDelta      = "anthropic_delta"
 	// nativeType is the type of the unified tools and parts that only carry one of them:
 	// other providers' encoders refuse it by name.
 	nativeType = "anthropic"
@@ -94,4 +100,23 @@ func writeMembers(w *jwriter.Writer, r *schemas.ChatRequest) {
 		w.RawByte(',')
 		w.Raw(raw[1:len(raw)-1], nil)
 	}
+}
+
+// member returns the raw value of the top-level member key of the JSON object data, or nil.
+func member(data []byte, key string) []byte {
+	l := jlexer.Lexer{Data: data}
+	l.Delim('{')
+	for !l.IsDelim('}') && l.Ok() {
+		k := l.UnsafeFieldName(false)
+		l.WantColon()
+		if k == key {
+			if raw := l.Raw(); l.Ok() {
+				return raw
+			}
+			return nil
+		}
+		l.SkipRecursive()
+		l.WantComma()
+	}
+	return nil
 }

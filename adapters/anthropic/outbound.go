@@ -26,6 +26,7 @@ const (
 	blockThinking
 	blockTool
 	blockRedacted
+	blockRaw // a block relayed as Anthropic sent it
 )
 
 // streamState tracks one stream: whether message_start went out, the open content block,
