@@ -2,6 +2,7 @@ package mocks
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/valyala/fasthttp"
@@ -361,8 +362,25 @@ func parseConverseCount(l *jlexer.Lexer, req *googleCount) string {
 	return ""
 }
 
-// serveBedrockCountTokens answers an authorized CountTokens.
-func (s *Server) serveBedrockCountTokens(ctx *fasthttp.RequestCtx) {
+// serveBedrockCountTokens answers POST /model/{modelId}/count-tokens, and reports false for
+// any other request, which serveBedrock answers.
+func (s *Server) serveBedrockCountTokens(ctx *fasthttp.RequestCtx) bool {
+	rest, ok := strings.CutPrefix(string(ctx.Path()), "/model/")
+	if !ok || !strings.HasSuffix(rest, "/count-tokens") || !ctx.IsPost() {
+		return false
+	}
+	s.stats.routes[routeChat].Add(1)
+	if s.cfg.RequireKey != "" && !bedrockAuthorized(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), s.cfg.RequireKey) {
+		s.stats.unauthorized.Add(1)
+		writeBedrockError(ctx, fasthttp.StatusForbidden, "AccessDeniedException", "The security token included in the request is invalid.")
+		return true
+	}
+	s.answerBedrockCount(ctx)
+	return true
+}
+
+// answerBedrockCount answers an authorized CountTokens.
+func (s *Server) answerBedrockCount(ctx *fasthttp.RequestCtx) {
 	var req googleCount
 	if msg := parseBedrockCount(ctx.PostBody(), &req); msg != "" {
 		s.stats.badRequests.Add(1)

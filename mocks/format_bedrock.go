@@ -55,7 +55,7 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 	}
 	var r route
 	switch {
-	case req.op == "converse" || req.op == "converse-stream", req.op == "count-tokens":
+	case req.op == "converse" || req.op == "converse-stream":
 		r = routeChat
 	case req.op == "invoke":
 		r = routeEmbeddings
@@ -79,10 +79,6 @@ func (s *Server) serveBedrock(ctx *fasthttp.RequestCtx) {
 	if s.cfg.RequireKey != "" && !bedrockAuthorized(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), s.cfg.RequireKey) {
 		s.stats.unauthorized.Add(1)
 		writeBedrockError(ctx, fasthttp.StatusForbidden, "AccessDeniedException", "The security token included in the request is invalid.")
-		return
-	}
-	if req.op == "count-tokens" { // count_tokens.go
-		s.serveBedrockCountTokens(ctx)
 		return
 	}
 	if r != routeModels {

@@ -23,7 +23,9 @@ func (s *Server) handleFormat(ctx *fasthttp.RequestCtx) {
 	case FormatCohere:
 		s.serveCohere(ctx)
 	case FormatBedrock:
-		s.serveBedrock(ctx)
+		if !s.serveBedrockCountTokens(ctx) { // count_tokens.go
+			s.serveBedrock(ctx)
+		}
 	case FormatAzure:
 		s.serveAzure(ctx)
 	default:
