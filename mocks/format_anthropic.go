@@ -13,7 +13,8 @@ import (
 
 // FormatAnthropic is Anthropic's Messages API
 // (https://docs.anthropic.com/en/api/messages): POST /v1/messages, plain and streamed
-// (https://docs.anthropic.com/en/docs/build-with-claude/streaming), GET /v1/models, the key
+// (https://docs.anthropic.com/en/docs/build-with-claude/streaming), POST
+// /v1/messages/count_tokens (count_tokens.go), GET /v1/models, the key
 // in x-api-key, anthropic-version required, errors as {"type":"error","error":{...}}
 // (https://docs.anthropic.com/en/api/errors).
 const FormatAnthropic = "anthropic"
@@ -43,6 +44,9 @@ func (s *Server) serveAnthropic(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	var r route
 	switch path {
+	case "/v1/messages/count_tokens":
+		s.serveAnthropicCountTokens(ctx)
+		return
 	case "/v1/messages":
 		r = routeChat
 	case "/v1/models":

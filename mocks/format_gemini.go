@@ -41,6 +41,10 @@ func (s *Server) serveGemini(ctx *fasthttp.RequestCtx) {
 		writeGoogleError(ctx, fasthttp.StatusBadRequest, "API key not valid. Please pass a valid API key.")
 		return
 	}
+	if action == "countTokens" {
+		s.serveGoogleCountTokens(ctx, model, false)
+		return
+	}
 	s.serveGoogle(ctx, r, model, action)
 }
 
@@ -60,6 +64,8 @@ func googleRoute(action string) route {
 		return routeChat
 	case "batchEmbedContents", "embedContent":
 		return routeEmbeddings
+	case "countTokens": // count_tokens.go; counted with the chat route
+		return routeChat
 	}
 	return routeNone
 }

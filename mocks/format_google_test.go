@@ -50,7 +50,8 @@ func TestGeminiFormat(t *testing.T) {
 		{"models", "GET", "/v1beta/models", "", key, 200, []string{`"name":"models/gemini-2.0-flash"`}},
 		{"wrong key", "POST", "/v1beta/models/gemini-2.0-flash:generateContent", chat, []string{"x-goog-api-key", "nope"}, 400,
 			[]string{`{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}`}},
-		{"unknown method", "POST", "/v1beta/models/gemini-2.0-flash:countTokens", chat, key, 404, []string{`"status":"NOT_FOUND"`}},
+		{"unknown method", "POST", "/v1beta/models/gemini-2.0-flash:computeTokens", chat, key, 404, []string{`"status":"NOT_FOUND"`}},
+		{"countTokens", "POST", "/v1beta/models/gemini-2.0-flash:countTokens", chat, key, 200, []string{`{"totalTokens":4100}`}},
 		{"bad body", "POST", "/v1beta/models/gemini-2.0-flash:generateContent", `{"contents":[]}`, key, 400, []string{`"code":400`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

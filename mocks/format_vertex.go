@@ -70,11 +70,16 @@ func (s *Server) serveVertex(ctx *fasthttp.RequestCtx) {
 		writeGoogleError(ctx, fasthttp.StatusUnauthorized, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.")
 		return
 	}
-	if claude {
+	switch {
+	case claude && model == "count-tokens":
+		s.serveVertexClaudeCount(ctx)
+	case claude:
 		s.serveVertexClaude(ctx, model, action == "streamRawPredict")
-		return
+	case action == "countTokens":
+		s.serveGoogleCountTokens(ctx, model, true)
+	default:
+		s.serveGoogle(ctx, r, model, action)
 	}
-	s.serveGoogle(ctx, r, model, action)
 }
 
 // serveVertexClaude answers an authorized rawPredict (or, with stream, streamRawPredict)

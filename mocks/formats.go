@@ -15,7 +15,7 @@ const FormatOpenAI = "openai"
 var formats = map[string]func(*Server, *fasthttp.RequestCtx){
 	FormatAnthropic: (*Server).serveAnthropic,
 	FormatAzure:     (*Server).serveAzure,
-	FormatBedrock:   (*Server).serveBedrock,
+	FormatBedrock:   (*Server).serveBedrockOrCount,
 	FormatCohere:    (*Server).serveCohere,
 	FormatGemini:    (*Server).serveGemini,
 	FormatVertex:    (*Server).serveVertex,
@@ -33,4 +33,12 @@ func (s *Server) handleFormat(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	serve(s, ctx)
+}
+
+// serveBedrockOrCount answers Bedrock's CountTokens (count_tokens.go), and every other
+// Bedrock request with serveBedrock.
+func (s *Server) serveBedrockOrCount(ctx *fasthttp.RequestCtx) {
+	if !s.serveBedrockCountTokens(ctx) {
+		s.serveBedrock(ctx)
+	}
 }

@@ -37,6 +37,12 @@ type Call struct {
 	// is used for this request instead of the configured keys, and scrubbed from errors.
 	DirectKey string
 
+	// Headers are client request headers that a provider may take as they are (Anthropic's
+	// anthropic-beta): each goes on to the providers whose adapter forwards it
+	// (provider.HeaderForwarder). Names are lower case; values may borrow from the client's
+	// request until the Call is released.
+	Headers []provider.Header
+
 	// Gone, if set, reports whether the client has gone away. The engine polls it before a
 	// retry or a fallback and while waiting for a slot, and gives up when it returns true;
 	// while a request waits on a provider, the engine's watcher polls it from another
@@ -134,6 +140,8 @@ func (c *Call) reset() {
 	c.Err = Error{}
 	c.Gone = nil
 	c.DirectKey = ""
+	clear(c.Headers)
+	c.Headers = c.Headers[:0]
 	c.plug = pluginState{}
 	c.pass = passthrough{}
 	c.Provider, c.Model = "", ""

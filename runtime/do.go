@@ -393,6 +393,7 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	for _, h := range p.headers {
 		c.req.Header.Set(h.Name, h.Value)
 	}
+	c.forwardHeaders(p, model)
 	if c.op == provider.OpModels {
 		return nil
 	}
@@ -406,13 +407,16 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	switch c.op {
 	case provider.OpChat, provider.OpChatStream:
 		c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, "", nil
-		err = p.chatCodec(model).EncodeChat(&c.w, &c.Chat)
+		err = encodeChat(p.chatCodec(model), &c.w, &c.Chat, c.Headers)
 	case provider.OpText, provider.OpTextStream:
 		c.Text.Model, c.Text.Provider, c.Text.Fallbacks = model, "", nil
 		err = p.adapter.EncodeText(&c.w, &c.Text)
 	case provider.OpEmbedding:
 		c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks = model, "", nil
 		err = p.adapter.EncodeEmbedding(&c.w, &c.Embedding)
+	case provider.OpCountTokens:
+		c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, "", nil
+		err = encodeCountTokens(p.adapter, &c.w, &c.Chat)
 	}
 	if err == nil {
 		err = c.w.Error

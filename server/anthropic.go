@@ -24,8 +24,9 @@ import (
 //	                                          sent to any provider
 //	GET  /anthropic/v1/models                 the configured models, in Anthropic's list shape
 //	GET  /anthropic/v1/models/{id}            one of them
-//	POST /anthropic/v1/messages/count_tokens  404: the gateway cannot count tokens for every
-//	                                          provider, and does not guess
+//	POST /anthropic/v1/messages/count_tokens  the input token count of a Messages request, by
+//	                                          the target provider's own counting endpoint
+//	                                          (anthropic_count.go); never an estimate
 //
 // A request is decoded with the anthropic codec's wire types, converted to the unified
 // request (anthropic.Inbound), run by the engine as /v1/chat/completions runs, and the
@@ -36,7 +37,9 @@ import (
 // a bare name that is no alias (claude-sonnet-4-5, say) goes to the "anthropic" provider.
 // A request that goes to Anthropic by name (the "anthropic/" prefix, provider "anthropic",
 // or a bare name) keeps the members only Anthropic knows (cache_control, the exact thinking
-// budget, earlier thinking blocks); one that goes elsewhere drops them.
+// budget, earlier thinking blocks, server tools, file-id sources); one that goes elsewhere
+// drops them, and refuses server tools and file-id sources. The anthropic-beta header goes on
+// to the providers whose adapter takes it (Anthropic's; Claude on Vertex AI's).
 
 // anthropicProvider is the provider a bare model name goes to.
 const anthropicProvider = "anthropic"
@@ -87,8 +90,9 @@ func (s *Server) serveAnthropic(ctx *fasthttp.RequestCtx, a *access, start time.
 			return
 		}
 	case "/v1/messages/count_tokens":
-		writeAnthropicError(ctx, 404, "not_found_error",
-			"count_tokens is not supported by this gateway: it routes to providers that have no token counting endpoint, and it does not estimate")
+		if s.anthropicMethod(ctx, true) {
+			s.serveCountTokens(ctx, a)
+		}
 	case "/v1/models":
 		if s.anthropicMethod(ctx, false) {
 			s.anthropicModels(ctx, "")
@@ -175,27 +179,19 @@ func (ax *anthropicExchange) run(a *access) bool {
 		writeAnthropicError(ctx, 400, "invalid_request_error", decodeMessage(err, len(body)))
 		return false
 	}
-	provider, fallbacks := ax.in.Route()
 	ax.model = ax.in.Req.Model
-	bare := provider == "" && ax.model != "" && strings.IndexByte(ax.model, '/') < 0
-	native := fallbacks == nil && (provider == anthropicProvider || provider == "" && strings.HasPrefix(ax.model, anthropicProvider+"/"))
-	if !ax.prepare(directKey, native) || !x.govAdmit(true, anthropicProvider) {
+	toAnthropic, native := x.s.anthropicTarget(&ax.in)
+	if !ax.prepare(directKey, native) {
+		return false
+	}
+	if toAnthropic {
+		x.call.Chat.Provider = anthropicProvider
+	}
+	if !x.govAdmit(true, anthropicProvider) {
 		return false
 	}
 	stream := x.call.Chat.IsStream()
 	err := ax.start(stream)
-	if err != nil && bare && unknownModel(err) && ax.hasAnthropic() {
-		// Not an alias: a bare model name is Anthropic's. Start again on a fresh Call, so
-		// that plugins see one clean run.
-		x.s.engine.ReleaseCall(x.call)
-		x.call = x.s.engine.AcquireCall()
-		x.call.Gone = x.goneFn
-		if !ax.prepare(directKey, fallbacks == nil) {
-			return false
-		}
-		x.call.Chat.Provider = anthropicProvider
-		err = ax.start(stream)
-	}
 	if err != nil {
 		ax.writeRuntimeError(err)
 		return false
@@ -224,6 +220,7 @@ func (ax *anthropicExchange) prepare(directKey []byte, native bool) bool {
 	if len(directKey) > 0 {
 		c.DirectKey = string(directKey)
 	}
+	addBetaHeader(c, ax.x.ctx)
 	if err := ax.in.ToChat(&c.Chat, native); err != nil {
 		writeAnthropicError(ax.x.ctx, 400, "invalid_request_error", err.Error())
 		return false
@@ -239,18 +236,17 @@ func (ax *anthropicExchange) start(stream bool) *runtime.Error {
 	return ax.x.s.engine.ChatCompletion(ax.x.call)
 }
 
-// unknownModel reports whether err is the router's answer to a bare name that is no alias.
-func unknownModel(err *runtime.Error) bool {
-	return err.Status == 400 && err.Provider == "" && string(err.Body.Code) == "unknown_model" && string(err.Body.Param) == "model"
-}
-
-func (ax *anthropicExchange) hasAnthropic() bool {
-	for _, p := range ax.x.s.engine.Providers() {
-		if p == anthropicProvider {
-			return true
-		}
+// anthropicTarget tells where a decoded request goes, as far as the gateway must know before
+// converting it: toAnthropic when its model is a bare name that is no config alias (a Claude
+// model name, for the anthropic provider, when one is configured), and native when it goes
+// to Anthropic by name and has no fallbacks, so that Anthropic's own members may stay.
+func (s *Server) anthropicTarget(in *anthropic.Inbound) (toAnthropic, native bool) {
+	provider, fallbacks := in.Route()
+	model := in.Req.Model
+	if provider == "" && model != "" && strings.IndexByte(model, '/') < 0 && !s.engine.IsAlias(model) && s.hasProvider(anthropicProvider) {
+		return true, fallbacks == nil
 	}
-	return false
+	return false, fallbacks == nil && (provider == anthropicProvider || provider == "" && strings.HasPrefix(model, anthropicProvider+"/"))
 }
 
 // decodeMessage describes a request body that does not decode, with the byte offset, as
@@ -268,18 +264,8 @@ func decodeMessage(err error, size int) string {
 }
 
 func (ax *anthropicExchange) writeRuntimeError(err *runtime.Error) {
-	x := ax.x
-	x.call.RedactDirectKey(err)
-	var w jwriter.Writer
-	anthropic.EncodeError(&w, err.Status, &err.Body)
-	x.ctx.Response.Reset()
-	x.ctx.SetStatusCode(err.Status)
-	x.ctx.SetContentType("application/json")
-	w.DumpTo(x.ctx) //nolint:errcheck // writing to the response buffer cannot fail
-	if (err.Status == 429 || err.Status == 503 || err.Status == 529) && err.RetryAfterSec > 0 {
-		x.ctx.Response.Header.Set("Retry-After", strconv.Itoa(err.RetryAfterSec))
-	}
-	x.shortCircuitHeader()
+	writeAnthropicRuntimeError(ax.x.ctx, ax.x.call, err)
+	ax.x.shortCircuitHeader()
 }
 
 // openStream hands ax to fasthttp's stream writer, which owns it from then (the upstream

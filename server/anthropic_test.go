@@ -41,7 +41,10 @@ func TestAnthropicErrors(t *testing.T) {
 		{"bare name without an anthropic provider", "POST", "/anthropic/v1/messages", `{"model":"claude-x","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_request_error", "names no provider"},
 		{"server tool", "POST", "/anthropic/v1/messages", `{"model":"openai/x","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"bash_20250124","name":"bash"}]}`, 400, "invalid_request_error", "server tool"},
 		{"GET on messages", "GET", "/anthropic/v1/messages", ``, 405, "invalid_request_error", "use POST"},
-		{"count_tokens", "POST", "/anthropic/v1/messages/count_tokens", `{}`, 404, "not_found_error", "not supported"},
+		{"count_tokens without a model", "POST", "/anthropic/v1/messages/count_tokens", `{"messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_request_error", "model: Field required"},
+		{"count_tokens on a provider without a counter", "POST", "/anthropic/v1/messages/count_tokens", `{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`, 400, "invalid_request_error", "provider openai does not support token counting"},
+		{"count_tokens GET", "GET", "/anthropic/v1/messages/count_tokens", ``, 405, "invalid_request_error", "use POST"},
+		{"file-id source elsewhere", "POST", "/anthropic/v1/messages", `{"model":"openai/x","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{"type":"file","file_id":"file_1"}}]}]}`, 400, "invalid_request_error", `source type "file" is not supported`},
 		{"unknown route", "POST", "/anthropic/v1/complete", `{}`, 404, "not_found_error", "no route"},
 		{"unknown model", "GET", "/anthropic/v1/models/openai/nope", ``, 404, "not_found_error", "openai/nope"},
 	}

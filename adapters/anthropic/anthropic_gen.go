@@ -22,9 +22,10 @@ var info = provider.Info{
 	}},
 	Name: "anthropic",
 	Paths: [provider.NumOps]string{
-		provider.OpChat:       "/v1/messages",
-		provider.OpChatStream: "/v1/messages",
-		provider.OpModels:     "/v1/models?limit=1000",
+		provider.OpChat:        "/v1/messages",
+		provider.OpChatStream:  "/v1/messages",
+		provider.OpCountTokens: "/v1/messages/count_tokens",
+		provider.OpModels:      "/v1/models?limit=1000",
 	},
 	Title: "Anthropic",
 }

@@ -1,6 +1,7 @@
 package anthropic
 
 import (
+	"bytes"
 	"errors"
 	"time"
 
@@ -102,13 +103,27 @@ func (Codec) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 
 // decodeContent reads the content blocks into msg: text into content, thinking into
 // reasoning_content (with the blocks themselves in thinking_blocks, for the next turn),
-// tool_use into tool_calls. Server tool blocks are skipped.
-func decodeContent(l *jlexer.Lexer, msg *schemas.ChatMessage) {
+// tool_use into tool_calls. Blocks the unified schema has no place for (server tools' use
+// and results, such as server_tool_use and web_search_tool_result, and text with
+// citations) are skipped there; the whole content array is then also kept as it came, in
+// the message's extraContent, for Outbound to answer an Anthropic client with.
+func decodeContent(outer *jlexer.Lexer, msg *schemas.ChatMessage) {
+	raw := outer.Raw()
+	if !outer.Ok() {
+		return
+	}
+	l := &jlexer.Lexer{Data: raw}
 	var thinking []byte // thinking_blocks, built only when the response has any
+	native := false     // a block only Anthropic's shape can carry
 	l.Delim('[')
 	for !l.IsDelim(']') && l.Ok() {
 		var b ResponseBlock
 		b.UnmarshalEasyJSON(l)
+		switch b.Type {
+		case "text", "thinking", "redacted_thinking", "tool_use":
+		default:
+			native = true
+		}
 		switch b.Type {
 		case "text":
 			msg.Content.Text = convert.JoinText(msg.Content.Text, b.Text)
@@ -134,8 +149,15 @@ func decodeContent(l *jlexer.Lexer, msg *schemas.ChatMessage) {
 		l.WantComma()
 	}
 	l.Delim(']')
+	if err := l.Error(); err != nil {
+		outer.AddError(err)
+		return
+	}
 	if len(thinking) > 0 {
 		msg.SetExtra(extraThinkingBlocks, append(thinking, ']'))
+	}
+	if native || bytes.Contains(raw, []byte(`"citations":[`)) {
+		msg.SetExtra(extraContent, raw)
 	}
 }
 

@@ -82,7 +82,6 @@ func encodeChat(w *jwriter.Writer, r *schemas.ChatRequest, version string) error
 	if err != nil {
 		return err
 	}
-	nativeThinking := extra(&r.Extras, extraThinking)
 	if version == "" {
 		w.RawString(`{"model":`)
 		w.String(r.Model)
@@ -92,11 +91,7 @@ func encodeChat(w *jwriter.Writer, r *schemas.ChatRequest, version string) error
 	}
 	w.RawString(`,"max_tokens":`)
 	w.Int(maxTokens)
-	if err := writeSystem(w, r.Messages); err != nil {
-		return err
-	}
-	w.RawString(`,"messages":`)
-	if err := writeMessages(w, r.Messages); err != nil {
+	if err := writeConversation(w, r); err != nil {
 		return err
 	}
 	if r.User != "" {
@@ -132,17 +127,33 @@ func encodeChat(w *jwriter.Writer, r *schemas.ChatRequest, version string) error
 	if err := writeTools(w, r); err != nil {
 		return err
 	}
-	switch {
-	case nativeThinking != nil:
+	writeThinking(w, r, budget)
+	writeMembers(w, r)
+	w.RawByte('}')
+	return nil
+}
+
+// writeConversation writes system and messages.
+func writeConversation(w *jwriter.Writer, r *schemas.ChatRequest) error {
+	if err := writeSystem(w, r.Messages); err != nil {
+		return err
+	}
+	w.RawString(`,"messages":`)
+	return writeMessages(w, r.Messages)
+}
+
+// writeThinking writes the thinking member: the client's own (a native request), else the
+// budget of its reasoning_effort, if any.
+func writeThinking(w *jwriter.Writer, r *schemas.ChatRequest, budget int) {
+	switch native := extra(&r.Extras, extraThinking); {
+	case native != nil:
 		w.RawString(`,"thinking":`)
-		w.Raw(nativeThinking, nil)
+		w.Raw(native, nil)
 	case budget > 0:
 		w.RawString(`,"thinking":{"type":"enabled","budget_tokens":`)
 		w.Int(budget)
 		w.RawByte('}')
 	}
-	w.RawByte('}')
-	return nil
 }
 
 // limits returns max_tokens and the thinking budget of r: max_tokens as given (max_tokens,

@@ -13,6 +13,10 @@ import (
 // writePart writes a user content part as a content block: text, image (image_url) or
 // document (a PDF file part).
 func writePart(w *jwriter.Writer, p *schemas.ContentPart) error {
+	if raw := extra(&p.Extras, extraBlock); raw != nil {
+		w.Raw(raw, nil)
+		return nil
+	}
 	switch p.Type {
 	case "text":
 		writeTextPart(w, p)

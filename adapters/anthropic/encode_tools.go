@@ -18,6 +18,13 @@ func writeTools(w *jwriter.Writer, r *schemas.ChatRequest) error {
 		w.RawString(`,"tools":[`)
 		for i := range r.Tools {
 			t := &r.Tools[i]
+			if raw := extra(&t.Extras, extraTool); raw != nil {
+				if i > 0 {
+					w.RawByte(',')
+				}
+				w.Raw(raw, nil)
+				continue
+			}
 			if t.Type != "function" {
 				return errors.New("tool type " + strconv.Quote(t.Type) + " is not supported by Anthropic (function)")
 			}

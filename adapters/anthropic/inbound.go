@@ -97,18 +97,40 @@ func (in *Inbound) Route() (provider string, fallbacks schemas.Raw) {
 // and tools, the exact thinking budget, thinking blocks of earlier turns). Without it they
 // are dropped, so that any provider accepts the request.
 func (in *Inbound) ToChat(out *schemas.ChatRequest, native bool) error {
+	if in.Req.MaxTokens < 1 && in.Req.Model != "" {
+		return errors.New("max_tokens: Field required, at least 1")
+	}
+	return in.convert(out, native)
+}
+
+// ToCountTokens is ToChat for a count_tokens request, whose body is a Messages request
+// without max_tokens (https://docs.anthropic.com/en/api/messages-count-tokens): the unified
+// request it writes has the system prompt, messages, tools, tool choice and thinking, and
+// none of the members that only shape an answer (max_tokens, sampling, stop sequences,
+// stream, metadata), which token-counting endpoints do not take.
+func (in *Inbound) ToCountTokens(out *schemas.ChatRequest, native bool) error {
+	if err := in.convert(out, native); err != nil {
+		return err
+	}
+	// Only what is counted: members that shape the answer do not reach a counting endpoint.
+	out.MaxTokens, out.Temperature, out.TopP = opt.Int{}, opt.Float64{}, opt.Float64{}
+	out.Stop, out.Stream, out.StreamOptions, out.User = schemas.Stop{}, opt.Bool{}, nil, ""
+	return nil
+}
+
+// convert is ToChat without the check of max_tokens.
+func (in *Inbound) convert(out *schemas.ChatRequest, native bool) error {
 	r := &in.Req
 	if r.Model == "" {
 		return errors.New("model: Field required")
-	}
-	if r.MaxTokens < 1 {
-		return errors.New("max_tokens: Field required, at least 1")
 	}
 	if len(r.Messages) == 0 {
 		return errors.New("messages: at least one message is required")
 	}
 	out.Model = r.Model
-	out.MaxTokens = opt.OInt(r.MaxTokens)
+	if r.MaxTokens > 0 {
+		out.MaxTokens = opt.OInt(r.MaxTokens)
+	}
 	provider, fallbacks := in.Route()
 	out.Provider = provider
 	if fallbacks != nil && !fallbacks.IsNull() {
@@ -150,6 +172,9 @@ func (in *Inbound) ToChat(out *schemas.ChatRequest, native bool) error {
 	}
 	if err := in.toolsTo(out, native); err != nil {
 		return err
+	}
+	if native {
+		in.keepMembers(out)
 	}
 	return in.thinking(out, native)
 }
@@ -243,6 +268,9 @@ func (in *Inbound) part(b *ContentBlock, native bool) (schemas.ContentPart, erro
 	case "text":
 		return textPart(b, native), nil
 	case "image":
+		if native && b.Source != nil && b.Source.Type == "file" {
+			return rawBlock(b)
+		}
 		url, err := in.sourceURL(b.Source, "")
 		if err != nil {
 			return schemas.ContentPart{}, err
@@ -253,6 +281,9 @@ func (in *Inbound) part(b *ContentBlock, native bool) (schemas.ContentPart, erro
 		}
 		return p, nil
 	case "document":
+		if native && b.Source != nil && b.Source.Type == "file" {
+			return rawBlock(b)
+		}
 		if b.Source != nil && b.Source.Type == "text" {
 			// A plain-text document is its text.
 			return schemas.ContentPart{Type: "text", Text: orEmpty(b.Source.Data)}, nil
@@ -432,8 +463,13 @@ func (in *Inbound) toolsTo(out *schemas.ChatRequest, native bool) error {
 	for i := range r.Tools {
 		t := &r.Tools[i]
 		if t.Type != "" && t.Type != "custom" {
+			if native {
+				// Anthropic's own tool: sent to Anthropic as it came.
+				in.tools = append(in.tools, serverTool(t))
+				continue
+			}
 			return errors.New("tools." + strconv.Itoa(i) + ": tool type " + strconv.Quote(t.Type) +
-				" (an Anthropic server tool) is not supported by the gateway; declare client tools with name and input_schema")
+				" (an Anthropic server tool) is supported only when the request goes to Anthropic; declare client tools with name and input_schema")
 		}
 		if t.Name == "" {
 			return errors.New("tools." + strconv.Itoa(i) + ".name: Field required")
@@ -486,6 +522,19 @@ func (in *Inbound) thinking(out *schemas.ChatRequest, native bool) error {
 		return nil
 	case "enabled":
 	default:
+		if native {
+			// A thinking mode newer than the gateway (adaptive, ...): Anthropic knows it.
+			start := len(in.buf)
+			in.buf = append(in.buf, `{"type":`...)
+			in.buf = appendQuoted(in.buf, t.Type)
+			if t.BudgetTokens > 0 {
+				in.buf = append(in.buf, `,"budget_tokens":`...)
+				in.buf = strconv.AppendInt(in.buf, int64(t.BudgetTokens), 10)
+			}
+			in.buf = append(in.buf, '}')
+			out.SetExtra(extraThinking, in.buf[start:len(in.buf):len(in.buf)])
+			return nil
+		}
 		return errors.New("thinking.type: must be enabled or disabled, not " + strconv.Quote(t.Type))
 	}
 	if t.BudgetTokens < BudgetMinimal {

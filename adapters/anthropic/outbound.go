@@ -26,6 +26,7 @@ const (
 	blockThinking
 	blockTool
 	blockRedacted
+	blockRaw // a block relayed as Anthropic sent it
 )
 
 // streamState tracks one stream: whether message_start went out, the open content block,
@@ -156,8 +157,14 @@ func writeID(w *jwriter.Writer, id string) {
 
 // writeBlocks writes a message's content blocks: thinking (Anthropic's own blocks, with
 // their signatures, when the provider was Anthropic; else the reasoning text), text (and a
-// refusal, as text), then one tool_use per tool call.
+// refusal, as text), then one tool_use per tool call. An answer from Anthropic with blocks
+// only its shape carries (server tools, citations) is written as it came.
 func (o *Outbound) writeBlocks(w *jwriter.Writer, m *schemas.ChatMessage) {
+	if raw := extra(&m.Extras, extraContent); len(raw) > 2 && raw[0] == '[' {
+		// Anthropic's own answer, with server tool blocks or citations: as it came.
+		w.Raw(bytes.TrimSpace(raw[1:len(raw)-1]), nil)
+		return
+	}
 	first := true
 	sep := func() {
 		if !first {

@@ -14,7 +14,9 @@ import (
 //	                                   one block per run of reasoning (thinking, ended by its
 //	                                   signature_delta when the delta's thinking_blocks carry
 //	                                   one), per redacted_thinking block, per run of text, or
-//	                                   per tool call (tool_use, with input_json_delta pieces)
+//	                                   per tool call (tool_use, with input_json_delta pieces),
+//	                                   and, as Anthropic sent them, per block only its shape
+//	                                   carries (server tools' use and results)
 //	message_delta                      stop_reason, stop_sequence and the usage, at the end
 //	message_stop
 //
@@ -53,9 +55,15 @@ func (o *Outbound) StreamChunk(w *jwriter.Writer, c *schemas.ChatStreamChunk, mo
 	if tb := extra(&d.Extras, extraThinkingBlocks); len(tb) > 2 && tb[0] == '[' {
 		o.thinkingBlocks(w, tb, reasoning)
 	}
+	if raw := extra(&d.Extras, extraBlockStart); raw != nil {
+		o.rawStart(w, raw)
+	}
 	if t := d.Content.Text; !t.IsNull() && string(t) != `""` {
 		o.open(w, blockText, -1, "", "")
 		o.delta(w, "text_delta", "text", t)
+	}
+	if raw := extra(&d.Extras, extraDelta); raw != nil {
+		o.rawDelta(w, raw)
 	}
 	if t := d.Refusal; !t.IsNull() && string(t) != `""` {
 		o.open(w, blockText, -1, "", "")
@@ -172,6 +180,39 @@ func (o *Outbound) open(w *jwriter.Writer, kind uint8, tool int, id, name string
 		w.String(name)
 		w.RawString(`,"input":{}}`)
 	}
+	w.RawString("}" + eventEnd)
+}
+
+// rawStart opens a block that Anthropic's stream carried and the unified schema cannot (a
+// server tool's use or result), writing it as it came.
+func (o *Outbound) rawStart(w *jwriter.Writer, block []byte) {
+	o.close(w)
+	st := &o.st
+	st.kind, st.index = blockRaw, st.next
+	st.next++
+	event(w, EventContentBlockStart)
+	w.RawString(`{"type":"content_block_start","index":`)
+	w.Int(st.index)
+	w.RawString(`,"content_block":`)
+	w.Raw(block, nil)
+	w.RawString("}" + eventEnd)
+}
+
+// rawDelta writes a delta as Anthropic's stream carried it: a citation of a text block
+// (citations_delta, which opens the text block when it comes first), or a piece of the open
+// block (a server tool's input). A piece without an open block is dropped.
+func (o *Outbound) rawDelta(w *jwriter.Writer, delta []byte) {
+	if string(member(delta, "type")) == `"citations_delta"` {
+		o.open(w, blockText, -1, "", "")
+	}
+	if o.st.kind == blockNone {
+		return
+	}
+	event(w, EventContentBlockDelta)
+	w.RawString(`{"type":"content_block_delta","index":`)
+	w.Int(o.st.index)
+	w.RawString(`,"delta":`)
+	w.Raw(delta, nil)
 	w.RawString("}" + eventEnd)
 }
 

@@ -17,12 +17,16 @@ import (
 //     with its id and name; other blocks start nothing;
 //   - content_block_start of a redacted_thinking block: a chunk whose delta carries the
 //     block in thinking_blocks (LiteLLM's member), so that it can be sent back;
+//   - content_block_start of a block only Anthropic's shape has (server_tool_use,
+//     web_search_tool_result, ...): a chunk whose delta carries the block as it came, and
+//     its input_json_delta pieces, like citations_delta, chunks carrying the delta as it
+//     came, for Outbound to relay to an Anthropic client;
 //   - content_block_delta: text_delta is content, thinking_delta reasoning_content,
 //     input_json_delta a fragment of the arguments of the block's tool call;
 //     signature_delta a chunk whose delta carries thinking_blocks
 //     [{"type":"thinking","thinking":"","signature":S}]: the signature of the thinking
 //     streamed before it as reasoning_content (EncodeChat joins the two when the client sends
-//     them back); others are skipped;
+//     them back); others are relayed as they came (above);
 //   - message_delta: the chunk with finish_reason, and the matched stop sequence as the
 //     choice's stop_reason member; its cumulative usage replaces st's;
 //   - message_stop: the usage chunk (no choices), the stream's last;
@@ -114,6 +118,13 @@ func blockStart(data []byte, st *provider.StreamState, out *schemas.ChatStreamCh
 		tb = appendThinkingBlock(tb, b)
 		chunk(st, out).Delta.SetExtra(extraThinkingBlocks, append(tb, ']'))
 		return provider.StepChunk, nil
+	default:
+		// A block only Anthropic's shape carries (server_tool_use, web_search_tool_result,
+		// ...): relayed as it came, for an Anthropic client (see extraBlockStart).
+		if raw := member(data, "content_block"); raw != nil {
+			chunk(st, out).Delta.SetExtra(extraBlockStart, raw)
+			return provider.StepChunk, nil
+		}
 	}
 	return provider.StepSkip, nil
 }
@@ -147,15 +158,28 @@ func blockDelta(data []byte, st *provider.StreamState, out *schemas.ChatStreamCh
 		chunk(st, out).Delta.SetExtra(extraThinkingBlocks, tb)
 	case "input_json_delta":
 		i := st.ToolIndex(e.Index)
-		if i < 0 || d.PartialJSON.IsNull() || string(d.PartialJSON) == `""` {
+		if d.PartialJSON.IsNull() || string(d.PartialJSON) == `""` {
 			return provider.StepSkip, nil
+		}
+		if i < 0 {
+			return rawDelta(data, st, out) // the input of a server tool's call
 		}
 		ch := chunk(st, out)
 		ch.Delta.ToolCalls = append(ch.Delta.ToolCalls, schemas.ToolCall{Function: schemas.FunctionCall{Arguments: d.PartialJSON}})
 		ch.Delta.ToolCalls[0].Index = opt.OInt(i)
 	default:
+		return rawDelta(data, st, out) // citations_delta, ...
+	}
+	return provider.StepChunk, nil
+}
+
+// rawDelta relays a delta the unified schema has no place for as it came (see extraDelta).
+func rawDelta(data []byte, st *provider.StreamState, out *schemas.ChatStreamChunk) (provider.Step, error) {
+	raw := member(data, "delta")
+	if raw == nil {
 		return provider.StepSkip, nil
 	}
+	chunk(st, out).Delta.SetExtra(extraDelta, raw)
 	return provider.StepChunk, nil
 }
 

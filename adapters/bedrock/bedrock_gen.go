@@ -23,10 +23,11 @@ var info = provider.Info{
 	Framing:         "aws_eventstream",
 	Name:            "bedrock",
 	Paths: [provider.NumOps]string{
-		provider.OpChat:       "/model/{model}/converse",
-		provider.OpChatStream: "/model/{model}/converse-stream",
-		provider.OpEmbedding:  "/model/{model}/invoke",
-		provider.OpModels:     "/foundation-models?byInferenceType=ON_DEMAND",
+		provider.OpChat:        "/model/{model}/converse",
+		provider.OpChatStream:  "/model/{model}/converse-stream",
+		provider.OpCountTokens: "/model/{model}/count-tokens",
+		provider.OpEmbedding:   "/model/{model}/invoke",
+		provider.OpModels:      "/foundation-models?byInferenceType=ON_DEMAND",
 	},
 	Title: "Amazon Bedrock",
 }

@@ -18,10 +18,11 @@ var info = provider.Info{
 	Format:         "gemini",
 	Name:           "gemini",
 	Paths: [provider.NumOps]string{
-		provider.OpChat:       "/v1beta/models/{model}:generateContent",
-		provider.OpChatStream: "/v1beta/models/{model}:streamGenerateContent?alt=sse",
-		provider.OpEmbedding:  "/v1beta/models/{model}:batchEmbedContents",
-		provider.OpModels:     "/v1beta/models?pageSize=1000",
+		provider.OpChat:        "/v1beta/models/{model}:generateContent",
+		provider.OpChatStream:  "/v1beta/models/{model}:streamGenerateContent?alt=sse",
+		provider.OpCountTokens: "/v1beta/models/{model}:countTokens",
+		provider.OpEmbedding:   "/v1beta/models/{model}:batchEmbedContents",
+		provider.OpModels:      "/v1beta/models?pageSize=1000",
 	},
 	Title: "Google Gemini",
 }

@@ -19,16 +19,18 @@ var info = provider.Info{
 	ModelPaths: []provider.ModelRoute{{
 		Codec: ClaudeCodec{},
 		Paths: [provider.NumOps]string{
-			provider.OpChat:       "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:rawPredict",
-			provider.OpChatStream: "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:streamRawPredict",
+			provider.OpChat:        "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:rawPredict",
+			provider.OpChatStream:  "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:streamRawPredict",
+			provider.OpCountTokens: "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/count-tokens:rawPredict",
 		},
 		Prefix: "claude-",
 	}},
 	Name: "vertex",
 	Paths: [provider.NumOps]string{
-		provider.OpChat:       "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:generateContent",
-		provider.OpChatStream: "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:streamGenerateContent?alt=sse",
-		provider.OpEmbedding:  "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:predict",
+		provider.OpChat:        "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:generateContent",
+		provider.OpChatStream:  "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:streamGenerateContent?alt=sse",
+		provider.OpCountTokens: "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:countTokens",
+		provider.OpEmbedding:   "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:predict",
 	},
 	Title: "Google Vertex AI",
 }

@@ -99,6 +99,7 @@ func newFile(pkgPath, name string) *jen.File {
 var opConst = map[spec.Operation]string{
 	spec.OpChat: "OpChat", spec.OpChatStream: "OpChatStream", spec.OpText: "OpText",
 	spec.OpTextStream: "OpTextStream", spec.OpEmbedding: "OpEmbedding", spec.OpModels: "OpModels",
+	spec.OpCountTokens: "OpCountTokens",
 }
 
 func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {

@@ -26,10 +26,14 @@ const (
 	OpTextStream Operation = "text_stream"
 	OpEmbedding  Operation = "embedding"
 	OpModels     Operation = "models"
+	// OpCountTokens counts the input tokens of a chat request with the provider's own
+	// tokenizer; its body is written by the adapter's hand-written EncodeCountTokens
+	// (runtime/provider's TokenCounter).
+	OpCountTokens Operation = "count_tokens"
 )
 
 // Operations lists every operation in order.
-var Operations = []Operation{OpChat, OpChatStream, OpText, OpTextStream, OpEmbedding, OpModels}
+var Operations = []Operation{OpChat, OpChatStream, OpText, OpTextStream, OpEmbedding, OpModels, OpCountTokens}
 
 // requestOps are the operations whose request body a spec may map.
 var requestOps = map[string]bool{"chat": true, "text": true, "embedding": true}

@@ -18,16 +18,17 @@ type Op uint8
 
 // The operations.
 const (
-	OpChat       Op = iota // POST chat completion
-	OpChatStream           // POST chat completion, streamed
-	OpText                 // POST text completion
-	OpTextStream           // POST text completion, streamed
-	OpEmbedding            // POST embeddings
-	OpModels               // GET model list
-	NumOps                 // number of operations
+	OpChat        Op = iota // POST chat completion
+	OpChatStream            // POST chat completion, streamed
+	OpText                  // POST text completion
+	OpTextStream            // POST text completion, streamed
+	OpEmbedding             // POST embeddings
+	OpModels                // GET model list
+	OpCountTokens           // POST token count of a chat request (see TokenCounter)
+	NumOps                  // number of operations
 )
 
-var opNames = [NumOps]string{"chat", "chat_stream", "text", "text_stream", "embedding", "models"}
+var opNames = [NumOps]string{"chat", "chat_stream", "text", "text_stream", "embedding", "models", "count_tokens"}
 
 // String returns the operation's name as written in specs.
 func (o Op) String() string {

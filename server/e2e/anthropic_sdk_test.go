@@ -167,6 +167,31 @@ func TestAnthropicGoSDK(t *testing.T) {
 		}
 	}
 
+	t.Run("count_tokens", func(t *testing.T) {
+		// Counted by the Anthropic mock's own endpoint, with the beta header forwarded.
+		res, err := client.Messages.CountTokens(ctx, anthropic.MessageCountTokensParams{
+			Model: anthropic.Model(targets[0].Model), Tools: []anthropic.MessageCountTokensToolUnionParam{{OfTool: tools[0].OfTool}},
+			System:   anthropic.MessageCountTokensParamsSystemUnion{OfString: anthropic.String("Be brief.")},
+			Messages: ask,
+		}, option.WithHeader("anthropic-beta", "token-efficient-tools-2025-02-19"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(mocks.CountTokens(1, 1, true)); res.InputTokens != want {
+			t.Errorf("input_tokens %d, want the mock's %d", res.InputTokens, want)
+		}
+		reqs := targets[0].mock.Requests()
+		if r := reqs[len(reqs)-1]; r.Path != "/v1/messages/count_tokens" || r.Header["Anthropic-Beta"] != "token-efficient-tools-2025-02-19" {
+			t.Errorf("the mock got %s with anthropic-beta %q", r.Path, r.Header["Anthropic-Beta"])
+		}
+		// An OpenAI-format provider has no token counting: Anthropic's 400, not a guess.
+		_, err = client.Messages.CountTokens(ctx, anthropic.MessageCountTokensParams{Model: anthropic.Model(targets[1].Model), Messages: ask})
+		var apiErr *anthropic.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.RawJSON(), "does not support token counting") {
+			t.Errorf("want a 400 naming token counting, got %v", err)
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		_, err := client.Messages.New(ctx, anthropic.MessageNewParams{Model: "nosuchprovider/x", MaxTokens: 16, Messages: ask})
 		var apiErr *anthropic.Error

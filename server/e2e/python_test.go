@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +43,7 @@ func TestPythonSDKs(t *testing.T) {
 	// with tools by calling the first tool), and an OpenAI-compatible one that answers every
 	// request with 429.
 	oai, oaiURL := startMock(t, mocks.Config{RequireKey: mockKey, Latency: 2 * time.Millisecond, StreamChunks: 8, Record: true})
-	_, anthURL := startMock(t, mocks.Config{Format: mocks.FormatAnthropic, RequireKey: mockKey, Latency: 2 * time.Millisecond, StreamChunks: 5})
+	anth, anthURL := startMock(t, mocks.Config{Format: mocks.FormatAnthropic, RequireKey: mockKey, Latency: 2 * time.Millisecond, StreamChunks: 5, Record: true})
 	_, busyURL := startMock(t, mocks.Config{RequireKey: mockKey, Rate429: 1, RetryAfter: 1})
 	key := `"value":"` + mockKey + `","weight":1`
 	gw, _ := startBuiltGateway(t, `{"providers":{
@@ -59,6 +61,7 @@ func TestPythonSDKs(t *testing.T) {
 		"BIFROST_TOOL_MODEL=anthropic/claude-3-5-haiku-20241022",
 		"BIFROST_LIMITED_MODEL=anthropic/claude-no-key-allows-this",
 		"BIFROST_429_MODEL=groq/llama-3.1-8b-instant",
+		"BIFROST_MOCK_COUNT="+strconv.Itoa(mocks.CountTokens(1, 0, true)),
 		"PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1")
 	ownProcessGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
@@ -89,5 +92,31 @@ func TestPythonSDKs(t *testing.T) {
 	}
 	if !toolRound {
 		t.Error("the OpenAI-format provider never received the assistant's tool_calls and the tool's result")
+	}
+	checkAnthropicFidelity(t, anth.Requests())
+}
+
+// checkAnthropicFidelity checks what the Python tests sent through /anthropic reached the
+// Anthropic-format mock as Anthropic's SDK sent it: count_tokens at its own endpoint, and the
+// beta header and the server tool unchanged.
+func checkAnthropicFidelity(t *testing.T, reqs []mocks.RecordedRequest) {
+	t.Helper()
+	var counted, beta bool
+	for _, r := range reqs {
+		switch r.Path {
+		case "/v1/messages/count_tokens":
+			counted = true
+		case "/v1/messages":
+			if r.Header["Anthropic-Beta"] == "files-api-2025-04-14,interleaved-thinking-2025-05-14" &&
+				strings.Contains(string(r.Body), `"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":2}]`) {
+				beta = true
+			}
+		}
+	}
+	if !counted {
+		t.Error("count_tokens never reached the Anthropic mock's /v1/messages/count_tokens")
+	}
+	if !beta {
+		t.Error("the Anthropic mock never got the beta header and the web_search server tool as the SDK sent them")
 	}
 }

@@ -10,6 +10,8 @@ starts the mock providers and the gateway on 127.0.0.1 and runs this file with t
                       calling the first tool), reached through the OpenAI API
   BIFROST_LIMITED_MODEL a model of a configured provider that no key allows (404)
   BIFROST_429_MODEL   a model on a mock that answers every request with 429
+  BIFROST_MOCK_COUNT  the input_tokens the Anthropic-format mock answers for a count_tokens
+                      request with one message, no tools and a system prompt (mocks.CountTokens)
 """
 
 import base64
@@ -27,6 +29,7 @@ CHAT_MODEL = os.environ.get("BIFROST_CHAT_MODEL", "openai/gpt-4o-mini")
 TOOL_MODEL = os.environ.get("BIFROST_TOOL_MODEL", "anthropic/claude-3-5-haiku-20241022")
 LIMITED_MODEL = os.environ.get("BIFROST_LIMITED_MODEL", "")
 RATE_LIMITED_MODEL = os.environ.get("BIFROST_429_MODEL", "")
+MOCK_COUNT = int(os.environ.get("BIFROST_MOCK_COUNT", "0"))
 
 MESSAGES = [
     {"role": "system", "content": "You are a concise assistant."},
@@ -269,6 +272,40 @@ class AnthropicSDK(unittest.TestCase):
         call = next(b for b in msg.content if b.type == "tool_use")
         self.assertEqual(call.name, "search")
         self.assertIsInstance(call.input, dict)
+
+    def test_count_tokens(self):
+        # Counted by the Anthropic mock's own count_tokens endpoint: its number, not an estimate.
+        res = anth().messages.count_tokens(
+            model=TOOL_MODEL.split("/", 1)[1], system="Be brief.", messages=[{"role": "user", "content": "Count me."}]
+        )
+        self.assertIsInstance(res, anthropic.types.MessageTokensCount)
+        self.assertEqual(res.input_tokens, MOCK_COUNT)
+        # An OpenAI-format provider has no token counting: Anthropic's 400, never a guess.
+        with self.assertRaises(anthropic.BadRequestError) as cm:
+            anth().messages.count_tokens(model=CHAT_MODEL, messages=[{"role": "user", "content": "Count me."}])
+        self.assertEqual(cm.exception.body["error"]["type"], "invalid_request_error")
+        self.assertIn("does not support token counting", cm.exception.body["error"]["message"])
+
+    def test_beta_server_tool(self):
+        # A beta request with a server tool: the header and the tool reach the Anthropic mock
+        # as sent (python_test.go checks what arrived); the mock calls the first tool.
+        msg = anth().beta.messages.create(
+            model=TOOL_MODEL.split("/", 1)[1],
+            max_tokens=256,
+            betas=["files-api-2025-04-14", "interleaved-thinking-2025-05-14"],
+            tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],
+            messages=[{"role": "user", "content": "Search the web for Bifrost."}],
+        )
+        self.assertEqual(msg.stop_reason, "tool_use")
+        # Elsewhere a server tool stays refused, in Anthropic's error shape.
+        with self.assertRaises(anthropic.BadRequestError) as cm:
+            anth().beta.messages.create(
+                model=CHAT_MODEL,
+                max_tokens=64,
+                tools=[{"type": "web_search_20250305", "name": "web_search"}],
+                messages=[{"role": "user", "content": "hi"}],
+            )
+        self.assertIn("server tool", cm.exception.body["error"]["message"])
 
     def test_errors(self):
         with self.assertRaises(anthropic.BadRequestError) as cm:
