@@ -228,7 +228,7 @@ func (r *Request) decodeInput(l *jlexer.Lexer) {
 	}
 	l.Delim(']')
 	if l.Ok() {
-		r.InputRaw = trimSpace(l.Data[start:l.GetPos()])
+		r.InputRaw = valueBytes(l.Data[start:l.GetPos()])
 	}
 }
 
@@ -262,7 +262,7 @@ func (r *Request) decodeTools(l *jlexer.Lexer) {
 	}
 	l.Delim(']')
 	if l.Ok() {
-		r.ToolsRaw = trimSpace(l.Data[start:l.GetPos()])
+		r.ToolsRaw = valueBytes(l.Data[start:l.GetPos()])
 	}
 }
 
@@ -296,7 +296,7 @@ func (r *Request) decodeText(l *jlexer.Lexer) {
 		}
 	}
 	if l.Ok() {
-		r.Text = trimSpace(l.Data[start:l.GetPos()])
+		r.Text = valueBytes(l.Data[start:l.GetPos()])
 	}
 }
 
@@ -314,8 +314,18 @@ func (r *Request) decodeReasoning(l *jlexer.Lexer) {
 		l.SkipRecursive() // summary, generate_summary: a summary is the provider's thinking when it has any
 	}
 	if l.Ok() {
-		r.Reasoning = trimSpace(l.Data[start:l.GetPos()])
+		r.Reasoning = valueBytes(l.Data[start:l.GetPos()])
 	}
+}
+
+// valueBytes returns the value in b, bytes read from the lexer since just after the member's
+// key: the colon and the space around are dropped.
+func valueBytes(b []byte) []byte {
+	b = trimSpace(b)
+	if len(b) > 0 && b[0] == ':' {
+		b = trimSpace(b[1:])
+	}
+	return b
 }
 
 // trimSpace drops the JSON whitespace around a value's bytes.

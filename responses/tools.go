@@ -57,7 +57,7 @@ func (r *Request) toolChoice(dst *schemas.ChatRequest) error {
 	}
 	if typ != "function" || name == "" {
 		return &ParamError{Param: "tool_choice.type", Code: CodeUnsupported,
-			Message: "tool_choice: only a function (" + `{"type":"function","name":...}` + ") translates, not " + strconv.Quote(typ)}
+			Message: "tool_choice.type: only a function (" + `{"type":"function","name":...}` + ") translates, not " + strconv.Quote(typ)}
 	}
 	dst.ToolChoice.Object = &schemas.ToolChoiceObject{Type: "function", Function: schemas.FunctionName{Name: name}}
 	return nil
