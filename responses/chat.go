@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/mailru/easyjson/opt"
 )
 
 // ToChat fills dst, a reset unified chat request, from r. history holds the items of the
@@ -47,7 +48,9 @@ func (r *Request) ToChat(dst *schemas.ChatRequest, history []Item) error {
 	dst.Temperature, dst.TopP = r.Temperature, r.TopP
 	dst.User, dst.ReasoningEffort = r.User, r.Effort
 	if r.Stream {
+		// The stream's usage is part of response.completed, whatever the client asked.
 		dst.Stream.V, dst.Stream.Defined = true, true
+		dst.StreamOptions = &schemas.StreamOptions{IncludeUsage: opt.OBool(true)}
 	}
 	return nil
 }
