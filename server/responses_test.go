@@ -10,8 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/mocks"
+	"github.com/bifrost-gw/bifrost/responses"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/valyala/fasthttp"
 )
@@ -367,5 +370,31 @@ func TestResponsesMetricsAndAuth(t *testing.T) {
 	p.do(m)
 	if !strings.Contains(string(m.Response.Body()), `bifrost_requests_total{endpoint="responses",model="gpt-4o-mini",provider="openai",status="2xx"} 1`) {
 		t.Errorf("no responses series in /metrics")
+	}
+}
+
+// TestResponsesSharedStore checks that with a Redis store any replica continues a
+// conversation: a response made on one gateway is read and continued on another.
+func TestResponsesSharedStore(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newInProcess(t, mocks.Config{Format: mocks.FormatAnthropic, Record: true}, providerConfig("anthropic"))
+	b := newInProcess(t, mocks.Config{Format: mocks.FormatAnthropic, Record: true}, providerConfig("anthropic"))
+	for _, p := range []*inProcess{a, b} {
+		st, err := responses.NewRedis(srv.URL, "", time.Minute, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(st.Close)
+		p.srv.SetResponseStore(st)
+	}
+	first := completed(t, a, `{"model":"anthropic/claude-sonnet-4-5","input":"Remember: fjord."}`, false)
+	get := newCtx("GET", "/v1/responses/"+first.ID, nil)
+	if b.do(get); get.Response.StatusCode() != 200 {
+		t.Fatalf("GET on the other replica: %d %s", get.Response.StatusCode(), get.Response.Body())
+	}
+	completed(t, b, `{"model":"anthropic/claude-sonnet-4-5","previous_response_id":"`+first.ID+`","input":"What was it?"}`, false)
+	reqs := b.mock.Requests()
+	if sent := string(reqs[len(reqs)-1].Body); !strings.Contains(sent, "Remember: fjord.") || !strings.Contains(sent, "What was it?") {
+		t.Errorf("the other replica sent %s", sent)
 	}
 }
