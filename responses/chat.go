@@ -20,6 +20,9 @@ func (r *Request) ToChat(dst *schemas.ChatRequest, history []Item) error {
 	if r.InputText == nil && len(r.Input) == 0 && len(history) == 0 {
 		return &ParamError{Param: "input", Code: CodeMissing, Message: "input is required: a string or a list of items"}
 	}
+	if r.MaxOutputTokens.Defined && r.MaxOutputTokens.V < 1 {
+		return &ParamError{Param: "max_output_tokens", Code: CodeInvalid, Message: "max_output_tokens must be at least 1"}
+	}
 	dst.Model, dst.Provider, dst.Fallbacks = r.Model, r.Provider, r.Fallbacks
 	if !r.Instructions.IsNull() {
 		dst.Messages = append(dst.Messages, schemas.ChatMessage{Role: "system", Content: schemas.MessageContent{Text: r.Instructions}})
@@ -80,10 +83,16 @@ func (c *converter) item(it *Item, param string, i int) error {
 	case "", "message":
 		return c.message(it, at)
 	case "function_call":
+		if it.CallID == "" || it.Name == "" {
+			return &ParamError{Param: at(".call_id"), Code: CodeMissing, Message: at(".call_id") + " and " + at(".name") + " are required in a function_call"}
+		}
 		m := c.assistant()
 		m.ToolCalls = append(m.ToolCalls, schemas.ToolCall{ID: it.CallID, Type: "function",
 			Function: schemas.FunctionCall{Name: it.Name, Arguments: it.Arguments}})
 	case "function_call_output":
+		if it.CallID == "" {
+			return &ParamError{Param: at(".call_id"), Code: CodeMissing, Message: at(".call_id") + " is required: it names the function_call answered"}
+		}
 		m := schemas.ChatMessage{Role: "tool", ToolCallID: it.CallID, Content: schemas.MessageContent{Text: it.Output}}
 		if it.Output == nil {
 			text, err := textParts(it.Parts, at(".output"))
