@@ -61,8 +61,10 @@ func (r *Request) ToChat(dst *schemas.ChatRequest, history []Item) error {
 // converter turns input items into chat messages.
 type converter struct {
 	dst *schemas.ChatRequest
-	// reasoning is the summary of a reasoning item, for the assistant message after it.
+	// reasoning is the summary of a reasoning item, and blocks its provider's thinking
+	// blocks, for the assistant message after it.
 	reasoning schemas.Text
+	blocks    schemas.Raw
 }
 
 func (c *converter) items(items []Item, param string) error {
@@ -103,7 +105,7 @@ func (c *converter) item(it *Item, param string, i int) error {
 		}
 		c.dst.Messages = append(c.dst.Messages, m)
 	case "reasoning":
-		c.reasoning = joinTexts(it.Summary)
+		c.reasoning, c.blocks = joinTexts(it.Summary), thinkingBlocks(it.Encrypted)
 	default:
 		return &ParamError{Param: at(".type"), Code: CodeUnsupported,
 			Message: at(".type") + ": item type " + strconv.Quote(it.Type) + " has no translation for providers without a native Responses API"}
@@ -115,12 +117,16 @@ func (c *converter) item(it *Item, param string, i int) error {
 // message, carrying the pending reasoning.
 func (c *converter) assistant() *schemas.ChatMessage {
 	ms := c.dst.Messages
-	if n := len(ms); n > 0 && ms[n-1].Role == "assistant" && c.reasoning == nil {
+	if n := len(ms); n > 0 && ms[n-1].Role == "assistant" && c.reasoning == nil && c.blocks == nil {
 		return &ms[n-1]
 	}
 	c.dst.Messages = append(ms, schemas.ChatMessage{Role: "assistant", ReasoningContent: c.reasoning})
-	c.reasoning = nil
-	return &c.dst.Messages[len(c.dst.Messages)-1]
+	m := &c.dst.Messages[len(c.dst.Messages)-1]
+	if c.blocks != nil {
+		m.SetExtra(extraThinking, c.blocks)
+	}
+	c.reasoning, c.blocks = nil, nil
+	return m
 }
 
 func (c *converter) message(it *Item, at func(string) string) error {
@@ -199,6 +205,20 @@ func textParts(ps []Part, param string) (schemas.MessageContent, error) {
 
 func isText(typ string) bool {
 	return typ == "input_text" || typ == "output_text" || typ == "text" || typ == "refusal"
+}
+
+// thinkingBlocks returns the thinking blocks that an encrypted_content made by the gateway
+// holds (a JSON array in a string), or nil: OpenAI's own encrypted reasoning means nothing to
+// another provider.
+func thinkingBlocks(enc schemas.Text) schemas.Raw {
+	if len(enc) < 4 || enc[1] != '[' {
+		return nil
+	}
+	s := enc.String()
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil
+	}
+	return schemas.Raw(s)
 }
 
 // joinTexts joins JSON strings into one, separated by a blank line; nil for none.

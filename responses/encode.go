@@ -77,8 +77,8 @@ func (e *Encoder) FromChat(meta *Meta, resp *schemas.ChatResponse) {
 	e.status, e.reason = statusOf(string(ch.FinishReason))
 	m := &ch.Message
 	sfx := idSuffix(meta.ID)
-	if !m.ReasoningContent.IsNull() && len(m.ReasoningContent) > 2 {
-		e.item(func(w *jwriter.Writer) { writeReasoning(w, sfx, inner(m.ReasoningContent)) })
+	if blocks := ThinkingBlocks(&m.Extras); len(inner(m.ReasoningContent)) > 0 || blocks != nil {
+		e.item(func(w *jwriter.Writer) { writeReasoning(w, sfx, inner(m.ReasoningContent), blocks) })
 	}
 	if texts := m.Content; texts.Text != nil && len(texts.Text) > 2 || len(texts.Parts) > 0 {
 		e.item(func(w *jwriter.Writer) { writeMessage(w, sfx, StatusCompleted, &texts) })
@@ -151,7 +151,24 @@ func writeID(w *jwriter.Writer, prefix, sfx string, n int) {
 	w.RawByte('"')
 }
 
-func writeReasoning(w *jwriter.Writer, sfx string, text []byte) {
+// extraThinking is the unified message member that carries a provider's own thinking
+// blocks (Anthropic's, with their signatures), which it wants back in the next turn.
+const extraThinking = "thinking_blocks"
+
+// ThinkingBlocks returns the thinking_blocks member of a message or delta, or nil.
+func ThinkingBlocks(e *schemas.Extras) schemas.Raw {
+	for _, f := range e.ExtraFields() {
+		if f.Key == extraThinking && len(f.Value) > 0 && f.Value[0] == '[' {
+			return f.Value
+		}
+	}
+	return nil
+}
+
+// writeReasoning writes a reasoning item: the thinking text as its summary, and the
+// provider's thinking blocks, if any, as its encrypted_content (a JSON string holding them),
+// which a client sends back as it is in the next turn.
+func writeReasoning(w *jwriter.Writer, sfx string, text, blocks []byte) {
 	w.RawString(`{"id":`)
 	writeID(w, "rs_", sfx, -1)
 	w.RawString(`,"type":"reasoning","summary":[`)
@@ -160,7 +177,12 @@ func writeReasoning(w *jwriter.Writer, sfx string, text []byte) {
 		quoted(w, text)
 		w.RawByte('}')
 	}
-	w.RawString(`]}`)
+	w.RawByte(']')
+	if len(blocks) > 0 {
+		w.RawString(`,"encrypted_content":`)
+		w.String(string(blocks))
+	}
+	w.RawByte('}')
 }
 
 func writeMessage(w *jwriter.Writer, sfx, status string, content *schemas.MessageContent) {

@@ -27,9 +27,10 @@ func (it *Item) decode(l *jlexer.Lexer) {
 			it.decodeOutput(l)
 		case "summary":
 			it.decodeSummary(l)
+		case "encrypted_content":
+			it.Encrypted.UnmarshalEasyJSON(l)
 		default:
-			// id, status, encrypted_content: the gateway's own ids and OpenAI's opaque
-			// reasoning state mean nothing to another provider.
+			// id, status: the gateway's own ids mean nothing to a provider.
 			l.SkipRecursive()
 		}
 	}

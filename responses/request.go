@@ -49,6 +49,9 @@ type Item struct {
 	Arguments schemas.Text
 	Output    schemas.Text // a string output
 	Summary   []schemas.Text
+	// Encrypted is a reasoning item's encrypted_content: the provider's thinking blocks
+	// when the gateway made the item (see writeReasoning).
+	Encrypted schemas.Text
 	// bad names the first member of the item that has no translation, with its path below
 	// the item, and why.
 	bad, why string

@@ -108,3 +108,42 @@ func TestHistory(t *testing.T) {
 		t.Fatalf("history %s: %v", rec2.History, err)
 	}
 }
+
+// TestThinkingRoundTrip checks that a provider's thinking blocks go out as a reasoning item's
+// encrypted_content and come back, from the stored history, on the next assistant message.
+func TestThinkingRoundTrip(t *testing.T) {
+	r1 := decodeOK(t, `{"model":"anthropic/claude-sonnet-4-5","input":"Weather?","reasoning":{"effort":"low"}}`)
+	var resp schemas.ChatResponse
+	if err := easyjson.Unmarshal([]byte(`{"choices":[{"message":{"role":"assistant","reasoning_content":"Use the tool.",`+
+		`"thinking_blocks":[{"type":"thinking","thinking":"Use the tool.","signature":"c2ln"}],`+
+		`"tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"w","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`), &resp); err != nil {
+		t.Fatal(err)
+	}
+	var e Encoder
+	e.FromChat(testMeta(r1), &resp)
+	if !strings.Contains(string(e.Output()), `"encrypted_content":"[{\"type\":\"thinking\",\"thinking\":\"Use the tool.\",\"signature\":\"c2ln\"}]"`) {
+		t.Fatalf("output %s", e.Output())
+	}
+	rec := NewRecord(r1, &e, nil, nil)
+	hist, err := DecodeItems(rec.History, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := decodeOK(t, `{"model":"anthropic/claude-sonnet-4-5","input":[{"type":"function_call_output","call_id":"toolu_1","output":"sunny"}]}`)
+	var chat schemas.ChatRequest
+	if err := r2.ToChat(&chat, hist); err != nil {
+		t.Fatal(err)
+	}
+	m := &chat.Messages[1]
+	if m.Role != "assistant" || string(ThinkingBlocks(&m.Extras)) != `[{"type":"thinking","thinking":"Use the tool.","signature":"c2ln"}]` ||
+		m.ReasoningContent.String() != "Use the tool." || len(m.ToolCalls) != 1 {
+		out, _ := easyjson.Marshal(&chat)
+		t.Fatalf("chat %s", out)
+	}
+	// OpenAI's own encrypted reasoning is not ours: it is dropped.
+	r3 := decodeOK(t, `{"model":"a/b","input":[{"type":"reasoning","summary":[],"encrypted_content":"gAAAAB"},{"role":"assistant","content":"x"}]}`)
+	chat = schemas.ChatRequest{}
+	if err := r3.ToChat(&chat, nil); err != nil || ThinkingBlocks(&chat.Messages[0].Extras) != nil {
+		t.Errorf("%v %+v", err, chat.Messages)
+	}
+}

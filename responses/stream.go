@@ -29,6 +29,7 @@ type Streamer struct {
 	open         int
 	index        int
 	acc          []byte
+	blocks       []byte // the open reasoning item's thinking blocks, joined as one array
 	callID, name []byte
 	// toolIndex is the chat tool call index of the open call.
 	toolIndex int
@@ -41,7 +42,7 @@ func (s *Streamer) Reset(meta *Meta) {
 	s.Enc.status = StatusCompleted
 	s.meta, s.seq, s.sfx = meta, 0, idSuffix(meta.ID)
 	s.open, s.index, s.toolIndex, s.finish = openNone, 0, -1, ""
-	s.acc, s.callID, s.name = s.acc[:0], s.callID[:0], s.name[:0]
+	s.acc, s.callID, s.name, s.blocks = s.acc[:0], s.callID[:0], s.name[:0], s.blocks[:0]
 }
 
 // begin writes an event's head up to the first member after sequence_number.
@@ -82,6 +83,10 @@ func (s *Streamer) Chunk(w *jwriter.Writer, c *schemas.ChatStreamChunk) {
 		s.ensure(w, openReasoning)
 		s.delta(w, "response.reasoning_summary_text.delta", `,"summary_index":0`, t)
 		end(w)
+	}
+	if b := ThinkingBlocks(&d.Extras); b != nil {
+		s.ensure(w, openReasoning)
+		s.addBlocks(b)
 	}
 	if t := inner(d.Content.Text); len(t) > 0 {
 		s.ensure(w, openMessage)
@@ -151,7 +156,7 @@ func (s *Streamer) writeItemID(w *jwriter.Writer) {
 // openItem writes output_item.added (and the first part's added event) for a new item.
 func (s *Streamer) openItem(w *jwriter.Writer, kind int) {
 	s.open, s.index = kind, s.Enc.items
-	s.acc = s.acc[:0]
+	s.acc, s.blocks = s.acc[:0], s.blocks[:0]
 	s.begin(w, "response.output_item.added")
 	w.RawString(`,"output_index":`)
 	w.Int(s.index)
@@ -181,7 +186,11 @@ func (s *Streamer) writeItem(w *jwriter.Writer, status string, full bool) {
 	}
 	switch s.open {
 	case openReasoning:
-		writeReasoning(w, s.sfx, text)
+		var blocks []byte
+		if full && len(s.blocks) > 0 {
+			blocks = append(s.blocks, ']')
+		}
+		writeReasoning(w, s.sfx, text, blocks)
 	case openMessage:
 		if !full {
 			w.RawString(`{"id":`)
@@ -199,6 +208,20 @@ func (s *Streamer) writeItem(w *jwriter.Writer, status string, full bool) {
 	case openCall:
 		writeCall(w, s.sfx, s.Enc.calls, status, string(s.callID), string(s.name), text)
 	}
+}
+
+// addBlocks adds a delta's thinking blocks (a JSON array) to the open reasoning item's.
+func (s *Streamer) addBlocks(b []byte) {
+	body := members(b)
+	if len(body) == 0 {
+		return
+	}
+	if len(s.blocks) == 0 {
+		s.blocks = append(s.blocks, '[')
+	} else {
+		s.blocks = append(s.blocks, ',')
+	}
+	s.blocks = append(s.blocks, body...)
 }
 
 // closeItem writes the open item's done events and keeps the finished item.

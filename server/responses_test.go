@@ -398,3 +398,21 @@ func TestResponsesSharedStore(t *testing.T) {
 		t.Errorf("the other replica sent %s", sent)
 	}
 }
+
+// TestResponsesThinkingToAnthropic checks that a reasoning item the gateway made (its
+// thinking blocks in encrypted_content) reaches Anthropic as the thinking block, signature
+// included, before the tool call it preceded, as Anthropic requires with thinking on.
+func TestResponsesThinkingToAnthropic(t *testing.T) {
+	p := newInProcess(t, mocks.Config{Format: mocks.FormatAnthropic, Record: true}, providerConfig("anthropic"))
+	completed(t, p, `{"model":"anthropic/claude-sonnet-4-5","reasoning":{"effort":"low"},"store":false,"input":[`+
+		`{"role":"user","content":"Weather?"},`+
+		`{"type":"reasoning","summary":[{"type":"summary_text","text":"Use the tool."}],"encrypted_content":"[{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"c2ln\"}]"},`+
+		`{"type":"function_call","call_id":"toolu_1","name":"w","arguments":"{}"},`+
+		`{"type":"function_call_output","call_id":"toolu_1","output":"sunny"}],`+
+		`"tools":[{"type":"function","name":"w","parameters":{"type":"object"}}]}`, false)
+	reqs := p.mock.Requests()
+	sent := string(reqs[len(reqs)-1].Body)
+	if !strings.Contains(sent, `{"role":"assistant","content":[{"type":"thinking","thinking":"Use the tool.","signature":"c2ln"},{"type":"tool_use","id":"toolu_1"`) {
+		t.Errorf("Anthropic got %s", sent)
+	}
+}
