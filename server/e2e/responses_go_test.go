@@ -14,20 +14,26 @@ import (
 )
 
 // TestResponsesGoSDK drives POST /v1/responses with the official Go SDK
-// (client.Responses.New and NewStreaming), against an OpenAI-format target and a translated
-// one (the Anthropic mock): plain, streamed, a function-tool round trip continued with
+// (client.Responses.New and NewStreaming), against an OpenAI-format target and translated
+// ones (the Anthropic, Gemini and Bedrock mocks): plain, streamed, a function-tool round trip continued with
 // previous_response_id (plain and streamed), Get and Delete of a stored response, and
 // store: false keeping nothing.
 func TestResponsesGoSDK(t *testing.T) {
 	checkNoGoroutineLeak(t)
 	_, openaiURL := startToolMock(t, mocks.Config{RequireKey: mockKey, StreamChunks: 5})
 	_, anthURL := startMock(t, mocks.Config{Format: mocks.FormatAnthropic, RequireKey: mockKey, StreamChunks: 5})
-	env := map[string]string{"E2E_KEY": mockKey, "E2E_OPENAI": openaiURL, "E2E_ANTHROPIC": anthURL, "E2E_GW_KEY": goSDKGatewayKey}
+	_, geminiURL := startMock(t, mocks.Config{Format: mocks.FormatGemini, RequireKey: mockKey, StreamChunks: 5})
+	_, bedrockURL := startMock(t, mocks.Config{Format: mocks.FormatBedrock, RequireKey: mockKey, StreamChunks: 5})
+	env := map[string]string{"E2E_KEY": mockKey, "E2E_OPENAI": openaiURL, "E2E_ANTHROPIC": anthURL, "E2E_GEMINI": geminiURL,
+		"E2E_BEDROCK": bedrockURL, "E2E_GW_KEY": goSDKGatewayKey}
 	gw := startConfiguredGateway(t, `{
 		"client": { "api_keys": ["env.E2E_GW_KEY"] },
 		"providers": {
 			"openai": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_OPENAI" } },
-			"anthropic": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_ANTHROPIC" } }
+			"anthropic": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_ANTHROPIC" } },
+			"gemini": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_GEMINI" } },
+			"bedrock": { "keys": [{ "value": "env.E2E_KEY", "bedrock_key_config": { "region": "us-east-1" }, "models": ["*"], "weight": 1 }],
+				"network_config": { "base_url": "env.E2E_BEDROCK" } }
 		}
 	}`, func(k string) string { return env[k] })
 	client := openai.NewClient(option.WithAPIKey(goSDKGatewayKey), option.WithMaxRetries(0), option.WithBaseURL(gw+"/openai/v1/"))
@@ -35,7 +41,8 @@ func TestResponsesGoSDK(t *testing.T) {
 		"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"},
 	}, false)
 
-	for _, model := range []string{"openai/gpt-4o-mini", "anthropic/claude-sonnet-4-5"} {
+	for _, model := range []string{"openai/gpt-4o-mini", "anthropic/claude-sonnet-4-5", "gemini/gemini-2.0-flash",
+		"bedrock/anthropic.claude-3-5-haiku-20241022-v1:0"} {
 		t.Run(model, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
