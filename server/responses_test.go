@@ -416,3 +416,33 @@ func TestResponsesThinkingToAnthropic(t *testing.T) {
 		t.Errorf("Anthropic got %s", sent)
 	}
 }
+
+// TestResponsesGovernance checks virtual keys on /v1/responses: a key is required, its model
+// list applies, and an admitted request runs.
+func TestResponsesGovernance(t *testing.T) {
+	p, _ := newGovInProcess(t, `{"virtual_keys":[
+		{"name":"alice","value":"`+govAlice+`","models":["openai/*"]},
+		{"name":"bob","value":"`+govBob+`","models":["openai/gpt-4o"]}]}`, fixedClock())
+	body := []byte(`{"model":"openai/gpt-4o-mini","input":"hi","stream":true}`)
+	for _, c := range []struct {
+		name, key string
+		status    int
+		code      string
+	}{
+		{"no key", "", 401, "invalid_api_key"},
+		{"model not allowed", govBob, 403, "model_not_allowed"},
+		{"allowed", govAlice, 200, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := govRequest(p, "POST", "/v1/responses", "Authorization", "Bearer "+c.key, body)
+			if ctx.Response.StatusCode() != c.status {
+				t.Fatalf("status %d, want %d: %s", ctx.Response.StatusCode(), c.status, ctx.Response.Body())
+			}
+			if c.code != "" {
+				if _, code := errorType(t, ctx.Response.Body()); code != c.code {
+					t.Errorf("code %q, want %q", code, c.code)
+				}
+			}
+		})
+	}
+}
