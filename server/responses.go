@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -28,6 +29,8 @@ import (
 // for GET, DELETE, input_items and previous_response_id (SetResponseStore; in memory with a
 // time to live by default). Metrics carry the endpoint label "responses". Errors are
 // OpenAI's {"error":{...}} body; a member with no translation gets 400 naming it in param.
+
+var responsesPrefix = []byte("/v1/responses")
 
 // responsesStore holds the Store, so that it can be swapped atomically.
 type responsesStore struct{ st responses.Store }
@@ -74,11 +77,11 @@ func (s *Server) releaseResponses(rx *responsesExchange) {
 
 // routeResponses serves route when it is one of the Responses API's; it returns false when
 // it is not.
-func (s *Server) routeResponses(ctx *fasthttp.RequestCtx, a *access, route string, start time.Time) bool {
-	rest, ok := strings.CutPrefix(route, "/v1/responses")
-	if !ok {
-		return false
+func (s *Server) routeResponses(ctx *fasthttp.RequestCtx, a *access, path []byte, start time.Time) bool {
+	if !bytes.HasPrefix(path, responsesPrefix) {
+		return false // no conversion of path: a string of it would escape and allocate
 	}
+	rest := string(path[len(responsesPrefix):])
 	if rest == "" {
 		if s.post(ctx) {
 			s.serveResponses(ctx, a, start)

@@ -271,7 +271,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, a *access, start time.Time) {
 			s.metricsHandler(ctx)
 		}
 	default:
-		if deployment == nil && s.routeResponses(ctx, a, route, start) {
+		if deployment == nil && s.routeResponses(ctx, a, path, start) {
 			return // the Responses API (responses.go)
 		}
 		writeError(ctx, 404, "not_found_error", "unknown_route", "", "no route for "+string(ctx.Method())+" "+string(ctx.Path()))
