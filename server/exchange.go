@@ -61,6 +61,8 @@ type exchange struct {
 	// fallbacks backs the body fallbacks of a request on the passthrough path, borrowed
 	// from its body (passthrough.go).
 	fallbacks [jsonscan.MaxFallbacks]string
+	// endpoint, when set, is the metrics endpoint label instead of the kind's (responses.go).
+	endpoint string
 }
 
 // gone reports whether the client closed its connection.
@@ -237,6 +239,9 @@ func (x *exchange) finish() {
 func (x *exchange) record(status int, overhead time.Duration) {
 	c := x.call
 	x.rec.Endpoint = endpoints[x.kind]
+	if x.endpoint != "" {
+		x.rec.Endpoint = x.endpoint
+	}
 	x.rec.Provider, x.rec.Model = c.Provider, c.Model
 	x.rec.Status = status
 	x.rec.Upstream, x.rec.Overhead = c.Upstream, overhead
@@ -258,7 +263,7 @@ func (x *exchange) record(status int, overhead time.Duration) {
 
 func (x *exchange) release() {
 	x.s.engine.ReleaseCall(x.call)
-	x.call, x.ctx = nil, nil
+	x.call, x.ctx, x.endpoint = nil, nil, ""
 	x.rec = metrics.Request{}
 	x.gov.Reset()
 	x.usage, x.usageKnown, x.forcedUsage, x.govOn = governance.Usage{}, false, false, false

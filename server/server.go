@@ -5,7 +5,9 @@
 // POST /v1/completions (alias /v1/text/completions), POST /v1/embeddings, GET /v1/models,
 // GET /health and GET /metrics. The Anthropic drop-in API answers under /anthropic/v1
 // (anthropic.go): POST /anthropic/v1/messages and GET /anthropic/v1/models, in Anthropic's
-// shapes. The same /v1 routes also answer under /openai/v1 for OpenAI
+// shapes. POST /v1/responses, GET and DELETE /v1/responses/{id} and GET
+// /v1/responses/{id}/input_items serve OpenAI's Responses API for every provider
+// (responses.go). The same /v1 routes also answer under /openai/v1 for OpenAI
 // SDKs pointed at the gateway's /openai base URL, and Azure OpenAI's deployment paths
 // (/openai/deployments/{deployment}/chat/completions, .../completions, .../embeddings, with
 // any ?api-version=) run the same handlers with the deployment as the model. Errors use
@@ -64,6 +66,8 @@ type Server struct {
 	metricsHandler fasthttp.RequestHandler
 	exchanges      sync.Pool
 	anthropic      sync.Pool // *anthropicExchange, made on demand (anthropic.go)
+	responses      sync.Pool // *responsesExchange, made on demand (responses.go)
+	respStore      atomic.Pointer[responsesStore]
 	access         atomic.Pointer[access]
 	// buffered counts the request body bytes reserved by requests in their handlers
 	// (intake.go).
@@ -96,6 +100,7 @@ func New(engine *runtime.Engine, log *slog.Logger) *Server {
 	}
 	s := &Server{engine: engine, log: log}
 	s.access.Store(newAccess(config.Client{}))
+	s.SetResponseStore(nil)
 	s.metrics = metrics.New(func() []metrics.ProviderLoad {
 		var out []metrics.ProviderLoad
 		for _, l := range engine.Load(nil) {
@@ -272,6 +277,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, a *access, start time.Time) {
 			s.metricsHandler(ctx)
 		}
 	default:
+		if deployment == nil && s.routeResponses(ctx, a, path, start) {
+			return // the Responses API (responses.go)
+		}
 		writeError(ctx, 404, "not_found_error", "unknown_route", "", "no route for "+string(ctx.Method())+" "+string(ctx.Path()))
 	}
 	s.logOther(ctx, start)

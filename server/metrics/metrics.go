@@ -34,6 +34,7 @@ const (
 	EndpointText       = "text"
 	EndpointEmbeddings = "embeddings"
 	EndpointModels     = "models"
+	EndpointResponses  = "responses"
 )
 
 // Load reports providers' load at scrape time.

@@ -50,6 +50,7 @@ import (
 	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/plugins"
+	"github.com/bifrost-gw/bifrost/responses"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
@@ -140,6 +141,15 @@ func run() error {
 	srv.SetPassthrough(*passthrough)
 	go srv.TrimWhenIdle(context.Background()) // memory follows the load down (ends with the process)
 	gov.ShareKeyCooldowns(engine)             // with a Redis state: a key cooled on one replica cools on all
+	// Stored responses (/v1/responses): on the governance state's Redis, if any.
+	rstore, err := responses.Open(cfg)
+	if err != nil {
+		return err
+	}
+	if rstore != nil {
+		defer rstore.Close()
+		srv.SetResponseStore(rstore)
+	}
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
 	rl := newReloader(engine, srv, gov, *cfgPath, log, *history)
 	cur := rl.started(cfg, hash)

@@ -227,6 +227,85 @@ class OpenAISDK(unittest.TestCase):
             self.assertEqual(cm.exception.status_code, 429)
 
 
+class ResponsesSDK(unittest.TestCase):
+    """POST /v1/responses with client.responses: an OpenAI-format target and a translated one."""
+
+    WEATHER = [
+        {
+            "type": "function",
+            "name": "search",
+            "description": "Search the documentation.",
+            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+        }
+    ]
+
+    def check(self, resp):
+        self.assertEqual(resp.object, "response")
+        self.assertTrue(resp.id.startswith("resp_"), resp.id)
+        self.assertEqual(resp.status, "completed")
+        self.assertGreater(resp.usage.input_tokens, 0)
+        self.assertEqual(resp.usage.total_tokens, resp.usage.input_tokens + resp.usage.output_tokens)
+
+    def test_create_retrieve_delete(self):
+        for model in (CHAT_MODEL, TOOL_MODEL):
+            with self.subTest(model=model):
+                client = oai("/openai/v1")
+                resp = client.responses.create(model=model, instructions="Be brief.", input="Say hello.")
+                self.check(resp)
+                self.assertTrue(resp.output_text)
+                got = client.responses.retrieve(resp.id)
+                self.assertEqual(got.output_text, resp.output_text)
+                items = list(client.responses.input_items.list(resp.id))
+                self.assertEqual(items[0].role, "user")
+                client.responses.delete(resp.id)
+                with self.assertRaises(openai.NotFoundError):
+                    client.responses.retrieve(resp.id)
+
+    def test_stream(self):
+        for model in (CHAT_MODEL, TOOL_MODEL):
+            with self.subTest(model=model):
+                text, seq, final = "", 0, None
+                client = oai()
+                self.addCleanup(client.close)
+                with client.responses.stream(model=model, input="Say hello.") as stream:
+                    for ev in stream:
+                        self.assertEqual(ev.sequence_number, seq)
+                        seq += 1
+                        if ev.type == "response.output_text.delta":
+                            text += ev.delta
+                    final = stream.get_final_response()
+                self.check(final)
+                self.assertEqual(final.output_text, text)
+
+    def test_tool_round_trip(self):
+        client = oai()
+        first = client.responses.create(model=TOOL_MODEL, input="How do retries work?", tools=self.WEATHER)
+        calls = [it for it in first.output if it.type == "function_call"]
+        self.assertEqual(len(calls), 1, first.output)
+        self.assertEqual(calls[0].name, "search")
+        json.loads(calls[0].arguments)
+        second = client.responses.create(
+            model=TOOL_MODEL,
+            previous_response_id=first.id,
+            tools=self.WEATHER,
+            input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "Retries use backoff with jitter."}],
+        )
+        self.check(second)
+        self.assertEqual(second.previous_response_id, first.id)
+
+    def test_store_false(self):
+        client = oai()
+        resp = client.responses.create(model=TOOL_MODEL, input="Say hello.", store=False)
+        self.check(resp)
+        with self.assertRaises(openai.NotFoundError):
+            client.responses.retrieve(resp.id)
+
+    def test_refused_builtin_tool(self):
+        with self.assertRaises(openai.BadRequestError) as cm:
+            oai().responses.create(model=TOOL_MODEL, input="Search.", tools=[{"type": "web_search"}])
+        self.assertEqual(cm.exception.param, "tools[0].type")
+
+
 class AnthropicSDK(unittest.TestCase):
     def test_message(self):
         for model in (CHAT_MODEL, TOOL_MODEL.split("/", 1)[1]):

@@ -1,0 +1,82 @@
+package server
+
+import (
+	"slices"
+
+	"github.com/bifrost-gw/bifrost/responses"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
+	"github.com/mailru/easyjson/jwriter"
+	"github.com/valyala/fasthttp"
+)
+
+// storedResponse returns the stored response id, answering 404 (or 503 when the store
+// fails) when there is none.
+func (s *Server) storedResponse(ctx *fasthttp.RequestCtx, id string) (responses.Record, bool) {
+	rec, ok, err := s.responseStore().Get(ctx, id)
+	if err != nil {
+		writeError(ctx, 503, schemas.ErrServer, "store_unavailable", "", "the response store is unavailable: "+err.Error())
+		return rec, false
+	}
+	if !ok {
+		writeError(ctx, 404, schemas.ErrInvalidRequest, "not_found", "", "Response with id '"+id+"' not found.")
+		return rec, false
+	}
+	return rec, true
+}
+
+// getResponse answers GET /v1/responses/{id}.
+func (s *Server) getResponse(ctx *fasthttp.RequestCtx, id string) {
+	rec, ok := s.storedResponse(ctx, id)
+	if !ok {
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(rec.Response)
+}
+
+// deleteResponse answers DELETE /v1/responses/{id}.
+func (s *Server) deleteResponse(ctx *fasthttp.RequestCtx, id string) {
+	ok, err := s.responseStore().Delete(ctx, id)
+	if err != nil {
+		writeError(ctx, 503, schemas.ErrServer, "store_unavailable", "", "the response store is unavailable: "+err.Error())
+		return
+	}
+	if !ok {
+		writeError(ctx, 404, schemas.ErrInvalidRequest, "not_found", "", "Response with id '"+id+"' not found.")
+		return
+	}
+	var w jwriter.Writer
+	w.RawString(`{"id":`)
+	w.String(id)
+	w.RawString(`,"object":"response.deleted","deleted":true}`)
+	ctx.SetContentType("application/json")
+	w.DumpTo(ctx) //nolint:errcheck // writing to the response buffer cannot fail
+}
+
+// inputItems answers GET /v1/responses/{id}/input_items: the request's input items, newest
+// first unless ?order=asc, in one page.
+func (s *Server) inputItems(ctx *fasthttp.RequestCtx, id string) {
+	rec, ok := s.storedResponse(ctx, id)
+	if !ok {
+		return
+	}
+	items, err := responses.SplitItems(rec.Input)
+	if err != nil {
+		writeError(ctx, 500, schemas.ErrServer, "store_corrupt", "", "the stored input does not decode: "+err.Error())
+		return
+	}
+	if string(ctx.QueryArgs().Peek("order")) != "asc" {
+		slices.Reverse(items)
+	}
+	var w jwriter.Writer
+	w.RawString(`{"object":"list","data":[`)
+	for i, it := range items {
+		if i > 0 {
+			w.RawByte(',')
+		}
+		w.Raw(it, nil)
+	}
+	w.RawString(`],"first_id":null,"last_id":null,"has_more":false}`)
+	ctx.SetContentType("application/json")
+	w.DumpTo(ctx) //nolint:errcheck // writing to the response buffer cannot fail
+}
