@@ -46,6 +46,7 @@ func run() error {
 	segment := flag.Duration("segment", 0, "override the profile's time per target, rate and round")
 	rounds := flag.Int("rounds", 0, "override the profile's rounds")
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
+	governance := flag.Bool("governance", false, "add Bifrost with governance on, counters in memory and in a local redis-server, as two more targets (the governance scenario)")
 	cache := flag.String("cache", "", "cache folder for the peers' installs (npm, pip venv) (default: the user cache folder)/bifrost-bench")
 	flag.Parse()
 
@@ -93,6 +94,9 @@ func run() error {
 		if s = strings.TrimSpace(s); s != "" {
 			peerList = append(peerList, s)
 		}
+	}
+	if *governance {
+		peerList = append(peerList, harness.GovernancePeers...)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
