@@ -83,12 +83,16 @@ func (g *Governor) Close() error {
 	return g.state.Close()
 }
 
+// ProviderLevelPrefix starts the level ID of a provider's limits ("provider:openai").
+const ProviderLevelPrefix = "provider:"
+
 // Policy is one config's governance: the keys by their hash, the price table, the
 // defaults. It is immutable.
 type Policy struct {
 	keys             map[[sha256.Size]byte]*Key
 	byName           map[string]*Key
 	teams            map[string]*state.Level
+	providers        map[string]*state.Level // governance.providers, by provider name
 	prices           *Prices
 	aliases          map[string][]string
 	defaultMaxTokens int64
@@ -126,6 +130,10 @@ func newPolicy(cfg *config.Config, stats *keyStats) (*Policy, error) {
 	}
 	for _, t := range g.Teams {
 		p.teams[t.Name] = &state.Level{ID: "team:" + t.Name, Limits: t.Limits}
+	}
+	p.providers = make(map[string]*state.Level, len(g.Providers))
+	for name, l := range g.Providers {
+		p.providers[name] = &state.Level{ID: ProviderLevelPrefix + name, Limits: l}
 	}
 	for _, vk := range g.VirtualKeys {
 		k := &Key{Name: vk.Name, Team: vk.Team, providers: map[string]bool{}, models: map[string]map[string]bool{}, stat: stats.get(vk.Name)}
@@ -229,17 +237,22 @@ type Ticket struct {
 func (t *Ticket) Reset() { *t = Ticket{} }
 
 // Admit checks the request against t.Key (nil: a key from client.api_keys, which has no
-// limits) and reserves its worst case. After Admit returns Admit, t must be settled once
-// with Settle.
+// limits of its own) and reserves its worst case from the key, its team, and the
+// provider the request is sent to first when governance.providers limits it. After
+// Admit returns Admit, t must be settled once with Settle.
 func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 	t.policy = p
 	k := t.Key
 	var in, out int64 // the highest prices
 	priced := true
+	first := "" // the provider the request is sent to first
 	check := func(prov, model string) bool {
 		if k != nil && !k.Allowed(prov, model) {
 			t.Model = model
 			return false
+		}
+		if first == "" {
+			first = prov
 		}
 		pr, ok := p.prices.Lookup(prov, model)
 		in, out = max(in, pr.Input), max(out, pr.Output)
@@ -252,10 +265,21 @@ func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 	if !p.targets(r, check) {
 		return Forbidden
 	}
-	if k == nil {
+	res := &t.res
+	res.N = 0
+	budgeted := false
+	if k != nil {
+		res.Levels, res.N, budgeted = k.levels, k.n, k.budgeted
+	}
+	if pl := p.providers[first]; pl != nil {
+		res.Levels[res.N] = pl
+		res.N++
+		budgeted = budgeted || pl.Limits.Budget != [state.NumPeriods]int64{}
+	}
+	if res.N == 0 {
 		return Admit
 	}
-	if k.budgeted && !priced {
+	if budgeted && !priced {
 		return Unpriced
 	}
 	maxOut := r.MaxTokens
@@ -265,8 +289,6 @@ func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 	if r.Embedding {
 		maxOut = 0
 	}
-	res := &t.res
-	res.Levels, res.N = k.levels, k.n
 	res.Tokens = r.InputTokens + maxOut
 	res.Cost = mulPerMillion(r.InputTokens, in) + mulPerMillion(maxOut, out)
 	if err := g.state.Reserve(res, &t.Verdict); err != nil {
@@ -281,6 +303,15 @@ func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 		return Refused
 	}
 	return Admit
+}
+
+// RefusedBy returns the ID of the level that refused the ticket's reservation
+// ("key:alice", "team:research", "provider:openai"), or "".
+func (t *Ticket) RefusedBy() string {
+	if t.Verdict.Refused == state.Admitted || t.Verdict.Level >= t.res.N || t.res.Levels[t.Verdict.Level] == nil {
+		return ""
+	}
+	return t.res.Levels[t.Verdict.Level].ID
 }
 
 // targets calls check with the provider and model of each target the request may be sent

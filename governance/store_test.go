@@ -25,23 +25,30 @@ func (c *clock) now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
 func (c *clock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 
-// stores runs f against the memory store and the Redis store, each on clock c.
+// stores runs f against the memory store and the Redis store (settling at once, and
+// settling in the background as bifrost-http does), each on clock c.
 func stores(t *testing.T, f func(t *testing.T, st state.State, c *clock)) {
 	start := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	t.Run("memory", func(t *testing.T) {
 		c := newClock(start)
 		f(t, memstore.New(c.now), c)
 	})
-	t.Run("redis", func(t *testing.T) {
-		srv := redistest.Start(t)
-		c := newClock(start)
-		st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now})
-		if err != nil {
-			t.Fatal(err)
+	for _, async := range []bool{false, true} {
+		name := "redis"
+		if async {
+			name = "redis-async"
 		}
-		t.Cleanup(func() { st.Close() })
-		f(t, st, c)
-	})
+		t.Run(name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			c := newClock(start)
+			st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now, AsyncSettle: async})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			f(t, st, c)
+		})
+	}
 }
 
 func reservation(tokens, cost int64, levels ...*state.Level) *state.Reservation {
@@ -254,4 +261,35 @@ func TestRedisAsyncSettle(t *testing.T) {
 	if u.Spent[state.Lifetime] != 70 || u.InFlight != 0 {
 		t.Errorf("after Close: %+v, want 70 spent and none in flight", u)
 	}
+}
+
+// TestStoreSettleThenReserve: a request that follows another's settlement in the same
+// process sees it, also when settlements are sent in the background: max_in_flight 1
+// admits a sequence of requests, and a budget with room for exactly N real costs admits
+// N.
+func TestStoreSettleThenReserve(t *testing.T) {
+	stores(t, func(t *testing.T, st state.State, _ *clock) {
+		key := &state.Level{ID: "key:seq", Limits: config.Limits{MaxInFlight: 1, Budget: [4]int64{state.Lifetime: 1000}}}
+		admitted := 0
+		for i := 0; i < 20; i++ {
+			r := reservation(10, 100, key)
+			var v state.Verdict
+			if err := st.Reserve(r, &v); err != nil {
+				t.Fatal(err)
+			}
+			if !r.Held {
+				if v.Refused != state.OverBudget {
+					t.Fatalf("request %d refused with %d, want admitted or over budget", i, v.Refused)
+				}
+				break
+			}
+			admitted++
+			if err := st.Settle(r, 10, 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if admitted != 10 {
+			t.Errorf("admitted %d, want 10", admitted)
+		}
+	})
 }

@@ -28,11 +28,13 @@ func (p *Policy) IsAdmin(secret []byte) bool {
 // HasAdmins reports whether the policy has admin keys (the usage API is on).
 func (p *Policy) HasAdmins() bool { return len(p.adminKeys) > 0 }
 
-// Report is the usage API's answer: every virtual key's and team's limits and use in the
+// Report is the usage API's answer: every virtual key's, team's and limited provider's limits and use in the
 // current windows, read from the shared state.
 type Report struct {
 	VirtualKeys []LevelReport `json:"virtual_keys"`
 	Teams       []LevelReport `json:"teams"`
+	// Providers are the provider accounts that governance.providers limits.
+	Providers []LevelReport `json:"providers"`
 }
 
 // LevelReport is one key's or team's limits and use.
@@ -65,7 +67,7 @@ var periodNames = [state.NumPeriods]string{"daily", "weekly", "monthly", "lifeti
 
 // Report reads every level of p from the state.
 func (g *Governor) Report(p *Policy) (*Report, error) {
-	r := &Report{VirtualKeys: []LevelReport{}, Teams: []LevelReport{}}
+	r := &Report{VirtualKeys: []LevelReport{}, Teams: []LevelReport{}, Providers: []LevelReport{}}
 	names := make([]string, 0, len(p.byName))
 	for n := range p.byName {
 		names = append(names, n)
@@ -91,6 +93,18 @@ func (g *Governor) Report(p *Policy) (*Report, error) {
 			return nil, err
 		}
 		r.Teams = append(r.Teams, lr)
+	}
+	provs := make([]string, 0, len(p.providers))
+	for n := range p.providers {
+		provs = append(provs, n)
+	}
+	slices.Sort(provs)
+	for _, n := range provs {
+		lr, err := g.levelReport(p.providers[n], n)
+		if err != nil {
+			return nil, err
+		}
+		r.Providers = append(r.Providers, lr)
 	}
 	return r, nil
 }

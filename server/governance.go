@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance"
@@ -157,13 +158,13 @@ func (x *exchange) govRefuse(out governance.Outcome, anth bool) {
 		var typ, msg string
 		switch v.Refused {
 		case state.OverBudget:
-			typ, msg = "insufficient_quota", "budget exceeded: "+levelName(v.Level)+"'s "+periodNames[v.Period]+" budget has no room for this request"
+			typ, msg = "insufficient_quota", "budget exceeded: "+levelName(t.RefusedBy())+"'s "+periodNames[v.Period]+" budget has no room for this request"
 		case state.InFlight:
-			typ, msg = "requests", "rate limit exceeded: "+levelName(v.Level)+" has max_in_flight requests running"
+			typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+" has max_in_flight requests running"
 		case state.RequestRate:
-			typ, msg = "requests", "rate limit exceeded: "+levelName(v.Level)+"'s requests per minute (rpm)"
+			typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s requests per minute (rpm)"
 		default:
-			typ, msg = "tokens", "rate limit exceeded: "+levelName(v.Level)+"'s tokens per minute (tpm)"
+			typ, msg = "tokens", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s tokens per minute (tpm)"
 		}
 		code := "rate_limit_exceeded"
 		if v.Refused == state.OverBudget {
@@ -187,11 +188,15 @@ func (x *exchange) govRefuse(out governance.Outcome, anth bool) {
 
 var periodNames = [state.NumPeriods]string{"daily", "weekly", "monthly", "lifetime"}
 
-func levelName(i int) string {
-	if i == 0 {
-		return "the virtual key"
+// levelName names the level with id for a refusal's message, never a key's value.
+func levelName(id string) string {
+	switch {
+	case strings.HasPrefix(id, "team:"):
+		return "the key's team"
+	case strings.HasPrefix(id, governance.ProviderLevelPrefix):
+		return "provider " + id[len(governance.ProviderLevelPrefix):]
 	}
-	return "the key's team"
+	return "the virtual key"
 }
 
 // rateHeaders sets OpenAI's x-ratelimit-* headers from the ticket's verdict, for the

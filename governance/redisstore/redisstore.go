@@ -1,6 +1,7 @@
 // Package redisstore is governance's state in Redis, shared by every gateway replica that
-// points at the same server. Each reservation and each settlement is one Lua script run
-// atomically on the server, over every level of the request, with Redis's clock, so that
+// points at the same server. Each reservation is one Lua script run atomically on the
+// server, which also applies the settlements this process queued since the last one
+// (settlements not picked up within a millisecond go in one batch script of their own), over every level of the request, with Redis's clock, so that
 // replicas never disagree and no read-then-write race exists. The scripts make the same
 // decisions as package memstore.
 //
@@ -38,12 +39,18 @@ type Options struct {
 	Timeout time.Duration
 	// Now, if set, replaces Redis's clock (tests).
 	Now func() time.Time
-	// AsyncSettle makes Settle return at once and run its script on a goroutine of its
-	// own, so that a request waits on one round trip to Redis (its reservation), not two.
-	// The reservation holds the worst case until the settlement lands, so limits and
-	// budgets stay exact; only the usage API may lag by a round trip. Its errors are
-	// counted in AsyncErrors. Close waits for the settlements in flight.
+	// AsyncSettle makes Settle queue the settlement and return at once, so that a request
+	// waits on one round trip to Redis (its reservation), not two. The next reservation
+	// this Store makes carries every queued settlement in its own script, applied before
+	// its checks; what no reservation picked up within SettleDelay is sent in one batch.
+	// Limits and budgets stay exact: a reservation holds its worst case until its
+	// settlement lands, and a request that follows another's response on the same replica
+	// sees that settlement. Settlements lost to a Redis error are counted in AsyncErrors.
+	// Close sends the settlements still queued.
 	AsyncSettle bool
+	// SettleDelay is how long a queued settlement waits for a reservation to carry it
+	// before it is sent on its own (AsyncSettle; default 1 ms).
+	SettleDelay time.Duration
 }
 
 // Store is the Redis state.State.
@@ -53,8 +60,9 @@ type Store struct {
 	timeout                time.Duration
 	now                    func() time.Time
 	async                  bool
-	pending                sync.WaitGroup
+	q                      settleQueue
 	asyncErrors            atomic.Uint64
+	bufs                   sync.Pool // *call
 }
 
 var _ state.State = (*Store)(nil)
@@ -71,6 +79,9 @@ func New(o Options) (*Store, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 50 * time.Millisecond
 	}
+	if o.SettleDelay <= 0 {
+		o.SettleDelay = time.Millisecond
+	}
 	co.DisableCache = true
 	co.Dialer.Timeout = o.Timeout
 	co.ConnWriteTimeout = max(o.Timeout, 100*time.Millisecond)
@@ -78,8 +89,13 @@ func New(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: connect: %w", err)
 	}
-	return &Store{client: c, timeout: o.Timeout, now: o.Now, async: o.AsyncSettle,
-		reserve: rueidis.NewLuaScript(reserveScript), settle: rueidis.NewLuaScript(settleScript), usage: rueidis.NewLuaScript(usageScript)}, nil
+	s := &Store{client: c, timeout: o.Timeout, now: o.Now, async: o.AsyncSettle,
+		reserve: rueidis.NewLuaScript(reserveScript), settle: rueidis.NewLuaScript(settleScript), usage: rueidis.NewLuaScript(usageScript)}
+	s.bufs.New = func() any { return new(call) }
+	if s.async {
+		s.q.start(o.SettleDelay, s.flush)
+	}
+	return s, nil
 }
 
 func (s *Store) nowMs() string {
@@ -91,27 +107,29 @@ func (s *Store) nowMs() string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-func (s *Store) keys(r *state.Reservation) []string {
-	keys := make([]string, r.N)
-	for i := range keys {
-		keys[i] = KeyPrefix + r.Levels[i].ID
-	}
-	return keys
-}
-
-// Reserve implements state.State.
+// Reserve implements state.State. With AsyncSettle, the settlements queued so far ride
+// along in the same script, before the checks.
 func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 	r.Held = false
-	args := make([]string, 0, 3+7*r.N)
-	args = append(args, s.nowMs(), itoa(r.Tokens), itoa(r.Cost))
+	c := s.bufs.Get().(*call)
+	defer s.bufs.Put(c)
+	c.reset(s.nowMs())
+	if s.async {
+		c.pend = s.q.take(c.pend[:0], maxBatch)
+	}
+	carried := uint64(len(c.pend))
+	c.appendSettlements()
+	c.args = append(c.args, itoa(r.Tokens), itoa(r.Cost), itoa(int64(r.N)))
 	for i := 0; i < r.N; i++ {
 		l := &r.Levels[i].Limits
-		args = append(args, itoa(l.RPM), itoa(l.TPM), itoa(l.MaxInFlight), itoa(l.Budget[0]), itoa(l.Budget[1]), itoa(l.Budget[2]), itoa(l.Budget[3]))
+		c.args = append(c.args, itoa(int64(c.key(r.Levels[i].ID))), itoa(l.RPM), itoa(l.TPM), itoa(l.MaxInFlight),
+			itoa(l.Budget[0]), itoa(l.Budget[1]), itoa(l.Budget[2]), itoa(l.Budget[3]))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	out, err := s.reserve.Exec(ctx, s.client, s.keys(r), args).AsIntSlice()
+	out, err := s.reserve.Exec(ctx, s.client, c.keys, c.args).AsIntSlice()
 	if err != nil {
+		s.asyncErrors.Add(carried) // the settlements it carried may be lost
 		return fmt.Errorf("redisstore: reserve: %w", err)
 	}
 	if len(out) != 14 {
@@ -133,26 +151,27 @@ func (s *Store) Settle(r *state.Reservation, tokens, cost int64) error {
 		return nil
 	}
 	r.Held = false
-	args := []string{s.nowMs(), itoa(r.Minute), itoa(r.Windows[0]), itoa(r.Windows[1]), itoa(r.Windows[2]), itoa(r.Windows[3]),
-		itoa(r.Tokens), itoa(r.Cost), itoa(tokens), itoa(cost)}
-	keys := s.keys(r)
-	if !s.async {
-		return s.runSettle(keys, args)
+	p := pending{n: r.N, minute: r.Minute, windows: r.Windows, rtok: r.Tokens, rcost: r.Cost, tokens: tokens, cost: cost}
+	for i := 0; i < r.N; i++ {
+		p.ids[i] = r.Levels[i].ID
 	}
-	s.pending.Add(1)
-	go func() {
-		defer s.pending.Done()
-		if s.runSettle(keys, args) != nil {
-			s.asyncErrors.Add(1)
-		}
-	}()
-	return nil
+	if s.async {
+		s.q.add(p)
+		return nil
+	}
+	return s.flush([]pending{p})
 }
 
-func (s *Store) runSettle(keys, args []string) error {
+// flush sends settlements in one script.
+func (s *Store) flush(ps []pending) error {
+	c := s.bufs.Get().(*call)
+	defer s.bufs.Put(c)
+	c.reset(s.nowMs())
+	c.pend = append(c.pend[:0], ps...)
+	c.appendSettlements()
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
-	if err := s.settle.Exec(ctx, s.client, keys, args).Error(); err != nil {
+	if err := s.settle.Exec(ctx, s.client, c.keys, c.args).Error(); err != nil {
 		return fmt.Errorf("redisstore: settle: %w", err)
 	}
 	return nil
@@ -162,7 +181,16 @@ func (s *Store) runSettle(keys, args []string) error {
 func (s *Store) AsyncErrors() uint64 { return s.asyncErrors.Load() }
 
 // Usage implements state.State.
+// With AsyncSettle it first sends the settlements queued in this process.
 func (s *Store) Usage(id string, u *state.Usage) error {
+	if s.async {
+		if ps := s.q.take(nil, maxBatch); len(ps) > 0 {
+			if err := s.flush(ps); err != nil {
+				s.asyncErrors.Add(uint64(len(ps)))
+				return fmt.Errorf("redisstore: usage: %w", err)
+			}
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	out, err := s.usage.Exec(ctx, s.client, []string{KeyPrefix + id}, []string{s.nowMs()}).AsIntSlice()
@@ -180,7 +208,9 @@ func (s *Store) Usage(id string, u *state.Usage) error {
 
 // Close implements state.State.
 func (s *Store) Close() error {
-	s.pending.Wait()
+	if s.async {
+		s.asyncErrors.Add(s.q.stop())
+	}
 	s.client.Close()
 	return nil
 }

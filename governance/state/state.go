@@ -2,7 +2,7 @@
 // reservation it decides on, and the UTC windows that limits and budgets count in.
 //
 // A reservation takes, in one atomic step, one request, its worst-case tokens and its
-// worst-case cost from every level it belongs to (virtual key, team), or takes nothing
+// worst-case cost from every level it belongs to (virtual key, team, provider), or takes nothing
 // and says why. Settling it replaces the worst case with what the provider billed. The
 // memory store (package memstore) and the Redis store (package redisstore) implement the
 // same algorithm, so the exactness tests hold for both.
@@ -23,11 +23,12 @@ const (
 	NumPeriods
 )
 
-// MaxLevels is the most levels one request is counted in (key, team).
-const MaxLevels = 2
+// MaxLevels is the most levels one request is counted in (key, team, provider).
+const MaxLevels = 3
 
-// Level is one thing that has limits: a virtual key or a team. ID is stable across
-// reloads ("key:alice", "team:research"), so that a reload keeps the counters.
+// Level is one thing that has limits: a virtual key, a team or a provider account. ID is
+// stable across reloads ("key:alice", "team:research", "provider:openai"), so that a
+// reload keeps the counters.
 type Level struct {
 	ID     string
 	Limits config.Limits

@@ -48,6 +48,11 @@ type Governance struct {
 	DefaultMaxTokens int
 	// State says where the counters live. Key: "state". Default: in process.
 	State State
+	// Providers are limits and budgets per provider account, over every request sent to
+	// that provider first, with a virtual key or a client.api_keys key: so that one
+	// provider account cannot be drained. Key: "providers", a map from the provider's
+	// name to "rpm", "tpm", "max_in_flight" and "budget".
+	Providers map[string]Limits
 	// AdminKeys may read the usage API (GET /governance/usage). Key: "admin_keys"
 	// ("env.VAR" allowed). None: the usage API answers 404.
 	AdminKeys []string
@@ -128,6 +133,7 @@ func (d *decoder) governance(n *yaml.Node, path string) *Governance {
 		}},
 		{name: "state", set: func(p pair, fp string) { d.stateBlock(p.val, fp, &g.State) }},
 		{name: "admin_keys", set: func(p pair, fp string) { g.AdminKeys = d.strList(p.val, fp, nil) }},
+		{name: "providers", set: func(p pair, fp string) { g.Providers = d.providerLimits(p.val, fp) }},
 	})
 	teams := map[string]bool{}
 	for i, item := range d.list(teamsNode, join(path, "teams")) {
@@ -173,6 +179,26 @@ func (d *decoder) governance(n *yaml.Node, path string) *Governance {
 		g.VirtualKeys = append(g.VirtualKeys, k)
 	}
 	return g
+}
+
+// providerLimits decodes governance.providers: provider name -> limits.
+func (d *decoder) providerLimits(n *yaml.Node, path string) map[string]Limits {
+	pairs := d.mapping(n, path)
+	if pairs == nil {
+		return nil
+	}
+	out := make(map[string]Limits, len(pairs))
+	for _, p := range pairs {
+		fp := join(path, p.key.Value)
+		if !isProviderName(p.key.Value) {
+			d.errorf(p.key, fp, "must be a provider name")
+			continue
+		}
+		var l Limits
+		d.fields(p.val, fp, d.limitFields(&l))
+		out[p.key.Value] = l
+	}
+	return out
 }
 
 // limitFields returns the fields of the limits of a key or a team, decoded into l.

@@ -28,6 +28,8 @@ func TestGovernanceParse(t *testing.T) {
     "openai/gpt-4o": {input: 2.5, output: 10, cached_input: 1.25}
     "ollama/*": {input: 0}
   state: {url: "redis://127.0.0.1:6379/0", password: env.REDIS_PW, timeout_ms: 20, on_error: fail_open}
+  providers:
+    openai: {rpm: 3000, tpm: 1000000, budget: {daily_usd: 100}}
 `), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +48,9 @@ func TestGovernanceParse(t *testing.T) {
 	}
 	if g.Prices["openai/gpt-4o"] != (Price{Input: 2.5e9, Output: 10e9, CachedInput: 1.25e9, CachedSet: true}) || g.Prices["ollama/*"] != (Price{}) {
 		t.Errorf("prices %+v", g.Prices)
+	}
+	if len(g.Providers) != 1 || g.Providers["openai"] != (Limits{RPM: 3000, TPM: 1000000, Budget: [4]int64{100e9, 0, 0, 0}}) {
+		t.Errorf("providers %+v", g.Providers)
 	}
 	if g.DefaultMaxTokens != 1000 || g.State != (State{URL: "redis://127.0.0.1:6379/0", Password: "pw", Timeout: 20 * time.Millisecond, OnError: FailOpen}) {
 		t.Errorf("%+v", g)
@@ -85,6 +90,10 @@ func TestGovernanceBadConfigs(t *testing.T) {
 			`state.yaml:2: governance.state.url: must be "memory" or a redis:// or rediss:// URL` + "\n" +
 				"state.yaml:2: governance.state.timeout_ms: must be > 0\n" +
 				`state.yaml:2: governance.state.on_error: must be "fail_open" or "fail_closed"`},
+		{"provider.yaml", "governance:\n  providers:\n    OpenAI: {rpm: 1}\n    openai: {rpm: -1, burst: 2}\n",
+			"provider.yaml:3: governance.providers.OpenAI: must be a provider name\n" +
+				"provider.yaml:4: governance.providers.openai.rpm: must be between 0 and 1099511627776\n" +
+				"provider.yaml:4: governance.providers.openai.burst: unknown field"},
 		{"unknown.yaml", "governance:\n  virtual_key: []\n",
 			"unknown.yaml:2: governance.virtual_key: unknown field"},
 		{"env.yaml", "governance:\n  virtual_keys:\n    - {name: a, value: env.NOPE}\n",

@@ -47,6 +47,7 @@ func run() error {
 	rounds := flag.Int("rounds", 0, "override the profile's rounds")
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
 	translate := flag.Bool("translate", true, "also run Bifrost with its passthrough path off (target "+harness.TranslateTarget+"), which decodes and encodes every request")
+	governance := flag.Bool("governance", false, "add Bifrost with governance on, counters in memory and in a local redis-server, as two more targets (the governance scenario)")
 	cache := flag.String("cache", "", "cache folder for the peers' installs (npm, pip venv) (default: the user cache folder)/bifrost-bench")
 	flag.Parse()
 
@@ -69,6 +70,9 @@ func run() error {
 		if s = strings.TrimSpace(s); s != "" {
 			peerList = append(peerList, s)
 		}
+	}
+	if *governance {
+		peerList = append(peerList, harness.GovernancePeers...)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

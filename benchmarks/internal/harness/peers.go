@@ -33,6 +33,8 @@ func (r *run) startPeer(ctx context.Context, spec, mockURL string, env []string)
 	var c *child
 	t := &target{name: spec, url: base + "/v1/chat/completions", model: "gpt-4o-mini", header: auth}
 	switch {
+	case spec == GovMemory || spec == GovRedis:
+		return r.startGovernance(ctx, spec, mockURL, env)
 	case spec == "litellm":
 		bin, err := r.installLiteLLM(ctx)
 		if err != nil {
