@@ -20,6 +20,7 @@ all: build
 gen:
 	$(GO) run ./gen/cmd/bifrost-schemagen
 	$(GO) run ./gen/cmd/bifrost-gen
+	$(GO) run ./gen/cmd/bifrost-protogen
 
 ## gen-check: fail when generated code is stale (no files written)
 gen-check:
