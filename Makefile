@@ -25,6 +25,7 @@ gen:
 ## gen-check: fail when generated code is stale (no files written)
 gen-check:
 	$(GO) run ./gen/cmd/bifrost-gen -check
+	$(GO) run ./gen/cmd/bifrost-protogen -check
 
 ## build: build the gateway and the mock provider into bin/
 build:
