@@ -14,6 +14,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/valyala/fasthttp/fasthttputil"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -101,6 +102,13 @@ func TestChatUnary(t *testing.T) {
 	if resp.Object != "chat.completion" || resp.Provider != "openai" || resp.Usage.GetTotalTokens() == 0 || resp.Choices[0].FinishReason != "stop" {
 		t.Fatalf("bad response %v", resp)
 	}
+	n, err := testutil.GatherAndCount(r.srv.Metrics().Registry(), "bifrost_requests_total")
+	if err != nil || n != 1 {
+		t.Fatalf("bifrost_requests_total has %d series (%v), want 1", n, err)
+	}
+	if v := requestsOf(t, r, "grpc"); v != 1 {
+		t.Fatalf(`bifrost_requests_total{transport="grpc"} = %v, want 1`, v)
+	}
 	body := string(r.mock.Requests()[0].Body)
 	// The named member wins over extra's; extra's other members pass through.
 	for _, want := range []string{`"temperature":0.5`, `"metadata":{"team":"a"}`, `"content":"Say hello."`} {
@@ -108,6 +116,29 @@ func TestChatUnary(t *testing.T) {
 			t.Errorf("upstream body lacks %s: %s", want, body)
 		}
 	}
+}
+
+// requestsOf returns the bifrost_requests_total count of the series with transport.
+func requestsOf(t *testing.T, r *rig, transport string) float64 {
+	t.Helper()
+	mfs, err := r.srv.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "bifrost_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "transport" && l.GetValue() == transport {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no bifrost_requests_total series with transport %q", transport)
+	return 0
 }
 
 func TestChatStream(t *testing.T) {

@@ -136,7 +136,7 @@ func (s *Service) TextCompletionStream(req *pb.TextCompletionRequest, stream grp
 func (x *call) relay(send func() (*schemas.Usage, bool, error)) error {
 	c := x.c
 	c.Gone = nil // from now on a failed send tells that the client is gone
-	sm := x.svc.srv.Metrics().Stream(x.op.Endpoint(), c.Provider, c.Model, x.start)
+	sm := x.svc.srv.Metrics().StreamOn(metrics.TransportGRPC, x.op.Endpoint(), c.Provider, c.Model, x.start)
 	for {
 		done, err := c.Recv()
 		if err != nil {

@@ -201,7 +201,7 @@ func (x *call) finish(billed bool) {
 	overhead := max(time.Since(x.start)-c.Upstream, 0)
 	x.grant.Settle(c, billed, &x.rec)
 	r := &x.rec
-	r.Endpoint = x.op.Endpoint()
+	r.Endpoint, r.Transport = x.op.Endpoint(), metrics.TransportGRPC
 	r.Provider, r.Model = c.Provider, c.Model
 	r.Status = x.status
 	r.Upstream, r.Overhead = c.Upstream, overhead
