@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"time"
 
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/governance/state"
@@ -216,4 +217,12 @@ func (g *Grant) Settle(c *runtime.Call, billed bool, rec *metrics.Request) {
 	g.on = false
 	rec.Cost = g.s.gov.Settle(&g.ticket, c.Provider, c.Model, g.usage, g.usageKnown, billed)
 	rec.Costed = g.ticket.Costed
+}
+
+// LogRequest writes a request's access log line, as the HTTP routes do, when access lines
+// are on (info level): path names the call (a gRPC method's full name), d is its time.
+func (s *Server) LogRequest(r *metrics.Request, path string, d time.Duration, c *runtime.Call) {
+	if s.accessLogOn() {
+		s.logRequest(r, []byte(path), d, c)
+	}
 }

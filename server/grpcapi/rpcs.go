@@ -99,12 +99,12 @@ func (s *Service) ChatCompletionStream(req *pb.ChatCompletionRequest, stream grp
 		return x.runtimeError(e)
 	}
 	billed = true
-	return x.relay(func() (*schemas.Usage, bool, error) {
+	return x.relay(func() (*schemas.Usage, error) {
 		ch := &x.c.Chunk
 		if ch.Usage.IsDefined() && len(ch.Choices) == 0 && !x.wantUsage {
-			return &ch.Usage, false, nil // a usage chunk the client did not ask for
+			return &ch.Usage, nil // a usage chunk the client did not ask for: counted, not sent
 		}
-		return &ch.Usage, true, stream.Send(chatChunk(ch))
+		return &ch.Usage, stream.Send(chatChunk(ch))
 	})
 }
 
@@ -121,19 +121,19 @@ func (s *Service) TextCompletionStream(req *pb.TextCompletionRequest, stream grp
 		return x.runtimeError(e)
 	}
 	billed = true
-	return x.relay(func() (*schemas.Usage, bool, error) {
+	return x.relay(func() (*schemas.Usage, error) {
 		r := &x.c.TextResp
 		if r.Usage.IsDefined() && len(r.Choices) == 0 && !x.wantUsage {
-			return &r.Usage, false, nil
+			return &r.Usage, nil
 		}
-		return &r.Usage, true, stream.Send(textResponse(r))
+		return &r.Usage, stream.Send(textResponse(r))
 	})
 }
 
 // relay reads the open stream's chunks and sends each with send, which returns the
-// chunk's usage, whether it sent it, and the send's error. A failed send (the client went
+// chunk's usage and the send's error. A failed send (the client went
 // away) ends the stream; releasing the call closes the upstream stream.
-func (x *call) relay(send func() (*schemas.Usage, bool, error)) error {
+func (x *call) relay(send func() (*schemas.Usage, error)) error {
 	c := x.c
 	c.Gone = nil // from now on a failed send tells that the client is gone
 	sm := x.svc.srv.Metrics().StreamOn(metrics.TransportGRPC, x.op.Endpoint(), c.Provider, c.Model, x.start)
@@ -146,7 +146,7 @@ func (x *call) relay(send func() (*schemas.Usage, bool, error)) error {
 			return nil
 		}
 		sm.Chunk(time.Now())
-		u, _, serr := send()
+		u, serr := send()
 		if u.IsDefined() {
 			x.rec.InputTokens, x.rec.OutputTokens = u.PromptTokens, u.CompletionTokens
 			x.grant.Usage(u)

@@ -213,6 +213,9 @@ func (x *call) finish(billed bool) {
 	r.Stages[metrics.StageUpstream] = c.Upstream
 	r.Stages[metrics.StageDecode] = c.Decode
 	x.svc.srv.Record(r)
+	if method, ok := grpc.Method(x.ctx); ok {
+		x.svc.srv.LogRequest(r, method, time.Since(x.start), c)
+	}
 	x.svc.srv.Engine().ReleaseCall(c)
 	x.c, x.ctx, x.gone = nil, nil, nil
 	x.rec, x.grant = metrics.Request{}, server.Grant{}
