@@ -1,12 +1,11 @@
 package grpcapi
 
 import (
+	"encoding/json"
 	"slices"
 
 	pb "github.com/bifrost-gw/bifrost/proto/bifrost/v1"
 	"github.com/mailru/easyjson/jwriter"
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -86,7 +85,7 @@ func (o *obj) strs(k string, v []string) {
 }
 
 // message writes a well-known message (Struct, Value, ListValue) as its JSON.
-func (o *obj) message(k string, m proto.Message, set bool) {
+func (o *obj) message(k string, m any, set bool) {
 	if !set {
 		return
 	}
@@ -94,8 +93,19 @@ func (o *obj) message(k string, m proto.Message, set bool) {
 	raw(o.w, m)
 }
 
-func raw(w *jwriter.Writer, m proto.Message) {
-	b, err := protojson.Marshal(m)
+// raw writes the JSON of a Struct, Value or ListValue, with sorted members (encoding/json),
+// so that the same request is the same bytes: protojson's output is unstable on purpose.
+func raw(w *jwriter.Writer, m any) {
+	var v any
+	switch m := m.(type) {
+	case *structpb.Struct:
+		v = m.AsMap()
+	case *structpb.Value:
+		v = m.AsInterface()
+	case *structpb.ListValue:
+		v = m.AsSlice()
+	}
+	b, err := json.Marshal(v)
 	w.Raw(b, err)
 }
 
