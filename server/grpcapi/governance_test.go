@@ -33,7 +33,9 @@ func TestGovernance(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.srv.SetGovernor(g)
-	key := func(k string) context.Context { return metadata.AppendToOutgoingContext(context.Background(), "x-api-key", k) }
+	key := func(k string) context.Context {
+		return metadata.AppendToOutgoingContext(context.Background(), "x-api-key", k)
+	}
 
 	if _, err := r.client.ChatCompletion(key("vk-nobody"), chatReq("openai/gpt-4o-mini")); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("unknown virtual key: %v", err)

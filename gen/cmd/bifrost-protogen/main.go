@@ -137,4 +137,3 @@ func runPlugin(name string, req *pluginpb.CodeGeneratorRequest, out map[string][
 	}
 	return nil
 }
-
