@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
@@ -267,5 +268,21 @@ func TestErrors(t *testing.T) {
 	r := newRig(t, mockCfg, cfg)
 	if _, err := r.client.ListModels(context.Background(), &pb.ListModelsRequest{}); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("models without a key: %v", err)
+	}
+}
+
+// TestDeadline: a client deadline that passes while the provider works ends the call with
+// DeadlineExceeded, and the call is released (the upstream request given up).
+func TestDeadline(t *testing.T) {
+	r := newRig(t, mocks.Config{Latency: 3 * time.Second}, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := r.client.ChatCompletion(ctx, chatReq("openai/gpt-4o-mini")); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("got %v, want DeadlineExceeded", err)
+	}
+	for deadline := time.Now().Add(2 * time.Second); r.srv.Engine().OutstandingCalls() != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the call was not released within 2s of its deadline (the provider's latency is 3s)")
+		}
 	}
 }

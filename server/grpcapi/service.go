@@ -20,6 +20,7 @@ package grpcapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -145,8 +146,14 @@ func (x *call) fail(httpStatus int, body *schemas.ErrorBody, retryAfterSec int) 
 	return statusError(httpStatus, body, retryAfterSec)
 }
 
+// runtimeError is the status of the engine's error. A call cancelled because the client's
+// deadline passed (grpc-timeout) is DeadlineExceeded rather than Canceled.
 func (x *call) runtimeError(err *runtime.Error) error {
 	x.c.RedactDirectKey(err)
+	if err.Status == 499 && errors.Is(x.ctx.Err(), context.DeadlineExceeded) {
+		return x.fail(504, &schemas.ErrorBody{Type: schemas.ErrTimeout, Code: "deadline_exceeded",
+			Message: "the call's deadline passed before the provider answered"}, 0)
+	}
 	return x.fail(err.Status, &err.Body, err.RetryAfterSec)
 }
 
