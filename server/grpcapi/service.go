@@ -102,13 +102,12 @@ func (s *Service) authorize(ctx context.Context, method string) error {
 
 // presentedKey returns the gateway key in the call's metadata, or nil.
 func presentedKey(ctx context.Context) []byte {
-	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get("authorization") {
+	for _, v := range metadata.ValueFromIncomingContext(ctx, "authorization") {
 		if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
 			return bytes.TrimSpace([]byte(v[7:]))
 		}
 	}
-	if v := md.Get("x-api-key"); len(v) > 0 {
+	if v := metadata.ValueFromIncomingContext(ctx, "x-api-key"); len(v) > 0 {
 		return []byte(v[0])
 	}
 	return nil
@@ -162,8 +161,7 @@ func (x *call) runtimeError(err *runtime.Error) error {
 // client's wish, or true when governance needs the usage.
 func (x *call) prepare(wantUsage bool, encode func(w *jwriter.Writer, includeUsage bool)) error {
 	c, srv := x.c, x.svc.srv
-	md, _ := metadata.FromIncomingContext(x.ctx)
-	if dk := md.Get(DirectKeyMetadata); len(dk) > 0 && dk[0] != "" {
+	if dk := metadata.ValueFromIncomingContext(x.ctx, DirectKeyMetadata); len(dk) > 0 && dk[0] != "" {
 		if !srv.DirectKeysAllowed() {
 			return x.fail(403, &schemas.ErrorBody{Type: schemas.ErrPermission, Code: "direct_keys_not_allowed",
 				Message: "this gateway does not take provider keys from clients (" + DirectKeyMetadata + "): client.allow_direct_keys is off"}, 0)
