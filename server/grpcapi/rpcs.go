@@ -15,15 +15,13 @@ import (
 // ChatCompletion answers a chat completion.
 func (s *Service) ChatCompletion(ctx context.Context, req *pb.ChatCompletionRequest) (*pb.ChatCompletionResponse, error) {
 	x := s.acquire(ctx, server.OpChat)
-	billed := false
-	defer func() { x.finish(billed) }()
+	defer x.finish(false) // as on HTTP: a response without usage is not charged its worst case
 	if err := x.prepare(false, func(w *jwriter.Writer, _ bool) { encodeChat(w, req, false, false) }); err != nil {
 		return nil, err
 	}
 	if err := s.srv.Engine().ChatCompletion(x.c); err != nil {
 		return nil, x.runtimeError(err)
 	}
-	billed = true
 	r0 := time.Now()
 	u := &x.c.ChatResp.Usage
 	x.rec.InputTokens, x.rec.OutputTokens = u.PromptTokens, u.CompletionTokens
@@ -36,15 +34,13 @@ func (s *Service) ChatCompletion(ctx context.Context, req *pb.ChatCompletionRequ
 // TextCompletion answers a legacy text completion.
 func (s *Service) TextCompletion(ctx context.Context, req *pb.TextCompletionRequest) (*pb.TextCompletionResponse, error) {
 	x := s.acquire(ctx, server.OpText)
-	billed := false
-	defer func() { x.finish(billed) }()
+	defer x.finish(false) // as on HTTP: a response without usage is not charged its worst case
 	if err := x.prepare(false, func(w *jwriter.Writer, _ bool) { encodeText(w, req, false, false) }); err != nil {
 		return nil, err
 	}
 	if err := s.srv.Engine().TextCompletion(x.c); err != nil {
 		return nil, x.runtimeError(err)
 	}
-	billed = true
 	u := &x.c.TextResp.Usage
 	x.rec.InputTokens, x.rec.OutputTokens = u.PromptTokens, u.CompletionTokens
 	x.grant.Usage(u)
@@ -54,15 +50,13 @@ func (s *Service) TextCompletion(ctx context.Context, req *pb.TextCompletionRequ
 // Embedding computes embeddings.
 func (s *Service) Embedding(ctx context.Context, req *pb.EmbeddingRequest) (*pb.EmbeddingResponse, error) {
 	x := s.acquire(ctx, server.OpEmbedding)
-	billed := false
-	defer func() { x.finish(billed) }()
+	defer x.finish(false) // as on HTTP: a response without usage is not charged its worst case
 	if err := x.prepare(false, func(w *jwriter.Writer, _ bool) { encodeEmbedding(w, req) }); err != nil {
 		return nil, err
 	}
 	if err := s.srv.Engine().Embedding(x.c); err != nil {
 		return nil, x.runtimeError(err)
 	}
-	billed = true
 	x.rec.InputTokens = x.c.EmbeddingResp.Usage.PromptTokens
 	x.grant.EmbeddingUsage(x.c.EmbeddingResp.Usage.PromptTokens)
 	out, err := embeddingResponse(&x.c.EmbeddingResp)

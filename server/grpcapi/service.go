@@ -199,8 +199,9 @@ func (x *call) prepare(wantUsage bool, encode func(w *jwriter.Writer, includeUsa
 	return nil
 }
 
-// finish settles governance, records the metrics and releases x. billed says the
-// provider answered.
+// finish settles governance, records the metrics and releases x. billed says, for a
+// request whose usage is not known, that the provider may have billed it (a stream that
+// opened): its reservation's worst case is then charged (governance.Governor.Settle).
 func (x *call) finish(billed bool) {
 	c := x.c
 	overhead := max(time.Since(x.start)-c.Upstream, 0)
