@@ -20,10 +20,12 @@ all: build
 gen:
 	$(GO) run ./gen/cmd/bifrost-schemagen
 	$(GO) run ./gen/cmd/bifrost-gen
+	$(GO) run ./gen/cmd/bifrost-protogen
 
 ## gen-check: fail when generated code is stale (no files written)
 gen-check:
 	$(GO) run ./gen/cmd/bifrost-gen -check
+	$(GO) run ./gen/cmd/bifrost-protogen -check
 
 ## build: build the gateway and the mock provider into bin/
 build:

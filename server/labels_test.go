@@ -78,7 +78,7 @@ func TestJunkModelsTakeNoMetricLabel(t *testing.T) {
 			t.Errorf("model label %q: want only gpt-4o-mini and other", l)
 		}
 	}
-	if !bytes.Contains(ctx.Response.Body(), []byte(`bifrost_requests_total{endpoint="chat",model="other",provider="openai",status="4xx"} 300`)) {
+	if !bytes.Contains(ctx.Response.Body(), []byte(`bifrost_requests_total{endpoint="chat",model="other",provider="openai",status="4xx",transport="http"} 300`)) {
 		t.Error(`/metrics does not count the 300 refused requests under model="other"`)
 	}
 }

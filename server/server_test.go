@@ -218,9 +218,9 @@ func TestMetricsLint(t *testing.T) {
 	ctx := newCtx("GET", "/metrics", nil)
 	p.do(ctx)
 	for _, want := range []string{
-		`bifrost_requests_total{endpoint="chat",model="gpt-4o-mini",provider="openai",status="2xx"} 1`,
-		`bifrost_requests_total{endpoint="chat",model="none",provider="none",status="4xx"} 1`,
-		`bifrost_gateway_overhead_seconds_count{endpoint="chat"} 2`,
+		`bifrost_requests_total{endpoint="chat",model="gpt-4o-mini",provider="openai",status="2xx",transport="http"} 1`,
+		`bifrost_requests_total{endpoint="chat",model="none",provider="none",status="4xx",transport="http"} 1`,
+		`bifrost_gateway_overhead_seconds_count{endpoint="chat",transport="http"} 2`,
 		`bifrost_in_flight_requests{provider="openai"} 0`,
 	} {
 		if !bytes.Contains(ctx.Response.Body(), []byte(want)) {

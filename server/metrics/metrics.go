@@ -37,6 +37,20 @@ const (
 	EndpointResponses  = "responses"
 )
 
+// Transport is the protocol a request came by: the transport label of
+// bifrost_requests_total and bifrost_gateway_overhead_seconds ("http" or "grpc"). The zero
+// value is HTTP.
+type Transport uint8
+
+// The transports.
+const (
+	TransportHTTP Transport = iota
+	TransportGRPC
+	numTransports
+)
+
+var transportNames = [numTransports]string{"http", "grpc"}
+
 // Load reports providers' load at scrape time.
 type Load func() []ProviderLoad
 
@@ -85,6 +99,7 @@ type modelKey struct{ provider, model string }
 type seriesKey struct {
 	endpoint, provider, model string
 	class                     uint8
+	transport                 Transport
 }
 
 type series struct {
@@ -102,8 +117,8 @@ type series struct {
 func New(load Load) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "bifrost_requests_total", Help: "Requests answered, by endpoint, provider, model and HTTP status class.",
-	}, []string{"endpoint", "provider", "model", "status"})
+		Name: "bifrost_requests_total", Help: "Requests answered, by endpoint, provider, model, HTTP status class (a gRPC call's status as the HTTP API would answer) and transport (http or grpc).",
+	}, []string{"endpoint", "provider", "model", "status", "transport"})
 	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "bifrost_upstream_duration_seconds", Help: "Time spent waiting on providers per request, retries and backoff included.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
@@ -111,7 +126,7 @@ func New(load Load) *Metrics {
 	m.overhead = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "bifrost_gateway_overhead_seconds", Help: "Time the gateway adds to a request: its total time minus the time waiting on providers.",
 		Buckets: prometheus.ExponentialBuckets(0.00001, 2, 16),
-	}, []string{"endpoint"})
+	}, []string{"endpoint", "transport"})
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_upstream_retries_total", Help: "Upstream requests sent again after a retryable failure.",
 	}, []string{"provider"})
@@ -233,6 +248,7 @@ func (m *Metrics) Refused(reason int) { m.refused[reason].Inc() }
 // Request is what one answered request records.
 type Request struct {
 	Endpoint        string
+	Transport       Transport
 	Provider, Model string // empty when the request never reached a provider
 	Status          int
 	Upstream        time.Duration
@@ -253,7 +269,7 @@ type Request struct {
 
 // Record records one answered request. It allocates nothing once the request's series exist.
 func (m *Metrics) Record(r *Request) {
-	s := m.get(r.Endpoint, r.Provider, r.Model, uint8(r.Status/100))
+	s := m.get(r.Transport, r.Endpoint, r.Provider, r.Model, uint8(r.Status/100))
 	s.requests.Inc()
 	for i, d := range r.Stages {
 		if d > 0 {
@@ -291,7 +307,12 @@ type Stream struct {
 // Stream returns the recorder of a stream served by provider and model, for a request that
 // arrived at start.
 func (m *Metrics) Stream(endpoint, provider, model string, start time.Time) Stream {
-	return Stream{s: m.get(endpoint, provider, model, 2), start: start}
+	return m.StreamOn(TransportHTTP, endpoint, provider, model, start)
+}
+
+// StreamOn is Stream for a request that came by transport t.
+func (m *Metrics) StreamOn(t Transport, endpoint, provider, model string, start time.Time) Stream {
+	return Stream{s: m.get(t, endpoint, provider, model, 2), start: start}
 }
 
 // Chunk records a chunk sent at now: for the first, the time since the request arrived
@@ -305,8 +326,11 @@ func (s *Stream) Chunk(now time.Time) {
 	s.last = now
 }
 
-func (m *Metrics) get(endpoint, provider, model string, class uint8) *series {
-	k := seriesKey{endpoint, provider, model, class}
+func (m *Metrics) get(t Transport, endpoint, provider, model string, class uint8) *series {
+	if t >= numTransports {
+		t = TransportHTTP // no label value beyond the known ones
+	}
+	k := seriesKey{endpoint, provider, model, class, t}
 	cur := *m.series.Load()
 	if s := cur[k]; s != nil {
 		return s
@@ -368,9 +392,9 @@ func (m *Metrics) create(k seriesKey) *series {
 	}
 	status := strconv.Itoa(int(k.class)) + "xx"
 	s := &series{
-		requests:  m.requests.WithLabelValues(k.endpoint, prov, label, status),
+		requests:  m.requests.WithLabelValues(k.endpoint, prov, label, status, transportNames[k.transport]),
 		upstream:  m.upstream.WithLabelValues(k.endpoint, prov),
-		overhead:  m.overhead.WithLabelValues(k.endpoint),
+		overhead:  m.overhead.WithLabelValues(k.endpoint, transportNames[k.transport]),
 		retries:   m.retries.WithLabelValues(prov),
 		fallbacks: m.fallbacks.WithLabelValues(prov),
 		tokensIn:  m.tokens.WithLabelValues(prov, label, "input"),

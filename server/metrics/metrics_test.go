@@ -93,3 +93,23 @@ func TestRequestsWithoutProvider(t *testing.T) {
 		t.Errorf("model labels = %v, want none: 1", got)
 	}
 }
+
+// TestTransportLabel checks that requests are counted by transport, http by default, and
+// that a transport out of range cannot add a label value.
+func TestTransportLabel(t *testing.T) {
+	m := New(nil)
+	m.Record(&Request{Endpoint: EndpointChat, Provider: "openai", Model: "gpt-4o-mini", Status: 200})
+	m.Record(&Request{Endpoint: EndpointChat, Provider: "openai", Model: "gpt-4o-mini", Status: 200, Transport: TransportGRPC})
+	m.Record(&Request{Endpoint: EndpointChat, Provider: "openai", Model: "gpt-4o-mini", Status: 429, Transport: TransportGRPC})
+	m.Record(&Request{Endpoint: EndpointChat, Provider: "openai", Model: "gpt-4o-mini", Status: 200, Transport: 7})
+	want := `
+# HELP bifrost_requests_total Requests answered, by endpoint, provider, model, HTTP status class (a gRPC call's status as the HTTP API would answer) and transport (http or grpc).
+# TYPE bifrost_requests_total counter
+bifrost_requests_total{endpoint="chat",model="gpt-4o-mini",provider="openai",status="2xx",transport="grpc"} 1
+bifrost_requests_total{endpoint="chat",model="gpt-4o-mini",provider="openai",status="2xx",transport="http"} 2
+bifrost_requests_total{endpoint="chat",model="gpt-4o-mini",provider="openai",status="4xx",transport="grpc"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "bifrost_requests_total"); err != nil {
+		t.Error(err)
+	}
+}

@@ -25,6 +25,11 @@
 // logged. Running out of file descriptors anyway does not stop the server: accept backs
 // off and retries (server.Listener), and client.max_connections caps the connections held.
 //
+// -grpc-port (BIFROST_GRPC_PORT) also serves the bifrost.v1 gRPC API (server/grpcapi) on
+// -host at that port: the same engine, keys, governance and metrics, with grpc.health.v1
+// and server reflection. Off by default. A reload applies to it as to HTTP; shutdown stops
+// it gracefully with HTTP, streams in flight drained within the same -drain.
+//
 // Logs are structured (log/slog) on stderr: -log-format text or json, -log-level debug, info,
 // warn or error. At info and below every request gets an access log line. Log lines go
 // through a bounded buffer: when stderr does not keep up (a stopped reader of a pipe), lines
@@ -63,38 +68,55 @@ func main() {
 	}
 }
 
-func run() error {
-	cfgPath := flag.String("config", "config.json", "config file (JSON or YAML)")
-	host := flag.String("host", "127.0.0.1", "address to listen on (0.0.0.0 for all interfaces)")
-	port := flag.Int("port", 8080, "port to listen on")
-	logLevel := flag.String("log-level", "info", "log level: debug, info, warn or error")
-	logFormat := flag.String("log-format", "text", "log format: text or json")
-	drain := flag.Duration("drain", 30*time.Second, "how long shutdown waits for requests in flight")
-	watch := flag.Duration("watch", 2*time.Second, "how often to check the config file for changes (0: only on SIGHUP)")
-	pprofAddr := flag.String("pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off by default, never on the API port")
-	check := flag.Bool("check", false, "check the config file as a start would (parse, plugins, engine) and exit without serving: status 0 if it is good")
-	history := flag.Int("config-history", 10, "how many applied configs to keep for the admin history and rollback")
-	passthrough := flag.Bool("passthrough", true, "forward same-format requests and answers without decoding them (false: decode and encode every request, for comparison)")
-	healthcheck := flag.Bool("healthcheck", false, "GET /health of the gateway on -host and -port (127.0.0.1 for 0.0.0.0) and exit with status 0 if it answers 200: a container's health check")
-	// Every flag may be set by its environment variable (BIFROST_PORT for -port, and so
-	// on, see envName); a flag on the command line wins.
+// options are the command's flags.
+type options struct {
+	cfgPath, host, logLevel, logFormat, pprofAddr string
+	port, grpcPort, history                       int
+	drain, watch                                  time.Duration
+	check, healthcheck, passthrough               bool
+}
+
+// parseFlags reads the flags, each also settable by its environment variable (BIFROST_PORT
+// for -port, and so on, see envName); a flag on the command line wins.
+func parseFlags() (*options, error) {
+	o := &options{}
+	flag.StringVar(&o.cfgPath, "config", "config.json", "config file (JSON or YAML)")
+	flag.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for all interfaces)")
+	flag.IntVar(&o.port, "port", 8080, "port to listen on")
+	flag.IntVar(&o.grpcPort, "grpc-port", -1, "port of the bifrost.v1 gRPC API on -host (0: any free port); off by default")
+	flag.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	flag.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	flag.DurationVar(&o.drain, "drain", 30*time.Second, "how long shutdown waits for requests in flight")
+	flag.DurationVar(&o.watch, "watch", 2*time.Second, "how often to check the config file for changes (0: only on SIGHUP)")
+	flag.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiling endpoints (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off by default, never on the API port")
+	flag.BoolVar(&o.check, "check", false, "check the config file as a start would (parse, plugins, engine) and exit without serving: status 0 if it is good")
+	flag.BoolVar(&o.passthrough, "passthrough", true, "forward same-format requests and answers without decoding them (false: decode and encode every request, for comparison)")
+	flag.IntVar(&o.history, "config-history", 10, "how many applied configs to keep for the admin history and rollback")
+	flag.BoolVar(&o.healthcheck, "healthcheck", false, "GET /health of the gateway on -host and -port (127.0.0.1 for 0.0.0.0) and exit with status 0 if it answers 200: a container's health check")
 	if err := applyEnv(flag.CommandLine, os.Getenv, "check", "healthcheck"); err != nil {
-		return err
+		return nil, err
 	}
 	flag.Parse()
-	if *healthcheck {
-		return probeHealth(*host, *port, 5*time.Second)
-	}
+	return o, nil
+}
 
+func run() error {
+	o, err := parseFlags()
+	if err != nil {
+		return err
+	}
+	if o.healthcheck {
+		return probeHealth(o.host, o.port, 5*time.Second)
+	}
 	// Every log line, access lines included, goes through one bounded buffer that a
 	// goroutine of its own writes to stderr: a stalled reader of stderr drops lines
 	// (bifrost_log_lines_dropped_total) and never blocks a request.
 	// A reader of stderr that goes away must not end the process either: with SIGPIPE
 	// ignored, writes to it fail (and the lines are counted as dropped) instead.
 	signal.Ignore(syscall.SIGPIPE)
-	logOut := server.NewBufferedAccessLog(os.Stderr, *logFormat == "json", 200*time.Millisecond)
+	logOut := server.NewBufferedAccessLog(os.Stderr, o.logFormat == "json", 200*time.Millisecond)
 	defer logOut.Close()
-	log, err := newLogger(*logLevel, *logFormat, logOut)
+	log, err := newLogger(o.logLevel, o.logFormat, logOut)
 	if err != nil {
 		return err
 	}
@@ -103,20 +125,20 @@ func run() error {
 	} else {
 		log.Info("open file limit", "soft", soft, "hard", hard)
 	}
-	cfg, hash, err := loadConfig(*cfgPath, os.Getenv)
+	cfg, hash, err := loadConfig(o.cfgPath, os.Getenv)
 	if err != nil {
 		return err
 	}
-	engine, plugs, err := buildEngine(*cfgPath, cfg, log)
+	engine, plugs, err := buildEngine(o.cfgPath, cfg, log)
 	if err != nil {
 		return err
 	}
-	if *check {
+	if o.check {
 		// Everything a start checks has passed; nothing listens.
 		if err := engine.Shutdown(); err != nil {
 			return err
 		}
-		log.Info("config ok", "config", *cfgPath, "hash", hash, "providers", engine.Providers(), "plugins", len(plugs))
+		log.Info("config ok", "config", o.cfgPath, "hash", hash, "providers", engine.Providers(), "plugins", len(plugs))
 		return nil
 	}
 	defer func() {
@@ -124,6 +146,11 @@ func run() error {
 			log.Error("shutdown", "error", err)
 		}
 	}()
+	return serve(o, log, logOut, engine, cfg, hash, len(plugs))
+}
+
+// serve serves engine over HTTP (and gRPC with -grpc-port) until a signal stops it.
+func serve(o *options, log *slog.Logger, logOut *server.AccessLog, engine *runtime.Engine, cfg *config.Config, hash string, plugs int) error {
 	srv := server.New(engine, log)
 	srv.Metrics().SetLogDropped(logOut.Dropped)
 	if log.Enabled(context.Background(), slog.LevelInfo) {
@@ -138,7 +165,7 @@ func run() error {
 	}
 	defer gov.Close()
 	srv.SetGovernor(gov)
-	srv.SetPassthrough(*passthrough)
+	srv.SetPassthrough(o.passthrough)
 	go srv.TrimWhenIdle(context.Background()) // memory follows the load down (ends with the process)
 	gov.ShareKeyCooldowns(engine)             // with a Redis state: a key cooled on one replica cools on all
 	// Stored responses (/v1/responses): on the governance state's Redis, if any.
@@ -151,25 +178,23 @@ func run() error {
 		srv.SetResponseStore(rstore)
 	}
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
-	rl := newReloader(engine, srv, gov, *cfgPath, log, *history)
+	rl := newReloader(engine, srv, gov, o.cfgPath, log, o.history)
 	cur := rl.started(cfg, hash)
 	// The admin endpoints (/admin/config/...) are answered before the API's handler; they
 	// exist only while client.admin_keys is set.
 	hs.Handler = rl.adminHandler(hs.Handler)
 
-	addr := net.JoinHostPort(*host, strconv.Itoa(*port))
-	tcp, err := net.Listen("tcp", addr)
+	tcp, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	ln := srv.Listen(tcp) // retries accept errors such as EMFILE; applies the connection caps
-	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", *cfgPath, "providers", engine.Providers(),
-		"plugins", len(plugs), "api_keys", len(cfg.Client.APIKeys), "allow_direct_keys", cfg.Client.AllowDirectKeys,
+	log.Info("bifrost-http listening", "addr", "http://"+ln.Addr().String(), "config", o.cfgPath, "providers", engine.Providers(),
+		"plugins", plugs, "api_keys", len(cfg.Client.APIKeys), "allow_direct_keys", cfg.Client.AllowDirectKeys,
 		"max_connections", cfg.Client.MaxConnections, "max_connections_per_ip", cfg.Client.MaxConnectionsPerIP,
 		"config_version", cur.Version, "config_hash", cur.Hash)
-
-	if *pprofAddr != "" {
-		pl, err := net.Listen("tcp", *pprofAddr)
+	if o.pprofAddr != "" {
+		pl, err := net.Listen("tcp", o.pprofAddr)
 		if err != nil {
 			return fmt.Errorf("-pprof: %w", err)
 		}
@@ -177,26 +202,41 @@ func run() error {
 		log.Warn("profiling endpoints on", "addr", "http://"+pl.Addr().String()+"/debug/pprof/")
 		go servePprof(pl, log)
 	}
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- hs.Serve(ln) }()
+	g, err := startGRPC(o, srv, cfg.Client.MaxRequestBodyMB, log, serveErr)
+	if err != nil {
+		return err
+	}
+	return loop(o, log, rl, serveErr, func(ctx context.Context) error {
+		gerr := g.stop(ctx) // at the same time as HTTP's drain
+		if err := hs.ShutdownWithContext(ctx); err != nil {
+			return err
+		}
+		return <-gerr
+	})
+}
 
+// loop reloads the config on SIGHUP or a change of the file, and stops the servers
+// (shutdown, within -drain) on SIGINT or SIGTERM.
+func loop(o *options, log *slog.Logger, rl *reloader, serveErr <-chan error, shutdown func(context.Context) error) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
 	var tick <-chan time.Time
-	if *watch > 0 {
-		t := time.NewTicker(*watch)
+	if o.watch > 0 {
+		t := time.NewTicker(o.watch)
 		defer t.Stop()
 		tick = t.C
 	}
-	stamp := fileStamp(*cfgPath)
+	stamp := fileStamp(o.cfgPath)
 	for {
 		select {
 		case err := <-serveErr:
 			return err
 		case <-tick:
-			if s := fileStamp(*cfgPath); s != stamp && s != "" {
+			if s := fileStamp(o.cfgPath); s != stamp && s != "" {
 				stamp = s
-				log.Info("config file changed", "config", *cfgPath)
+				log.Info("config file changed", "config", o.cfgPath)
 				rl.reload()
 			}
 		case sig := <-sigs:
@@ -204,9 +244,9 @@ func run() error {
 				rl.reload()
 				continue
 			}
-			log.Info("shutting down", "signal", sig.String(), "drain", drain.String())
-			ctx, cancel := context.WithTimeout(context.Background(), *drain)
-			err := hs.ShutdownWithContext(ctx)
+			log.Info("shutting down", "signal", sig.String(), "drain", o.drain.String())
+			ctx, cancel := context.WithTimeout(context.Background(), o.drain)
+			err := shutdown(ctx)
 			cancel()
 			if err != nil {
 				return fmt.Errorf("shutdown: %w", err)
