@@ -83,6 +83,7 @@ type Call struct {
 	finished  bool // a chunk of the open stream carried a finish reason
 
 	plug pluginState
+	obs  observed // Options.Observer's view of the request (observe.go)
 
 	// direct is DirectKey's forms, for scrub; kept while requests come with the same key.
 	direct [1]secret

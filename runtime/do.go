@@ -156,6 +156,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		c.resp.StreamBody = c.streaming
 		c.Attempts++
 		t0 := time.Now()
+		c.observeStart(p, attempt, t0)
 		until := t0.Add(p.headerTimeout)
 		if until.After(deadline) {
 			until = deadline
@@ -166,6 +167,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		if doErr != nil && !resent && staleConn(&c.resp, doErr) {
 			resent = true
 			c.Reconnects++
+			c.observeEnd(0, nil, true)
 			continue
 		}
 		err := c.classify(p, doErr, until.Sub(t0))
@@ -175,6 +177,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 			status = c.resp.StatusCode()
 		}
 		sent = true
+		c.observeEnd(status, err, false)
 		if err == nil {
 			succeeded = true
 			if c.streaming {

@@ -26,6 +26,7 @@ type Engine struct {
 	plugins     atomic.Pointer[plugins]         // nil without plugins
 	coolHook    atomic.Pointer[KeyCooldownFunc] // OnKeyCooldown's function (sharedcool.go)
 	log         *slog.Logger                    // nil: Options.Logger was not set
+	obs         Observer                        // nil: Options.Observer was not set
 	// watch cancels upstream requests whose clients went away (cancel.go).
 	watch watcher
 }
@@ -50,6 +51,9 @@ type Options struct {
 	// error with a provider (addresses included, keys scrubbed), which a client's error
 	// says only in plain words. Nil: nothing is logged.
 	Logger *slog.Logger
+	// Observer, when set, is told about the upstream attempts of each request whose Call
+	// carries a trace (Call.SetTrace), for tracing (observe.go). Nil: nothing is observed.
+	Observer Observer
 }
 
 // New builds an engine from a validated config that serves the providers of adapters
@@ -64,14 +68,14 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 	if len(list) == 0 {
 		return nil, errors.New("runtime: Options.Adapters is empty (pass adapters.All())")
 	}
-	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv, log: opts.Logger}
+	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv, log: opts.Logger, obs: opts.Observer}
 	e.plugins.Store(newPlugins(opts.Plugins))
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
 	}
 	e.calls.New = func() any {
 		c := newCall()
-		c.log = e.log
+		c.log, c.obs.o = e.log, e.obs
 		return c
 	}
 	if err := e.Reload(cfg); err != nil {
@@ -125,6 +129,7 @@ func (e *Engine) OutstandingCalls() int64 { return e.outstanding.Load() }
 // ReleaseCall closes any open stream and returns c to the pool; c must not be used after.
 func (e *Engine) ReleaseCall(c *Call) {
 	c.finishPlugins()
+	c.observeRelease()
 	c.CloseStream()
 	c.reset()
 	e.outstanding.Add(-1)
