@@ -53,6 +53,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
+	"github.com/bifrost-gw/bifrost/tracing"
 )
 
 func main() {
@@ -105,7 +106,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	engine, plugs, err := buildEngine(*cfgPath, cfg, log)
+	tr := tracing.New(tracing.Options{Logger: log}) // off until startTracing
+	engine, plugs, err := buildEngine(*cfgPath, cfg, log, tr)
 	if err != nil {
 		return err
 	}
@@ -136,9 +138,13 @@ func run() error {
 	}
 	defer gov.Close()
 	srv.SetGovernor(gov)
+	startTracing(tr, cfg, srv, log)
+	defer stopTracing(tr, log)
 	gov.ShareKeyCooldowns(engine) // with a Redis state: a key cooled on one replica cools on all
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
+	hs.Handler = tr.Handler(hs.Handler) // a server span per request while tracing is on
 	rl := newReloader(engine, srv, gov, *cfgPath, log, *history)
+	rl.tracer = tr
 	cur := rl.started(cfg, hash)
 	// The admin endpoints (/admin/config/...) are answered before the API's handler; they
 	// exist only while client.admin_keys is set.
@@ -205,12 +211,12 @@ func run() error {
 
 // buildEngine builds the plugins and the engine of cfg, read from path. Start and -check
 // both build through it, so that -check refuses what a start would refuse.
-func buildEngine(path string, cfg *config.Config, log *slog.Logger) (*runtime.Engine, []runtime.Plugin, error) {
+func buildEngine(path string, cfg *config.Config, log *slog.Logger, obs runtime.Observer) (*runtime.Engine, []runtime.Plugin, error) {
 	plugs, err := plugins.Build(cfg.Plugins, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugs, Logger: log})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugs, Logger: log, Observer: obs})
 	if err != nil {
 		return nil, nil, err
 	}
