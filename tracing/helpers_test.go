@@ -15,6 +15,7 @@ import (
 	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -37,13 +38,20 @@ func freeAddr(t testing.TB) string {
 // local ports, delivering into a sink. It returns the HTTP and gRPC addresses.
 func startReceiver(t testing.TB) (httpAddr, grpcAddr string, sink *consumertest.TracesSink) {
 	t.Helper()
+	sink = new(consumertest.TracesSink)
+	httpAddr, grpcAddr = startReceiverTo(t, sink)
+	return httpAddr, grpcAddr, sink
+}
+
+// startReceiverTo is startReceiver delivering into next.
+func startReceiverTo(t testing.TB, next consumer.Traces) (httpAddr, grpcAddr string) {
+	t.Helper()
 	f := otlpreceiver.NewFactory()
 	cfg := f.CreateDefaultConfig().(*otlpreceiver.Config)
 	httpAddr, grpcAddr = freeAddr(t), freeAddr(t)
 	cfg.Protocols.HTTP.GetOrInsertDefault().ServerConfig.NetAddr.Endpoint = httpAddr
 	cfg.Protocols.GRPC.GetOrInsertDefault().NetAddr.Endpoint = grpcAddr
-	sink = new(consumertest.TracesSink)
-	r, err := f.CreateTraces(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, sink)
+	r, err := f.CreateTraces(context.Background(), receivertest.NewNopSettings(f.Type()), cfg, next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +59,7 @@ func startReceiver(t testing.TB) (httpAddr, grpcAddr string, sink *consumertest.
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Shutdown(context.Background()) }) //nolint:errcheck
-	return httpAddr, grpcAddr, sink
+	return httpAddr, grpcAddr
 }
 
 // startMock runs a mock provider on a free local port and returns its base URL.
