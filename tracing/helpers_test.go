@@ -73,8 +73,8 @@ func startMock(t testing.TB, cfg mocks.Config) (*mocks.Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go m.Serve(ln) //nolint:errcheck // ends at Close
-	t.Cleanup(func() { m.Close() })  //nolint:errcheck
+	go m.Serve(ln)                  //nolint:errcheck // ends at Close
+	t.Cleanup(func() { m.Close() }) //nolint:errcheck
 	return m, "http://" + ln.Addr().String()
 }
 
