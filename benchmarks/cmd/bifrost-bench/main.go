@@ -46,6 +46,7 @@ func run() error {
 	segment := flag.Duration("segment", 0, "override the profile's time per target, rate and round")
 	rounds := flag.Int("rounds", 0, "override the profile's rounds")
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
+	tracing := flag.Bool("tracing", false, "also run a second bifrost with tracing on, exporting every trace over OTLP/HTTP to bench-otlp-receiver (the cost of tracing)")
 	cache := flag.String("cache", "", "cache folder for the peers' installs (npm, pip venv) (default: the user cache folder)/bifrost-bench")
 	flag.Parse()
 
@@ -109,6 +110,7 @@ func run() error {
 		MockBin:      filepath.Join(*bin, "bifrost-mock"),
 		GatewayBin:   filepath.Join(*bin, "bifrost-http"),
 		ProxyBin:     filepath.Join(*bin, "bench-rawproxy"),
+		ReceiverBin:  receiverBin(*tracing, *bin),
 		LatencyModel: *latency,
 		Prompt:       *prompt,
 		ResponseSize: *size,
@@ -196,4 +198,12 @@ func commandLine() string {
 		return c
 	}
 	return "bifrost-bench " + strings.Join(os.Args[1:], " ")
+}
+
+// receiverBin is the OTLP receiver's path with -tracing, else "".
+func receiverBin(on bool, bin string) string {
+	if !on {
+		return ""
+	}
+	return filepath.Join(bin, "bench-otlp-receiver")
 }

@@ -35,6 +35,7 @@ type Config struct {
 	MockBin      string    // bifrost-mock
 	GatewayBin   string    // bifrost-http
 	ProxyBin     string    // bench-rawproxy
+	ReceiverBin  string    // bench-otlp-receiver: when set, a second Bifrost runs with tracing on (tracing.go)
 	LatencyModel string    // a mocks.ParseLatencyModel spec, e.g. "fixed-60ms"
 	Prompt       string    // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
 	ResponseSize string    // mock response size: "1kb" or "10kb"
@@ -254,6 +255,13 @@ func (r *run) startAll(ctx context.Context) error {
 	r.targets = append(r.targets, &target{name: "bifrost", url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
 		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics",
 		selfHeader: overheadHeader, selfUnit: time.Microsecond})
+	if r.cfg.ReceiverBin != "" {
+		t, err := r.startTraced(ctx, gwCfg, env)
+		if err != nil {
+			return err
+		}
+		r.targets = append(r.targets, t)
+	}
 
 	for _, peer := range r.cfg.Peers {
 		t, err := r.startPeer(ctx, peer, mockURL, env)
