@@ -71,17 +71,21 @@ test: vet gen-check node-deps python-deps
 ## into the user cache folder, LiteLLM from benchmarks/peers/litellm's hashed lock), and writes
 ## benchmarks/results/<date>-<PROFILE>/; PROFILE is quick (default, < 5 min), t3.medium,
 ## t3.xlarge, or launch (the launch post's two LiteLLM tables and the capacity curve, < 20 min
-## with PEERS=litellm,portkey); BENCH_ARGS adds bifrost-bench flags (e.g. -segment 1s -rounds 1)
+## with PEERS=litellm,portkey); BENCH_ARGS adds bifrost-bench flags (e.g. -segment 1s -rounds 1);
+## TRACING=1 adds a second gateway, "bifrost+tracing", exporting every trace over OTLP/HTTP to
+## the Collector's OTLP receiver (bench-otlp-receiver): the cost of tracing, beside "bifrost"
 PROFILE    ?= quick
 PEERS      ?=
 BENCH_ARGS ?=
+TRACING    ?=
 bench:
 	$(GO) build -o $(BIN)/bifrost-http ./server/cmd/bifrost-http
 	$(GO) build -o $(BIN)/bifrost-mock ./mocks/cmd/bifrost-mock
 	$(GO) build -o $(BIN)/bench-rawproxy ./benchmarks/cmd/bench-rawproxy
 	$(GO) build -o $(BIN)/bifrost-bench ./benchmarks/cmd/bifrost-bench
-	BIFROST_BENCH_COMMAND="make bench PROFILE=$(PROFILE)$(if $(PEERS), PEERS=$(PEERS))$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
-	$(BIN)/bifrost-bench -profile $(PROFILE) -peers "$(PEERS)" -bin $(BIN) -out benchmarks/results $(BENCH_ARGS)
+	$(if $(TRACING),$(GO) build -o $(BIN)/bench-otlp-receiver ./benchmarks/cmd/bench-otlp-receiver)
+	BIFROST_BENCH_COMMAND="make bench PROFILE=$(PROFILE)$(if $(PEERS), PEERS=$(PEERS))$(if $(TRACING), TRACING=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	$(BIN)/bifrost-bench -profile $(PROFILE) -peers "$(PEERS)" -bin $(BIN) -out benchmarks/results$(if $(TRACING), -tracing) $(BENCH_ARGS)
 
 ## soak: sustained load (issue 6): SOAK_RATE requests/s (80% plain, 20% streaming chat) for
 ## SOAK_DURATION through the gateway to a mock failing 1% of upstream requests; checks that every

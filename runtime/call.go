@@ -94,6 +94,7 @@ type Call struct {
 	// event is the data of the stream event Next read last, as the provider sent it (a view
 	// into the framer's buffer, valid until the next Next).
 	event []byte
+	obs   observed // Options.Observer's view of the request (observe.go)
 
 	// direct is DirectKey's forms, for scrub; kept while requests come with the same key.
 	direct [1]secret

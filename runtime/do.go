@@ -156,9 +156,11 @@ func (e *Engine) send(c *Call, tr *tryState, dropExcess bool, url string) *Error
 		if doErr != nil && !tr.resent && staleConn(&c.resp, doErr) {
 			tr.resent = true // again at once, on a new connection; not a retry
 			c.Reconnects++
+			c.observeEnd(0, nil, true)
 			continue
 		}
 		err := c.outcome(tr, doErr)
+		c.observeEnd(tr.status, err, false)
 		if err == nil {
 			return nil
 		}
@@ -231,6 +233,7 @@ func (e *Engine) attempt(c *Call, tr *tryState) error {
 	c.resp.StreamBody = c.streaming
 	c.Attempts++
 	t0 := c.clk.Now()
+	c.observeStart(tr.p, tr.retries, t0)
 	tr.limit = min(tr.p.headerTimeout, tr.deadline.Sub(t0))
 	doErr := e.doUpstream(c, tr.p, wallDeadline(c.clk, t0, tr.limit))
 	t1 := c.clk.Now()

@@ -28,6 +28,7 @@ type Engine struct {
 	coolHook    atomic.Pointer[KeyCooldownFunc] // OnKeyCooldown's function (sharedcool.go)
 	log         *slog.Logger                    // nil: Options.Logger was not set
 	clock       clock.Clock                     // Options.Clock, or the real clock
+	obs         Observer                        // nil: Options.Observer was not set
 	// watch cancels upstream requests whose clients went away (cancel.go).
 	watch watcher
 }
@@ -57,6 +58,9 @@ type Options struct {
 	// tests, a clock.Fake). Socket deadlines and what goes on the wire (SigV4 dates,
 	// OAuth2 token lifetimes) keep the system clock. Nil: the system clock.
 	Clock clock.Clock
+	// Observer, when set, is told about the upstream attempts of each request whose Call
+	// carries a trace (Call.SetTrace), for tracing (observe.go). Nil: nothing is observed.
+	Observer Observer
 }
 
 // New builds an engine from a validated config that serves the providers of adapters
@@ -72,14 +76,14 @@ func NewWithOptions(cfg *config.Config, opts Options) (*Engine, error) {
 		return nil, errors.New("runtime: Options.Adapters is empty (pass adapters.All())")
 	}
 	e := &Engine{adapters: map[string]provider.Adapter{}, dial: opts.Dial, getenv: opts.Getenv, log: opts.Logger,
-		clock: clock.OrReal(opts.Clock)}
+		clock: clock.OrReal(opts.Clock), obs: opts.Observer}
 	e.plugins.Store(newPlugins(opts.Plugins))
 	for _, a := range list {
 		e.adapters[a.Info().Name] = a
 	}
 	e.calls.New = func() any {
 		c := newCall()
-		c.log, c.clk = e.log, e.clock
+		c.log, c.clk, c.obs.o = e.log, e.clock, e.obs
 		return c
 	}
 	if err := e.Reload(cfg); err != nil {
@@ -133,6 +137,7 @@ func (e *Engine) OutstandingCalls() int64 { return e.outstanding.Load() }
 // ReleaseCall closes any open stream and returns c to the pool; c must not be used after.
 func (e *Engine) ReleaseCall(c *Call) {
 	c.finishPlugins()
+	c.observeRelease()
 	c.CloseStream()
 	c.reset()
 	e.outstanding.Add(-1)

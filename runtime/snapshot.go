@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -87,6 +88,7 @@ type providerStats struct {
 // keyState is one usable key with its precomputed auth header value.
 type keyState struct {
 	value  string
+	name   string // the key's name, or "#N" by its index: for traces, never the value
 	auth   string // header value, e.g. "Bearer sk-..."
 	weight float64
 	models []string     // empty: all
@@ -364,6 +366,9 @@ func (p *providerState) buildKey(k *config.Key, i int, dial fasthttp.DialFunc, g
 	info := p.info
 	ks := keyState{value: k.Value, ident: keyIdent(k), weight: k.Weight, cool: &keyCooldown{}}
 	ks.hash = hashString(ks.ident)
+	if ks.name = k.Name; ks.name == "" {
+		ks.name = "#" + strconv.Itoa(i)
+	}
 	if info.Auth.Scheme == provider.AuthStatic {
 		if k.Value == "" {
 			return ks, fmt.Errorf("keys[%d].value is empty", i)

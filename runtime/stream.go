@@ -110,6 +110,7 @@ func (c *Call) Next() (done bool, err *Error) {
 		if !c.finished {
 			c.finished = c.chunkFinishes()
 		}
+		c.observeChunk()
 		return false, nil
 	}
 }

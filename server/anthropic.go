@@ -13,6 +13,7 @@ import (
 	"github.com/bifrost-gw/bifrost/adapters/anthropic"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/server/metrics"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 	"github.com/valyala/fasthttp"
@@ -144,6 +145,7 @@ func (s *Server) serveMessages(ctx *fasthttp.RequestCtx, a *access, start time.T
 	x.ctx, x.kind, x.start = ctx, kindChat, start
 	x.call = s.engine.AcquireCall()
 	x.call.Gone = x.goneFn
+	tracing.Attach(ctx, x.call) // nothing without tracing
 	if x.logOn = s.accessLogOn(); x.logOn {
 		x.path = append(x.path[:0], ctx.Path()...)
 	}

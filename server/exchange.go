@@ -12,6 +12,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server/metrics"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/valyala/fasthttp"
 )
@@ -76,6 +77,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, k kind, a *access, deployment [
 	x.ctx, x.kind, x.start = ctx, k, start
 	x.call = s.engine.AcquireCall()
 	x.call.Gone = x.goneFn
+	tracing.Attach(ctx, x.call) // nothing without tracing
 	if x.logOn = s.accessLogOn(); x.logOn {
 		x.path = append(x.path[:0], ctx.Path()...)
 	}

@@ -41,6 +41,8 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			cfg.Plugins = d.plugins(p.val, "plugins")
 		case "governance":
 			cfg.Governance = d.governance(p.val, "governance")
+		case "tracing":
+			cfg.Tracing = d.tracing(p.val, "tracing")
 		case "$schema":
 			d.ignore(p, "")
 		default:

@@ -129,6 +129,9 @@ type Config struct {
 	// Governance holds the virtual keys, their limits and budgets, and the price
 	// overrides (governance.go). Key: "governance". Nil (no block) turns governance off.
 	Governance *Governance
+	// Tracing configures OpenTelemetry traces (tracing.go). Key: "tracing". Nil (no
+	// block): the OTEL_* environment variables decide.
+	Tracing *Tracing
 }
 
 // Client holds the gateway-wide settings of the upstream "client" object

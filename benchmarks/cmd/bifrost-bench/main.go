@@ -48,6 +48,7 @@ func run() error {
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
 	translate := flag.Bool("translate", true, "also run Bifrost with its passthrough path off (target "+harness.TranslateTarget+"), which decodes and encodes every request")
 	governance := flag.Bool("governance", false, "add Bifrost with governance on, counters in memory and in a local redis-server, as two more targets (the governance scenario)")
+	tracing := flag.Bool("tracing", false, "also run a second bifrost with tracing on, exporting every trace over OTLP/HTTP to bench-otlp-receiver (the cost of tracing)")
 	cache := flag.String("cache", "", "cache folder for the peers' installs (npm, pip venv) (default: the user cache folder)/bifrost-bench")
 	flag.Parse()
 
@@ -89,6 +90,7 @@ func run() error {
 		MockBin:      filepath.Join(*bin, "bifrost-mock"),
 		GatewayBin:   filepath.Join(*bin, "bifrost-http"),
 		ProxyBin:     filepath.Join(*bin, "bench-rawproxy"),
+		ReceiverBin:  receiverBin(*tracing, *bin),
 		LatencyModel: *latency,
 		Prompt:       *prompt,
 		ResponseSize: *size,
@@ -212,4 +214,12 @@ func commandLine() string {
 		return c
 	}
 	return "bifrost-bench " + strings.Join(os.Args[1:], " ")
+}
+
+// receiverBin is the OTLP receiver's path with -tracing, else "".
+func receiverBin(on bool, bin string) string {
+	if !on {
+		return ""
+	}
+	return filepath.Join(bin, "bench-otlp-receiver")
 }

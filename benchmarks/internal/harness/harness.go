@@ -32,6 +32,7 @@ type Config struct {
 	MockBin      string   // bifrost-mock
 	GatewayBin   string   // bifrost-http
 	ProxyBin     string   // bench-rawproxy
+	ReceiverBin  string   // bench-otlp-receiver: when set, a second Bifrost runs with tracing on (tracing.go)
 	LatencyModel string   // a mocks.ParseLatencyModel spec, e.g. "fixed-60ms"
 	Prompt       string   // request prompt size: "200b", "10kb" or "50kb" (PromptSize)
 	ResponseSize string   // mock response size: "1kb" or "10kb"
@@ -268,6 +269,13 @@ func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) er
 	}
 	if err := r.startGateway(ctx, "bifrost", env, cfgPath); err != nil {
 		return err
+	}
+	if r.cfg.ReceiverBin != "" {
+		t, err := r.startTraced(ctx, gwCfg, env)
+		if err != nil {
+			return err
+		}
+		r.targets = append(r.targets, t)
 	}
 	if r.cfg.Translate {
 		return r.startGateway(ctx, TranslateTarget, env, cfgPath, "-passthrough=false")

@@ -59,6 +59,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
+	"github.com/bifrost-gw/bifrost/tracing"
 )
 
 func main() {
@@ -129,7 +130,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	engine, plugs, err := buildEngine(o.cfgPath, cfg, log)
+	tr := tracing.New(tracing.Options{Logger: log}) // off until startTracing
+	engine, plugs, err := buildEngine(o.cfgPath, cfg, log, tr)
 	if err != nil {
 		return err
 	}
@@ -146,11 +148,11 @@ func run() error {
 			log.Error("shutdown", "error", err)
 		}
 	}()
-	return serve(o, log, logOut, engine, cfg, hash, len(plugs))
+	return serve(o, log, logOut, engine, tr, cfg, hash, len(plugs))
 }
 
 // serve serves engine over HTTP (and gRPC with -grpc-port) until a signal stops it.
-func serve(o *options, log *slog.Logger, logOut *server.AccessLog, engine *runtime.Engine, cfg *config.Config, hash string, plugs int) error {
+func serve(o *options, log *slog.Logger, logOut *server.AccessLog, engine *runtime.Engine, tr *tracing.Tracer, cfg *config.Config, hash string, plugs int) error {
 	srv := server.New(engine, log)
 	srv.Metrics().SetLogDropped(logOut.Dropped)
 	if log.Enabled(context.Background(), slog.LevelInfo) {
@@ -167,7 +169,9 @@ func serve(o *options, log *slog.Logger, logOut *server.AccessLog, engine *runti
 	srv.SetGovernor(gov)
 	srv.SetPassthrough(o.passthrough)
 	go srv.TrimWhenIdle(context.Background()) // memory follows the load down (ends with the process)
-	gov.ShareKeyCooldowns(engine)             // with a Redis state: a key cooled on one replica cools on all
+	startTracing(tr, cfg, srv, log)
+	defer stopTracing(tr, log)
+	gov.ShareKeyCooldowns(engine) // with a Redis state: a key cooled on one replica cools on all
 	// Stored responses (/v1/responses): on the governance state's Redis, if any.
 	rstore, err := responses.Open(cfg)
 	if err != nil {
@@ -178,7 +182,9 @@ func serve(o *options, log *slog.Logger, logOut *server.AccessLog, engine *runti
 		srv.SetResponseStore(rstore)
 	}
 	hs := srv.NewHTTPServer(cfg.Client.MaxRequestBodyMB << 20)
+	hs.Handler = tr.Handler(hs.Handler) // a server span per request while tracing is on
 	rl := newReloader(engine, srv, gov, o.cfgPath, log, o.history)
+	rl.tracer = tr
 	cur := rl.started(cfg, hash)
 	// The admin endpoints (/admin/config/...) are answered before the API's handler; they
 	// exist only while client.admin_keys is set.
@@ -258,12 +264,12 @@ func loop(o *options, log *slog.Logger, rl *reloader, serveErr <-chan error, shu
 
 // buildEngine builds the plugins and the engine of cfg, read from path. Start and -check
 // both build through it, so that -check refuses what a start would refuse.
-func buildEngine(path string, cfg *config.Config, log *slog.Logger) (*runtime.Engine, []runtime.Plugin, error) {
+func buildEngine(path string, cfg *config.Config, log *slog.Logger, obs runtime.Observer) (*runtime.Engine, []runtime.Plugin, error) {
 	plugs, err := plugins.Build(cfg.Plugins, log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugs, Logger: log})
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Plugins: plugs, Logger: log, Observer: obs})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 )
@@ -30,6 +31,7 @@ type reloader struct {
 	engine *runtime.Engine
 	srv    *server.Server
 	gov    *governance.Governor // applies the config's governance block
+	tracer *tracing.Tracer      // applies the config's tracing block; nil: none
 	path   string
 	log    *slog.Logger
 
@@ -141,6 +143,11 @@ func (r *reloader) apply(cfg *config.Config) (pluginsRebuilt bool, err error) {
 	r.srv.Configure(cfg.Client)
 	if err := r.gov.Configure(cfg); err != nil {
 		r.log.Error("governance reload refused; the previous governance keeps serving", "error", err)
+	}
+	if r.tracer != nil {
+		if err := r.tracer.Apply(cfg.Tracing); err != nil {
+			r.log.Error("tracing reload refused; the previous tracing keeps running", "error", err)
+		}
 	}
 	return changed, nil
 }

@@ -1,0 +1,44 @@
+package tracing_test
+
+import (
+	"testing"
+
+	"github.com/bifrost-gw/bifrost/tracing"
+	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+)
+
+// BenchmarkInProcessChat is one chat completion through the whole gateway in process
+// (handler, engine, OpenAI adapter, mock provider in memory) with tracing off, and on
+// with every trace sampled and exported over OTLP/HTTP to the Collector's receiver on
+// this machine. The difference is tracing's cost per request (the export goroutine's
+// included, as it shares the CPUs).
+//
+//	go test ./tracing -run '^$' -bench InProcessChat -benchmem -count 5
+func BenchmarkInProcessChat(b *testing.B) {
+	b.Run("off", func(b *testing.B) {
+		tr := tracing.New(tracing.Options{Getenv: func(string) string { return "" }})
+		bench(b, inProcess(b, tr, true, ""))
+	})
+	b.Run("on", func(b *testing.B) {
+		httpAddr, _ := startReceiverTo(b, consumertest.NewNop())
+		tr := tracing.New(tracing.Options{Getenv: func(string) string { return "" }})
+		bench(b, inProcess(b, tr, true, `,"tracing":{"endpoint":"http://`+httpAddr+`","queue_size":65536}`))
+		b.StopTimer()
+		if d := tr.Dropped(); d > 0 {
+			b.ReportMetric(float64(d)/float64(b.N), "dropped/op")
+		}
+	})
+}
+
+func bench(b *testing.B, h fasthttp.RequestHandler) {
+	ctx := newCtx(chatBody)
+	for i := 0; i < 50; i++ {
+		chat(b, h, ctx)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		chat(b, h, ctx)
+	}
+}
