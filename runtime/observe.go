@@ -121,3 +121,6 @@ func (c *Call) observeRelease() {
 	}
 	c.obs.trace, c.obs.cur, c.obs.chunks = nil, Attempt{}, 0
 }
+
+// traced reports whether the engine's Observer watches this call (SetTrace was called).
+func (c *Call) traced() bool { return c.obs.o != nil && c.obs.trace != nil }

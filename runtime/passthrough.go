@@ -38,11 +38,12 @@ func (c *Call) Passthrough(k jsonscan.Kind, body []byte, addUsage bool) {
 
 // Passable reports whether a request of operation op for model (with providerField and
 // fallbacks, as the client sent them) may take the passthrough path: no plugin is
-// installed (plugins see the parsed request and answer) and every target it routes to has a
+// installed (plugins see the parsed request and answer), the call is not traced (its spans
+// carry the parsed answer's model, usage and finish reasons), and every target it routes to has a
 // provider whose wire format for op is the unified one as it is (provider.Info.Verbatim).
 // A request whose route fails is not passable: the decoding path answers the error.
 func (e *Engine) Passable(c *Call, op provider.Op, model, providerField string, fallbacks []string) bool {
-	if e.plugins.Load() != nil {
+	if e.plugins.Load() != nil || c.traced() {
 		return false
 	}
 	s := e.snapshot()

@@ -368,7 +368,7 @@ func TestResponsesMetricsAndAuth(t *testing.T) {
 	m := newCtx("GET", "/metrics", nil)
 	m.Request.Header.Set("Authorization", "Bearer gw-key-1")
 	p.do(m)
-	if !strings.Contains(string(m.Response.Body()), `bifrost_requests_total{endpoint="responses",model="gpt-4o-mini",provider="openai",status="2xx"} 1`) {
+	if !strings.Contains(string(m.Response.Body()), `bifrost_requests_total{endpoint="responses",model="gpt-4o-mini",provider="openai",status="2xx",transport="http"} 1`) {
 		t.Errorf("no responses series in /metrics")
 	}
 }
