@@ -12,7 +12,7 @@ PYTHON   ?= python3
 # is older. A newer local Go is used as it is.
 export GOTOOLCHAIN := auto
 
-.PHONY: all gen gen-check build run demo test vet node-deps python-deps bench soak bench-go fuzz hostile vulncheck clean
+.PHONY: all gen gen-check build run demo test vet node-deps python-deps bench bench-grpc soak bench-go fuzz hostile vulncheck clean
 
 all: build
 
@@ -101,6 +101,14 @@ soak:
 	$(GO) build -o $(BIN)/bifrost-soak ./benchmarks/cmd/bifrost-soak
 	BIFROST_SOAK_COMMAND="make soak SOAK_RATE=$(SOAK_RATE) SOAK_DURATION=$(SOAK_DURATION)" \
 	$(BIN)/bifrost-soak -rate $(SOAK_RATE) -duration $(SOAK_DURATION) -bin $(BIN) -out $(SOAK_OUT)
+
+## bench-grpc: the same chat at the same rate to the HTTP and the gRPC port of one gateway
+## (bin/bench-grpc), each transport's overhead read from /metrics; GRPC_ARGS adds flags
+## (-rate 500 -duration 10s -rounds 2 -mock-latency 0s)
+GRPC_ARGS ?=
+bench-grpc: build
+	$(GO) build -o $(BIN)/bench-grpc ./benchmarks/cmd/bench-grpc
+	$(BIN)/bench-grpc -bin $(BIN) $(GRPC_ARGS)
 
 ## bench-go: in-process stage benchmarks (allocs/op, ns/op)
 bench-go:

@@ -12,6 +12,7 @@ import (
 	"github.com/bifrost-gw/bifrost/responses"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server/metrics"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/valyala/fasthttp"
 )
 
@@ -115,6 +116,7 @@ func (s *Server) serveResponses(ctx *fasthttp.RequestCtx, a *access, start time.
 	x.ctx, x.kind, x.start, x.endpoint = ctx, kindChat, start, metrics.EndpointResponses
 	x.call = s.engine.AcquireCall()
 	x.call.Gone = x.goneFn
+	tracing.Attach(ctx, x.call) // nothing without tracing
 	if x.logOn = s.accessLogOn(); x.logOn {
 		x.path = append(x.path[:0], ctx.Path()...)
 	}
