@@ -97,7 +97,18 @@ func TestVanishedPid(t *testing.T) {
 // read fails with an error the caller can report, and a group read keeps
 // its members (counted as unread) instead of losing them.
 func TestOutOfDescriptors(t *testing.T) {
-	g := OpenGroup(syscall.Getpgrp())
+	// A process group of its own, led by a live child: the test's own group may have a
+	// leader that has exited (a CI runner's subshell), which would prove nothing here.
+	child := exec.Command("sleep", "60")
+	child.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := child.Start(); err != nil {
+		t.Skipf("cannot start a child: %v", err)
+	}
+	defer func() {
+		child.Process.Kill() //nolint:errcheck // best effort
+		child.Wait()         //nolint:errcheck // it was killed
+	}()
+	g := OpenGroup(child.Process.Pid)
 	first, err := g.Read()
 	if err != nil {
 		t.Fatal(err)
