@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,8 +86,7 @@ func TestPythonSDKs(t *testing.T) {
 		if got := r.Header["Authorization"]; got != "Bearer "+mockKey {
 			t.Errorf("%s %s reached the provider with Authorization %q, want the configured key", r.Method, r.Path, got)
 		}
-		if r.Path == "/v1/chat/completions" && bytes.Contains(r.Body, []byte(`"tool_calls":[{"id":"`)) &&
-			bytes.Contains(r.Body, []byte(`{"role":"tool","content":"Retries use backoff with jitter.","tool_call_id":"`)) {
+		if r.Path == "/v1/chat/completions" && hasToolRound(r.Body) {
 			toolRound = true
 		}
 	}
@@ -119,4 +119,33 @@ func checkAnthropicFidelity(t *testing.T, reqs []mocks.RecordedRequest) {
 	if !beta {
 		t.Error("the Anthropic mock never got the beta header and the web_search server tool as the SDK sent them")
 	}
+}
+
+// hasToolRound reports whether an OpenAI chat request body carries an assistant turn with a
+// tool call and the tool's result for it, in OpenAI's own shape. It decodes the body: the
+// passthrough path forwards the client's bytes, with the client's spacing and member order.
+func hasToolRound(body []byte) bool {
+	var req struct {
+		Messages []struct {
+			Role       string `json:"role"`
+			Content    any    `json:"content"`
+			ToolCallID string `json:"tool_call_id"`
+			ToolCalls  []struct {
+				ID string `json:"id"`
+			} `json:"tool_calls"`
+		} `json:"messages"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return false
+	}
+	var call, result bool
+	for _, m := range req.Messages {
+		switch {
+		case m.Role == "assistant" && len(m.ToolCalls) > 0 && m.ToolCalls[0].ID != "":
+			call = true
+		case m.Role == "tool" && m.Content == "Retries use backoff with jitter." && m.ToolCallID != "":
+			result = true
+		}
+	}
+	return call && result
 }
