@@ -273,19 +273,7 @@ func (ax *anthropicExchange) writeRuntimeError(err *runtime.Error) {
 // openStream hands ax to fasthttp's stream writer, which owns it from then (the upstream
 // stream is open).
 func (ax *anthropicExchange) openStream() {
-	x := ax.x
-	x.call.Gone = nil // from now on a failed write tells that the client is gone
-	x.ctx.SetContentType("text/event-stream")
-	x.ctx.Response.Header.Set("Cache-Control", "no-cache")
-	x.ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	x.openOverhead = time.Since(x.start) - x.call.Upstream
-	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], x.openOverhead.Microseconds(), 10))
-	x.shortCircuitHeader()
-	// fasthttp forbids touching ctx from the stream writer: let go of it first.
-	ctx := x.ctx
-	x.holdConn(ctx)
-	x.ctx = nil
-	ctx.SetBodyStreamWriter(ax.streamFn)
+	ax.x.beginSSE(ax.streamFn)
 }
 
 // stream relays the provider's chunks to the client as Anthropic's events, one flush per

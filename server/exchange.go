@@ -286,20 +286,27 @@ func (x *exchange) openStream() bool {
 		x.writeRuntimeError(err)
 		return false
 	}
-	x.call.Gone = nil // from now on a failed write tells that the client is gone
+	x.beginSSE(x.streamFn)
+	return true
+}
+
+// beginSSE begins the answer as a server-sent event stream (the one place the server does):
+// the stream headers, the overhead so far and the short-circuit header, then it hands the
+// connection to fasthttp's stream writer, which runs write. From then a failed write tells
+// that the client is gone. fasthttp forbids touching ctx from the stream writer, and
+// SetBodyStreamWriter starts the writer at once: x lets go of ctx first.
+func (x *exchange) beginSSE(write func(w *bufio.Writer)) {
+	x.call.Gone = nil
 	x.ctx.SetContentType("text/event-stream")
 	x.ctx.Response.Header.Set("Cache-Control", "no-cache")
 	x.ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	x.openOverhead = time.Since(x.start) - x.call.Upstream
 	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], x.openOverhead.Microseconds(), 10))
 	x.shortCircuitHeader()
-	// fasthttp forbids touching ctx from the stream writer, and SetBodyStreamWriter starts
-	// the writer at once: let go of ctx first.
 	ctx := x.ctx
 	x.holdConn(ctx)
 	x.ctx = nil
-	ctx.SetBodyStreamWriter(x.streamFn)
-	return true
+	ctx.SetBodyStreamWriter(write)
 }
 
 // wantsUsage reports whether the client asked for the usage chunk

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -238,18 +237,7 @@ func (rx *responsesExchange) save(resp []byte) {
 // openStream hands rx to fasthttp's stream writer, which owns it from then (the upstream
 // stream is open).
 func (rx *responsesExchange) openStream() {
-	x := rx.x
-	x.call.Gone = nil // from now on a failed write tells that the client is gone
-	x.ctx.SetContentType("text/event-stream")
-	x.ctx.Response.Header.Set("Cache-Control", "no-cache")
-	x.ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	x.openOverhead = time.Since(x.start) - x.call.Upstream
-	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], x.openOverhead.Microseconds(), 10))
-	x.shortCircuitHeader()
-	ctx := x.ctx
-	x.holdConn(ctx)
-	x.ctx = nil
-	ctx.SetBodyStreamWriter(rx.streamFn)
+	rx.x.beginSSE(rx.streamFn)
 }
 
 // stream relays the provider's chunks as the Responses stream events, one flush per chunk,
