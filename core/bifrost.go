@@ -33,6 +33,7 @@ import (
 	"github.com/bifrost-gw/bifrost/core/schemas"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
 	rs "github.com/bifrost-gw/bifrost/runtime/schemas"
 )
 
@@ -295,10 +296,23 @@ func (a account) GetKeysForProvider(_ context.Context, provider string) ([]confi
 		if w < 0 {
 			return nil, fmt.Errorf("key %d: weight must be >= 0", i)
 		}
-		out[i] = config.Key{ID: k.ID, Value: k.Value, Models: k.Models, Weight: w,
-			Azure: k.AzureKeyConfig, Vertex: k.VertexKeyConfig, Bedrock: k.BedrockKeyConfig}
+		out[i] = config.Key{ID: k.ID, Value: k.Value, Models: k.Models, Weight: w, Settings: keySettings(k)}
 	}
 	return out, nil
+}
+
+// keySettings returns the provider-specific settings of k, or nil (a nil pointer of one of
+// the settings types must not become a non-nil interface).
+func keySettings(k schemas.Key) provider.KeyConfig {
+	switch {
+	case k.AzureKeyConfig != nil:
+		return k.AzureKeyConfig
+	case k.VertexKeyConfig != nil:
+		return k.VertexKeyConfig
+	case k.BedrockKeyConfig != nil:
+		return k.BedrockKeyConfig
+	}
+	return nil
 }
 
 func (a account) GetConfigForProvider(provider string) (*config.Provider, error) {

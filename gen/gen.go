@@ -112,34 +112,50 @@ func MakePlan(root string) (*Plan, error) {
 }
 
 // checkCodecs checks that the codec each base spec names is a type declared in a hand-written
-// file of the spec's folder.
+// file of the spec's folder, and that the key config a spec names is a variable declared
+// there.
 func checkCodecs(root string, specs []*spec.Spec) error {
 	for _, s := range specs {
-		if s.Codec == "" || s.CodecHome != s.Name {
-			continue
-		}
-		dir := filepath.Join(root, emit.AdaptersDir, s.Name)
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-		decl := regexp.MustCompile(`(?m)^type ` + regexp.QuoteMeta(s.Codec) + `\b`)
-		found := false
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			data, err := os.ReadFile(f)
+		if s.Codec != "" && s.CodecHome == s.Name {
+			found, err := declaredIn(root, s.Name, `(?m)^type `+regexp.QuoteMeta(s.Codec)+`\b`)
 			if err != nil {
-				return fmt.Errorf("read %s: %w", f, err)
+				return err
 			}
-			if !bytes.HasPrefix(data, []byte(ejson.Header)) && decl.Match(data) {
-				found = true
-				break
+			if !found {
+				return &spec.Error{File: s.File, Line: s.Line("codec"), Reason: fmt.Sprintf("codec %s is not declared in %s/%s/: a hand-written file there must declare type %s (see runtime/provider.ChatCodec)", s.Codec, emit.AdaptersDir, s.Name, s.Codec)}
 			}
 		}
-		if !found {
-			return &spec.Error{File: s.File, Line: s.Line("codec"), Reason: fmt.Sprintf("codec %s is not declared in %s/%s/: a hand-written file there must declare type %s (see runtime/provider.ChatCodec)", s.Codec, emit.AdaptersDir, s.Name, s.Codec)}
+		if s.KeyConfig != "" {
+			found, err := declaredIn(root, s.Name, `(?m)^var `+regexp.QuoteMeta(s.KeyConfig)+`\b`)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return &spec.Error{File: s.File, Line: s.Line("key_config"), Reason: fmt.Sprintf("key_config %s is not declared in %s/%s/: a hand-written file there must declare var %s (a runtime/provider.KeyConfigSpec)", s.KeyConfig, emit.AdaptersDir, s.Name, s.KeyConfig)}
+			}
 		}
 	}
 	return nil
+}
+
+// declaredIn reports whether a hand-written (not generated, not test) Go file in provider
+// name's folder matches the declaration pattern decl.
+func declaredIn(root, name, decl string) (bool, error) {
+	re := regexp.MustCompile(decl)
+	files, _ := filepath.Glob(filepath.Join(root, emit.AdaptersDir, name, "*.go"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return false, fmt.Errorf("read %s: %w", f, err)
+		}
+		if !bytes.HasPrefix(data, []byte(ejson.Header)) && re.Match(data) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // checkHandWritten refuses a plan that would write over a hand-written file: a Go file the

@@ -325,6 +325,11 @@ docs: https://docs.acme.com
 			"adapters/acme/x_test.go":   "package acme\n\ntype Codec struct{}\n",
 			"adapters/acme/acme_gen.go": ejson.Header + "\n\npackage acme\n\ntype Codec struct{}\n",
 		}, "specs/acme.yaml:3: codec Codec is not declared in adapters/acme/"},
+		{"key config not declared", map[string]string{
+			"specs/acme.yaml":         strings.Replace(codecSpec, "auth:", "key_config: KeyConfigSpec\nauth:", 1),
+			"adapters/acme/codec.go":  "package acme\n\ntype Codec struct{}\n\ntype KeyConfigSpec struct{}\n",
+			"adapters/acme/x_test.go": "package acme\n\nvar KeyConfigSpec = 1\n",
+		}, "specs/acme.yaml:5: key_config KeyConfigSpec is not declared in adapters/acme/"},
 		{"hand-written file in the way", map[string]string{
 			"specs/acme.yaml":           codecSpec,
 			"adapters/acme/codec.go":    "package acme\n\ntype Codec struct{}\n",

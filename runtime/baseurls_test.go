@@ -3,6 +3,7 @@ package runtime
 import (
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters/bedrock"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 )
@@ -29,7 +30,7 @@ func TestOperationBaseURLs(t *testing.T) {
 		{"config base_url", "http://127.0.0.1:9/", "http://127.0.0.1:9/model/m1/converse",
 			"http://127.0.0.1:9/foundation-models?byInferenceType=ON_DEMAND"},
 	} {
-		pc := &config.Provider{Name: "split", Keys: []config.Key{{Value: "k", Weight: 1, Bedrock: &config.BedrockKeyConfig{Region: "eu-west-1"}}}}
+		pc := &config.Provider{Name: "split", Keys: []config.Key{{Value: "k", Weight: 1, Settings: &bedrock.KeyConfig{Region: "eu-west-1"}}}}
 		pc.Network.BaseURL = tc.baseURL
 		p, err := buildProvider("split", pc, map[string]provider.Adapter{"split": infoAdapter{info: &info}}, nil, nil)
 		if err != nil {

@@ -3,6 +3,7 @@ package runtime
 import (
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters/vertex"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 )
@@ -38,7 +39,7 @@ func routedProvider(t *testing.T, region string, keys bool) *providerState {
 	t.Helper()
 	pc := &config.Provider{Name: "routed"}
 	if keys {
-		pc.Keys = []config.Key{{Value: "k", Weight: 1, Vertex: &config.VertexKeyConfig{ProjectID: "p1", Region: region}}}
+		pc.Keys = []config.Key{{Value: "k", Weight: 1, Settings: &vertex.KeyConfig{ProjectID: "p1", Region: region}}}
 	} else {
 		pc.Network.BaseURL = "http://127.0.0.1:9"
 		pc.Keys = nil
@@ -116,6 +117,7 @@ func TestModelRouteNeedsKeyValues(t *testing.T) {
 	info.DefaultBaseURL = "https://api.example.com"
 	info.Paths = [provider.NumOps]string{provider.OpChat: "/v1/{model}"}
 	info.ModelPaths = []provider.ModelRoute{{Prefix: "claude-", Paths: [provider.NumOps]string{provider.OpChat: "/v1/projects/{project}/{model}"}}}
+	info.KeyConfig = &vertex.KeyConfigSpec // names the field that gives {project}
 	pc := &config.Provider{Name: "routed", Keys: []config.Key{{Value: "k", Weight: 1}}}
 	_, err := buildProvider("routed", pc, map[string]provider.Adapter{"routed": infoAdapter{info: &info}}, nil, nil)
 	if err == nil || err.Error() != "keys[0]: vertex_key_config.project_id is required" {

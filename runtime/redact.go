@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/valyala/fasthttp"
@@ -381,12 +380,12 @@ func (c *Call) tokenSecrets() []secret {
 }
 
 // appendSecrets appends the credentials of a configured key that a request may carry to a
-// provider: its value, and those of its settings (a Bedrock key's secret key and session
-// token).
-func appendSecrets(dst []secret, k *config.Key) []secret {
-	values := []string{k.Value}
-	if s := k.Settings(); s != nil {
-		values = append(values, s.Secrets()...)
+// provider: its value, and those of its provider-specific settings (provider.KeyConfig's
+// Secrets, such as an AWS secret key and session token).
+func appendSecrets(dst []secret, value string, settings provider.KeyConfig) []secret {
+	values := []string{value}
+	if settings != nil {
+		values = append(values, settings.Secrets()...)
 	}
 	for _, v := range values {
 		if v != "" {

@@ -342,16 +342,20 @@ func (p *providerState) buildKeys(pc *config.Provider, dial fasthttp.DialFunc, g
 		if k.Weight <= 0 {
 			continue
 		}
-		ks, err := p.buildKey(&pc.Keys[i], i, dial, getenv)
+		settings, err := pc.Keys[i].KeyConfig(info.KeyConfig)
+		if err != nil {
+			return fmt.Errorf("keys[%d]: %w", i, err)
+		}
+		ks, err := p.buildKey(&pc.Keys[i], settings, i, dial, getenv)
 		if err != nil {
 			return err
 		}
 		p.keys = append(p.keys, ks)
-		p.secrets = appendSecrets(p.secrets, &pc.Keys[i])
+		p.secrets = appendSecrets(p.secrets, k.Value, settings)
 	}
 	if p.templated && len(p.keys) == 0 {
 		var err error
-		if p.tmplRoutes, err = p.compileAll(p.tmpl[:], varsOf(info, nil, 0)); err != nil {
+		if p.tmplRoutes, err = p.compileAll(p.tmpl[:], keylessVars(info)); err != nil {
 			return err
 		}
 	}
@@ -361,10 +365,11 @@ func (p *providerState) buildKeys(pc *config.Provider, dial fasthttp.DialFunc, g
 	return nil
 }
 
-// buildKey returns the state of key k, keys[i] of the config.
-func (p *providerState) buildKey(k *config.Key, i int, dial fasthttp.DialFunc, getenv func(string) string) (keyState, error) {
+// buildKey returns the state of key k, keys[i] of the config, whose provider-specific
+// settings are settings (nil when it has none).
+func (p *providerState) buildKey(k *config.Key, settings provider.KeyConfig, i int, dial fasthttp.DialFunc, getenv func(string) string) (keyState, error) {
 	info := p.info
-	ks := keyState{value: k.Value, ident: keyIdent(k), weight: k.Weight, cool: &keyCooldown{}}
+	ks := keyState{value: k.Value, ident: keyIdent(k.Value, settings), weight: k.Weight, cool: &keyCooldown{}}
 	ks.hash = hashString(ks.ident)
 	if ks.name = k.Name; ks.name == "" {
 		ks.name = "#" + strconv.Itoa(i)
@@ -377,7 +382,7 @@ func (p *providerState) buildKey(k *config.Key, i int, dial fasthttp.DialFunc, g
 			ks.auth = info.Auth.Value(k.Value)
 		}
 	} else {
-		authz, err := newAuthorizer(info, k, dial, getenv)
+		authz, err := newAuthorizer(info, k.Value, settings, dial, getenv)
 		if err != nil {
 			return ks, fmt.Errorf("keys[%d]: %w", i, err)
 		}
@@ -387,12 +392,12 @@ func (p *providerState) buildKey(k *config.Key, i int, dial fasthttp.DialFunc, g
 		ks.models = k.Models
 	}
 	if p.templated {
-		routes, err := p.compileAll(ks.urls[:], varsOf(info, k, i))
+		routes, err := p.compileAll(ks.urls[:], varsOf(info, settings, i))
 		if err != nil {
 			return ks, err
 		}
 		ks.routeURLs = routes
-		ks.deployments = deploymentsOf(k)
+		ks.deployments = deploymentsOf(settings)
 	}
 	return ks, nil
 }
@@ -455,16 +460,15 @@ func (p *providerState) inherit(prev *providerState) {
 	}
 }
 
-// keyIdent returns what tells key k apart from the provider's other keys, for the denial
-// table: its value, and the settings that decide which models it may use (Azure endpoint,
-// Vertex project and region, Bedrock account and region). It holds no secret that the value
-// does not.
-func keyIdent(k *config.Key) string {
-	id := k.Value
-	if s := k.Settings(); s != nil {
-		id += "\x00" + s.Ident()
+// keyIdent returns what tells a key apart from the provider's other keys, for the denial
+// table: its value, and the settings that decide which models it may use (an endpoint, a
+// project and region, an account and region: provider.KeyConfig's Ident). It holds no
+// secret that the value does not.
+func keyIdent(value string, settings provider.KeyConfig) string {
+	if settings != nil {
+		return value + "\x00" + settings.Ident()
 	}
-	return id
+	return value
 }
 
 func containsStar(models []string) bool {

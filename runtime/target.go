@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 )
 
@@ -22,8 +21,8 @@ const (
 	modelName       // {model}
 	modelDeployment // {deployment}
 
-	// Both are replaced by the key's deployment for the model when its config maps one
-	// (azure_key_config.deployments, bedrock_key_config.deployments), else by the model.
+	// Both are replaced by the key's deployment for the model when its settings map one
+	// (provider.KeyConfig's ModelDeployments), else by the model.
 )
 
 // templated reports whether a URL has placeholders and so is built per key.
@@ -32,17 +31,19 @@ func templated(url string) bool { return strings.Contains(url, "{") }
 // keyVars are the values a key gives to URL placeholders.
 type keyVars struct {
 	apiVersion, region, project, endpoint string
-	where                                 string // "keys[i]", for errors
+	where                                 string                  // "keys[i]", for errors
+	spec                                  *provider.KeyConfigSpec // the provider's key config, for errors
 }
 
-// varsOf returns the placeholder values of key k (nil for a keyless provider).
-func varsOf(info *provider.Info, k *config.Key, i int) keyVars {
-	v := keyVars{apiVersion: info.APIVersion, where: fmt.Sprintf("keys[%d]", i)}
-	if k == nil {
-		v.where = "the provider (it has no keys)"
-		return v
-	}
-	s := k.Settings()
+// keylessVars returns the placeholder values of a provider without keys.
+func keylessVars(info *provider.Info) keyVars {
+	return keyVars{apiVersion: info.APIVersion, where: "the provider (it has no keys)", spec: info.KeyConfig}
+}
+
+// varsOf returns the placeholder values that keys[i], with provider-specific settings s (nil
+// when it has none), gives.
+func varsOf(info *provider.Info, s provider.KeyConfig, i int) keyVars {
+	v := keyVars{apiVersion: info.APIVersion, where: fmt.Sprintf("keys[%d]", i), spec: info.KeyConfig}
 	if s == nil {
 		return v
 	}
@@ -71,7 +72,7 @@ func compile(url string, v keyVars) (urlTemplate, error) {
 		b.WriteString(rest[:i])
 		name := rest[i+1 : i+j]
 		rest = rest[i+j+1:]
-		var val, from string
+		var val string
 		switch name {
 		case "model", "deployment":
 			if t.model != modelNone {
@@ -85,18 +86,18 @@ func compile(url string, v keyVars) (urlTemplate, error) {
 			b.Reset()
 			continue
 		case "api_version":
-			val, from = v.apiVersion, "azure_key_config.api_version"
+			val = v.apiVersion
 		case "region":
-			val, from = v.region, "bedrock_key_config.region or vertex_key_config.region"
+			val = v.region
 		case "project":
-			val, from = v.project, "vertex_key_config.project_id"
+			val = v.project
 		case "endpoint":
-			val, from = v.endpoint, "azure_key_config.endpoint"
+			val = v.endpoint
 		default:
 			return t, fmt.Errorf("URL %q has an unknown placeholder {%s}", url, name)
 		}
 		if val == "" {
-			return t, fmt.Errorf("%s: %s is required", v.where, from)
+			return t, fmt.Errorf("%s: %s is required", v.where, placeholderSource(v.spec, name))
 		}
 		if name == "region" && val == "global" && strings.HasSuffix(b.String(), "://") && strings.HasPrefix(rest, "-") {
 			// A regional host prefix, "https://{region}-aiplatform...": Google's global
@@ -118,8 +119,8 @@ func compile(url string, v keyVars) (urlTemplate, error) {
 	return t, nil
 }
 
-// appendURL appends the URL of t for model to dst. deployments maps a model to its Azure
-// deployment (nil when the key has none).
+// appendURL appends the URL of t for model to dst. deployments maps a model to the name the
+// provider serves it under (nil when the key has none).
 func (t *urlTemplate) appendURL(dst []byte, model string, deployments map[string]string) []byte {
 	dst = append(dst, t.pre...)
 	switch t.model {
@@ -127,7 +128,7 @@ func (t *urlTemplate) appendURL(dst []byte, model string, deployments map[string
 		return dst
 	}
 	if d, ok := deployments[model]; ok {
-		model = d // an Azure deployment, or a Bedrock inference profile
+		model = d // a deployment, an inference profile or an ARN
 	}
 	dst = appendEscaped(dst, model)
 	return append(dst, t.post...)
@@ -172,11 +173,24 @@ func unhex(c byte) byte {
 	}
 }
 
-// deploymentsOf returns the model-to-deployment map of key k's settings
-// (azure_key_config.deployments, bedrock_key_config.deployments), or nil.
-func deploymentsOf(k *config.Key) map[string]string {
-	if s := k.Settings(); s != nil && len(s.ModelDeployments()) > 0 {
+// deploymentsOf returns the model-to-deployment map of a key's settings s, or nil.
+func deploymentsOf(s provider.KeyConfig) map[string]string {
+	if s != nil && len(s.ModelDeployments()) > 0 {
 		return s.ModelDeployments()
 	}
 	return nil
+}
+
+// placeholderSource names where a key's value for URL placeholder name comes from, for
+// errors: the key config field that the provider declares for it (e.g.
+// "azure_key_config.endpoint"), else the placeholder itself.
+func placeholderSource(spec *provider.KeyConfigSpec, name string) string {
+	if spec != nil {
+		for _, f := range spec.Fields {
+			if f.Var == name {
+				return spec.Member + "." + f.Name
+			}
+		}
+	}
+	return "a value for {" + name + "} (the provider declares no key setting that gives one)"
 }

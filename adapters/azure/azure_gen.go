@@ -20,6 +20,7 @@ var info = provider.Info{
 	DefaultBaseURL: "{endpoint}",
 	Docs:           "https://learn.microsoft.com/azure/ai-services/openai/reference",
 	Format:         "openai",
+	KeyConfig:      &KeyConfigSpec,
 	Name:           "azure",
 	Paths: [provider.NumOps]string{
 		provider.OpChat:       "/openai/deployments/{deployment}/chat/completions?api-version={api_version}",

@@ -21,6 +21,7 @@ var info = provider.Info{
 	Docs:            "https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html",
 	Format:          "bedrock",
 	Framing:         "aws_eventstream",
+	KeyConfig:       &KeyConfigSpec,
 	Name:            "bedrock",
 	Paths: [provider.NumOps]string{
 		provider.OpChat:        "/model/{model}/converse",

@@ -16,6 +16,7 @@ var info = provider.Info{
 	DefaultBaseURL: "https://{region}-aiplatform.googleapis.com",
 	Docs:           "https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/inference",
 	Format:         "vertex",
+	KeyConfig:      &KeyConfigSpec,
 	ModelPaths: []provider.ModelRoute{{
 		Codec: ClaudeCodec{},
 		Paths: [provider.NumOps]string{

@@ -3,6 +3,9 @@ package schemas
 import (
 	"time"
 
+	"github.com/bifrost-gw/bifrost/adapters/azure"
+	"github.com/bifrost-gw/bifrost/adapters/bedrock"
+	"github.com/bifrost-gw/bifrost/adapters/vertex"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )
 
@@ -65,14 +68,14 @@ type Key struct {
 
 // AzureKeyConfig holds an Azure OpenAI key's settings: the config file's
 // "azure_key_config".
-type AzureKeyConfig = config.AzureKeyConfig
+type AzureKeyConfig = azure.KeyConfig
 
 // VertexKeyConfig holds a Vertex AI key's settings: the config file's "vertex_key_config".
-type VertexKeyConfig = config.VertexKeyConfig
+type VertexKeyConfig = vertex.KeyConfig
 
 // BedrockKeyConfig holds an AWS Bedrock key's settings: the config file's
 // "bedrock_key_config".
-type BedrockKeyConfig = config.BedrockKeyConfig
+type BedrockKeyConfig = bedrock.KeyConfig
 
 // ProviderConfig is a provider's settings.
 type ProviderConfig struct {

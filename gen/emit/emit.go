@@ -344,6 +344,9 @@ func infoVar(s *spec.Spec) jen.Code {
 	if s.KeyOptional {
 		fields[jen.Id("KeyOptional")] = jen.True()
 	}
+	if s.KeyConfig != "" {
+		fields[jen.Id("KeyConfig")] = jen.Op("&").Qual(Module+"/"+AdaptersDir+"/"+s.Name, s.KeyConfig)
+	}
 	if v := verbatimOps(s); len(v) > 0 {
 		fields[jen.Id("Verbatim")] = jen.Index(jen.Qual(providerPkg, "NumOps")).Bool().Values(v)
 	}

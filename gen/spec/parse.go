@@ -116,7 +116,7 @@ func (p *parser) strList(n *yaml.Node, what string) ([]string, error) {
 	return out, nil
 }
 
-var topKeys = []string{"name", "title", "format", "compat", "codec", "stream", "api_version", "base_url", "base_url_required", "base_urls", "auth", "key_optional", "headers", "operations", "paths", "model_paths", "request", "docs", "notes"}
+var topKeys = []string{"name", "title", "format", "compat", "codec", "stream", "api_version", "base_url", "base_url_required", "base_urls", "auth", "key_optional", "key_config", "headers", "operations", "paths", "model_paths", "request", "docs", "notes"}
 
 func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	f, err := p.fields(n, "the spec", topKeys...)
@@ -149,6 +149,11 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	}
 	if v := f["key_optional"]; v != nil {
 		if s.KeyOptional, err = p.boolean(v, "key_optional"); err != nil {
+			return nil, err
+		}
+	}
+	if v := f["key_config"]; v != nil {
+		if s.KeyConfig, err = p.keyConfig(v); err != nil {
 			return nil, err
 		}
 	}

@@ -24,7 +24,7 @@ const (
 	lDocs   = "docs: https://docs.acme.com"
 )
 
-const knownTop = "api_version, auth, base_url, base_url_required, base_urls, codec, compat, docs, format, headers, key_optional, model_paths, name, notes, operations, paths, request, stream, title"
+const knownTop = "api_version, auth, base_url, base_url_required, base_urls, codec, compat, docs, format, headers, key_config, key_optional, model_paths, name, notes, operations, paths, request, stream, title"
 
 func TestParseValid(t *testing.T) {
 	src := lines(
@@ -346,6 +346,12 @@ func TestParseErrors(t *testing.T) {
 			"specs/acme.yaml:7: base_urls.chat uses unknown placeholder {regoin} (known: {model}, {deployment}, {api_version}, {region}, {project}, {endpoint})"},
 		{"base_urls and base_url_required", "", lines(lName, lCompat, "base_url_required: true", lAuth, lOps, "base_urls:", "  chat: https://x.acme.com", lDocs),
 			"specs/acme.yaml:7: base_urls conflicts with base_url_required: true"},
+
+		// key_config.
+		{"key_config not a Go name", "", lines(lName, lCompat, lBase, lAuth, lOps, "key_config: keyConfig", lDocs),
+			`specs/acme.yaml:6: key_config "keyConfig" must be an exported Go variable name, declared in adapters/<name>/ (such as KeyConfigSpec)`},
+		{"key_config not a string", "", lines(lName, lCompat, lBase, lAuth, lOps, "key_config: [A]", lDocs),
+			"specs/acme.yaml:6: key_config must be a string"},
 
 		// docs and notes.
 		{"docs not a URL", "", lines(lName, lCompat, lBase, lAuth, lOps, "docs: docs.acme.com"),

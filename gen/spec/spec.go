@@ -104,6 +104,11 @@ type Spec struct {
 	Auth Auth
 	// KeyOptional says a provider may be configured without keys (local servers).
 	KeyOptional bool
+	// KeyConfig names the hand-written Go variable, declared in the spec's folder, of type
+	// runtime/provider.KeyConfigSpec, that declares the provider's key config member (such as
+	// azure_key_config: its fields, and how they become the key's settings). Empty: the
+	// provider's keys have no settings besides their value. Not inherited by compat specs.
+	KeyConfig string
 	// Headers are static headers sent with every request, sorted by name.
 	Headers []Header
 	// Operations are the operations the provider supports, in Operations order.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/bifrost-gw/bifrost/runtime/auth/google"
 	"github.com/bifrost-gw/bifrost/runtime/auth/sigv4"
-	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/valyala/fasthttp"
 )
@@ -33,15 +32,16 @@ type Key struct {
 	Value string
 	// Settings are the key's provider-specific settings (nil when it has none); a scheme
 	// reads its credentials from them through an interface of its own (AWSKey, GoogleKey).
-	Settings config.KeySettings
+	Settings provider.KeyConfig
 }
 
-// AWSKey is key settings that carry AWS credentials (bedrock_key_config).
+// AWSKey is key settings that carry AWS credentials, for the sigv4 scheme.
 type AWSKey interface {
 	AWSCredentials() (accessKey, secretKey, sessionToken, region string)
 }
 
-// GoogleKey is key settings that may carry a Google credentials JSON (vertex_key_config).
+// GoogleKey is key settings that may carry a Google credentials JSON, for the google_oauth
+// scheme.
 type GoogleKey interface {
 	GoogleCredentials() string
 }

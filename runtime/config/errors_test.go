@@ -445,7 +445,7 @@ strint.yaml:6: providers.openai.network_config.api_version: unknown field`},
 func TestBadConfigs(t *testing.T) {
 	for _, tc := range badConfigs {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse(tc.name, []byte(tc.doc), getenv(nil))
+			cfg, err := Parse(tc.name, []byte(tc.doc), getenv(nil), withAdapters)
 			if err == nil {
 				t.Fatalf("Parse succeeded, want error\n%s", tc.want)
 			}
@@ -526,7 +526,7 @@ aliases:
 `,
 	}
 	for name, doc := range docs {
-		_, err := Parse(name, []byte(doc), getenv(env))
+		_, err := Parse(name, []byte(doc), getenv(env), withAdapters)
 		if err == nil {
 			t.Errorf("%s: Parse succeeded", name)
 			continue

@@ -27,12 +27,14 @@ func FuzzParse(f *testing.F) {
 	env := getenv(map[string]string{"A": "sk-a", "URL": "https://example.com"})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, name := range []string{"fuzz.json", "fuzz.yaml"} {
-			cfg, err := Parse(name, data, env)
-			if err != nil {
-				checkErrorList(t, name, err)
-				continue
+			for _, opts := range [][]Option{nil, {withAdapters}} {
+				cfg, err := Parse(name, data, env, opts...)
+				if err != nil {
+					checkErrorList(t, name, err)
+					continue
+				}
+				checkConfig(t, cfg)
 			}
-			checkConfig(t, cfg)
 		}
 	})
 }

@@ -1,119 +1,172 @@
 package config
 
-// KeySettings is what the runtime reads from a key's provider-specific settings (the config's
-// azure_key_config, bedrock_key_config or vertex_key_config), so that the runtime's code
-// names no provider: URL placeholder values, the model-to-deployment map, what tells keys
-// apart, and the credentials to keep out of logs. Each settings type implements it; the auth
-// schemes read their credentials through interfaces of their own (runtime/auth).
-type KeySettings interface {
-	// Member is the settings' config member, e.g. "bedrock_key_config", for errors.
-	Member() string
-	// Var returns the value the settings give URL placeholder name ("endpoint",
-	// "api_version", "region", "project"; see runtime/provider.Placeholders), or "".
-	Var(name string) string
-	// ModelDeployments maps a model to the name the provider serves it under (an Azure
-	// deployment, a Bedrock inference profile or ARN); nil when there is none.
-	ModelDeployments() map[string]string
-	// Ident returns what, besides the key's value, tells two keys apart for the runtime's
-	// per-key tables (an endpoint, a project and region, an account and region). It holds
-	// no secret.
-	Ident() string
-	// Secrets returns the credentials in the settings that a request may carry (besides the
-	// key's value), for scrubbing from errors and logs.
-	Secrets() []string
+import (
+	"sort"
+	"strings"
+
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// keyConfigSuffix ends the name of every provider's key config member ("<type>_key_config",
+// as upstream names them).
+const keyConfigSuffix = "_key_config"
+
+// Option changes how Parse reads a configuration.
+type Option func(*decoder)
+
+// WithKeyConfigs gives Parse the key config members that provider types declare
+// (provider.KeyConfigSpec), by provider type; adapters.KeyConfigs() returns those of the
+// built-in adapters. Parse then decodes and checks each key's member where it reads the key,
+// with errors at the member's lines. Without it, Parse keeps a key's "<type>_key_config"
+// member undecoded, accepts a key without a value when it has one, and the engine decodes it
+// when it builds the provider (Key.KeyConfig).
+func WithKeyConfigs(specs map[string]*provider.KeyConfigSpec) Option {
+	return func(d *decoder) { d.keyConfigs = specs }
 }
 
-// Settings returns the key's provider-specific settings, or nil when it has none.
-func (k *Key) Settings() KeySettings {
+// rawMember is a key config member that Parse kept undecoded, with what decoding it later
+// needs.
+type rawMember struct {
+	name   string
+	key    *yaml.Node // the member's name, for errors about the member as a whole
+	node   *yaml.Node
+	path   string // the member's path, e.g. providers.azure.keys[0].azure_key_config
+	file   string
+	getenv func(string) string
+}
+
+// KeyConfig returns the key's provider-specific settings for a provider type whose key
+// config declaration is spec (nil when it declares none): k.Settings when it is set, else
+// the member that Parse kept undecoded (it was given no declarations; see WithKeyConfigs),
+// decoded and checked now, else nil. Errors are an [ErrorList], as Parse's.
+func (k *Key) KeyConfig(spec *provider.KeyConfigSpec) (provider.KeyConfig, error) {
+	if k.Settings != nil || k.raw == nil {
+		return k.Settings, nil
+	}
+	r := k.raw
+	d := &decoder{file: r.file, getenv: r.getenv, budget: defaultNodeBudget}
+	var kc provider.KeyConfig
+	if spec == nil || spec.Member != r.name {
+		d.errorf(r.key, r.path, "not a setting of this provider type's keys")
+	} else {
+		kc = d.keySettings(r.node, r.path, spec)
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errorList()
+	}
+	return kc, nil
+}
+
+// keyMember reports whether a key's field name is a provider's key config member: one that
+// a declaration names, or, without declarations, any "<type>_key_config".
+func (d *decoder) keyMember(name string) bool {
+	if d.keyConfigs == nil {
+		return strings.HasSuffix(name, keyConfigSuffix)
+	}
+	return d.memberOwner(name) != ""
+}
+
+// memberOwner returns the provider type that declares key config member name, or "".
+func (d *decoder) memberOwner(name string) string {
+	types := make([]string, 0, len(d.keyConfigs))
+	for t, s := range d.keyConfigs {
+		if s != nil && s.Member == name {
+			types = append(types, t)
+		}
+	}
+	if len(types) == 0 {
+		return ""
+	}
+	sort.Strings(types)
+	return types[0]
+}
+
+// keyConfig decodes the key config members of key k (at path, in node) of a provider of
+// type base, and checks that the member there may be and is there where required. It
+// returns whether a member was given (not null) for the provider's declaration.
+func (d *decoder) keyConfig(node *yaml.Node, members []pair, path, base string, k *Key) (given bool) {
+	spec := d.keyConfigs[base]
+	for _, m := range members {
+		fp := join(path, m.key.Value)
+		if d.keyConfigs == nil {
+			k.raw = &rawMember{name: m.key.Value, key: m.key, node: m.val, path: fp, file: d.file, getenv: d.getenv}
+			continue
+		}
+		if spec == nil || spec.Member != m.key.Value {
+			d.errorf(m.key, fp, "only allowed for %s providers", d.memberOwner(m.key.Value))
+			continue
+		}
+		if v := d.deref(m.val); v != nil && !isNull(v) {
+			given = true
+		}
+		k.Settings = d.keySettings(m.val, fp, spec)
+	}
+	if spec != nil && spec.Required && !given {
+		if fp := join(path, spec.Member); !d.failedAt(fp) {
+			d.errorf(node, fp, "required for %s providers", base)
+		}
+	}
+	return given
+}
+
+// keySettings decodes the key config member n at path with its declaration spec. It
+// returns nil when n is null or had errors.
+func (d *decoder) keySettings(n *yaml.Node, path string, spec *provider.KeyConfigSpec) provider.KeyConfig {
+	node := d.deref(n)
+	if node == nil || isNull(node) {
+		return nil
+	}
+	errsBefore := len(d.errs)
+	vals := provider.KeyValues{Strings: map[string]string{}, Maps: map[string]map[string]string{}}
+	given := map[string]bool{}
+	known := make([]field, len(spec.Fields))
+	for i, kf := range spec.Fields {
+		known[i] = field{name: kf.Name, required: kf.Required, set: func(f pair, fp string) {
+			given[kf.Name] = true
+			d.keyField(f.val, fp, kf, &vals)
+		}}
+	}
+	d.fields(node, path, known)
+	for _, kf := range spec.Fields {
+		if kf.With != "" && given[kf.Name] && !given[kf.With] {
+			d.errorf(node, join(path, kf.With), "required with %s", kf.Name)
+		}
+	}
+	if len(d.errs) > errsBefore || spec.Make == nil {
+		return nil
+	}
+	return spec.Make(vals)
+}
+
+// keyField decodes one field of a key config member into vals.
+func (d *decoder) keyField(n *yaml.Node, path string, kf provider.KeyField, vals *provider.KeyValues) {
+	switch kf.Type {
+	case provider.KeyString:
+		vals.Strings[kf.Name], _ = d.str(n, path)
+	case provider.KeyNonEmpty:
+		vals.Strings[kf.Name] = d.nonEmpty(n, path)
+	case provider.KeyURL:
+		vals.Strings[kf.Name] = d.httpURL(n, path)
+	case provider.KeyMap:
+		vals.Maps[kf.Name] = d.strMap(n, path)
+	default:
+		d.errorf(d.deref(n), path, "field type %d is not known to this build", kf.Type)
+	}
+}
+
+// valueRule returns when a key of provider p may leave out its value: never, unless p is
+// keyless or its declaration says so. Without declarations, a key with a key config
+// member may (the engine checks what its provider needs).
+func (d *decoder) valueRule(p *Provider, hasMember bool) provider.KeyValueRule {
 	switch {
-	case k.Azure != nil:
-		return k.Azure
-	case k.Bedrock != nil:
-		return k.Bedrock
-	case k.Vertex != nil:
-		return k.Vertex
+	case p.Keyless():
+		return provider.ValueOptional
+	case d.keyConfigs == nil && hasMember:
+		return provider.ValueOptional
 	}
-	return nil
-}
-
-// Member returns "azure_key_config".
-func (c *AzureKeyConfig) Member() string { return "azure_key_config" }
-
-// Var gives {endpoint} (without a trailing /) and {api_version}.
-func (c *AzureKeyConfig) Var(name string) string {
-	switch name {
-	case "endpoint":
-		return trimSlash(c.Endpoint)
-	case "api_version":
-		return c.APIVersion
+	if spec := d.keyConfigs[p.BaseType()]; spec != nil {
+		return spec.Value
 	}
-	return ""
-}
-
-// ModelDeployments returns the model-to-deployment map.
-func (c *AzureKeyConfig) ModelDeployments() map[string]string { return c.Deployments }
-
-// Ident returns the endpoint.
-func (c *AzureKeyConfig) Ident() string { return c.Endpoint }
-
-// Secrets returns none: an Azure key's secret is its value.
-func (c *AzureKeyConfig) Secrets() []string { return nil }
-
-// Member returns "vertex_key_config".
-func (c *VertexKeyConfig) Member() string { return "vertex_key_config" }
-
-// Var gives {region} and {project}.
-func (c *VertexKeyConfig) Var(name string) string {
-	switch name {
-	case "region":
-		return c.Region
-	case "project":
-		return c.ProjectID
-	}
-	return ""
-}
-
-// ModelDeployments returns nil: Vertex has no deployments.
-func (c *VertexKeyConfig) ModelDeployments() map[string]string { return nil }
-
-// Ident returns the project and region.
-func (c *VertexKeyConfig) Ident() string { return c.ProjectID + "\x00" + c.Region }
-
-// Secrets returns none: the credentials JSON is never sent (the tokens made from it are
-// scrubbed as the request carries them).
-func (c *VertexKeyConfig) Secrets() []string { return nil }
-
-// GoogleCredentials returns the credentials JSON, for the google_oauth auth scheme.
-func (c *VertexKeyConfig) GoogleCredentials() string { return c.AuthCredentials }
-
-// Member returns "bedrock_key_config".
-func (c *BedrockKeyConfig) Member() string { return "bedrock_key_config" }
-
-// Var gives {region}.
-func (c *BedrockKeyConfig) Var(name string) string {
-	if name == "region" {
-		return c.Region
-	}
-	return ""
-}
-
-// ModelDeployments returns the model-to-inference-profile map.
-func (c *BedrockKeyConfig) ModelDeployments() map[string]string { return c.Deployments }
-
-// Ident returns the access key, region and ARN.
-func (c *BedrockKeyConfig) Ident() string { return c.AccessKey + "\x00" + c.Region + "\x00" + c.ARN }
-
-// Secrets returns the secret key and the session token.
-func (c *BedrockKeyConfig) Secrets() []string { return []string{c.SecretKey, c.SessionToken} }
-
-// AWSCredentials returns the AWS credentials, for the sigv4 auth scheme.
-func (c *BedrockKeyConfig) AWSCredentials() (accessKey, secretKey, sessionToken, region string) {
-	return c.AccessKey, c.SecretKey, c.SessionToken, c.Region
-}
-
-func trimSlash(s string) string {
-	if len(s) > 0 && s[len(s)-1] == '/' {
-		return s[:len(s)-1]
-	}
-	return s
+	return provider.ValueRequired
 }

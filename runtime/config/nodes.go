@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -21,6 +23,9 @@ type decoder struct {
 	errs   []*Error
 	budget int  // nodes left to visit; see deref
 	spent  bool // the budget ran out; later errors are consequences and are dropped
+	// keyConfigs are the providers' key config declarations, by provider type; nil when
+	// Parse was given none (WithKeyConfigs).
+	keyConfigs map[string]*provider.KeyConfigSpec
 }
 
 // pair is one key and its value in a mapping.

@@ -22,12 +22,12 @@ import (
 //
 // A read failure is returned wrapped. A bad file gives an [ErrorList] whose entries read
 // "path:line: field.path: reason".
-func Load(path string) (*Config, error) {
+func Load(path string, opts ...Option) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data, os.Getenv)
+	return Parse(path, data, os.Getenv, opts...)
 }
 
 // Parse parses, resolves, defaults and validates a configuration. name is used in error
@@ -36,12 +36,18 @@ func Load(path string) (*Config, error) {
 // "env.VAR" values. It returns "" for a variable that is not set, and a nil getenv means
 // os.Getenv.
 //
+// Options add what Parse cannot know by itself, such as the providers' key config
+// declarations ([WithKeyConfigs]).
+//
 // On failure Parse returns a nil *Config and an [ErrorList]. It does not panic on any input.
-func Parse(name string, data []byte, getenv func(string) string) (*Config, error) {
+func Parse(name string, data []byte, getenv func(string) string, opts ...Option) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	d := &decoder{file: name, getenv: getenv, budget: defaultNodeBudget}
+	for _, o := range opts {
+		o(d)
+	}
 	root := d.parseDocument(data)
 	var cfg *Config
 	if root != nil {

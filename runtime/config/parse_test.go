@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bifrost-gw/bifrost/adapters/azure"
+	"github.com/bifrost-gw/bifrost/adapters/bedrock"
+	"github.com/bifrost-gw/bifrost/adapters/vertex"
 )
 
 // testEnv is the environment the example files are parsed with.
@@ -120,7 +124,7 @@ func wantExample(t *testing.T) *Config {
 					Value:  "azure-test",
 					Models: []string{"gpt-4o"},
 					Weight: 1,
-					Azure: &AzureKeyConfig{
+					Settings: &azure.KeyConfig{
 						Endpoint:    "https://my-resource.openai.azure.com",
 						Deployments: map[string]string{"gpt-4o": "gpt4o-prod"},
 						APIVersion:  "2024-08-01-preview",
@@ -134,7 +138,7 @@ func wantExample(t *testing.T) *Config {
 				Keys: []Key{{
 					Models: []string{"anthropic.claude-3-5-sonnet-20241022-v2:0"},
 					Weight: 1,
-					Bedrock: &BedrockKeyConfig{
+					Settings: &bedrock.KeyConfig{
 						AccessKey:   "AKIATEST",
 						SecretKey:   "aws-secret-test",
 						Region:      "us-east-1",
@@ -148,7 +152,7 @@ func wantExample(t *testing.T) *Config {
 				Name: "vertex",
 				Keys: []Key{{
 					Weight: 1,
-					Vertex: &VertexKeyConfig{
+					Settings: &vertex.KeyConfig{
 						ProjectID:       "my-project",
 						Region:          "us-central1",
 						AuthCredentials: `{"type":"service_account"}`,
@@ -226,14 +230,8 @@ func dump(p *Provider) string {
 		fmt.Fprintf(&b, "\n  custom: %+v", *p.Custom)
 	}
 	for i, k := range p.Keys {
-		if k.Azure != nil {
-			fmt.Fprintf(&b, "\n  keys[%d].azure: %+v", i, *k.Azure)
-		}
-		if k.Vertex != nil {
-			fmt.Fprintf(&b, "\n  keys[%d].vertex: %+v", i, *k.Vertex)
-		}
-		if k.Bedrock != nil {
-			fmt.Fprintf(&b, "\n  keys[%d].bedrock: %+v", i, *k.Bedrock)
+		if k.Settings != nil {
+			fmt.Fprintf(&b, "\n  keys[%d].%s: %+v", i, k.Settings.Member(), k.Settings)
 		}
 	}
 	return b.String()
@@ -247,7 +245,7 @@ func TestParseExample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := Parse(name, data, getenv(testEnv))
+		cfg, err := Parse(name, data, getenv(testEnv), withAdapters)
 		if err != nil {
 			t.Fatalf("Parse(%s): %v", name, err)
 		}
@@ -265,7 +263,7 @@ func TestLoad(t *testing.T) {
 	}
 	want := wantExample(t)
 	for _, name := range []string{"config.json", "config.yaml"} {
-		cfg, err := Load(filepath.Join("testdata", name))
+		cfg, err := Load(filepath.Join("testdata", name), withAdapters)
 		if err != nil {
 			t.Fatalf("Load(%s): %v", name, err)
 		}

@@ -1,6 +1,9 @@
 package config
 
-import yaml "go.yaml.in/yaml/v3"
+import (
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+	yaml "go.yaml.in/yaml/v3"
+)
 
 // providers decodes the "providers" object.
 func (d *decoder) providers(p pair) map[string]*Provider {
@@ -145,7 +148,7 @@ func (d *decoder) key(n *yaml.Node, path string, p *Provider) (k Key, ok bool) {
 	errsBefore := len(d.errs)
 	k.Weight = DefaultWeight
 	var hasValue bool
-	var azure, vertex, bedrock *pair
+	var members []pair
 	for _, f := range d.mapping(node, path) {
 		fp := join(path, f.key.Value)
 		switch f.key.Value {
@@ -166,31 +169,23 @@ func (d *decoder) key(n *yaml.Node, path string, p *Provider) (k Key, ok bool) {
 					k.Weight = w
 				}
 			}
-		case "azure_key_config":
-			azure = &f
-			k.Azure = d.azureKey(f.val, fp)
-		case "vertex_key_config":
-			vertex = &f
-			k.Vertex = d.vertexKey(f.val, fp)
-		case "bedrock_key_config":
-			bedrock = &f
-			k.Bedrock = d.bedrockKey(f.val, fp)
 		case "use_for_batch_api":
 			d.ignore(f, path)
 		default:
-			d.unknown(f, path)
+			if d.keyMember(f.key.Value) {
+				members = append(members, f)
+			} else {
+				d.unknown(f, path)
+			}
 		}
 	}
 
-	base := p.BaseType()
-	d.keyConfigFor(node, azure, k.Azure != nil, path, base, "azure", true)
-	d.keyConfigFor(node, vertex, k.Vertex != nil, path, base, "vertex", true)
-	d.keyConfigFor(node, bedrock, k.Bedrock != nil, path, base, "bedrock", false)
-
-	valueOptional := p.Keyless() || base == "vertex" || base == "bedrock" && k.Bedrock != nil
+	given := d.keyConfig(node, members, path, p.BaseType(), &k)
+	rule := d.valueRule(p, len(members) > 0)
+	valueOptional := rule == provider.ValueOptional || rule == provider.ValueOptionalWithConfig && given
 	switch {
-	case !hasValue && base == "bedrock" && !valueOptional:
-		d.errorf(node, join(path, "value"), "required unless bedrock_key_config is set")
+	case !hasValue && !valueOptional && rule == provider.ValueOptionalWithConfig:
+		d.errorf(node, join(path, "value"), "required unless %s is set", d.keyConfigs[p.BaseType()].Member)
 	case !hasValue && !valueOptional:
 		d.errorf(node, join(path, "value"), "required")
 	}
@@ -198,75 +193,4 @@ func (d *decoder) key(n *yaml.Node, path string, p *Provider) (k Key, ok bool) {
 		d.errorf(node, join(path, "value"), "must not be empty")
 	}
 	return k, len(d.errs) == errsBefore
-}
-
-// keyConfigFor checks where a provider-specific key object (azure_key_config and so on)
-// may appear. The object for provider type typ is allowed only when the provider's base
-// type is typ. If required, it must be there in that case. f is the object's pair, or nil
-// if the key is absent. decoded reports whether it gave a non-nil config.
-func (d *decoder) keyConfigFor(keyNode *yaml.Node, f *pair, decoded bool, path, base, typ string, required bool) {
-	fp := join(path, typ+"_key_config")
-	switch {
-	case f != nil && base != typ:
-		d.errorf(f.key, fp, "only allowed for %s providers", typ)
-	case !decoded && base == typ && required && !d.failedAt(fp):
-		d.errorf(keyNode, fp, "required for %s providers", typ)
-	}
-}
-
-// azureKey decodes "azure_key_config".
-func (d *decoder) azureKey(n *yaml.Node, path string) *AzureKeyConfig {
-	node := d.deref(n)
-	if node == nil || isNull(node) {
-		return nil
-	}
-	c := &AzureKeyConfig{}
-	d.fields(node, path, []field{
-		{name: "endpoint", required: true, set: func(f pair, fp string) {
-			c.Endpoint = d.httpURL(f.val, fp)
-		}},
-		{name: "deployments", set: func(f pair, fp string) { c.Deployments = d.strMap(f.val, fp) }},
-		{name: "api_version", set: func(f pair, fp string) { c.APIVersion, _ = d.str(f.val, fp) }},
-	})
-	return c
-}
-
-// vertexKey decodes "vertex_key_config".
-func (d *decoder) vertexKey(n *yaml.Node, path string) *VertexKeyConfig {
-	node := d.deref(n)
-	if node == nil || isNull(node) {
-		return nil
-	}
-	c := &VertexKeyConfig{}
-	d.fields(node, path, []field{
-		{name: "project_id", required: true, set: func(f pair, fp string) { c.ProjectID = d.nonEmpty(f.val, fp) }},
-		{name: "region", required: true, set: func(f pair, fp string) { c.Region = d.nonEmpty(f.val, fp) }},
-		{name: "auth_credentials", set: func(f pair, fp string) { c.AuthCredentials, _ = d.str(f.val, fp) }},
-	})
-	return c
-}
-
-// bedrockKey decodes "bedrock_key_config".
-func (d *decoder) bedrockKey(n *yaml.Node, path string) *BedrockKeyConfig {
-	node := d.deref(n)
-	if node == nil || isNull(node) {
-		return nil
-	}
-	c := &BedrockKeyConfig{}
-	var access, secret *pair
-	d.fields(node, path, []field{
-		{name: "access_key", set: func(f pair, fp string) { access = &f; c.AccessKey, _ = d.str(f.val, fp) }},
-		{name: "secret_key", set: func(f pair, fp string) { secret = &f; c.SecretKey, _ = d.str(f.val, fp) }},
-		{name: "session_token", set: func(f pair, fp string) { c.SessionToken, _ = d.str(f.val, fp) }},
-		{name: "region", required: true, set: func(f pair, fp string) { c.Region = d.nonEmpty(f.val, fp) }},
-		{name: "arn", set: func(f pair, fp string) { c.ARN, _ = d.str(f.val, fp) }},
-		{name: "deployments", set: func(f pair, fp string) { c.Deployments = d.strMap(f.val, fp) }},
-	})
-	switch {
-	case access != nil && secret == nil:
-		d.errorf(node, join(path, "secret_key"), "required with access_key")
-	case access == nil && secret != nil:
-		d.errorf(node, join(path, "access_key"), "required with secret_key")
-	}
-	return c
 }

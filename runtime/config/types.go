@@ -3,6 +3,8 @@ package config
 import (
 	"slices"
 	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/provider"
 )
 
 // Defaults, from upstream core/schemas/provider.go (request timeout, retries, backoff,
@@ -268,59 +270,20 @@ type Key struct {
 	// Weight is the key's share of the traffic among the keys that serve a model. It is
 	// >= 0, and 0 disables the key. Key: "weight". Default: DefaultWeight.
 	Weight float64
-	// Azure holds Azure OpenAI settings. Key: "azure_key_config".
-	Azure *AzureKeyConfig
-	// Vertex holds Google Vertex AI settings. Key: "vertex_key_config".
-	Vertex *VertexKeyConfig
-	// Bedrock holds AWS Bedrock settings. Key: "bedrock_key_config".
-	Bedrock *BedrockKeyConfig
+	// Settings are the key's provider-specific settings (an Azure OpenAI key's endpoint and
+	// deployments, a Bedrock key's AWS credentials, ...), from the key config member that
+	// its provider type declares (provider.KeyConfigSpec), such as "azure_key_config"; nil
+	// when it has none. A Config built in Go sets it to the provider's own type (e.g.
+	// *azure.KeyConfig). Read it with KeyConfig, which also decodes a member that Parse
+	// kept undecoded.
+	Settings provider.KeyConfig
+
+	raw *rawMember // the key config member, when Parse had no declarations to decode it
 }
 
 // AllowsModel reports whether k may serve model.
 func (k *Key) AllowsModel(model string) bool {
 	return len(k.Models) == 0 || slices.Contains(k.Models, "*") || slices.Contains(k.Models, model)
-}
-
-// AzureKeyConfig holds the settings of an Azure OpenAI key (upstream AzureKeyConfig).
-type AzureKeyConfig struct {
-	// Endpoint is the resource URL, e.g. https://my-resource.openai.azure.com. Key: "endpoint".
-	Endpoint string
-	// Deployments maps a model name to its deployment name. Key: "deployments".
-	Deployments map[string]string
-	// APIVersion is the api-version query parameter. If empty, the adapter chooses. Key:
-	// "api_version".
-	APIVersion string
-}
-
-// VertexKeyConfig holds the settings of a Google Vertex AI key (upstream VertexKeyConfig).
-type VertexKeyConfig struct {
-	// ProjectID is the Google Cloud project. Key: "project_id".
-	ProjectID string
-	// Region is the Vertex AI region, e.g. us-central1. Key: "region".
-	Region string
-	// AuthCredentials is a Google credentials JSON document: a service-account key, or an
-	// authorized user's (gcloud's application-default file). Without it the key's value is
-	// sent as an OAuth2 access token, and without a value Google's application default
-	// credentials are used (GOOGLE_APPLICATION_CREDENTIALS, gcloud's file, the metadata
-	// server). Key: "auth_credentials".
-	AuthCredentials string
-}
-
-// BedrockKeyConfig holds the settings of an AWS Bedrock key (upstream BedrockKeyConfig).
-type BedrockKeyConfig struct {
-	// AccessKey is the AWS access key ID. Key: "access_key".
-	AccessKey string
-	// SecretKey is the AWS secret access key. Key: "secret_key".
-	SecretKey string
-	// SessionToken is the token for temporary credentials. Key: "session_token".
-	SessionToken string
-	// Region is the AWS region. Key: "region".
-	Region string
-	// ARN is an Amazon Resource Name that prefixes model IDs (e.g. inference profiles).
-	// Key: "arn".
-	ARN string
-	// Deployments maps a model name to an inference profile or model ID. Key: "deployments".
-	Deployments map[string]string
 }
 
 // Network holds a provider's connection settings (upstream NetworkConfig in

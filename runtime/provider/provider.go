@@ -110,6 +110,10 @@ type Info struct {
 	BaseURLRequired bool
 	// KeyOptional says the provider may be configured without keys.
 	KeyOptional bool
+	// KeyConfig, when not nil, declares the provider's key config member (its settings
+	// besides the key's value, such as an Azure key's endpoint and deployments); the
+	// spec's key_config names it. The config decoder reads keys with it.
+	KeyConfig *KeyConfigSpec
 	// Auth says how keys are sent.
 	Auth Auth
 	// Headers are static headers sent with every request.
