@@ -3,6 +3,7 @@ package runtime
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -173,7 +174,11 @@ func buildSnapshot(cfg *config.Config, adapters map[string]provider.Adapter, dia
 		dropExcess: cfg.Client.DropExcessRequests, fallbackOn4xx: cfg.Client.FallbackOnClientErrors}
 	for name, pc := range cfg.Providers {
 		p, err := buildProvider(name, pc, adapters, dial, getenv)
-		if err != nil {
+		var located config.ErrorList // already names its file, line and path
+		switch {
+		case errors.As(err, &located):
+			return nil, located
+		case err != nil:
 			return nil, fmt.Errorf("providers.%s: %w", name, err)
 		}
 		if old != nil {
@@ -344,7 +349,7 @@ func (p *providerState) buildKeys(pc *config.Provider, dial fasthttp.DialFunc, g
 		}
 		settings, err := pc.Keys[i].KeyConfig(info.KeyConfig)
 		if err != nil {
-			return fmt.Errorf("keys[%d]: %w", i, err)
+			return err // a config.ErrorList, with the key's path
 		}
 		ks, err := p.buildKey(&pc.Keys[i], settings, i, dial, getenv)
 		if err != nil {

@@ -15,3 +15,21 @@ func (p *parser) keyConfig(v *yaml.Node) (string, error) {
 	}
 	return name, nil
 }
+
+// keys reads key_optional and key_config, after auth.
+func (p *parser) keys(f map[string]*yaml.Node, s *Spec) (err error) {
+	if s.Auth.Scheme == AuthNone {
+		s.KeyOptional = true // a provider that takes no key needs none in the config
+	}
+	if v := f["key_optional"]; v != nil {
+		if s.KeyOptional, err = p.boolean(v, "key_optional"); err != nil {
+			return err
+		}
+	}
+	if v := f["key_config"]; v != nil {
+		if s.KeyConfig, err = p.keyConfig(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -144,18 +144,8 @@ func (p *parser) spec(n *yaml.Node) (*Spec, error) {
 	if s.Auth, err = p.auth(f["auth"]); err != nil {
 		return nil, err
 	}
-	if s.Auth.Scheme == AuthNone {
-		s.KeyOptional = true // a provider that takes no key needs none in the config
-	}
-	if v := f["key_optional"]; v != nil {
-		if s.KeyOptional, err = p.boolean(v, "key_optional"); err != nil {
-			return nil, err
-		}
-	}
-	if v := f["key_config"]; v != nil {
-		if s.KeyConfig, err = p.keyConfig(v); err != nil {
-			return nil, err
-		}
+	if err := p.keys(f, s); err != nil {
+		return nil, err
 	}
 	if v := f["headers"]; v != nil {
 		if s.Headers, err = p.headers(v); err != nil {

@@ -42,37 +42,16 @@ func (d *decoder) network(n *yaml.Node, path string, nw *Network) {
 			if v, ok := d.optInt(f.val, fp, 1, maxConnsPerHost); ok {
 				nw.MaxConnsPerHost = v
 			}
-		case "max_response_body_mb":
-			if v, ok := d.optInt(f.val, fp, 1, maxResponseBodyMB); ok {
-				nw.MaxResponseBodyBytes = v << 20
-			}
-		case "max_stream_event_kb":
-			if v, ok := d.optInt(f.val, fp, 1, maxStreamEventKB); ok {
-				nw.MaxStreamEventBytes = v << 10
-			}
 		case "insecure_skip_verify":
 			nw.InsecureSkipVerify, _ = d.boolean(f.val, fp)
 		case "ca_cert_pem":
 			nw.CACertPEM = d.pemCert(f.val, fp)
-		case "connect_timeout":
-			if v, ok := d.millis(f.val, fp, maxConnectTimeout); ok && v > 0 {
-				nw.ConnectTimeout = v
-			}
-		case "response_header_timeout":
-			if v, ok := d.millis(f.val, fp, maxRequestTimeoutSeconds*time.Second); ok {
-				nw.ResponseHeaderTimeout = v
-			}
-		case "auth_failure_key_cooldown":
-			if v, ok := d.millis(f.val, fp, maxKeyCooldown); ok && v > 0 {
-				nw.AuthKeyCooldown = v
-			}
-		case "rate_limit_key_cooldown":
-			if v, ok := d.millis(f.val, fp, maxKeyCooldown); ok && v > 0 {
-				nw.RateLimitKeyCooldown = v
-			}
 		case "enforce_http2":
 			d.ignore(f, path)
 		default:
+			if d.networkExtension(f, fp, nw) {
+				continue
+			}
 			if reason, refused := unsupportedNetwork[f.key.Value]; refused {
 				d.refuse(f, path, reason)
 			} else {
@@ -88,6 +67,40 @@ func (d *decoder) network(n *yaml.Node, path string, nw *Network) {
 				"must be <= retry_backoff_max (default %v)", DefaultRetryBackoffMax)
 		}
 	}
+}
+
+// networkExtension decodes a field of "network_config" that is this gateway's extension
+// (timeouts, key cooldowns, response size limits) into nw. It reports whether f is one.
+func (d *decoder) networkExtension(f pair, fp string, nw *Network) bool {
+	switch f.key.Value {
+	case "connect_timeout":
+		if v, ok := d.millis(f.val, fp, maxConnectTimeout); ok && v > 0 {
+			nw.ConnectTimeout = v
+		}
+	case "response_header_timeout":
+		if v, ok := d.millis(f.val, fp, maxRequestTimeoutSeconds*time.Second); ok {
+			nw.ResponseHeaderTimeout = v
+		}
+	case "auth_failure_key_cooldown":
+		if v, ok := d.millis(f.val, fp, maxKeyCooldown); ok && v > 0 {
+			nw.AuthKeyCooldown = v
+		}
+	case "rate_limit_key_cooldown":
+		if v, ok := d.millis(f.val, fp, maxKeyCooldown); ok && v > 0 {
+			nw.RateLimitKeyCooldown = v
+		}
+	case "max_response_body_mb":
+		if v, ok := d.optInt(f.val, fp, 1, maxResponseBodyMB); ok {
+			nw.MaxResponseBodyBytes = v << 20
+		}
+	case "max_stream_event_kb":
+		if v, ok := d.optInt(f.val, fp, 1, maxStreamEventKB); ok {
+			nw.MaxStreamEventBytes = v << 10
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // breaker decodes "circuit_breaker" into b, which holds the defaults.
