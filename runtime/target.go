@@ -182,8 +182,8 @@ func deploymentsOf(s provider.KeyConfig) map[string]string {
 }
 
 // placeholderSource names where a key's value for URL placeholder name comes from, for
-// errors: the key config field that the provider declares for it (e.g.
-// "azure_key_config.endpoint"), else the placeholder itself.
+// errors: the key config field that the provider declares for it
+// ("<type>_key_config.<field>"), else the placeholder itself.
 func placeholderSource(spec *provider.KeyConfigSpec, name string) string {
 	if spec != nil {
 		for _, f := range spec.Fields {

@@ -47,7 +47,7 @@ func (d *decoder) config(root *yaml.Node) *Config {
 			d.ignore(p, "")
 		default:
 			switch reason, refused := unsupportedTop[p.key.Value]; {
-			case isTopLevelProvider(p.key.Value):
+			case d.isTopLevelProvider(p.key.Value, d.deref(p.val)):
 				top = append(top, p)
 			case refused:
 				d.refuse(p, "", reason)

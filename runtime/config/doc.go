@@ -12,13 +12,14 @@
 //	      "concurrency_and_buffer_size": {"concurrency": 1000, "buffer_size": 5000}
 //	    }
 //	  },
-//	  "aliases": {"gpt-4o": ["openai/gpt-4o", "azure/gpt-4o"]}
+//	  "aliases": {"gpt-4o": ["openai/gpt-4o", "openrouter/openai/gpt-4o"]}
 //	}
 //
 // Key names follow upstream exactly. They were taken from these upstream files:
 //
-//   - core/schemas/account.go: the key object ("id", "value", "models", "weight",
-//     "azure_key_config", "vertex_key_config", "bedrock_key_config").
+//   - core/schemas/account.go: the key object ("id", "value", "models", "weight", and the
+//     provider-specific "<type>_key_config" members, which each adapter declares; see
+//     below).
 //   - core/schemas/provider.go: "network_config" (NetworkConfig), "concurrency_and_buffer_size"
 //     (ConcurrencyAndBufferSize), "proxy_config" (ProxyConfig), "custom_provider_config"
 //     (CustomProviderConfig), the provider-level flags and the default values.
@@ -27,9 +28,9 @@
 //
 // The launch post's older shape, with provider names at the top level instead of under
 // "providers" ({"openai": {"keys": [...]}}), is read the same way for the provider types
-// upstream knows (openai, anthropic, azure, bedrock, ...); a file may not mix the two
-// shapes. Upstream sections that this gateway does not have ("config_store", "mcp", ...)
-// are refused with the reason, never silently ignored.
+// this build has adapters for (see [WithAdapters]); a file may not mix the two shapes.
+// Upstream sections that this gateway does not have ("config_store", "mcp", ...) are
+// refused with the reason, never silently ignored.
 //
 // "aliases" is this gateway's own addition. It maps a bare model name to an ordered list of
 // "provider/model" targets: the first target is tried first, the rest are fallbacks.
@@ -78,10 +79,11 @@
 //
 // Beyond the type and range of each field, Parse checks the following. Provider names
 // are 1 to 64 characters from [a-z0-9_-]. A provider's keys must not all weigh 0. Providers
-// of the self-hosted types ollama, vllm and sgl need "network_config.base_url". A key of an
-// azure provider needs "azure_key_config", a vertex key needs "vertex_key_config", and a
-// bedrock key needs "value" or "bedrock_key_config". These objects are allowed only for
-// their own provider type. "retry_backoff_max" must not be less than
+// of the self-hosted types ollama, vllm and sgl need "network_config.base_url". A key's
+// provider-specific settings are a "<type>_key_config" object that the provider's adapter
+// declares (provider.KeyConfigSpec): its fields and their checks, whether every key needs
+// it, and whether a key with it may leave out "value". It is allowed only in the keys of
+// providers of that type. "retry_backoff_max" must not be less than
 // "retry_backoff_initial". An alias target must be "provider/model" and name a configured
 // provider. A proxy of type http or socks5 needs a URL with a matching scheme.
 //

@@ -15,14 +15,29 @@ const keyConfigSuffix = "_key_config"
 // Option changes how Parse reads a configuration.
 type Option func(*decoder)
 
-// WithKeyConfigs gives Parse the key config members that provider types declare
-// (provider.KeyConfigSpec), by provider type; adapters.KeyConfigs() returns those of the
-// built-in adapters. Parse then decodes and checks each key's member where it reads the key,
-// with errors at the member's lines. Without it, Parse keeps a key's "<type>_key_config"
-// member undecoded, accepts a key without a value when it has one, and the engine decodes it
-// when it builds the provider (Key.KeyConfig).
-func WithKeyConfigs(specs map[string]*provider.KeyConfigSpec) Option {
-	return func(d *decoder) { d.keyConfigs = specs }
+// WithAdapters tells Parse the provider types of this build, the adapters the engine will
+// get (adapters.All() for the built-in ones), so that it checks what depends on them where
+// it reads the file, with errors at the lines: their names are the provider types that may
+// be written at the top level (the launch post's shape), and each key's "<type>_key_config"
+// member is decoded and checked with the declaration its adapter makes
+// (provider.Info.KeyConfig).
+//
+// Without it, Parse takes any top-level object with "keys" for a provider, keeps a key's
+// "<type>_key_config" member undecoded and accepts a key without a value when it has one;
+// the engine checks the provider types and decodes the members when it builds the providers
+// (Key.KeyConfig).
+func WithAdapters(all []provider.Adapter) Option {
+	return func(d *decoder) {
+		d.types = make(map[string]bool, len(all))
+		d.keyConfigs = map[string]*provider.KeyConfigSpec{}
+		for _, a := range all {
+			info := a.Info()
+			d.types[info.Name] = true
+			if info.KeyConfig != nil {
+				d.keyConfigs[info.Name] = info.KeyConfig
+			}
+		}
+	}
 }
 
 // rawMember is a key config member that Parse kept undecoded, with what decoding it later
@@ -31,14 +46,14 @@ type rawMember struct {
 	name   string
 	key    *yaml.Node // the member's name, for errors about the member as a whole
 	node   *yaml.Node
-	path   string // the member's path, e.g. providers.azure.keys[0].azure_key_config
+	path   string // the member's path: providers.<name>.keys[i].<type>_key_config
 	file   string
 	getenv func(string) string
 }
 
 // KeyConfig returns the key's provider-specific settings for a provider type whose key
 // config declaration is spec (nil when it declares none): k.Settings when it is set, else
-// the member that Parse kept undecoded (it was given no declarations; see WithKeyConfigs),
+// the member that Parse kept undecoded (it was given no adapters; see WithAdapters),
 // decoded and checked now, else nil. Errors are an [ErrorList], as Parse's.
 func (k *Key) KeyConfig(spec *provider.KeyConfigSpec) (provider.KeyConfig, error) {
 	if k.Settings != nil || k.raw == nil {

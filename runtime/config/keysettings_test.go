@@ -12,9 +12,8 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 )
 
-// withAdapters gives Parse the built-in adapters' key config declarations, as bifrost-http
-// does.
-var withAdapters = WithKeyConfigs(adapters.KeyConfigs())
+// withAdapters tells Parse the built-in adapters, as bifrost-http does.
+var withAdapters = WithAdapters(adapters.All())
 
 const keyConfigDoc = `providers:
   azure:
@@ -95,7 +94,11 @@ func TestKeyConfigDeferred(t *testing.T) {
 // placeholder gives it back through the settings' Var, secrets through Secrets, and Member
 // matches.
 func TestKeyConfigSpecs(t *testing.T) {
-	for typ, spec := range adapters.KeyConfigs() {
+	for _, a := range adapters.All() {
+		typ, spec := a.Info().Name, a.Info().KeyConfig
+		if spec == nil {
+			continue
+		}
 		vals := provider.KeyValues{Strings: map[string]string{}, Maps: map[string]map[string]string{}}
 		for _, f := range spec.Fields {
 			if f.Type == provider.KeyMap {

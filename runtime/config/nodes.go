@@ -23,8 +23,10 @@ type decoder struct {
 	errs   []*Error
 	budget int  // nodes left to visit; see deref
 	spent  bool // the budget ran out; later errors are consequences and are dropped
-	// keyConfigs are the providers' key config declarations, by provider type; nil when
-	// Parse was given none (WithKeyConfigs).
+	// types are the provider types of this build, and keyConfigs their key config
+	// declarations, by provider type; both nil when Parse was given no adapters
+	// (WithAdapters).
+	types      map[string]bool
 	keyConfigs map[string]*provider.KeyConfigSpec
 }
 

@@ -36,8 +36,8 @@ func Load(path string, opts ...Option) (*Config, error) {
 // "env.VAR" values. It returns "" for a variable that is not set, and a nil getenv means
 // os.Getenv.
 //
-// Options add what Parse cannot know by itself, such as the providers' key config
-// declarations ([WithKeyConfigs]).
+// Options add what Parse cannot know by itself: the provider types of this build and their
+// key config declarations ([WithAdapters]).
 //
 // On failure Parse returns a nil *Config and an [ErrorList]. It does not panic on any input.
 func Parse(name string, data []byte, getenv func(string) string, opts ...Option) (*Config, error) {

@@ -1,24 +1,20 @@
 package config
 
 import (
-	"slices"
-
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// topLevelProviders are the provider names that the launch post's shape accepts at the top
-// level of the file, next to (instead of) "providers": upstream's ModelProvider constants
-// (core/schemas/bifrost.go) and the providers this gateway has adapters for. A custom
-// provider, whose name is the operator's own, goes under "providers".
-var topLevelProviders = []string{
-	"anthropic", "azure", "bedrock", "cerebras", "cohere", "deepseek", "elevenlabs",
-	"fireworks", "gemini", "groq", "huggingface", "mistral", "nebius", "ollama", "openai",
-	"openrouter", "parasail", "perplexity", "sgl", "together", "vertex", "vllm", "xai",
-}
-
-// isTopLevelProvider reports whether name may be written as a provider at the top level.
-func isTopLevelProvider(name string) bool {
-	return slices.Contains(topLevelProviders, name)
+// isTopLevelProvider reports whether the top-level key name, with value val, is a provider
+// written at the top level, next to (instead of) "providers", as in the launch post's shape:
+// a provider type of this build (WithAdapters), or, when Parse was not told them, any object
+// with "keys" (the engine then checks the type). A custom provider, whose name is the
+// operator's own, goes under "providers".
+func (d *decoder) isTopLevelProvider(name string, val *yaml.Node) bool {
+	if d.types == nil {
+		_, refused := unsupportedTop[name]
+		return !refused && looksLikeProvider(val)
+	}
+	return d.types[name]
 }
 
 // unsupportedTop gives the reason for refusing a top-level section of upstream's

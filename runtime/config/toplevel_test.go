@@ -27,9 +27,12 @@ func TestLaunchPostConfig(t *testing.T) {
 		}
 		return ""
 	}
-	top, err := Parse("config.json", []byte(launchPostConfig), env)
+	top, err := Parse("config.json", []byte(launchPostConfig), env, withAdapters)
 	if err != nil {
 		t.Fatalf("the post's config: %v", err)
+	}
+	if untold, err := Parse("config.json", []byte(launchPostConfig), env); err != nil || !reflect.DeepEqual(top, untold) {
+		t.Errorf("the post's config without the adapters: %v", err)
 	}
 	nested, err := Parse("config.json", []byte(`{"providers":`+launchPostConfig+`}`), env)
 	if err != nil {
@@ -70,7 +73,7 @@ custom.json:1: providers: at least one provider is required`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(tt.name, []byte(tt.doc), func(string) string { return "" })
+			_, err := Parse(tt.name, []byte(tt.doc), func(string) string { return "" }, withAdapters)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -270,12 +270,12 @@ type Key struct {
 	// Weight is the key's share of the traffic among the keys that serve a model. It is
 	// >= 0, and 0 disables the key. Key: "weight". Default: DefaultWeight.
 	Weight float64
-	// Settings are the key's provider-specific settings (an Azure OpenAI key's endpoint and
-	// deployments, a Bedrock key's AWS credentials, ...), from the key config member that
-	// its provider type declares (provider.KeyConfigSpec), such as "azure_key_config"; nil
-	// when it has none. A Config built in Go sets it to the provider's own type (e.g.
-	// *azure.KeyConfig). Read it with KeyConfig, which also decodes a member that Parse
-	// kept undecoded.
+	// Settings are the key's provider-specific settings (an endpoint and deployments, AWS
+	// credentials, a cloud project, ...), from the "<type>_key_config" member that its
+	// provider type declares (provider.KeyConfigSpec, in the adapter's folder); nil when it
+	// has none. A Config built in Go sets it to a value of the adapter's settings type
+	// (KeyConfig in the adapter's package). Read it with KeyConfig, which also decodes a
+	// member that Parse kept undecoded.
 	Settings provider.KeyConfig
 
 	raw *rawMember // the key config member, when Parse had no declarations to decode it

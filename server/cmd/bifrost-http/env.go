@@ -19,7 +19,7 @@ func loadConfig(path string, getenv func(string) string) (*config.Config, string
 	if err != nil {
 		return nil, "", fmt.Errorf("config: %w", err)
 	}
-	cfg, err := config.Parse(path, data, getenv, config.WithKeyConfigs(adapters.KeyConfigs()))
+	cfg, err := config.Parse(path, data, getenv, config.WithAdapters(adapters.All()))
 	if err != nil {
 		return nil, "", err
 	}
