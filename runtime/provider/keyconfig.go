@@ -1,12 +1,12 @@
 package provider
 
-// KeyConfig is a key's provider-specific settings, such as an Azure OpenAI key's endpoint and
-// deployments: the value of the key config member that its provider declares (a
+// KeyConfig is a key's provider-specific settings, such as an endpoint and deployments, or
+// cloud credentials and a region: the value of the key config member that its provider declares (a
 // KeyConfigSpec). The runtime reads it only through these methods, so that it names no
 // provider; an auth scheme reads its credentials through an interface of its own (package
 // runtime/auth). A provider implements it in the hand-written part of its folder.
 type KeyConfig interface {
-	// Member is the settings' config member, e.g. "azure_key_config", for errors.
+	// Member is the settings' config member, "<type>_key_config", for errors.
 	Member() string
 	// Var returns the value the settings give URL placeholder name ("endpoint",
 	// "api_version", "region", "project"; see Placeholders), or "".
@@ -82,7 +82,7 @@ type KeyValues struct {
 // config decoder (runtime/config) reads the member with it, with the same checks and errors
 // as every other config field.
 type KeyConfigSpec struct {
-	// Member is the member's name in a key object, e.g. "azure_key_config". It is allowed
+	// Member is the member's name in a key object, "<type>_key_config". It is allowed
 	// only in the keys of providers of this type.
 	Member string
 	// Required says every key of the provider must have the member.

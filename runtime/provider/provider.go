@@ -48,13 +48,15 @@ const (
 	// AuthStatic sends the key in header Header, after Prefix. With an empty Header the
 	// provider takes no key. (The spec's bearer, header and none.)
 	AuthStatic AuthScheme = ""
-	// AuthSigV4 signs each request with AWS Signature Version 4 for service Service, from
-	// the key's bedrock_key_config (access key, secret, session token, region). A key with a
-	// value and no access key is an AWS API key, sent as a bearer token.
+	// AuthSigV4 signs each request with AWS Signature Version 4 for service Service, with
+	// the AWS credentials of the key's settings (access key, secret, session token, region;
+	// runtime/auth's AWSKey). A key with a value and no access key is an AWS API key, sent
+	// as a bearer token.
 	AuthSigV4 AuthScheme = "sigv4"
 	// AuthGoogleOAuth sends an OAuth2 access token obtained from the key's Google
-	// credentials (vertex_key_config.auth_credentials, or application default credentials),
-	// cached and refreshed before it expires.
+	// credentials (a credentials JSON in its settings, runtime/auth's GoogleKey; else its
+	// value as a token; else application default credentials), cached and refreshed before
+	// it expires.
 	AuthGoogleOAuth AuthScheme = "google_oauth"
 )
 
@@ -111,7 +113,7 @@ type Info struct {
 	// KeyOptional says the provider may be configured without keys.
 	KeyOptional bool
 	// KeyConfig, when not nil, declares the provider's key config member (its settings
-	// besides the key's value, such as an Azure key's endpoint and deployments); the
+	// besides the key's value, such as an endpoint and deployments); the
 	// spec's key_config names it. The config decoder reads keys with it.
 	KeyConfig *KeyConfigSpec
 	// Auth says how keys are sent.
@@ -159,11 +161,13 @@ type ModelRoute struct {
 // Placeholders are the names a URL template may use, each written in braces:
 //
 //   - {model}: the provider's model name, path-escaped (every byte but A-Z a-z 0-9 - . _ ~).
-//   - {deployment}: the key's azure_key_config deployment for the model, or the model name.
-//   - {api_version}: the key's azure_key_config.api_version, or Info.APIVersion.
-//   - {region}: the key's bedrock_key_config or vertex_key_config region.
-//   - {project}: the key's vertex_key_config.project_id.
-//   - {endpoint}: the key's azure_key_config.endpoint; only as the whole base URL.
+//   - {deployment}: the deployment of the model in the key's settings
+//     (KeyConfig.ModelDeployments), or the model name.
+//   - {api_version}: the key's settings' value (KeyConfig.Var), or Info.APIVersion.
+//   - {region}, {project}: the key's settings' values (KeyConfig.Var).
+//   - {endpoint}: the key's settings' value (KeyConfig.Var); only as the whole base URL.
+//
+// A key config field that gives a placeholder's value says so (KeyField.Var).
 //
 // At most one of {model} and {deployment} appears in a URL.
 var Placeholders = []string{"model", "deployment", "api_version", "region", "project", "endpoint"}

@@ -46,7 +46,7 @@ const (
 // Config says where a key's credentials are.
 type Config struct {
 	// Credentials is a credentials JSON (a service-account key or an authorized user's
-	// file); From names it in errors, e.g. "vertex_key_config.auth_credentials".
+	// file); From names it in errors, e.g. "<type>_key_config.auth_credentials".
 	Credentials, From string
 	// AccessToken, used when Credentials is empty, is an access token obtained outside the
 	// gateway (`gcloud auth print-access-token`), sent as it is.
