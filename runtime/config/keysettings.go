@@ -105,6 +105,10 @@ func (d *decoder) keyConfig(node *yaml.Node, members []pair, path, base string, 
 	for _, m := range members {
 		fp := join(path, m.key.Value)
 		if d.keyConfigs == nil {
+			if k.raw != nil {
+				d.errorf(m.key, fp, "a key has one provider's settings: %s is set too", k.raw.name)
+				continue
+			}
 			k.raw = &rawMember{name: m.key.Value, key: m.key, node: m.val, path: fp, file: d.file, getenv: d.getenv}
 			continue
 		}

@@ -75,6 +75,12 @@ func TestKeyConfigDeferred(t *testing.T) {
 		t.Error("member for a provider without a declaration: no error")
 	}
 
+	two := strings.Replace(keyConfigDoc, "      - bedrock_key_config:", "      - vertex_key_config: {project_id: p, region: r}\n        bedrock_key_config:", 1)
+	if _, err := Parse("k.yaml", []byte(two), getenv(keyConfigEnv)); err == nil ||
+		err.Error() != "k.yaml:11: providers.bedrock.keys[0].bedrock_key_config: a key has one provider's settings: vertex_key_config is set too" {
+		t.Errorf("two members: %v", err)
+	}
+
 	bad := strings.Replace(keyConfigDoc, "region: us-east-1", "region: \"\"", 1)
 	cfg, err = Parse("k.yaml", []byte(bad), getenv(keyConfigEnv))
 	if err != nil {
