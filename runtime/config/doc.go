@@ -79,20 +79,21 @@
 //
 // Beyond the type and range of each field, Parse checks the following. Provider names
 // are 1 to 64 characters from [a-z0-9_-]. A provider's keys must not all weigh 0. Providers
-// of the self-hosted types ollama, vllm and sgl need "network_config.base_url". A key's
-// provider-specific settings are a "<type>_key_config" object that the provider's adapter
-// declares (provider.KeyConfigSpec): its fields and their checks, whether every key needs
-// it, and whether a key with it may leave out "value". It is allowed only in the keys of
-// providers of that type. "retry_backoff_max" must not be less than
-// "retry_backoff_initial". An alias target must be "provider/model" and name a configured
+// of a self-hosted type (one whose spec has no default URL) need "network_config.base_url".
+// A key's provider-specific settings are a "<type>_key_config" object that the provider's
+// adapter declares (provider.KeyConfigSpec): its fields and their checks, whether every key
+// needs it, and whether a key with it may leave out "value". It is allowed only in the keys
+// of providers of that type. These checks need the adapters ([WithAdapters]); without
+// them, the engine makes them when it builds the providers. "retry_backoff_max" must not be
+// less than "retry_backoff_initial". An alias target must be "provider/model" and name a configured
 // provider. A proxy of type http or socks5 needs a URL with a matching scheme.
 //
 // # Choices that differ from upstream
 //
-//   - Keys. A provider needs at least one key unless it is keyless. Keyless providers are
-//     the self-hosted base types "ollama", "vllm" and "sgl", and custom providers with
-//     "is_key_less": true. The rule is fixed here, so that a bad file fails at load time
-//     and not at the first request. See [Provider.Keyless].
+//   - Keys. A provider needs at least one key unless it is keyless: its type's spec makes
+//     keys optional (key_optional, as for local servers), or it is a custom provider with
+//     "is_key_less": true. The rule is checked when the file loads, not at the first
+//     request. See [Provider.Keyless].
 //   - Models. An empty or absent "models" list, or a list containing "*", means the key
 //     serves every model. This is upstream's v1 reading. See [Key.AllowsModel].
 //   - Custom providers. They follow upstream's shape. The base URL of a custom provider is

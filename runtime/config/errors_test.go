@@ -58,13 +58,13 @@ typo-value.yaml:4: providers.openai.keys[0].value: required`},
 		`providers:
   openai: {}
 `,
-		`nokeys.yaml:2: providers.openai.keys: at least one key is required (only ollama, vllm, sgl and custom providers with is_key_less may have none)`},
+		`nokeys.yaml:2: providers.openai.keys: at least one key is required (only ollama, vllm and custom providers with is_key_less may have none)`},
 	{"nokeys2.yaml",
 		`providers:
   openai:
     keys: []
 `,
-		`nokeys2.yaml:3: providers.openai.keys: at least one key is required (only ollama, vllm, sgl and custom providers with is_key_less may have none)`},
+		`nokeys2.yaml:3: providers.openai.keys: at least one key is required (only ollama, vllm and custom providers with is_key_less may have none)`},
 	{"zero.yaml",
 		`providers:
   openai:
@@ -277,11 +277,11 @@ aliasslash.yaml:8: aliases["gpt-4.1"][0]: must be "provider/model"`},
 foo: 1
 `,
 		`multi.yaml:2: more than one YAML document`},
-	{"ollama.yaml",
+	{"vllm.yaml",
 		`providers:
-  ollama: {}
+  vllm: {}
 `,
-		`ollama.yaml:2: providers.ollama.network_config.base_url: required for self-hosted provider types (ollama, vllm, sgl)`},
+		`vllm.yaml:2: providers.vllm.network_config.base_url: required for self-hosted provider types (vllm)`},
 	{"azure.yaml",
 		`providers:
   azure:

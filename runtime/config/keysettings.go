@@ -17,27 +17,32 @@ type Option func(*decoder)
 
 // WithAdapters tells Parse the provider types of this build, the adapters the engine will
 // get (adapters.All() for the built-in ones), so that it checks what depends on them where
-// it reads the file, with errors at the lines: their names are the provider types that may
-// be written at the top level (the launch post's shape), and each key's "<type>_key_config"
-// member is decoded and checked with the declaration its adapter makes
-// (provider.Info.KeyConfig).
+// it reads the file, with errors at the lines. Their names are the provider types that may
+// be written at the top level (the launch post's shape). Their specs say which types may
+// have no keys (key_optional) and which need network_config.base_url (base_url_required).
+// Each key's "<type>_key_config" member is decoded and checked with the declaration its
+// adapter makes (provider.Info.KeyConfig).
 //
 // Without it, Parse takes any top-level object with "keys" for a provider, keeps a key's
-// "<type>_key_config" member undecoded and accepts a key without a value when it has one;
-// the engine checks the provider types and decodes the members when it builds the providers
-// (Key.KeyConfig).
+// "<type>_key_config" member undecoded, and accepts a provider without keys or base URL and
+// a key without a value when it has such a member; the engine checks all that, and decodes
+// the members (Key.KeyConfig), when it builds the providers.
 func WithAdapters(all []provider.Adapter) Option {
 	return func(d *decoder) {
-		d.types = make(map[string]bool, len(all))
-		d.keyConfigs = map[string]*provider.KeyConfigSpec{}
+		d.types = make(map[string]*provider.Info, len(all))
 		for _, a := range all {
 			info := a.Info()
-			d.types[info.Name] = true
-			if info.KeyConfig != nil {
-				d.keyConfigs[info.Name] = info.KeyConfig
-			}
+			d.types[info.Name] = info
 		}
 	}
+}
+
+// keyConfigOf returns the key config declaration of provider type typ, or nil.
+func (d *decoder) keyConfigOf(typ string) *provider.KeyConfigSpec {
+	if info := d.types[typ]; info != nil {
+		return info.KeyConfig
+	}
+	return nil
 }
 
 // rawMember is a key config member that Parse kept undecoded, with what decoding it later
@@ -76,7 +81,7 @@ func (k *Key) KeyConfig(spec *provider.KeyConfigSpec) (provider.KeyConfig, error
 // keyMember reports whether a key's field name is a provider's key config member: one that
 // a declaration names, or, without declarations, any "<type>_key_config".
 func (d *decoder) keyMember(name string) bool {
-	if d.keyConfigs == nil {
+	if d.types == nil {
 		return strings.HasSuffix(name, keyConfigSuffix)
 	}
 	return d.memberOwner(name) != ""
@@ -84,9 +89,9 @@ func (d *decoder) keyMember(name string) bool {
 
 // memberOwner returns the provider type that declares key config member name, or "".
 func (d *decoder) memberOwner(name string) string {
-	types := make([]string, 0, len(d.keyConfigs))
-	for t, s := range d.keyConfigs {
-		if s != nil && s.Member == name {
+	var types []string
+	for t, info := range d.types {
+		if s := info.KeyConfig; s != nil && s.Member == name {
 			types = append(types, t)
 		}
 	}
@@ -101,10 +106,10 @@ func (d *decoder) memberOwner(name string) string {
 // type base, and checks that the member there may be and is there where required. It
 // returns whether a member was given (not null) for the provider's declaration.
 func (d *decoder) keyConfig(node *yaml.Node, members []pair, path, base string, k *Key) (given bool) {
-	spec := d.keyConfigs[base]
+	spec := d.keyConfigOf(base)
 	for _, m := range members {
 		fp := join(path, m.key.Value)
-		if d.keyConfigs == nil {
+		if d.types == nil {
 			if k.raw != nil {
 				d.errorf(m.key, fp, "a key has one provider's settings: %s is set too", k.raw.name)
 				continue
@@ -174,17 +179,17 @@ func (d *decoder) keyField(n *yaml.Node, path string, kf provider.KeyField, vals
 	}
 }
 
-// valueRule returns when a key of provider p may leave out its value: never, unless p is
-// keyless or its declaration says so. Without declarations, a key with a key config
-// member may (the engine checks what its provider needs).
+// valueRule returns when a key of provider p may leave out its value: never, unless p may
+// have no keys or its key config declaration says so. Without adapters, a key with a key
+// config member may (the engine checks what its provider needs).
 func (d *decoder) valueRule(p *Provider, hasMember bool) provider.KeyValueRule {
 	switch {
-	case p.Keyless():
+	case d.keyless(p):
 		return provider.ValueOptional
-	case d.keyConfigs == nil && hasMember:
+	case d.types == nil && hasMember:
 		return provider.ValueOptional
 	}
-	if spec := d.keyConfigs[p.BaseType()]; spec != nil {
+	if spec := d.keyConfigOf(p.BaseType()); spec != nil {
 		return spec.Value
 	}
 	return provider.ValueRequired

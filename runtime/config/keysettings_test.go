@@ -141,3 +141,33 @@ func slicesHasField(fields []provider.KeyField, name string) bool {
 	}
 	return false
 }
+
+// TestSpecDrivenProviderRules checks the rules that come from the adapters' specs, not from
+// names in this package: which provider types may have no keys (key_optional) and which
+// need network_config.base_url (base_url_required), for custom providers by their base type.
+// Without the adapters Parse leaves both to the engine.
+func TestSpecDrivenProviderRules(t *testing.T) {
+	for _, c := range []struct {
+		doc, want string // want "" means accepted
+	}{
+		{`{"providers": {"ollama": {}}}`, ""}, // keys optional, and a default URL (localhost)
+		{`{"providers": {"vllm": {"network_config": {"base_url": "http://127.0.0.1:8000"}}}}`, ""},
+		{`{"providers": {"vllm": {}}}`, "c.json:1: providers.vllm.network_config.base_url: required for self-hosted provider types (vllm)"},
+		{`{"providers": {"local": {"custom_provider_config": {"base_provider_type": "vllm"}}}}`,
+			"c.json:1: providers.local.network_config.base_url: required for self-hosted provider types (vllm)"},
+		{`{"providers": {"groq": {}}}`,
+			"c.json:1: providers.groq.keys: at least one key is required (only ollama, vllm and custom providers with is_key_less may have none)"},
+		{`{"providers": {"mine": {"custom_provider_config": {"base_provider_type": "openai", "is_key_less": true}, "network_config": {"base_url": "http://127.0.0.1:9"}}}}`, ""},
+	} {
+		_, err := Parse("c.json", []byte(c.doc), getenv(nil), withAdapters)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.doc, err)
+		case c.want != "" && (err == nil || err.Error() != c.want):
+			t.Errorf("%s: error %v, want %s", c.doc, err, c.want)
+		}
+		if _, err := Parse("c.json", []byte(c.doc), getenv(nil)); err != nil {
+			t.Errorf("%s without the adapters: %v", c.doc, err)
+		}
+	}
+}

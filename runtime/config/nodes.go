@@ -23,11 +23,9 @@ type decoder struct {
 	errs   []*Error
 	budget int  // nodes left to visit; see deref
 	spent  bool // the budget ran out; later errors are consequences and are dropped
-	// types are the provider types of this build, and keyConfigs their key config
-	// declarations, by provider type; both nil when Parse was given no adapters
-	// (WithAdapters).
-	types      map[string]bool
-	keyConfigs map[string]*provider.KeyConfigSpec
+	// types describes the provider types of this build, by name (their adapters' Info); nil
+	// when Parse was given no adapters (WithAdapters).
+	types map[string]*provider.Info
 }
 
 // pair is one key and its value in a mapping.

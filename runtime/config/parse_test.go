@@ -468,10 +468,10 @@ func TestHelpers(t *testing.T) {
 		keyless bool
 	}{
 		{Provider{Name: "openai"}, "openai", false},
-		{Provider{Name: "ollama"}, "ollama", true},
-		{Provider{Name: "vllm"}, "vllm", true},
-		{Provider{Name: "sgl"}, "sgl", true},
-		{Provider{Name: "local", Custom: &CustomProvider{BaseProviderType: "ollama"}}, "ollama", true},
+		// Keyless is the custom provider's is_key_less only; a type's spec may make keys
+		// optional besides (TestSpecDrivenProviderRules).
+		{Provider{Name: "ollama"}, "ollama", false},
+		{Provider{Name: "local", Custom: &CustomProvider{BaseProviderType: "ollama"}}, "ollama", false},
 		{Provider{Name: "mine", Custom: &CustomProvider{BaseProviderType: "openai", IsKeyless: true}}, "openai", true},
 		{Provider{Name: "mine", Custom: &CustomProvider{BaseProviderType: "openai"}}, "openai", false},
 	} {

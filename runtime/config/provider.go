@@ -1,6 +1,9 @@
 package config
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -89,19 +92,38 @@ func (d *decoder) provider(pp pair, path string) *Provider {
 		p.Keys, items = d.keys(keys.val, keysPath, p)
 	}
 	switch {
-	case items == 0 && !p.Keyless() && !d.failedAt(keysPath):
-		d.errorf(where, keysPath, "at least one key is required (only ollama, vllm, sgl and custom providers with is_key_less may have none)")
+	case items == 0 && !d.keyless(p) && d.types != nil && !d.failedAt(keysPath):
+		d.errorf(where, keysPath, "at least one key is required (only %s and custom providers with is_key_less may have none)", d.typesWhere(func(i *provider.Info) bool { return i.KeyOptional }))
 	case len(p.Keys) > 0 && len(p.Keys) == items && totalWeight(p.Keys) == 0:
 		d.errorf(where, keysPath, "at least one key must have a weight > 0")
 	}
-	switch p.BaseType() {
-	case "ollama", "vllm", "sgl":
-		if p.Network.BaseURL == "" && !d.failedAt(join(join(path, "network_config"), "base_url")) {
-			d.errorf(pp.key, join(join(path, "network_config"), "base_url"),
-				"required for self-hosted provider types (ollama, vllm, sgl)")
+	if info := d.types[p.BaseType()]; info != nil && info.BaseURLRequired && p.Network.BaseURL == "" {
+		if fp := join(join(path, "network_config"), "base_url"); !d.failedAt(fp) {
+			d.errorf(pp.key, fp, "required for self-hosted provider types (%s)",
+				d.typesWhere(func(i *provider.Info) bool { return i.BaseURLRequired }))
 		}
 	}
 	return p
+}
+
+// keyless reports whether provider p may have no keys: a custom provider with is_key_less,
+// or a provider type whose spec makes keys optional.
+func (d *decoder) keyless(p *Provider) bool {
+	info := d.types[p.BaseType()]
+	return p.Keyless() || info != nil && info.KeyOptional
+}
+
+// typesWhere lists the provider types of this build for which pick holds, sorted, for
+// errors.
+func (d *decoder) typesWhere(pick func(*provider.Info) bool) string {
+	var names []string
+	for name, info := range d.types {
+		if pick(info) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // failedAt reports whether an error was already recorded at path.
@@ -185,7 +207,7 @@ func (d *decoder) key(n *yaml.Node, path string, p *Provider) (k Key, ok bool) {
 	valueOptional := rule == provider.ValueOptional || rule == provider.ValueOptionalWithConfig && given
 	switch {
 	case !hasValue && !valueOptional && rule == provider.ValueOptionalWithConfig:
-		d.errorf(node, join(path, "value"), "required unless %s is set", d.keyConfigs[p.BaseType()].Member)
+		d.errorf(node, join(path, "value"), "required unless %s is set", d.keyConfigOf(p.BaseType()).Member)
 	case !hasValue && !valueOptional:
 		d.errorf(node, join(path, "value"), "required")
 	}

@@ -14,7 +14,7 @@ func (d *decoder) isTopLevelProvider(name string, val *yaml.Node) bool {
 		_, refused := unsupportedTop[name]
 		return !refused && looksLikeProvider(val)
 	}
-	return d.types[name]
+	return d.types[name] != nil
 }
 
 // unsupportedTop gives the reason for refusing a top-level section of upstream's

@@ -61,7 +61,7 @@ func TestTopLevelShapeErrors(t *testing.T) {
   "openai": {"keys": [{"value": "sk-secret-1", "weight": -1}]}
 }`, `badweight.json:2: openai.keys[0].weight: must be >= 0`},
 		{"nokeys.json", `{"groq": {}}`,
-			`nokeys.json:1: groq.keys: at least one key is required (only ollama, vllm, sgl and custom providers with is_key_less may have none)`},
+			`nokeys.json:1: groq.keys: at least one key is required (only ollama, vllm and custom providers with is_key_less may have none)`},
 		{"custom.json", `{"mine": {"keys": [{"value": "sk-secret-1"}]}}`, `custom.json:1: mine: unknown field: not a provider type that may be written at the top level; a custom provider goes under "providers"
 custom.json:1: providers: at least one provider is required`},
 		{"store.json", `{"openai": {"keys": [{"value": "sk-secret-1"}]}, "config_store": {"enabled": true}}`,

@@ -242,17 +242,11 @@ func (p *Provider) BaseType() string {
 	return p.Name
 }
 
-// Keyless reports whether p may be used without keys. That holds for the self-hosted base
-// types ollama, vllm and sgl, and for custom providers that set "is_key_less".
+// Keyless reports whether p is a custom provider that set "is_key_less", and so may be used
+// without keys. A provider type may also make keys optional in its spec (key_optional,
+// provider.Info.KeyOptional), which the parser and the engine check besides.
 func (p *Provider) Keyless() bool {
-	if p.Custom != nil && p.Custom.IsKeyless {
-		return true
-	}
-	switch p.BaseType() {
-	case "ollama", "vllm", "sgl":
-		return true
-	}
-	return false
+	return p.Custom != nil && p.Custom.IsKeyless
 }
 
 // Key is one API key of a provider (upstream Key in core/schemas/account.go).
@@ -290,7 +284,8 @@ func (k *Key) AllowsModel(model string) bool {
 // core/schemas/provider.go).
 type Network struct {
 	// BaseURL replaces the provider's default URL. It is an absolute http or https URL
-	// with no trailing slash. It is required for ollama, vllm and sgl. Key: "base_url".
+	// with no trailing slash. It is required for the self-hosted provider types, whose spec
+	// has no default URL (base_url_required). Key: "base_url".
 	BaseURL string
 	// ExtraHeaders are added to every request to the provider. Key: "extra_headers".
 	ExtraHeaders map[string]string
