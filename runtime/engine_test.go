@@ -11,6 +11,7 @@ import (
 	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
@@ -21,6 +22,12 @@ const key = "sk-engine-test-abcdefghijklmnop"
 type upstreams map[string]*mocks.Server
 
 func start(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config) (*runtime.Engine, upstreams) {
+	t.Helper()
+	return startWith(t, cfgJSON, mockCfgs, runtime.Options{})
+}
+
+// startWith is start with opts; its Adapters and Dial are set here.
+func startWith(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config, opts runtime.Options) (*runtime.Engine, upstreams) {
 	t.Helper()
 	lns := map[string]*fasthttputil.InmemoryListener{}
 	ups := upstreams{}
@@ -45,13 +52,15 @@ func start(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config) (*run
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Dial: func(addr string) (net.Conn, error) {
+	opts.Adapters = adapters.All()
+	opts.Dial = func(addr string) (net.Conn, error) {
 		ln := lns[addr]
 		if ln == nil {
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errRefused{}}
 		}
 		return ln.Dial()
-	}})
+	}
+	e, err := runtime.NewWithOptions(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +106,12 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e, _ := start(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":`+strconv.Itoa(tc.retries))+`}}`,
-				map[string]mocks.Config{"a.inmemory": {FailFirst: tc.failFirst}})
-			c, err := chat(e, hello, nil)
+			f := clock.NewFake(fakeStart) // the backoff waits on it, moved 10 ms at a time
+			e, _ := startWith(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":`+strconv.Itoa(tc.retries))+`}}`,
+				map[string]mocks.Config{"a.inmemory": {FailFirst: tc.failFirst}}, runtime.Options{Clock: f})
+			var c *runtime.Call
+			var err *runtime.Error
+			driveClock(t, f, 10*time.Millisecond, func() { c, err = chat(e, hello, nil) })
 			defer e.ReleaseCall(c)
 			if tc.status == 0 {
 				if err != nil {
@@ -120,18 +132,22 @@ func TestRetries(t *testing.T) {
 	}
 }
 
+// TestRetryAfterIsHonoured: the mock's 429 carries Retry-After: 1, and the retry waits that
+// second on the engine's clock (a fake one here, moved 10 ms at a time while the engine
+// waits); the backoff alone would wait at most 100 ms.
 func TestRetryAfterIsHonoured(t *testing.T) {
-	// The mock's 429 carries Retry-After: 1; the backoff alone would wait at most 200 ms.
-	e, _ := start(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":1,"retry_backoff_max":2000`)+`}}`,
-		map[string]mocks.Config{"a.inmemory": {FailFirst: []int{429}}})
-	t0 := time.Now()
-	c, err := chat(e, hello, nil)
+	f := clock.NewFake(fakeStart)
+	e, ups := startWith(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":1,"retry_backoff_max":2000`)+`}}`,
+		map[string]mocks.Config{"a.inmemory": {FailFirst: []int{429}}}, runtime.Options{Clock: f})
+	var c *runtime.Call
+	var err *runtime.Error
+	waited := driveClock(t, f, 10*time.Millisecond, func() { c, err = chat(e, hello, nil) })
 	defer e.ReleaseCall(c)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || c.Attempts != 2 || ups["a.inmemory"].Stats().Total != 2 {
+		t.Fatalf("%v after %d attempts; want the retry's answer", err, c.Attempts)
 	}
-	if d := time.Since(t0); d < time.Second {
-		t.Errorf("retried after %v, before the provider's Retry-After of 1s", d)
+	if waited < time.Second || waited > time.Second+50*time.Millisecond {
+		t.Errorf("retried after %v, want the provider's Retry-After of 1s", waited)
 	}
 }
 
