@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -305,19 +306,15 @@ func TestWeightedKeys(t *testing.T) {
 	}
 }
 
+// TestQueueFullIsDropped: with concurrency 1 and buffer_size 1, a request that finds one in
+// flight and one queued is dropped with a 429. Admission waits on a fake clock, so the test
+// knows the second request is queued once it waits on that clock; the mock's latency (real
+// time at the mock) keeps the first in flight meanwhile.
 func TestQueueFullIsDropped(t *testing.T) {
 	cfg := `{"client":{"drop_excess_requests":true},"providers":{"openai":` +
 		strings.Replace(provider("a.inmemory", ""), `"network_config"`, `"concurrency_and_buffer_size":{"concurrency":1,"buffer_size":1},"network_config"`, 1) + `}}`
-	e, _ := start(t, cfg, map[string]mocks.Config{"a.inmemory": {Latency: 500 * time.Millisecond}})
-	// waitLoad waits until the provider has inFlight requests in flight and queued waiting.
-	waitLoad := func(inFlight, queued int) {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if l := e.Load(nil); l[0].InFlight == inFlight && l[0].Queued == queued {
-				return
-			}
-		}
-		t.Fatalf("load never reached %d in flight, %d queued: %+v", inFlight, queued, e.Load(nil))
-	}
+	f := clock.NewFake(fakeStart)
+	e, _ := startWith(t, cfg, map[string]mocks.Config{"a.inmemory": {Latency: 500 * time.Millisecond}}, runtime.Options{Clock: f})
 	var wg sync.WaitGroup
 	statuses := make([]int, 2)
 	send := func(i int) {
@@ -331,9 +328,15 @@ func TestQueueFullIsDropped(t *testing.T) {
 	}
 	wg.Add(2)
 	go send(0)
-	waitLoad(1, 0)
 	go send(1)
-	waitLoad(1, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.BlockUntil(ctx, 1); err != nil {
+		t.Fatalf("neither request waited for a slot: %v", err)
+	}
+	if l := e.Load(nil); l[0].InFlight != 1 || l[0].Queued != 1 {
+		t.Fatalf("load %+v, want 1 in flight and 1 queued", l[0])
+	}
 	// One in flight and one queued fill concurrency 1 + buffer_size 1: the third is dropped.
 	c, err := chat(e, hello, nil)
 	if err == nil || err.Status != 429 || !strings.Contains(err.Body.Message, "at capacity") {
