@@ -1,11 +1,11 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -281,21 +281,29 @@ func TestNothingAfterClientGone(t *testing.T) {
 		}
 	})
 	t.Run("during the backoff", func(t *testing.T) {
+		// The backoff (2 to 4 s) waits on a fake clock; the client leaves once the engine
+		// waits on it, and the next poll of Gone (50 ms of fake time later) ends the request.
+		f := clock.NewFake(fakeStart)
 		up := serveMock(t, mocks.Config{Rate503: 1})
 		e := newEngine(t, `{"providers":{"openai":`+strings.Replace(rigProvider(up.addr, 3, ""),
 			`"retry_backoff_initial":10,"retry_backoff_max":20`, `"retry_backoff_initial":2000,"retry_backoff_max":4000`, 1)+`}}`,
-			timeouts{}, runtime.Options{})
-		var left time.Time
-		var mu sync.Mutex
-		gone := func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			if left.IsZero() && up.requests() >= 1 {
-				left = time.Now().Add(60 * time.Millisecond)
-			}
-			return !left.IsZero() && time.Now().After(left)
+			timeouts{}, runtime.Options{Clock: f})
+		var left atomic.Bool
+		var c *runtime.Call
+		var err *runtime.Error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c, err = rigChat(t, e, chatBody(model, false), left.Load)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f.BlockUntil(ctx, 1); err != nil {
+			t.Fatalf("the engine never waited for its backoff: %v", err)
 		}
-		c, err := rigChat(t, e, chatBody(model, false), gone)
+		left.Store(true)
+		f.Advance(50 * time.Millisecond)
+		<-done
 		defer e.ReleaseCall(c)
 		if err == nil || err.Status != 499 || up.requests() != 1 {
 			t.Fatalf("%v after %d attempts; want 499 after one attempt, the backoff cut short", err, up.requests())
