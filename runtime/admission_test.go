@@ -37,10 +37,19 @@ func TestAdmissionLimits(t *testing.T) {
 	// No slot: the request waits until its deadline, not 1 ms less.
 	waiter(soon(), false, nil)
 	f.Advance(19 * time.Millisecond)
-	select {
+	waitingAgain := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		waitingAgain <- f.BlockUntil(ctx, 1)
+	}()
+	select { // the waiter either ends or waits on the clock again
 	case r := <-got:
 		t.Fatalf("no slot, 1 ms before the deadline: %v, want it still waiting", r)
-	default:
+	case err := <-waitingAgain:
+		if err != nil {
+			t.Fatalf("the waiter neither ended nor waited: %v", err)
+		}
 	}
 	f.Advance(time.Millisecond)
 	if r := <-got; r != timedOut {
