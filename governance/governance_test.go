@@ -156,7 +156,7 @@ func TestRedisDown(t *testing.T) {
 			}
 			// The settlement runs in the background: wait for its error to be counted.
 			for deadline := time.Now().Add(5 * time.Second); g.StateErrors() < 4 && time.Now().Before(deadline); {
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(10 * time.Millisecond) // a poll: the failed call to the dead Redis has no event to wait on
 			}
 			if n := g.StateErrors(); n < 4 {
 				t.Errorf("state errors %d, want >= 4", n)

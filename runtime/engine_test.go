@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
@@ -21,6 +23,12 @@ const key = "sk-engine-test-abcdefghijklmnop"
 type upstreams map[string]*mocks.Server
 
 func start(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config) (*runtime.Engine, upstreams) {
+	t.Helper()
+	return startWith(t, cfgJSON, mockCfgs, runtime.Options{})
+}
+
+// startWith is start with opts; its Adapters and Dial are set here.
+func startWith(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config, opts runtime.Options) (*runtime.Engine, upstreams) {
 	t.Helper()
 	lns := map[string]*fasthttputil.InmemoryListener{}
 	ups := upstreams{}
@@ -45,13 +53,15 @@ func start(t *testing.T, cfgJSON string, mockCfgs map[string]mocks.Config) (*run
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Dial: func(addr string) (net.Conn, error) {
+	opts.Adapters = adapters.All()
+	opts.Dial = func(addr string) (net.Conn, error) {
 		ln := lns[addr]
 		if ln == nil {
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errRefused{}}
 		}
 		return ln.Dial()
-	}})
+	}
+	e, err := runtime.NewWithOptions(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +107,12 @@ func TestRetries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e, _ := start(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":`+strconv.Itoa(tc.retries))+`}}`,
-				map[string]mocks.Config{"a.inmemory": {FailFirst: tc.failFirst}})
-			c, err := chat(e, hello, nil)
+			f := clock.NewFake(fakeStart) // the backoff waits on it, moved 10 ms at a time
+			e, _ := startWith(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":`+strconv.Itoa(tc.retries))+`}}`,
+				map[string]mocks.Config{"a.inmemory": {FailFirst: tc.failFirst}}, runtime.Options{Clock: f})
+			var c *runtime.Call
+			var err *runtime.Error
+			driveClock(t, f, 10*time.Millisecond, func() { c, err = chat(e, hello, nil) })
 			defer e.ReleaseCall(c)
 			if tc.status == 0 {
 				if err != nil {
@@ -120,18 +133,22 @@ func TestRetries(t *testing.T) {
 	}
 }
 
+// TestRetryAfterIsHonoured: the mock's 429 carries Retry-After: 1, and the retry waits that
+// second on the engine's clock (a fake one here, moved 10 ms at a time while the engine
+// waits); the backoff alone would wait at most 100 ms.
 func TestRetryAfterIsHonoured(t *testing.T) {
-	// The mock's 429 carries Retry-After: 1; the backoff alone would wait at most 200 ms.
-	e, _ := start(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":1,"retry_backoff_max":2000`)+`}}`,
-		map[string]mocks.Config{"a.inmemory": {FailFirst: []int{429}}})
-	t0 := time.Now()
-	c, err := chat(e, hello, nil)
+	f := clock.NewFake(fakeStart)
+	e, ups := startWith(t, `{"providers":{"openai":`+provider("a.inmemory", `,"max_retries":1,"retry_backoff_max":2000`)+`}}`,
+		map[string]mocks.Config{"a.inmemory": {FailFirst: []int{429}}}, runtime.Options{Clock: f})
+	var c *runtime.Call
+	var err *runtime.Error
+	waited := driveClock(t, f, 10*time.Millisecond, func() { c, err = chat(e, hello, nil) })
 	defer e.ReleaseCall(c)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || c.Attempts != 2 || ups["a.inmemory"].Stats().Total != 2 {
+		t.Fatalf("%v after %d attempts; want the retry's answer", err, c.Attempts)
 	}
-	if d := time.Since(t0); d < time.Second {
-		t.Errorf("retried after %v, before the provider's Retry-After of 1s", d)
+	if waited < time.Second || waited > time.Second+50*time.Millisecond {
+		t.Errorf("retried after %v, want the provider's Retry-After of 1s", waited)
 	}
 }
 
@@ -289,19 +306,15 @@ func TestWeightedKeys(t *testing.T) {
 	}
 }
 
+// TestQueueFullIsDropped: with concurrency 1 and buffer_size 1, a request that finds one in
+// flight and one queued is dropped with a 429. Admission waits on a fake clock, so the test
+// knows the second request is queued once it waits on that clock; the mock's latency (real
+// time at the mock) keeps the first in flight meanwhile.
 func TestQueueFullIsDropped(t *testing.T) {
 	cfg := `{"client":{"drop_excess_requests":true},"providers":{"openai":` +
 		strings.Replace(provider("a.inmemory", ""), `"network_config"`, `"concurrency_and_buffer_size":{"concurrency":1,"buffer_size":1},"network_config"`, 1) + `}}`
-	e, _ := start(t, cfg, map[string]mocks.Config{"a.inmemory": {Latency: 500 * time.Millisecond}})
-	// waitLoad waits until the provider has inFlight requests in flight and queued waiting.
-	waitLoad := func(inFlight, queued int) {
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if l := e.Load(nil); l[0].InFlight == inFlight && l[0].Queued == queued {
-				return
-			}
-		}
-		t.Fatalf("load never reached %d in flight, %d queued: %+v", inFlight, queued, e.Load(nil))
-	}
+	f := clock.NewFake(fakeStart)
+	e, _ := startWith(t, cfg, map[string]mocks.Config{"a.inmemory": {Latency: 500 * time.Millisecond}}, runtime.Options{Clock: f})
 	var wg sync.WaitGroup
 	statuses := make([]int, 2)
 	send := func(i int) {
@@ -315,9 +328,15 @@ func TestQueueFullIsDropped(t *testing.T) {
 	}
 	wg.Add(2)
 	go send(0)
-	waitLoad(1, 0)
 	go send(1)
-	waitLoad(1, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.BlockUntil(ctx, 1); err != nil {
+		t.Fatalf("neither request waited for a slot: %v", err)
+	}
+	if l := e.Load(nil); l[0].InFlight != 1 || l[0].Queued != 1 {
+		t.Fatalf("load %+v, want 1 in flight and 1 queued", l[0])
+	}
 	// One in flight and one queued fill concurrency 1 + buffer_size 1: the third is dropped.
 	c, err := chat(e, hello, nil)
 	if err == nil || err.Status != 429 || !strings.Contains(err.Body.Message, "at capacity") {

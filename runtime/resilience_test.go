@@ -1,11 +1,11 @@
 package runtime_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -14,6 +14,7 @@ import (
 	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 )
 
@@ -87,12 +88,13 @@ func TestMaxRetriesNeverExceeded(t *testing.T) {
 
 // TestKeyCooldownAfterAuthFailure: a key answered 401 is left out for
 // auth_failure_key_cooldown (the request retries at once with the other key), and comes back
-// by itself when the cooldown ends.
+// by itself when the cooldown ends. The cooldown runs on a fake clock that the test moves.
 func TestKeyCooldownAfterAuthFailure(t *testing.T) {
 	const cooldown = 400 * time.Millisecond
+	f := clock.NewFake(fakeStart)
 	up := serveMock(t, mocks.Config{RequireKey: "sk-key-b-0000000000000"}) // key A is refused
 	e := newEngine(t, `{"providers":{"openai":`+twoKeys(up.addr, 1, `,"auth_failure_key_cooldown":`+strconv.Itoa(int(cooldown/time.Millisecond)))+`}}`,
-		timeouts{}, runtime.Options{})
+		timeouts{}, runtime.Options{Clock: f})
 	send := func() {
 		t.Helper()
 		c, err := rigChat(t, e, chatBody(model, false), nil)
@@ -109,16 +111,18 @@ func TestKeyCooldownAfterAuthFailure(t *testing.T) {
 		}
 		send()
 	}
-	cooled := time.Now()
-	// While A cools down (checked over the first half of the cooldown), only B is used.
-	for i := 0; i < 30 && time.Since(cooled) < cooldown/2; i++ {
-		send()
-	}
-	if n := unauthorized(); n != 1 {
-		t.Fatalf("key A was tried %d times during its cooldown, want it left out", n-1)
+	// While A cools down (checked at its start and 1 ms before its end), only B is used.
+	for _, by := range []time.Duration{0, cooldown - time.Millisecond} {
+		f.Advance(by)
+		for i := 0; i < 30; i++ {
+			send()
+		}
+		if n := unauthorized(); n != 1 {
+			t.Fatalf("key A was tried %d times during its cooldown, want it left out", n-1)
+		}
 	}
 	// After the cooldown A comes back by itself: it is picked (and refused) again.
-	time.Sleep(time.Until(cooled.Add(cooldown + 20*time.Millisecond)))
+	f.Advance(time.Millisecond)
 	for i := 0; unauthorized() == 1; i++ {
 		if i == 200 {
 			t.Fatal("key A did not come back after its cooldown")
@@ -149,14 +153,15 @@ func TestAllKeysCooling(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			up := serveMock(t, tc.mock)
 			fb := serveMock(t, mocks.Config{})
+			f := clock.NewFake(fakeStart)
 			e := newEngine(t, `{"providers":{"openai":`+rigProvider(up.addr, 0, `,"rate_limit_key_cooldown":50`)+
-				`,"groq":`+rigProvider(fb.addr, 0, "")+`}}`, timeouts{}, runtime.Options{})
+				`,"groq":`+rigProvider(fb.addr, 0, "")+`}}`, timeouts{}, runtime.Options{Clock: f})
 			c, err := rigChat(t, e, chatBody(model, false), nil)
 			if err == nil || string(err.Body.Code) == tc.code {
 				t.Fatalf("first request: %v, want the provider's own failure", err)
 			}
 			e.ReleaseCall(c)
-			time.Sleep(60 * time.Millisecond) // past rate_limit_key_cooldown, within Retry-After
+			f.Advance(60 * time.Millisecond) // past rate_limit_key_cooldown, within Retry-After
 
 			c, err = rigChat(t, e, chatBody(model, false), nil)
 			if err == nil || err.Status != tc.status || string(err.Body.Code) != tc.code || !err.Retryable ||
@@ -182,17 +187,23 @@ func TestAllKeysCooling(t *testing.T) {
 }
 
 // TestRateLimitedKeyComesBack: a key cooled by a 429 with Retry-After: 1 serves again by
-// itself once that second has passed.
+// itself once that second has passed (on a fake clock that the test moves), not before.
 func TestRateLimitedKeyComesBack(t *testing.T) {
+	f := clock.NewFake(fakeStart)
 	up := serveMock(t, mocks.Config{FailFirst: []int{429}})
-	e := newEngine(t, `{"providers":{"openai":`+rigProvider(up.addr, 0, "")+`}}`, timeouts{}, runtime.Options{})
+	e := newEngine(t, `{"providers":{"openai":`+rigProvider(up.addr, 0, "")+`}}`, timeouts{}, runtime.Options{Clock: f})
 	c, err := rigChat(t, e, chatBody(model, false), nil)
-	cooled := time.Now()
 	if err == nil || err.Status != 429 || err.RetryAfterSec != 1 {
 		t.Fatalf("first request: %v, want the provider's 429 with Retry-After 1", err)
 	}
 	e.ReleaseCall(c)
-	time.Sleep(time.Until(cooled.Add(time.Second)))
+	f.Advance(time.Second - time.Millisecond)
+	c, err = rigChat(t, e, chatBody(model, false), nil)
+	if err == nil || err.Status != 429 || up.requests() != 1 {
+		t.Fatalf("within Retry-After: %v, %d requests at the provider; want a 429 from the engine", err, up.requests())
+	}
+	e.ReleaseCall(c)
+	f.Advance(time.Millisecond)
 	c, err = rigChat(t, e, chatBody(model, false), nil)
 	defer e.ReleaseCall(c)
 	if err != nil || up.requests() != 2 {
@@ -270,21 +281,29 @@ func TestNothingAfterClientGone(t *testing.T) {
 		}
 	})
 	t.Run("during the backoff", func(t *testing.T) {
+		// The backoff (2 to 4 s) waits on a fake clock; the client leaves once the engine
+		// waits on it, and the next poll of Gone (50 ms of fake time later) ends the request.
+		f := clock.NewFake(fakeStart)
 		up := serveMock(t, mocks.Config{Rate503: 1})
 		e := newEngine(t, `{"providers":{"openai":`+strings.Replace(rigProvider(up.addr, 3, ""),
 			`"retry_backoff_initial":10,"retry_backoff_max":20`, `"retry_backoff_initial":2000,"retry_backoff_max":4000`, 1)+`}}`,
-			timeouts{}, runtime.Options{})
-		var left time.Time
-		var mu sync.Mutex
-		gone := func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			if left.IsZero() && up.requests() >= 1 {
-				left = time.Now().Add(60 * time.Millisecond)
-			}
-			return !left.IsZero() && time.Now().After(left)
+			timeouts{}, runtime.Options{Clock: f})
+		var left atomic.Bool
+		var c *runtime.Call
+		var err *runtime.Error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c, err = rigChat(t, e, chatBody(model, false), left.Load)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f.BlockUntil(ctx, 1); err != nil {
+			t.Fatalf("the engine never waited for its backoff: %v", err)
 		}
-		c, err := rigChat(t, e, chatBody(model, false), gone)
+		left.Store(true)
+		f.Advance(50 * time.Millisecond)
+		<-done
 		defer e.ReleaseCall(c)
 		if err == nil || err.Status != 499 || up.requests() != 1 {
 			t.Fatalf("%v after %d attempts; want 499 after one attempt, the backoff cut short", err, up.requests())
@@ -484,8 +503,9 @@ func TestBreakerInEngine(t *testing.T) {
 			up := serveMock(t, mocks.Config{FailFirst: fail})
 			fb := serveMock(t, mocks.Config{})
 			breaker := `"circuit_breaker":{"enabled":true,"failure_ratio":0.5,"min_requests":4,"window":60000,"open_for":600}`
+			f := clock.NewFake(fakeStart) // open_for runs on it
 			e := newEngine(t, `{"providers":{"openai":`+strings.Replace(rigProvider(up.addr, 0, ""), `"circuit_breaker":{"enabled":false}`, breaker, 1)+
-				`,"groq":`+rigProvider(fb.addr, 0, "")+`}}`, timeouts{}, runtime.Options{})
+				`,"groq":`+rigProvider(fb.addr, 0, "")+`}}`, timeouts{}, runtime.Options{Clock: f})
 			state := func() int {
 				for _, l := range e.Load(nil) {
 					if l.Name == "openai" {
@@ -505,7 +525,6 @@ func TestBreakerInEngine(t *testing.T) {
 			if state() != runtime.BreakerOpen {
 				t.Fatalf("breaker state %d after 4 of 4 failed, want open", state())
 			}
-			opened := time.Now()
 			c, err := rigChat(t, e, chatBody(model, false), nil)
 			if err == nil || err.Status != 503 || string(err.Body.Code) != "circuit_open" || !err.Retryable || err.RetryAfterSec < 1 {
 				t.Fatalf("open breaker: %+v, want a retryable 503 circuit_open with Retry-After", err)
@@ -519,7 +538,13 @@ func TestBreakerInEngine(t *testing.T) {
 			if up.requests() != 4 {
 				t.Errorf("%d requests reached the provider, want 4: none while open", up.requests())
 			}
-			time.Sleep(time.Until(opened.Add(650 * time.Millisecond)))
+			f.Advance(599 * time.Millisecond) // still open 1 ms before open_for ends
+			c, err = rigChat(t, e, chatBody(model, false), nil)
+			if err == nil || string(err.Body.Code) != "circuit_open" || up.requests() != 4 {
+				t.Fatalf("1 ms before open_for: %+v, %d requests at the provider; want circuit_open, 4", err, up.requests())
+			}
+			e.ReleaseCall(c)
+			f.Advance(time.Millisecond)
 			c, err = rigChat(t, e, withFallback, nil) // the probe
 			defer e.ReleaseCall(c)
 			if up.requests() != 5 {

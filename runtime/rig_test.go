@@ -265,7 +265,9 @@ func (lc leakCheck) done(t *testing.T, e *runtime.Engine, ups ...*upstream) {
 	}
 }
 
-// eventually polls cond every 5 ms for up to settle.
+// eventually polls cond every 5 ms for up to settle. It waits for what has no event to wait
+// on and no engine timer behind it: sockets closing at the mock, goroutines ending, requests
+// reaching a mock over a real connection (the way goleak waits for goroutines too).
 func eventually(cond func() bool) bool {
 	for deadline := time.Now().Add(settle); ; time.Sleep(5 * time.Millisecond) {
 		if cond() {

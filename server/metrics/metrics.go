@@ -139,15 +139,8 @@ func New(load Load) *Metrics {
 	m.cost = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_cost_usd_total", Help: "What providers billed for requests, in US dollars, from the price table and the usage they reported (governance on).",
 	}, []string{"provider", "model"})
-	stateErrors := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "bifrost_governance_state_errors_total",
-		Help: "Times the governance state (Redis) could not be reached in time; governance.state.on_error says what the request got.",
-	}, func() float64 {
-		if f := m.stateErrors.Load(); f != nil {
-			return float64((*f)())
-		}
-		return 0
-	})
+	stateErrors := counterFunc("bifrost_governance_state_errors_total",
+		"Times the governance state (Redis) could not be reached in time; governance.state.on_error says what the request got.", &m.stateErrors)
 	m.ttft = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "bifrost_time_to_first_token_seconds", Help: "Time from a stream request's arrival to its first chunk from the provider.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
@@ -163,15 +156,8 @@ func New(load Load) *Metrics {
 	for i, name := range stageNames {
 		m.stages[i] = stages.WithLabelValues(name)
 	}
-	logDropped := prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name: "bifrost_log_lines_dropped_total",
-		Help: "Log lines dropped because the log output (stderr) did not keep up: a request never waits on the log.",
-	}, func() float64 {
-		if f := m.logDropped.Load(); f != nil {
-			return float64((*f)())
-		}
-		return 0
-	})
+	logDropped := counterFunc("bifrost_log_lines_dropped_total",
+		"Log lines dropped because the log output (stderr) did not keep up: a request never waits on the log.", &m.logDropped)
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_connections_refused_total",
 		Help: "Client connections the gateway refused or shed, by reason: accept_error (accept failed, e.g. out of file descriptors, and was retried after a backoff), " +
@@ -199,6 +185,16 @@ func New(load Load) *Metrics {
 	noModels := map[modelKey]struct{}{}
 	m.models.Store(&noModels)
 	return m
+}
+
+// counterFunc is a counter read at scrape time from the function in src, 0 while src is nil.
+func counterFunc(name, help string, src *atomic.Pointer[func() uint64]) prometheus.CounterFunc {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 {
+		if f := src.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
 }
 
 // SetLogDropped makes bifrost_log_lines_dropped_total read dropped, the count of log lines

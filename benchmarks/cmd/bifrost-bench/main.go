@@ -60,21 +60,9 @@ func run() error {
 		return err
 	}
 	if *cache == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			d = os.TempDir()
-		}
-		*cache = filepath.Join(d, "bifrost-bench")
+		*cache = defaultCacheDir()
 	}
-	var peerList []string
-	for _, s := range strings.Split(*peers, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			peerList = append(peerList, s)
-		}
-	}
-	if *governance {
-		peerList = append(peerList, harness.GovernancePeers...)
-	}
+	peerList := peerNames(*peers, *governance)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -119,6 +107,30 @@ func run() error {
 	}
 	fmt.Printf("\n%s\nwritten to %s/\n", rep.Markdown(), dir)
 	return nil
+}
+
+// defaultCacheDir is the peers' install cache: bifrost-bench in the user cache folder, or
+// in the temporary folder when there is none.
+func defaultCacheDir() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "bifrost-bench")
+}
+
+// peerNames splits the -peers list and adds the governance targets when asked.
+func peerNames(peers string, governance bool) []string {
+	var list []string
+	for _, s := range strings.Split(peers, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	if governance {
+		list = append(list, harness.GovernancePeers...)
+	}
+	return list
 }
 
 // override applies the -rates, -segment and -rounds flags to p and to

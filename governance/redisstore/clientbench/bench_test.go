@@ -44,7 +44,7 @@ func startRedis(b *testing.B) string {
 			c.Close()
 			return addr
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // a poll for an external process (redis-server) to listen
 	}
 	b.Fatal("redis-server did not start")
 	return ""

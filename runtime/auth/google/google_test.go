@@ -52,7 +52,7 @@ func (ts *tokenServer) dial(string) (net.Conn, error) { return ts.ln.Dial() }
 
 func (ts *tokenServer) handle(ctx *fasthttp.RequestCtx) {
 	n := ts.requests.Add(1)
-	time.Sleep(ts.delay)
+	time.Sleep(ts.delay) // the token endpoint's own latency (a peer's, not a timer of ours)
 	if ts.fail.Load() {
 		ctx.SetStatusCode(400)
 		ctx.SetBodyString(`{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`)
