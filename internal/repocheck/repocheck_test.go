@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -27,21 +26,7 @@ var allowed = []repocheck.Allowed{
 	{Path: "runtime/passthrough*", Provider: "anthropic", Why: "passes the Anthropic Messages format through, scanning it with jsonscan"},
 	{Path: "runtime/route.go", Provider: "openai", Text: "e.g. openai/gpt-4o-mini", Why: "an example of provider/model in the error for a missing model"},
 	{Path: "runtime/snapshot.go", Provider: "openai", Text: "OpenAI-compatible providers", Why: "names the OpenAI-compatible format in the error for an unknown provider"},
-}
-
-// pending are the files under runtime/ that still name providers (or, for runtime/config, hold
-// a function over the limit) while issue 11's move of
-// provider-specific key config into the providers' folders is under way (branch keycfg):
-// the provider key configs in runtime/config, and the URL placeholders in runtime/target.go
-// that say which key config fills them. The test lists their mentions without failing;
-// empty this list once that work is merged.
-var pending = []string{
-	"runtime/config/*",
-	"runtime/target.go",
-}
-
-func isPending(path string) bool {
-	return slices.ContainsFunc(pending, func(p string) bool { return repocheck.PathMatches(p, path) })
+	{Path: "runtime/config/network.go", Provider: "openai", Text: "a provider type such as", Why: "an example of a provider type in the error for a bad base_provider_type"},
 }
 
 // providers returns the provider names of specs/*.yaml (their "name:" line).
@@ -84,10 +69,6 @@ func files(t *testing.T, dir string) []repocheck.File {
 // TestSizes: no hand-written file over 600 lines, no function over 80.
 func TestSizes(t *testing.T) {
 	for _, v := range repocheck.Sizes(files(t, ".")) {
-		if isPending(v.Path()) {
-			t.Logf("pending (keycfg): %s", v)
-			continue
-		}
 		t.Error(v)
 	}
 }
@@ -101,14 +82,10 @@ func TestAdaptersDoNotImportTheEngine(t *testing.T) {
 }
 
 // TestRuntimeNamesNoProvider: no identifier or string under runtime/ names a provider,
-// outside the allowed mentions above (and the pending files, listed in the log).
+// outside the allowed mentions above.
 func TestRuntimeNamesNoProvider(t *testing.T) {
 	var left []repocheck.Mention
 	for _, m := range repocheck.Disallowed(repocheck.Mentions(files(t, "runtime"), providers(t)), allowed) {
-		if isPending(m.Path()) {
-			t.Logf("pending (keycfg): %s: %s in %q", m.Pos, m.Provider, m.Text)
-			continue
-		}
 		left = append(left, m)
 	}
 	for _, m := range left {
@@ -119,10 +96,6 @@ func TestRuntimeNamesNoProvider(t *testing.T) {
 // TestNoProviderSwitch: no switch under runtime/ has a case on a provider's name.
 func TestNoProviderSwitch(t *testing.T) {
 	for _, v := range repocheck.ProviderSwitches(files(t, "runtime"), providers(t)) {
-		if isPending(v.Path()) {
-			t.Logf("pending (keycfg): %s", v)
-			continue
-		}
 		t.Error(v)
 	}
 }
