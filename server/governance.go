@@ -252,6 +252,9 @@ func (x *exchange) govSettle(billed, header bool) {
 	c := x.call
 	cost := x.s.gov.Settle(&x.gov, c.Provider, c.Model, x.usage, x.usageKnown, billed)
 	x.rec.Cost, x.rec.Costed = cost, x.gov.Costed
+	if x.gov.Costed {
+		c.SetCost(cost) // for the trace's server span
+	}
 	if header && x.usageKnown {
 		x.ctx.Response.Header.SetBytesV(CostHeader, governance.AppendUSD(x.num[:0], cost))
 	}

@@ -217,6 +217,9 @@ func (g *Grant) Settle(c *runtime.Call, billed bool, rec *metrics.Request) {
 	g.on = false
 	rec.Cost = g.s.gov.Settle(&g.ticket, c.Provider, c.Model, g.usage, g.usageKnown, billed)
 	rec.Costed = g.ticket.Costed
+	if rec.Costed {
+		c.SetCost(rec.Cost) // for the trace's server span
+	}
 }
 
 // LogRequest writes a request's access log line, as the HTTP routes do, when access lines

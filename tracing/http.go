@@ -44,6 +44,8 @@ type request struct {
 	in, out    int
 	usage      bool
 	respModel  string
+	outText    []byte // a stream's text so far, with content capture (addText)
+	failed     bool   // the server span has its error.type from the Call
 }
 
 // Handler wraps next, the gateway's HTTP handler: with tracing on, each request runs in

@@ -30,6 +30,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server"
 	"github.com/bifrost-gw/bifrost/server/metrics"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 	"google.golang.org/grpc"
@@ -45,8 +46,9 @@ const DirectKeyMetadata = server.DirectKeyHeader
 // Service implements the bifrost.v1.Bifrost service on a server.Server's engine.
 type Service struct {
 	pb.UnimplementedBifrostServer
-	srv   *server.Server
-	calls sync.Pool // *call
+	srv    *server.Server
+	tracer *tracing.Tracer
+	calls  sync.Pool // *call
 }
 
 // New returns the service of srv.
@@ -56,14 +58,23 @@ func New(srv *server.Server) *Service {
 	return s
 }
 
+// SetTracer traces the service's calls with tr (the one the engine has as its Observer):
+// each call gets a server span, a child of the client's traceparent metadata, with the
+// engine's attempts under it, as HTTP requests get (tracing.Tracer.Handler). Call it
+// before NewServer.
+func (s *Service) SetTracer(tr *tracing.Tracer) { s.tracer = tr }
+
 // NewServer returns a gRPC server with svc, the health service (serving) and reflection
 // registered, and the gateway-key check on svc's methods. opts are added to the server's.
 // Set the health service's status to NOT_SERVING before a graceful stop.
 func NewServer(svc *Service, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	opts = append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(svc.authUnary),
-		grpc.ChainStreamInterceptor(svc.authStream),
-	}, opts...)
+	var first []grpc.ServerOption
+	if svc.tracer != nil { // outermost, so that refused calls are traced too
+		first = append(first, grpc.ChainUnaryInterceptor(svc.tracer.UnaryInterceptor),
+			grpc.ChainStreamInterceptor(svc.tracer.StreamInterceptor))
+	}
+	first = append(first, grpc.ChainUnaryInterceptor(svc.authUnary), grpc.ChainStreamInterceptor(svc.authStream))
+	opts = append(first, opts...)
 	gs := grpc.NewServer(opts...)
 	pb.RegisterBifrostServer(gs, svc)
 	hs := health.NewServer()
@@ -134,6 +145,7 @@ func (s *Service) acquire(ctx context.Context, op server.Op) *call {
 	x := s.calls.Get().(*call)
 	x.ctx, x.op, x.start, x.status = ctx, op, time.Now(), 200
 	x.c = s.srv.Engine().AcquireCall()
+	tracing.AttachContext(ctx, x.c) // nothing without tracing
 	x.gone = func() bool { return ctx.Err() != nil }
 	x.c.Gone = x.gone
 	return x

@@ -11,6 +11,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
 	"github.com/bifrost-gw/bifrost/server/grpcapi"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 )
@@ -25,7 +26,7 @@ type grpcGateway struct {
 
 // startGRPC listens on -grpc-port, when set, and serves the gRPC API; Serve's failure is
 // sent on serveErr.
-func startGRPC(o *options, srv *server.Server, maxBodyMB int, log *slog.Logger, serveErr chan<- error) (*grpcGateway, error) {
+func startGRPC(o *options, srv *server.Server, tr *tracing.Tracer, maxBodyMB int, log *slog.Logger, serveErr chan<- error) (*grpcGateway, error) {
 	if o.grpcPort < 0 {
 		return &grpcGateway{}, nil
 	}
@@ -36,7 +37,9 @@ func startGRPC(o *options, srv *server.Server, maxBodyMB int, log *slog.Logger, 
 	if maxBodyMB <= 0 {
 		maxBodyMB = config.DefaultMaxRequestBodyMB
 	}
-	gs, hs := grpcapi.NewServer(grpcapi.New(srv), grpc.MaxRecvMsgSize(maxBodyMB<<20))
+	svc := grpcapi.New(srv)
+	svc.SetTracer(tr) // a server span per call while tracing is on
+	gs, hs := grpcapi.NewServer(svc, grpc.MaxRecvMsgSize(maxBodyMB<<20))
 	log.Info("bifrost-http grpc listening", "addr", "grpc://"+ln.Addr().String())
 	go func() {
 		if err := gs.Serve(ln); err != nil {
