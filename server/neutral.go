@@ -124,34 +124,42 @@ func (g *Grant) Admit(s *Server, op Op, c *runtime.Call, key []byte, bodyBytes i
 		return nil
 	}
 	g.s = s
-	t := &g.ticket
+	out := s.admitCall(p, &g.ticket, kind(op), c, key, bodyBytes, "")
+	if out == governance.Admit {
+		g.on = true
+		return nil
+	}
+	return govRefusal(&g.ticket, out)
+}
+
+// admitCall is governance's admission of c's decoded request of k, the same on every
+// transport (Grant.Admit, and exchange.govAdmit on HTTP): it authenticates the presented
+// virtual key into t, estimates the request's worst case (input from bodyBytes, the
+// request's encoded size; output from its max tokens) and reserves it under p's limits
+// and budgets. defaultProvider is the provider of a bare model name, or "".
+func (s *Server) admitCall(p *governance.Policy, t *governance.Ticket, k kind, c *runtime.Call, key []byte, bodyBytes int, defaultProvider string) governance.Outcome {
 	t.Key = p.Authenticate(key)
-	r := governance.Request{InputTokens: int64(bodyBytes)/bytesPerToken + 1}
-	switch op {
-	case OpChat:
+	r := governance.Request{DefaultProvider: defaultProvider, InputTokens: int64(bodyBytes)/bytesPerToken + 1}
+	switch k {
+	case kindChat:
 		r.Model, r.Provider, r.Fallbacks = c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks
 		r.MaxTokens = int64(c.Chat.MaxCompletionTokens.V)
 		if r.MaxTokens == 0 {
 			r.MaxTokens = int64(c.Chat.MaxTokens.V)
 		}
-	case OpText:
+	case kindText:
 		r.Model, r.Provider, r.Fallbacks = c.Text.Model, c.Text.Provider, c.Text.Fallbacks
 		r.MaxTokens = int64(c.Text.MaxTokens.V)
-	case OpEmbedding:
+	case kindEmbedding:
 		r.Model, r.Provider, r.Fallbacks = c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks
 		r.Embedding = true
 	}
-	out := s.gov.Admit(p, t, &r)
-	if out == governance.Admit {
-		g.on = true
-		return nil
-	}
-	return g.refusal(out)
+	return s.gov.Admit(p, t, &r)
 }
 
-// refusal describes a governance refusal as govRefuse answers it on HTTP.
-func (g *Grant) refusal(out governance.Outcome) *RequestError {
-	t := &g.ticket
+// govRefusal describes governance's refusal out of t's request, for every transport: the
+// status, OpenAI-shaped body and Retry-After that HTTP answers with (govRefuse).
+func govRefusal(t *governance.Ticket, out governance.Outcome) *RequestError {
 	switch out {
 	case governance.Forbidden:
 		return requestError(403, schemas.ErrPermission, "model_not_allowed", "model", "this virtual key may not use model \""+t.Model+"\"")
