@@ -8,6 +8,7 @@ import (
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/governance/state"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server/metrics"
 )
@@ -78,6 +79,25 @@ func (a *access) authorizedKey(key []byte) bool {
 // DirectKeysAllowed reports whether clients may send their own provider keys
 // (client.allow_direct_keys).
 func (s *Server) DirectKeysAllowed() bool { return s.access.Load().allowDirect }
+
+// MaxRequestBodyBytes is the largest request body in force (client.max_request_body_size_mb,
+// read on every reload); another transport checks each request message against it.
+func (s *Server) MaxRequestBodyBytes() int64 { return s.access.Load().maxBody }
+
+// TooLarge is the refusal of a request larger than MaxRequestBodyBytes, as HTTP answers it.
+func TooLarge() *RequestError {
+	return requestError(413, schemas.ErrInvalidRequest, "request_too_large", "",
+		"request body is larger than the gateway's limit (client.max_request_body_size_mb)")
+}
+
+// StreamWriteTimeout is how long a stream may wait for its client to take a chunk
+// (client.stream_write_timeout_in_seconds, read on every reload; streamwrite.go).
+func (s *Server) StreamWriteTimeout() time.Duration {
+	if d := s.access.Load().streamWrite; d > 0 {
+		return d
+	}
+	return config.DefaultStreamWriteTimeout
+}
 
 // Validate checks the members of c's decoded request of op that every provider requires,
 // as the HTTP routes do; nil when the request is valid.

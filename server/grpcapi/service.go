@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/proto"
 )
 
 // DirectKeyMetadata carries a client's own provider key (server.DirectKeyHeader).
@@ -46,9 +48,10 @@ const DirectKeyMetadata = server.DirectKeyHeader
 // Service implements the bifrost.v1.Bifrost service on a server.Server's engine.
 type Service struct {
 	pb.UnimplementedBifrostServer
-	srv    *server.Server
-	tracer *tracing.Tracer
-	calls  sync.Pool // *call
+	srv       *server.Server
+	tracer    *tracing.Tracer
+	closeConn func(remote net.Addr) bool // streamwrite.go
+	calls     sync.Pool                  // *call
 }
 
 // New returns the service of srv.
@@ -92,6 +95,9 @@ func (s *Service) authUnary(ctx context.Context, req any, info *grpc.UnaryServer
 	if err := s.authorize(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
+	if err := s.checkSize(info.FullMethod, req); err != nil {
+		return nil, err
+	}
 	return h(ctx, req)
 }
 
@@ -99,7 +105,37 @@ func (s *Service) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	if err := s.authorize(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
+	if strings.HasPrefix(info.FullMethod, servicePrefix) {
+		ss = sizedStream{ServerStream: ss, svc: s, method: info.FullMethod}
+	}
 	return h(srv, ss)
+}
+
+// checkSize refuses a request message of the Bifrost service larger than the request body
+// limit in force (client.max_request_body_size_mb, read again on every reload), as HTTP
+// refuses such a body: ResourceExhausted with the request_too_large ErrorInfo. The gRPC
+// server's own MaxRecvMsgSize, fixed at start, is only the ceiling above it.
+func (s *Service) checkSize(method string, req any) error {
+	m, ok := req.(proto.Message)
+	if !ok || !strings.HasPrefix(method, servicePrefix) || int64(proto.Size(m)) <= s.srv.MaxRequestBodyBytes() {
+		return nil
+	}
+	e := server.TooLarge()
+	return statusError(e.Status, &e.Body, 0)
+}
+
+// sizedStream checks the size of each message a streaming call receives (checkSize).
+type sizedStream struct {
+	grpc.ServerStream
+	svc    *Service
+	method string
+}
+
+func (s sizedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return s.svc.checkSize(s.method, m)
 }
 
 // authorize checks the gateway key of a call of the Bifrost service.

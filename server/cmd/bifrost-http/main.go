@@ -210,7 +210,7 @@ func serve(o *options, log *slog.Logger, logOut *server.AccessLog, engine *runti
 	}
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- hs.Serve(ln) }()
-	g, err := startGRPC(o, srv, tr, cfg.Client.MaxRequestBodyMB, log, serveErr)
+	g, err := startGRPC(o, srv, ln, tr, cfg.Client, log, serveErr)
 	if err != nil {
 		return err
 	}
