@@ -4,7 +4,16 @@
 // checks (server.Server's transport-neutral entry, server/neutral.go): gateway keys and
 // virtual keys from metadata ("authorization: Bearer <key>" or "x-api-key"), a client's own
 // provider key in "x-bf-provider-key" when client.allow_direct_keys is on, request
-// validation, governance (limits, budgets, cost), retries, fallbacks, plugins and metrics.
+// validation, governance (limits, budgets, cost), retries, fallbacks, plugins, metrics and
+// traces (SetTracer: a server span per call, a child of the client's traceparent metadata,
+// with the engine's attempt spans under it).
+//
+// The HTTP port's limits hold here too: each request message is checked against the body
+// limit in force (client.max_request_body_size_mb, which a reload changes), and answered
+// ResourceExhausted with the request_too_large details when over it; a stream whose client
+// stops reading has its connection closed after client.stream_write_timeout_in_seconds
+// (streamwrite.go); and bifrost-http joins the gRPC port's listener to HTTP's, so that
+// client.max_connections and client.max_connections_per_ip count both (server.Listener.Join).
 //
 // A request is written as the JSON body the HTTP API takes and decoded by the same decoder
 // (encode.go), so every member means what it means over HTTP. Errors end the call with a
