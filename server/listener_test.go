@@ -356,7 +356,7 @@ func TestListenerJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer over.Close()
-	go joined.Accept() //nolint:errcheck // refuses over, then waits until the listener closes
+	go joined.Accept()                                    //nolint:errcheck // refuses over, then waits until the listener closes
 	over.SetReadDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
 	if n, err := over.Read(make([]byte, 64)); n != 0 || err == nil {
 		t.Fatalf("over the cap: read %d bytes (%v), want the connection closed without an answer", n, err)
