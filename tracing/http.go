@@ -17,7 +17,8 @@ import (
 // traceKey is the fasthttp user value under which a traced request keeps its state.
 type traceKey struct{}
 
-// request is one traced HTTP request: its server span and the attempt span in flight.
+// request is one traced HTTP request or gRPC call (grpc.go): its server span and the
+// attempt span in flight.
 // The server span ends when both the handler has returned and every Call attached to the
 // request has been released (a stream's Call is released when the stream ends): parties
 // counts those still running.
