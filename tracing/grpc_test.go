@@ -241,3 +241,38 @@ func streamedText(t *testing.T, body string) string {
 	}
 	return b.String()
 }
+
+// TestGRPCTextStreamContent: with capture_content, a gRPC text completion stream's server
+// span has the prompt and the text the client received, in the shape of a whole answer's.
+func TestGRPCTextStreamContent(t *testing.T) {
+	httpAddr, _, sink := startReceiver(t)
+	_, serving := startMock(t, mocks.Config{RequireKey: openaiKey, StreamChunks: 6})
+	_, failing := startMock(t, mocks.Config{Rate503: 1})
+	tr := tracing.New(tracing.Options{Getenv: func(string) string { return "" }})
+	g := startGateway(t, twoProviders(serving, failing, `{"endpoint":"http://`+httpAddr+`","capture_content":true}`), tr)
+	st, err := g.grpc.TextCompletionStream(context.Background(), &pb.TextCompletionRequest{
+		Model: "openai/gpt-3.5-turbo-instruct", Prompt: []string{prompt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for {
+		r, err := st.Recv()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range r.Choices {
+			text.WriteString(c.Text)
+		}
+	}
+	servers, _ := byKind(waitSpans(t, tr, sink, 2))
+	if len(servers) != 1 || servers[0].Name() != "bifrost.v1.Bifrost/TextCompletionStream" {
+		t.Fatalf("server spans %v", servers)
+	}
+	in, out := attr(servers[0], "gen_ai.input.messages"), attr(servers[0], "gen_ai.output.messages")
+	if !strings.Contains(in, "PROMPT-MARKER") || text.Len() == 0 || out != `["`+text.String()+`"]` {
+		t.Errorf("input %q, output %q; want the prompt, and the streamed text %q", in, out, text.String())
+	}
+}
