@@ -61,6 +61,8 @@ type observed struct {
 	trace  any
 	cur    Attempt
 	chunks int
+	cost   int64 // nano-USD, when costed
+	costed bool
 }
 
 // SetTrace attaches the request's trace state, which the engine's Observer reads back
@@ -69,6 +71,13 @@ func (c *Call) SetTrace(v any) { c.obs.trace = v }
 
 // Trace returns what SetTrace attached, or nil.
 func (c *Call) Trace() any { return c.obs.trace }
+
+// SetCost records what the request cost, in nano-USD, once governance has settled it
+// (before the Call is released), so that the Observer's CallEnd can report it.
+func (c *Call) SetCost(nanoUSD int64) { c.obs.cost, c.obs.costed = nanoUSD, true }
+
+// Cost returns what SetCost recorded; ok is false when the request was not costed.
+func (c *Call) Cost() (nanoUSD int64, ok bool) { return c.obs.cost, c.obs.costed }
 
 // Operation names the request's operation: "chat", "text_completion", "embeddings" or
 // "models", as the OpenTelemetry GenAI conventions name them (gen_ai.operation.name).
@@ -120,6 +129,7 @@ func (c *Call) observeRelease() {
 		c.obs.o.CallEnd(c)
 	}
 	c.obs.trace, c.obs.cur, c.obs.chunks = nil, Attempt{}, 0
+	c.obs.cost, c.obs.costed = 0, false
 }
 
 // traced reports whether the engine's Observer watches this call (SetTrace was called).

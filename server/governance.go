@@ -55,47 +55,28 @@ func (s *Server) authorized(ctx *fasthttp.RequestCtx, a *access) bool {
 const bytesPerToken = 4
 
 // govAdmit checks the request in x.call against its virtual key and reserves its worst
-// case. It answers (in Anthropic's shape when anth) and returns false when the request
-// may not go on. defaultProvider is the provider of a bare model name (Anthropic route).
+// case (admitCall, as on every transport). It answers (in Anthropic's shape when anth) and
+// returns false when the request may not go on. defaultProvider is the provider of a bare
+// model name (Anthropic route).
 func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
 	p := x.s.policy()
 	if p == nil {
 		return true
 	}
-	c := x.call
-	t := &x.gov
-	t.Key = p.Authenticate(presentedKey(&x.ctx.Request.Header))
-	r := governance.Request{DefaultProvider: defaultProvider, InputTokens: int64(len(x.ctx.PostBody()))/bytesPerToken + 1}
-	stream := false
-	switch x.kind {
-	case kindChat:
-		r.Model, r.Provider, r.Fallbacks = c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks
-		r.MaxTokens = int64(c.Chat.MaxCompletionTokens.V)
-		if r.MaxTokens == 0 {
-			r.MaxTokens = int64(c.Chat.MaxTokens.V)
-		}
-		stream = c.Chat.IsStream()
-		if stream {
-			// Ask the provider for usage; the client's stream stays as it asked (wantsUsage).
-			c.Chat.StreamOptions = x.forceUsage(c.Chat.StreamOptions)
-		}
-	case kindText:
-		r.Model, r.Provider, r.Fallbacks = c.Text.Model, c.Text.Provider, c.Text.Fallbacks
-		r.MaxTokens = int64(c.Text.MaxTokens.V)
-		stream = c.Text.IsStream()
-		if stream {
-			c.Text.StreamOptions = x.forceUsage(c.Text.StreamOptions)
-		}
-	case kindEmbedding:
-		r.Model, r.Provider, r.Fallbacks = c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks
-		r.Embedding = true
-	}
-	out := x.s.gov.Admit(p, t, &r)
+	c, t := x.call, &x.gov
+	out := x.s.admitCall(p, t, x.kind, c, presentedKey(&x.ctx.Request.Header), len(x.ctx.PostBody()), defaultProvider)
 	if t.Key != nil {
 		x.rec.VirtualKey = t.Key.Name
 	}
 	if out == governance.Admit {
 		x.govOn = true
+		// Ask the provider for a stream's usage; the client's stream stays as it asked (wantsUsage).
+		switch {
+		case x.kind == kindChat && c.Chat.IsStream():
+			c.Chat.StreamOptions = x.forceUsage(c.Chat.StreamOptions)
+		case x.kind == kindText && c.Text.IsStream():
+			c.Text.StreamOptions = x.forceUsage(c.Text.StreamOptions)
+		}
 		return true
 	}
 	x.govRefuse(out, anth)
@@ -127,61 +108,28 @@ func (x *exchange) forceUsage(so *schemas.StreamOptions) *schemas.StreamOptions 
 	return so
 }
 
-// govRefuse answers a request that governance refused.
+// govRefuse answers a request that governance refused (govRefusal), in Anthropic's shape
+// when anth, with OpenAI's x-ratelimit-* headers for a limit.
 func (x *exchange) govRefuse(out governance.Outcome, anth bool) {
-	ctx, t := x.ctx, &x.gov
-	switch out {
-	case governance.Forbidden:
-		msg := "this virtual key may not use model \"" + t.Model + "\""
-		if anth {
-			writeAnthropicError(ctx, 403, "permission_error", msg)
-		} else {
-			writeError(ctx, 403, schemas.ErrPermission, "model_not_allowed", "model", msg)
+	ctx, e := x.ctx, govRefusal(&x.gov, out)
+	if anth {
+		typ := "permission_error"
+		switch {
+		case e.Status == 503:
+			typ = "api_error"
+		case e.Body.Code == "insufficient_quota":
+			typ = "insufficient_quota"
+		case e.Status == 429:
+			typ = "rate_limit_error"
 		}
-	case governance.Unpriced:
-		msg := "model \"" + t.Model + "\" has no price, and this virtual key has a budget: add it to governance.prices"
-		if anth {
-			writeAnthropicError(ctx, 403, "permission_error", msg)
-		} else {
-			writeError(ctx, 403, schemas.ErrPermission, "model_not_priced", "model", msg)
-		}
-	case governance.Unavailable:
-		msg := "governance state is unavailable: try again later"
-		if anth {
-			writeAnthropicError(ctx, 503, "api_error", msg)
-		} else {
-			writeError(ctx, 503, schemas.ErrServer, "governance_unavailable", "", msg)
-		}
-		ctx.Response.Header.Set("Retry-After", "1")
-	case governance.Refused:
-		v := &t.Verdict
-		var typ, msg string
-		switch v.Refused {
-		case state.OverBudget:
-			typ, msg = "insufficient_quota", "budget exceeded: "+levelName(t.RefusedBy())+"'s "+periodNames[v.Period]+" budget has no room for this request"
-		case state.InFlight:
-			typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+" has max_in_flight requests running"
-		case state.RequestRate:
-			typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s requests per minute (rpm)"
-		default:
-			typ, msg = "tokens", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s tokens per minute (tpm)"
-		}
-		code := "rate_limit_exceeded"
-		if v.Refused == state.OverBudget {
-			code = "insufficient_quota"
-		}
-		if anth {
-			at := "rate_limit_error"
-			if v.Refused == state.OverBudget {
-				at = "insufficient_quota"
-			}
-			writeAnthropicError(ctx, 429, at, msg)
-		} else {
-			writeError(ctx, 429, typ, code, "", msg)
-		}
-		if v.RetryAfter > 0 {
-			ctx.Response.Header.SetBytesV("Retry-After", strconv.AppendInt(x.num[:0], governance.RetryAfterSeconds(v.RetryAfter), 10))
-		}
+		writeAnthropicError(ctx, e.Status, typ, e.Body.Message)
+	} else {
+		writeError(ctx, e.Status, e.Body.Type, string(e.Body.Code), string(e.Body.Param), e.Body.Message)
+	}
+	if e.RetryAfterSec > 0 {
+		ctx.Response.Header.SetBytesV("Retry-After", strconv.AppendInt(x.num[:0], int64(e.RetryAfterSec), 10))
+	}
+	if out == governance.Refused {
 		x.rateHeaders()
 	}
 }
@@ -252,6 +200,9 @@ func (x *exchange) govSettle(billed, header bool) {
 	c := x.call
 	cost := x.s.gov.Settle(&x.gov, c.Provider, c.Model, x.usage, x.usageKnown, billed)
 	x.rec.Cost, x.rec.Costed = cost, x.gov.Costed
+	if x.gov.Costed {
+		c.SetCost(cost) // for the trace's server span
+	}
 	if header && x.usageKnown {
 		x.ctx.Response.Header.SetBytesV(CostHeader, governance.AppendUSD(x.num[:0], cost))
 	}

@@ -37,17 +37,26 @@ const (
 // in bifrost_connections_refused_total.
 type Listener struct {
 	net.Listener
+	*caps
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	// quiet says a connection over the caps is closed without an answer (Join).
+	quiet bool
 
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// caps are the connection caps and counts that a Listener shares with those joined to it.
+type caps struct {
 	maxConns, maxPerIP atomic.Int64
 
 	mu    sync.Mutex
 	open  int64
 	perIP map[netip.Addr]int64
+	// byRemote holds the connections of quiet listeners by remote address (CloseConn).
+	byRemote map[string]*conn
 
-	closeOnce sync.Once
-	closed    chan struct{}
 	// lastWarn is when a refusal over each cap was last logged (Unix nanoseconds).
 	lastWarn [2]atomic.Int64
 }
@@ -57,7 +66,18 @@ func NewListener(ln net.Listener, log *slog.Logger, m *metrics.Metrics) *Listene
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Listener{Listener: ln, log: log, metrics: m, perIP: map[netip.Addr]int64{}, closed: make(chan struct{})}
+	return &Listener{Listener: ln, caps: &caps{perIP: map[netip.Addr]int64{}, byRemote: map[string]*conn{}},
+		log: log, metrics: m, closed: make(chan struct{})}
+}
+
+// Join wraps ln, another port of the same server (the gRPC API's), under l's caps: the
+// connections of both count together against client.max_connections and
+// client.max_connections_per_ip, and SetLimits on either sets both. A connection over
+// the caps is closed without an answer, since its protocol need not be HTTP/1 (a gRPC
+// client sees it as Unavailable and retries). Its connections can be closed by their
+// remote address (CloseConn).
+func (l *Listener) Join(ln net.Listener) *Listener {
+	return &Listener{Listener: ln, caps: l.caps, log: l.log, metrics: l.metrics, quiet: true, closed: make(chan struct{})}
 }
 
 // SetLimits sets the caps on open connections, in total and per client IP address; 0 means
@@ -68,11 +88,29 @@ func (l *Listener) SetLimits(maxConns, maxPerIP int) {
 	l.maxPerIP.Store(int64(maxPerIP))
 }
 
-// Open returns the number of connections handed out and not yet closed.
+// Open returns the number of connections handed out and not yet closed, by l and the
+// listeners joined to it.
 func (l *Listener) Open() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return int(l.open)
+}
+
+// CloseConn closes the connection of a joined listener (Join) whose client is at remote,
+// and reports whether there was one. The gRPC API uses it to cut a client that stopped
+// reading a stream (client.stream_write_timeout_in_seconds).
+func (l *Listener) CloseConn(remote net.Addr) bool {
+	if remote == nil {
+		return false
+	}
+	l.mu.Lock()
+	c := l.byRemote[remote.String()]
+	l.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	c.Close() //nolint:errcheck // closing is all that is wanted
+	return true
 }
 
 // Close closes the listener; an Accept waiting out a backoff returns at once.
@@ -129,12 +167,12 @@ func (l *Listener) admit(c net.Conn) (net.Conn, bool) {
 	switch {
 	case maxConns > 0 && l.open >= maxConns:
 		l.mu.Unlock()
-		l.refuse(c, metrics.RefusedOverLimit, overLimitResponse)
+		l.refuse(c, metrics.RefusedOverLimit, l.answer(overLimitResponse))
 		l.warn(0, "connection refused: client.max_connections reached", "max_connections", maxConns)
 		return nil, false
 	case maxPerIP > 0 && ip.IsValid() && l.perIP[ip] >= maxPerIP:
 		l.mu.Unlock()
-		l.refuse(c, metrics.RefusedPerIP, perIPResponse)
+		l.refuse(c, metrics.RefusedPerIP, l.answer(perIPResponse))
 		l.warn(1, "connection refused: client.max_connections_per_ip reached", "max_connections_per_ip", maxPerIP)
 		return nil, false
 	}
@@ -142,14 +180,31 @@ func (l *Listener) admit(c net.Conn) (net.Conn, bool) {
 	if ip.IsValid() {
 		l.perIP[ip]++
 	}
+	tc := &conn{Conn: c, l: l, ip: ip}
+	if l.quiet {
+		tc.remote = c.RemoteAddr().String()
+		l.byRemote[tc.remote] = tc
+	}
 	l.mu.Unlock()
-	return &conn{Conn: c, l: l, ip: ip}, true
+	return tc, true
+}
+
+// answer is resp, or nil for a quiet listener (Join).
+func (l *Listener) answer(resp []byte) []byte {
+	if l.quiet {
+		return nil
+	}
+	return resp
 }
 
 // release forgets a closed connection.
-func (l *Listener) release(ip netip.Addr) {
+func (l *Listener) release(c *conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if c.remote != "" && l.byRemote[c.remote] == c {
+		delete(l.byRemote, c.remote)
+	}
+	ip := c.ip
 	l.open--
 	if ip.IsValid() {
 		if n := l.perIP[ip] - 1; n > 0 {
@@ -177,13 +232,15 @@ func (l *Listener) count(reason int) {
 	}
 }
 
-// refuse answers c with resp and closes it. The answer is short enough for the socket's
+// refuse answers c with resp (none when nil) and closes it. The answer is short enough for the socket's
 // send buffer, and a deadline keeps a stuck peer from holding the accept loop.
 func (l *Listener) refuse(c net.Conn, reason int, resp []byte) {
 	l.count(reason)
-	c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)) //nolint:errcheck // best effort
-	c.Write(resp)                                              //nolint:errcheck // best effort: the connection is refused either way
-	c.Close()                                                  //nolint:errcheck
+	if resp != nil {
+		c.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)) //nolint:errcheck // best effort
+		c.Write(resp)                                              //nolint:errcheck // best effort: the connection is refused either way
+	}
+	c.Close() //nolint:errcheck
 }
 
 var (
@@ -223,13 +280,14 @@ type conn struct {
 	net.Conn
 	l      *Listener
 	ip     netip.Addr
+	remote string // the remote address, on a quiet listener (CloseConn)
 	closed atomic.Bool
 }
 
 // Close closes the connection and frees its place, once.
 func (c *conn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
-		c.l.release(c.ip)
+		c.l.release(c)
 	}
 	return c.Conn.Close()
 }

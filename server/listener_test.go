@@ -307,3 +307,72 @@ func refusedCount(t *testing.T, m *metrics.Metrics, reason string) float64 {
 	t.Fatalf("no bifrost_connections_refused_total{reason=%q}", reason)
 	return 0
 }
+
+// TestListenerJoin: a joined listener shares the caps and counts of the one it joins,
+// closes a connection over them without an answer, and closes a connection by its
+// client's address (CloseConn).
+func TestListenerJoin(t *testing.T) {
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return ln
+	}
+	first := NewListener(listen(), nil, nil)
+	joined := first.Join(listen())
+	first.SetLimits(1, 0)
+	accept := func(l *Listener) (client, server net.Conn) {
+		t.Helper()
+		client, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { client.Close() })
+		type result struct {
+			c   net.Conn
+			err error
+		}
+		got := make(chan result, 1)
+		go func() { c, err := l.Accept(); got <- result{c, err} }()
+		select {
+		case r := <-got:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			return client, r.c
+		case <-time.After(2 * time.Second):
+			return client, nil // still waiting: the connection was refused
+		}
+	}
+	_, held := accept(first)
+	if held == nil || joined.Open() != 1 {
+		t.Fatalf("the first connection: %v, open %d", held, joined.Open())
+	}
+	// Over the shared cap on the joined listener: closed at once, without an answer.
+	over, err := net.Dial("tcp", joined.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	go joined.Accept()                                    //nolint:errcheck // refuses over, then waits until the listener closes
+	over.SetReadDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
+	if n, err := over.Read(make([]byte, 64)); n != 0 || err == nil {
+		t.Fatalf("over the cap: read %d bytes (%v), want the connection closed without an answer", n, err)
+	}
+	held.Close()
+	waitOpen(t, first, 0)
+	first.SetLimits(2, 0)
+	joined2 := first.Join(listen())
+	client, conn := accept(joined2)
+	if conn == nil || first.Open() != 1 {
+		t.Fatalf("after a place freed: %v, open %d", conn, first.Open())
+	}
+	if !joined2.CloseConn(client.LocalAddr()) || first.Open() != 0 {
+		t.Fatalf("CloseConn did not close the connection of %s (open %d)", client.LocalAddr(), first.Open())
+	}
+	if joined2.CloseConn(client.LocalAddr()) {
+		t.Fatal("CloseConn closed a connection twice")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/governance/state"
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server/metrics"
 )
@@ -79,6 +80,25 @@ func (a *access) authorizedKey(key []byte) bool {
 // (client.allow_direct_keys).
 func (s *Server) DirectKeysAllowed() bool { return s.access.Load().allowDirect }
 
+// MaxRequestBodyBytes is the largest request body in force (client.max_request_body_size_mb,
+// read on every reload); another transport checks each request message against it.
+func (s *Server) MaxRequestBodyBytes() int64 { return s.access.Load().maxBody }
+
+// TooLarge is the refusal of a request larger than MaxRequestBodyBytes, as HTTP answers it.
+func TooLarge() *RequestError {
+	return requestError(413, schemas.ErrInvalidRequest, "request_too_large", "",
+		"request body is larger than the gateway's limit (client.max_request_body_size_mb)")
+}
+
+// StreamWriteTimeout is how long a stream may wait for its client to take a chunk
+// (client.stream_write_timeout_in_seconds, read on every reload; streamwrite.go).
+func (s *Server) StreamWriteTimeout() time.Duration {
+	if d := s.access.Load().streamWrite; d > 0 {
+		return d
+	}
+	return config.DefaultStreamWriteTimeout
+}
+
 // Validate checks the members of c's decoded request of op that every provider requires,
 // as the HTTP routes do; nil when the request is valid.
 func (s *Server) Validate(op Op, c *runtime.Call) *RequestError {
@@ -124,34 +144,42 @@ func (g *Grant) Admit(s *Server, op Op, c *runtime.Call, key []byte, bodyBytes i
 		return nil
 	}
 	g.s = s
-	t := &g.ticket
+	out := s.admitCall(p, &g.ticket, kind(op), c, key, bodyBytes, "")
+	if out == governance.Admit {
+		g.on = true
+		return nil
+	}
+	return govRefusal(&g.ticket, out)
+}
+
+// admitCall is governance's admission of c's decoded request of k, the same on every
+// transport (Grant.Admit, and exchange.govAdmit on HTTP): it authenticates the presented
+// virtual key into t, estimates the request's worst case (input from bodyBytes, the
+// request's encoded size; output from its max tokens) and reserves it under p's limits
+// and budgets. defaultProvider is the provider of a bare model name, or "".
+func (s *Server) admitCall(p *governance.Policy, t *governance.Ticket, k kind, c *runtime.Call, key []byte, bodyBytes int, defaultProvider string) governance.Outcome {
 	t.Key = p.Authenticate(key)
-	r := governance.Request{InputTokens: int64(bodyBytes)/bytesPerToken + 1}
-	switch op {
-	case OpChat:
+	r := governance.Request{DefaultProvider: defaultProvider, InputTokens: int64(bodyBytes)/bytesPerToken + 1}
+	switch k {
+	case kindChat:
 		r.Model, r.Provider, r.Fallbacks = c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks
 		r.MaxTokens = int64(c.Chat.MaxCompletionTokens.V)
 		if r.MaxTokens == 0 {
 			r.MaxTokens = int64(c.Chat.MaxTokens.V)
 		}
-	case OpText:
+	case kindText:
 		r.Model, r.Provider, r.Fallbacks = c.Text.Model, c.Text.Provider, c.Text.Fallbacks
 		r.MaxTokens = int64(c.Text.MaxTokens.V)
-	case OpEmbedding:
+	case kindEmbedding:
 		r.Model, r.Provider, r.Fallbacks = c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks
 		r.Embedding = true
 	}
-	out := s.gov.Admit(p, t, &r)
-	if out == governance.Admit {
-		g.on = true
-		return nil
-	}
-	return g.refusal(out)
+	return s.gov.Admit(p, t, &r)
 }
 
-// refusal describes a governance refusal as govRefuse answers it on HTTP.
-func (g *Grant) refusal(out governance.Outcome) *RequestError {
-	t := &g.ticket
+// govRefusal describes governance's refusal out of t's request, for every transport: the
+// status, OpenAI-shaped body and Retry-After that HTTP answers with (govRefuse).
+func govRefusal(t *governance.Ticket, out governance.Outcome) *RequestError {
 	switch out {
 	case governance.Forbidden:
 		return requestError(403, schemas.ErrPermission, "model_not_allowed", "model", "this virtual key may not use model \""+t.Model+"\"")
@@ -217,6 +245,9 @@ func (g *Grant) Settle(c *runtime.Call, billed bool, rec *metrics.Request) {
 	g.on = false
 	rec.Cost = g.s.gov.Settle(&g.ticket, c.Provider, c.Model, g.usage, g.usageKnown, billed)
 	rec.Costed = g.ticket.Costed
+	if rec.Costed {
+		c.SetCost(rec.Cost) // for the trace's server span
+	}
 }
 
 // LogRequest writes a request's access log line, as the HTTP routes do, when access lines

@@ -8,10 +8,13 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/adapters"
+	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/mocks"
+	pb "github.com/bifrost-gw/bifrost/proto/bifrost/v1"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
+	"github.com/bifrost-gw/bifrost/server/grpcapi"
 	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/valyala/fasthttp"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -21,6 +24,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // freeAddr returns a free 127.0.0.1 address.
@@ -82,6 +87,20 @@ func startMock(t testing.TB, cfg mocks.Config) (*mocks.Server, string) {
 // free local port, and returns its base URL.
 func gateway(t testing.TB, cfgJSON string, tr *tracing.Tracer) string {
 	t.Helper()
+	return startGateway(t, cfgJSON, tr).url
+}
+
+// gw is a gateway started by startGateway: its HTTP base URL and a client of its gRPC API.
+type gw struct {
+	url  string
+	grpc pb.BifrostClient
+}
+
+// startGateway runs the gateway for cfgJSON as bifrost-http runs it, with tr wired in and
+// governance on when the config has a governance block: HTTP and the gRPC API, each on a
+// free local port.
+func startGateway(t testing.TB, cfgJSON string, tr *tracing.Tracer) gw {
+	t.Helper()
 	cfg, err := config.Parse("trace.json", []byte(cfgJSON), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +114,11 @@ func gateway(t testing.TB, cfgJSON string, tr *tracing.Tracer) string {
 	}
 	srv := server.New(engine, nil)
 	srv.Configure(cfg.Client)
+	gov, err := governance.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetGovernor(gov)
 	hs := srv.NewHTTPServer(0)
 	hs.Handler = tr.Handler(hs.Handler)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -102,14 +126,29 @@ func gateway(t testing.TB, cfgJSON string, tr *tracing.Tracer) string {
 		t.Fatal(err)
 	}
 	go hs.Serve(ln) //nolint:errcheck // ends at Shutdown
+	svc := grpcapi.New(srv)
+	svc.SetTracer(tr)
+	gs, _ := grpcapi.NewServer(svc)
+	gln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go gs.Serve(gln) //nolint:errcheck // ends at Stop
+	conn, err := grpc.NewClient(gln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
+		conn.Close()
+		gs.Stop()
 		hs.Shutdown() //nolint:errcheck
 		engine.Close()
+		gov.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		tr.Shutdown(ctx) //nolint:errcheck // an unreachable receiver may not take the rest
 	})
-	return "http://" + ln.Addr().String()
+	return gw{url: "http://" + ln.Addr().String(), grpc: pb.NewBifrostClient(conn)}
 }
 
 // post sends body to url with the given extra headers and returns the status and body.

@@ -17,7 +17,8 @@ import (
 // traceKey is the fasthttp user value under which a traced request keeps its state.
 type traceKey struct{}
 
-// request is one traced HTTP request: its server span and the attempt span in flight.
+// request is one traced HTTP request or gRPC call (grpc.go): its server span and the
+// attempt span in flight.
 // The server span ends when both the handler has returned and every Call attached to the
 // request has been released (a stream's Call is released when the stream ends): parties
 // counts those still running.
@@ -44,6 +45,8 @@ type request struct {
 	in, out    int
 	usage      bool
 	respModel  string
+	outText    []byte // a stream's text so far, with content capture (addText)
+	failed     bool   // the server span has its error.type from the Call
 }
 
 // Handler wraps next, the gateway's HTTP handler: with tracing on, each request runs in

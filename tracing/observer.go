@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson"
 	"github.com/mailru/easyjson/jwriter"
 	"go.opentelemetry.io/otel/attribute"
@@ -103,11 +104,19 @@ func (t *Tracer) Chunk(c *runtime.Call, n int) {
 	if c.Operation() == "text_completion" {
 		model, usage = c.TextResp.Model, &c.TextResp.Usage
 		for i := range c.TextResp.Choices {
-			r.addFinish(string(c.TextResp.Choices[i].FinishReason))
+			ch := &c.TextResp.Choices[i]
+			r.addFinish(string(ch.FinishReason))
+			if ch.Index == 0 {
+				r.addText(ch.Text)
+			}
 		}
 	} else {
 		for i := range c.Chunk.Choices {
-			r.addFinish(string(c.Chunk.Choices[i].FinishReason))
+			ch := &c.Chunk.Choices[i]
+			r.addFinish(string(ch.FinishReason))
+			if ch.Index == 0 {
+				r.addText(ch.Delta.Content.Text)
+			}
 		}
 	}
 	if r.respModel == "" && model != "" {
@@ -116,6 +125,15 @@ func (t *Tracer) Chunk(c *runtime.Call, n int) {
 	if usage.IsDefined() {
 		r.usage, r.in, r.out = true, usage.PromptTokens, usage.CompletionTokens
 	}
+}
+
+// addText keeps a streamed text fragment of the first choice, for gen_ai.output.messages,
+// while content capture is on and the text kept is under max_content_bytes.
+func (r *request) addText(t schemas.Text) {
+	if !r.p.capture || len(r.outText) >= r.p.maxContent || t.IsNull() {
+		return
+	}
+	r.outText = append(r.outText, t.String()...)
 }
 
 func (r *request) addFinish(reason string) {
@@ -139,6 +157,9 @@ func (t *Tracer) CallEnd(c *runtime.Call) {
 	if c.Attempts == 0 && c.Provider == "" {
 		return // no route was tried: nothing GenAI to say
 	}
+	if nano, ok := c.Cost(); ok {
+		r.span.SetAttributes(attribute.Float64("bifrost.cost_usd", float64(nano)/1e9))
+	}
 	prov := providerName(c.Provider)
 	r.span.SetAttributes(attribute.String("gen_ai.operation.name", c.Operation()),
 		attribute.String("gen_ai.provider.name", prov), attribute.String("gen_ai.system", prov),
@@ -157,6 +178,7 @@ func (t *Tracer) CallEnd(c *runtime.Call) {
 		}
 	case c.Err.Status != 0:
 		setError(r.span, &c.Err)
+		r.failed = true
 	}
 }
 
@@ -175,9 +197,13 @@ func (r *request) endStream(c *runtime.Call) {
 	}
 	r.span.SetAttributes(attrs...)
 	r.stream.SetAttributes(attrs[1:]...)
+	if r.p.capture && len(r.outText) > 0 {
+		r.span.SetAttributes(attribute.String("gen_ai.output.messages", streamedContent(c, r.outText, r.p.maxContent)))
+	}
 	if c.Err.Status != 0 && (c.Err.Status != r.errStatus || string(c.Err.Body.Code) != r.errCode) {
 		setError(r.span, &c.Err)
 		setError(r.stream, &c.Err)
+		r.failed = true
 	}
 	r.stream.End()
 	r.stream = nil
@@ -281,6 +307,24 @@ func outputContent(c *runtime.Call, limit int) string {
 		return jsonList(len(ch), func(i int) easyjson.Marshaler { return &ch[i].Text }, limit)
 	}
 	return ""
+}
+
+// streamedContent is a stream's text (the first choice's, as it came), in the shape
+// outputContent gives a whole answer: an assistant message (chat) or the text, in a list,
+// truncated.
+func streamedContent(c *runtime.Call, text []byte, limit int) string {
+	var w jwriter.Writer
+	w.RawByte('[')
+	if c.Operation() == "chat" {
+		w.RawString(`{"role":"assistant","content":`)
+		w.String(string(text))
+		w.RawByte('}')
+	} else {
+		w.String(string(text))
+	}
+	w.RawByte(']')
+	b, _ := w.BuildBytes()
+	return truncate(string(b), limit)
 }
 
 func jsonList(n int, item func(int) easyjson.Marshaler, limit int) string {

@@ -14,7 +14,8 @@ import (
 )
 
 // Tracer traces the gateway's requests. Make one with New, give it to the engine
-// (runtime.Options.Observer) and wrap the HTTP handler with Handler; Apply turns tracing
+// (runtime.Options.Observer), wrap the HTTP handler with Handler and put UnaryInterceptor
+// and StreamInterceptor first on the gRPC server (grpcapi.Service.SetTracer); Apply turns tracing
 // on, off or to new settings at start and on every reload. It is safe for concurrent use.
 type Tracer struct {
 	cur     atomic.Pointer[pipeline] // nil: tracing is off

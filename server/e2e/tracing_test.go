@@ -14,8 +14,10 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"google.golang.org/grpc/metadata"
 )
 
 // TestTracingReload runs the built gateway with a tracing block that is off, then
@@ -109,4 +111,73 @@ func startOTLPReceiver(t *testing.T) (*consumertest.TracesSink, string) {
 	}
 	t.Cleanup(func() { r.Shutdown(context.Background()) }) //nolint:errcheck
 	return sink, addr
+}
+
+// TestGRPCTracing runs the built gateway's gRPC API with tracing on: a unary call under the
+// client's traceparent and a server stream each reach the OTLP receiver as a server span
+// named for the method, with the attempt span under it; the stream's has its first-token
+// event.
+func TestGRPCTracing(t *testing.T) {
+	sink, recvAddr := startOTLPReceiver(t)
+	_, mockURL := startMock(t, mocks.Config{RequireKey: mockKey, StreamChunks: 4})
+	cfgPath := filepath.Join(t.TempDir(), "config.json")
+	cfg := `{"providers":{` + providerJSON("openai", mockURL) + `},"tracing":{"enabled":true,"endpoint":"http://` + recvAddr + `"}}`
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, client, _ := grpcGateway(t, cfgPath)
+	const traceID, parentID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", "00-"+traceID+"-"+parentID+"-01")
+	if _, err := client.ChatCompletion(ctx, userChat("openai/gpt-4o-mini")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := client.ChatCompletionStream(context.Background(), userChat("openai/gpt-4o-mini"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := readStream(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.stop(os.Interrupt, 15*time.Second); err != nil { // spans leave at shutdown
+		t.Fatal(err)
+	}
+	servers := map[string]ptrace.Span{}
+	var attempts []ptrace.Span
+	for _, td := range sink.AllTraces() {
+		for i := 0; i < td.ResourceSpans().Len(); i++ {
+			ss := td.ResourceSpans().At(i).ScopeSpans()
+			for j := 0; j < ss.Len(); j++ {
+				for k := 0; k < ss.At(j).Spans().Len(); k++ {
+					s := ss.At(j).Spans().At(k)
+					if s.Kind() == ptrace.SpanKindServer {
+						servers[s.Name()] = s
+					} else {
+						attempts = append(attempts, s)
+					}
+				}
+			}
+		}
+	}
+	unary, ok1 := servers["bifrost.v1.Bifrost/ChatCompletion"]
+	stream, ok2 := servers["bifrost.v1.Bifrost/ChatCompletionStream"]
+	if !ok1 || !ok2 || len(attempts) != 2 {
+		t.Fatalf("server spans %v and %d attempt spans, want the two calls' and 2", servers, len(attempts))
+	}
+	if unary.TraceID().String() != traceID || unary.ParentSpanID().String() != parentID {
+		t.Errorf("the unary call's span is in trace %s under %s, want the client's", unary.TraceID(), unary.ParentSpanID())
+	}
+	for _, srv := range []ptrace.Span{unary, stream} {
+		n := 0
+		for _, a := range attempts {
+			if a.ParentSpanID() == srv.SpanID() && a.Name() == "chat gpt-4o-mini" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("span %q has %d attempt spans under it, want 1", srv.Name(), n)
+		}
+	}
+	if stream.Events().Len() == 0 || stream.Events().At(0).Name() != "gen_ai.first_token" {
+		t.Errorf("the stream's span has no first-token event")
+	}
 }

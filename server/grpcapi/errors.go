@@ -9,13 +9,13 @@ import (
 
 // code returns the gRPC status code of an error the HTTP API answers with status and
 // body: the codes of https://grpc.io/docs/guides/status-codes/ that match HTTP's meaning,
-// and NotFound for an unknown model or provider (which HTTP, as OpenAI, answers with 400,
+// ResourceExhausted for a request over the size limit, and NotFound for an unknown model or provider (which HTTP, as OpenAI, answers with 400,
 // or 403 and 404 from a provider).
 func code(httpStatus int, body *schemas.ErrorBody) codes.Code {
 	switch body.Code {
 	case "unknown_model", "unknown_provider", "model_not_found":
 		return codes.NotFound
-	case "insufficient_quota":
+	case "insufficient_quota", "request_too_large":
 		return codes.ResourceExhausted
 	}
 	switch httpStatus {

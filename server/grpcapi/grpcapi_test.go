@@ -41,6 +41,27 @@ type rig struct {
 // empty cfgJSON is one OpenAI provider without retries.
 func newRig(tb testing.TB, mockCfg mocks.Config, cfgJSON string) *rig {
 	tb.Helper()
+	srv, m := newGateway(tb, mockCfg, cfgJSON)
+	gs, _ := NewServer(New(srv))
+	ln := bufconn.Listen(1 << 20)
+	go gs.Serve(ln) //nolint:errcheck // ends with Stop
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		conn.Close()
+		gs.Stop()
+	})
+	return &rig{client: pb.NewBifrostClient(conn), conn: conn, mock: m, srv: srv}
+}
+
+// newGateway starts the mock, in memory, and the gateway's server in front of it, stopped
+// at the test's end.
+func newGateway(tb testing.TB, mockCfg mocks.Config, cfgJSON string) (*server.Server, *mocks.Server) {
+	tb.Helper()
 	mockCfg.RequireKey = mockKey
 	m, err := mocks.New(mockCfg)
 	if err != nil {
@@ -63,23 +84,12 @@ func newRig(tb testing.TB, mockCfg mocks.Config, cfgJSON string) *rig {
 	}
 	srv := server.New(engine, nil)
 	srv.Configure(cfg.Client)
-	gs, _ := NewServer(New(srv))
-	ln := bufconn.Listen(1 << 20)
-	go gs.Serve(ln) //nolint:errcheck // ends with Stop
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return ln.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	tb.Cleanup(func() {
-		conn.Close()
-		gs.Stop()
 		engine.Close()
 		m.Close() //nolint:errcheck
 		mln.Close()
 	})
-	return &rig{client: pb.NewBifrostClient(conn), conn: conn, mock: m, srv: srv}
+	return srv, m
 }
 
 func chatReq(model string) *pb.ChatCompletionRequest {

@@ -125,12 +125,15 @@ func (s *Service) TextCompletionStream(req *pb.TextCompletionRequest, stream grp
 }
 
 // relay reads the open stream's chunks and sends each with send, which returns the
-// chunk's usage and the send's error. A failed send (the client went
-// away) ends the stream; releasing the call closes the upstream stream.
+// chunk's usage and the send's error. A failed send (the client went away, or stopped
+// reading for the stream write timeout: streamwrite.go) ends the stream; releasing the
+// call closes the upstream stream.
 func (x *call) relay(send func() (*schemas.Usage, error)) error {
 	c := x.c
 	c.Gone = nil // from now on a failed send tells that the client is gone
 	sm := x.svc.srv.Metrics().StreamOn(metrics.TransportGRPC, x.op.Endpoint(), c.Provider, c.Model, x.start)
+	wd := x.newWatchdog()
+	defer wd.disarm()
 	for {
 		done, err := c.Recv()
 		if err != nil {
@@ -140,12 +143,17 @@ func (x *call) relay(send func() (*schemas.Usage, error)) error {
 			return nil
 		}
 		sm.Chunk(time.Now())
+		wd.arm()
 		u, serr := send()
+		wd.disarm()
 		if u.IsDefined() {
 			x.rec.InputTokens, x.rec.OutputTokens = u.PromptTokens, u.CompletionTokens
 			x.grant.Usage(u)
 		}
 		if serr != nil {
+			if wd.timedOut() {
+				return x.writeTimeout()
+			}
 			x.status = 499
 			return serr
 		}

@@ -4,7 +4,16 @@
 // checks (server.Server's transport-neutral entry, server/neutral.go): gateway keys and
 // virtual keys from metadata ("authorization: Bearer <key>" or "x-api-key"), a client's own
 // provider key in "x-bf-provider-key" when client.allow_direct_keys is on, request
-// validation, governance (limits, budgets, cost), retries, fallbacks, plugins and metrics.
+// validation, governance (limits, budgets, cost), retries, fallbacks, plugins, metrics and
+// traces (SetTracer: a server span per call, a child of the client's traceparent metadata,
+// with the engine's attempt spans under it).
+//
+// The HTTP port's limits hold here too: each request message is checked against the body
+// limit in force (client.max_request_body_size_mb, which a reload changes), and answered
+// ResourceExhausted with the request_too_large details when over it; a stream whose client
+// stops reading has its connection closed after client.stream_write_timeout_in_seconds
+// (streamwrite.go); and bifrost-http joins the gRPC port's listener to HTTP's, so that
+// client.max_connections and client.max_connections_per_ip count both (server.Listener.Join).
 //
 // A request is written as the JSON body the HTTP API takes and decoded by the same decoder
 // (encode.go), so every member means what it means over HTTP. Errors end the call with a
@@ -21,6 +30,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +40,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/bifrost-gw/bifrost/server"
 	"github.com/bifrost-gw/bifrost/server/metrics"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"github.com/mailru/easyjson/jlexer"
 	"github.com/mailru/easyjson/jwriter"
 	"google.golang.org/grpc"
@@ -37,6 +48,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/proto"
 )
 
 // DirectKeyMetadata carries a client's own provider key (server.DirectKeyHeader).
@@ -45,8 +57,10 @@ const DirectKeyMetadata = server.DirectKeyHeader
 // Service implements the bifrost.v1.Bifrost service on a server.Server's engine.
 type Service struct {
 	pb.UnimplementedBifrostServer
-	srv   *server.Server
-	calls sync.Pool // *call
+	srv       *server.Server
+	tracer    *tracing.Tracer
+	closeConn func(remote net.Addr) bool // streamwrite.go
+	calls     sync.Pool                  // *call
 }
 
 // New returns the service of srv.
@@ -56,14 +70,23 @@ func New(srv *server.Server) *Service {
 	return s
 }
 
+// SetTracer traces the service's calls with tr (the one the engine has as its Observer):
+// each call gets a server span, a child of the client's traceparent metadata, with the
+// engine's attempts under it, as HTTP requests get (tracing.Tracer.Handler). Call it
+// before NewServer.
+func (s *Service) SetTracer(tr *tracing.Tracer) { s.tracer = tr }
+
 // NewServer returns a gRPC server with svc, the health service (serving) and reflection
 // registered, and the gateway-key check on svc's methods. opts are added to the server's.
 // Set the health service's status to NOT_SERVING before a graceful stop.
 func NewServer(svc *Service, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
-	opts = append([]grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(svc.authUnary),
-		grpc.ChainStreamInterceptor(svc.authStream),
-	}, opts...)
+	var first []grpc.ServerOption
+	if svc.tracer != nil { // outermost, so that refused calls are traced too
+		first = append(first, grpc.ChainUnaryInterceptor(svc.tracer.UnaryInterceptor),
+			grpc.ChainStreamInterceptor(svc.tracer.StreamInterceptor))
+	}
+	first = append(first, grpc.ChainUnaryInterceptor(svc.authUnary), grpc.ChainStreamInterceptor(svc.authStream))
+	opts = append(first, opts...)
 	gs := grpc.NewServer(opts...)
 	pb.RegisterBifrostServer(gs, svc)
 	hs := health.NewServer()
@@ -81,6 +104,9 @@ func (s *Service) authUnary(ctx context.Context, req any, info *grpc.UnaryServer
 	if err := s.authorize(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
+	if err := s.checkSize(info.FullMethod, req); err != nil {
+		return nil, err
+	}
 	return h(ctx, req)
 }
 
@@ -88,7 +114,37 @@ func (s *Service) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamSer
 	if err := s.authorize(ss.Context(), info.FullMethod); err != nil {
 		return err
 	}
+	if strings.HasPrefix(info.FullMethod, servicePrefix) {
+		ss = sizedStream{ServerStream: ss, svc: s, method: info.FullMethod}
+	}
 	return h(srv, ss)
+}
+
+// checkSize refuses a request message of the Bifrost service larger than the request body
+// limit in force (client.max_request_body_size_mb, read again on every reload), as HTTP
+// refuses such a body: ResourceExhausted with the request_too_large ErrorInfo. The gRPC
+// server's own MaxRecvMsgSize, fixed at start, is only the ceiling above it.
+func (s *Service) checkSize(method string, req any) error {
+	m, ok := req.(proto.Message)
+	if !ok || !strings.HasPrefix(method, servicePrefix) || int64(proto.Size(m)) <= s.srv.MaxRequestBodyBytes() {
+		return nil
+	}
+	e := server.TooLarge()
+	return statusError(e.Status, &e.Body, 0)
+}
+
+// sizedStream checks the size of each message a streaming call receives (checkSize).
+type sizedStream struct {
+	grpc.ServerStream
+	svc    *Service
+	method string
+}
+
+func (s sizedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return s.svc.checkSize(s.method, m)
 }
 
 // authorize checks the gateway key of a call of the Bifrost service.
@@ -134,6 +190,7 @@ func (s *Service) acquire(ctx context.Context, op server.Op) *call {
 	x := s.calls.Get().(*call)
 	x.ctx, x.op, x.start, x.status = ctx, op, time.Now(), 200
 	x.c = s.srv.Engine().AcquireCall()
+	tracing.AttachContext(ctx, x.c) // nothing without tracing
 	x.gone = func() bool { return ctx.Err() != nil }
 	x.c.Gone = x.gone
 	return x

@@ -11,6 +11,7 @@ import (
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/server"
 	"github.com/bifrost-gw/bifrost/server/grpcapi"
+	"github.com/bifrost-gw/bifrost/tracing"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 )
@@ -24,19 +25,24 @@ type grpcGateway struct {
 }
 
 // startGRPC listens on -grpc-port, when set, and serves the gRPC API; Serve's failure is
-// sent on serveErr.
-func startGRPC(o *options, srv *server.Server, maxBodyMB int, log *slog.Logger, serveErr chan<- error) (*grpcGateway, error) {
+// sent on serveErr. Its connections count with HTTP's, those of httpLn, under the
+// connection caps (server.Listener.Join), and a stream whose client stops reading has its
+// connection closed (grpcapi.Service.SetConnCloser). Each request message is checked
+// against the body limit in force, which a reload changes; the transport's own ceiling,
+// fixed here, is the larger of that limit and client.max_buffered_request_mb at start.
+func startGRPC(o *options, srv *server.Server, httpLn *server.Listener, tr *tracing.Tracer, client config.Client, log *slog.Logger, serveErr chan<- error) (*grpcGateway, error) {
 	if o.grpcPort < 0 {
 		return &grpcGateway{}, nil
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.grpcPort)))
+	tcp, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.grpcPort)))
 	if err != nil {
 		return nil, fmt.Errorf("-grpc-port: %w", err)
 	}
-	if maxBodyMB <= 0 {
-		maxBodyMB = config.DefaultMaxRequestBodyMB
-	}
-	gs, hs := grpcapi.NewServer(grpcapi.New(srv), grpc.MaxRecvMsgSize(maxBodyMB<<20))
+	ln := httpLn.Join(tcp)
+	svc := grpcapi.New(srv)
+	svc.SetTracer(tr) // a server span per call while tracing is on
+	svc.SetConnCloser(ln.CloseConn)
+	gs, hs := grpcapi.NewServer(svc, grpc.MaxRecvMsgSize(recvCeiling(client)))
 	log.Info("bifrost-http grpc listening", "addr", "grpc://"+ln.Addr().String())
 	go func() {
 		if err := gs.Serve(ln); err != nil {
@@ -44,6 +50,19 @@ func startGRPC(o *options, srv *server.Server, maxBodyMB int, log *slog.Logger, 
 		}
 	}()
 	return &grpcGateway{gs: gs, health: hs}, nil
+}
+
+// recvCeiling is the gRPC server's MaxRecvMsgSize: the larger of the request body limit
+// and the request buffer limit of c (or their defaults), in bytes.
+func recvCeiling(c config.Client) int {
+	body, buffered := c.MaxRequestBodyMB, c.MaxBufferedRequestMB
+	if body <= 0 {
+		body = config.DefaultMaxRequestBodyMB
+	}
+	if buffered <= 0 {
+		buffered = config.DefaultMaxBufferedRequestMB
+	}
+	return max(body, buffered) << 20
 }
 
 // stop stops the gRPC server gracefully: health says NOT_SERVING, no new calls are taken,

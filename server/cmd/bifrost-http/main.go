@@ -27,8 +27,12 @@
 //
 // -grpc-port (BIFROST_GRPC_PORT) also serves the bifrost.v1 gRPC API (server/grpcapi) on
 // -host at that port: the same engine, keys, governance and metrics, with grpc.health.v1
-// and server reflection. Off by default. A reload applies to it as to HTTP; shutdown stops
-// it gracefully with HTTP, streams in flight drained within the same -drain.
+// and server reflection, traced as HTTP is. Off by default. Its connections count with
+// HTTP's under client.max_connections and client.max_connections_per_ip, a stream whose
+// client stops reading for client.stream_write_timeout_in_seconds has its connection
+// closed, and each request message is checked against client.max_request_body_size_mb.
+// A reload applies to it as to HTTP; shutdown stops it gracefully with HTTP, streams in
+// flight drained within the same -drain.
 //
 // Logs are structured (log/slog) on stderr: -log-format text or json, -log-level debug, info,
 // warn or error. At info and below every request gets an access log line. Log lines go
@@ -210,7 +214,7 @@ func serve(o *options, log *slog.Logger, logOut *server.AccessLog, engine *runti
 	}
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- hs.Serve(ln) }()
-	g, err := startGRPC(o, srv, cfg.Client.MaxRequestBodyMB, log, serveErr)
+	g, err := startGRPC(o, srv, ln, tr, cfg.Client, log, serveErr)
 	if err != nil {
 		return err
 	}
