@@ -8,6 +8,7 @@ import (
 
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/governance/state"
+	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/valyala/fasthttp"
 )
@@ -96,6 +97,9 @@ func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
 	}
 	if out == governance.Admit {
 		x.govOn = true
+		if p.LimitsProviders() {
+			c.Gate = x // the provider's part of the reservation follows the engine's fallbacks
+		}
 		return true
 	}
 	x.govRefuse(out, anth)
@@ -155,21 +159,7 @@ func (x *exchange) govRefuse(out governance.Outcome, anth bool) {
 		ctx.Response.Header.Set("Retry-After", "1")
 	case governance.Refused:
 		v := &t.Verdict
-		var typ, msg string
-		switch v.Refused {
-		case state.OverBudget:
-			typ, msg = "insufficient_quota", "budget exceeded: "+levelName(t.RefusedBy())+"'s "+periodNames[v.Period]+" budget has no room for this request"
-		case state.InFlight:
-			typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+" has max_in_flight requests running"
-		case state.RequestRate:
-			typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s requests per minute (rpm)"
-		default:
-			typ, msg = "tokens", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s tokens per minute (tpm)"
-		}
-		code := "rate_limit_exceeded"
-		if v.Refused == state.OverBudget {
-			code = "insufficient_quota"
-		}
+		typ, code, msg := govRefusal(t)
 		if anth {
 			at := "rate_limit_error"
 			if v.Refused == state.OverBudget {
@@ -184,6 +174,45 @@ func (x *exchange) govRefuse(out governance.Outcome, anth bool) {
 		}
 		x.rateHeaders()
 	}
+}
+
+// govRefusal returns the error type, code and message of a ticket that a limit or a budget
+// refused.
+func govRefusal(t *governance.Ticket) (typ, code, msg string) {
+	v := &t.Verdict
+	switch v.Refused {
+	case state.OverBudget:
+		return "insufficient_quota", "insufficient_quota", "budget exceeded: " + levelName(t.RefusedBy()) + "'s " + periodNames[v.Period] + " budget has no room for this request"
+	case state.InFlight:
+		typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+" has max_in_flight requests running"
+	case state.RequestRate:
+		typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s requests per minute (rpm)"
+	default:
+		typ, msg = "tokens", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s tokens per minute (tpm)"
+	}
+	return typ, "rate_limit_exceeded", msg
+}
+
+// EnterTarget implements runtime.Gate: before the engine tries a target, the provider's
+// part of the request's reservation moves to the target's provider (governance.Enter).
+// A refusal is an error that falls back on the next target, if any: a 429 in the shape
+// of a limit's refusal, without its headers (the request may have been sent elsewhere
+// first), or a 503 when the state cannot be reached and on_error is fail_closed.
+func (x *exchange) EnterTarget(c *runtime.Call, provider string) *runtime.Error {
+	if !x.govOn {
+		return nil
+	}
+	switch x.s.gov.Enter(&x.gov, provider) {
+	case governance.Admit:
+		return nil
+	case governance.Unavailable:
+		c.Err = runtime.Error{Status: 503, Provider: provider, Body: schemas.ErrorBody{Type: schemas.ErrServer,
+			Code: "governance_unavailable", Message: "governance state is unavailable: try again later"}}
+	default:
+		typ, code, msg := govRefusal(&x.gov)
+		c.Err = runtime.Error{Status: 429, Provider: provider, Retryable: true, Body: schemas.ErrorBody{Type: typ, Code: schemas.NullString(code), Message: msg}}
+	}
+	return &c.Err
 }
 
 var periodNames = [state.NumPeriods]string{"daily", "weekly", "monthly", "lifetime"}
