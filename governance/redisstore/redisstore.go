@@ -9,7 +9,10 @@
 // allocation per call against go-redis's 7.7-9.8 µs and 9 allocations
 // (governance/redisstore/clientbench). Each call is bounded by the configured timeout;
 // what a request gets when Redis does not answer in time is the governor's on_error
-// policy. A level's counters are one hash, "bifrost:gov:" + the level's ID; the scripts
+// policy. A level's counters are one hash, "bifrost:gov:" + the level's ID, whose field
+// v holds them packed (one field costs the script a third of what a field per counter
+// did; a hash with a field per counter, as older versions wrote, is read and carried on,
+// but during a rolling upgrade old and new replicas do not share counters); the scripts
 // touch several keys at once, so Redis Cluster is not supported.
 package redisstore
 
