@@ -180,6 +180,9 @@ func (p *Policy) Authenticate(secret []byte) *Key {
 	return p.keys[sha256.Sum256(secret)]
 }
 
+// LimitsProviders reports whether governance.providers limits any provider.
+func (p *Policy) LimitsProviders() bool { return len(p.providers) > 0 }
+
 // Prices returns the policy's price table.
 func (p *Policy) Prices() *Prices { return p.prices }
 
@@ -231,6 +234,12 @@ type Ticket struct {
 	Costed bool
 	res    state.Reservation
 	policy *Policy
+	// prov is the provider whose governance.providers level the ticket holds ("": none):
+	// in res, as its last level, when provIn; else in pres, a reservation of that level
+	// alone, taken when the request moved to the provider (Enter).
+	prov   string
+	provIn bool
+	pres   state.Reservation
 }
 
 // Reset clears t for the next request.
@@ -238,14 +247,17 @@ func (t *Ticket) Reset() { *t = Ticket{} }
 
 // Admit checks the request against t.Key (nil: a key from client.api_keys, which has no
 // limits of its own) and reserves its worst case from the key, its team, and the
-// provider the request is sent to first when governance.providers limits it. After
-// Admit returns Admit, t must be settled once with Settle.
+// provider the request is sent to first when governance.providers limits it. When the
+// engine sends the request to another provider (a fallback), Enter moves the provider's
+// part of the reservation. After Admit returns Admit, t must be settled once with Settle.
 func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 	t.policy = p
 	k := t.Key
 	var in, out int64 // the highest prices
 	priced := true
-	first := "" // the provider the request is sent to first
+	first := ""         // the provider the request is sent to first
+	other := false      // the request may be sent to another provider too
+	provBudget := false // a provider the request may reach has a budget
 	check := func(prov, model string) bool {
 		if k != nil && !k.Allowed(prov, model) {
 			t.Model = model
@@ -253,6 +265,10 @@ func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 		}
 		if first == "" {
 			first = prov
+		}
+		other = other || prov != first
+		if pl := p.providers[prov]; pl != nil && pl.Limits.Budget != [state.NumPeriods]int64{} {
+			provBudget = true
 		}
 		pr, ok := p.prices.Lookup(prov, model)
 		in, out = max(in, pr.Input), max(out, pr.Output)
@@ -267,17 +283,9 @@ func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 	}
 	res := &t.res
 	res.N = 0
-	budgeted := false
+	budgeted := provBudget
 	if k != nil {
-		res.Levels, res.N, budgeted = k.levels, k.n, k.budgeted
-	}
-	if pl := p.providers[first]; pl != nil {
-		res.Levels[res.N] = pl
-		res.N++
-		budgeted = budgeted || pl.Limits.Budget != [state.NumPeriods]int64{}
-	}
-	if res.N == 0 {
-		return Admit
+		res.Levels, res.N, budgeted = k.levels, k.n, budgeted || k.budgeted
 	}
 	if budgeted && !priced {
 		return Unpriced
@@ -291,6 +299,31 @@ func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 	}
 	res.Tokens = r.InputTokens + maxOut
 	res.Cost = mulPerMillion(r.InputTokens, in) + mulPerMillion(maxOut, out)
+	if pl := p.providers[first]; pl != nil {
+		res.Levels[res.N] = pl
+		res.N++
+		t.prov, t.provIn = first, true
+	}
+	if res.N == 0 {
+		return Admit
+	}
+	outcome := g.reserve(p, t, res)
+	if outcome == Refused && t.provIn && t.Verdict.Level == res.N-1 && other {
+		// The first provider has no room but a fallback may: reserve from the key and team
+		// alone, and let Enter try each provider the engine moves to.
+		res.N--
+		res.Levels[res.N] = nil
+		t.prov, t.provIn = "", false
+		if res.N == 0 {
+			return Admit
+		}
+		outcome = g.reserve(p, t, res)
+	}
+	return outcome
+}
+
+// reserve takes res from the state, as Admit and Enter do.
+func (g *Governor) reserve(p *Policy, t *Ticket, res *state.Reservation) Outcome {
 	if err := g.state.Reserve(res, &t.Verdict); err != nil {
 		g.stateErrors.Add(1)
 		res.Held = false
@@ -308,10 +341,14 @@ func (g *Governor) Admit(p *Policy, t *Ticket, r *Request) Outcome {
 // RefusedBy returns the ID of the level that refused the ticket's reservation
 // ("key:alice", "team:research", "provider:openai"), or "".
 func (t *Ticket) RefusedBy() string {
-	if t.Verdict.Refused == state.Admitted || t.Verdict.Level >= t.res.N || t.res.Levels[t.Verdict.Level] == nil {
+	r := &t.res
+	if t.prov != "" && !t.provIn {
+		r = &t.pres // Enter's reservation was refused
+	}
+	if t.Verdict.Refused == state.Admitted || t.Verdict.Level >= r.N || r.Levels[t.Verdict.Level] == nil {
 		return ""
 	}
-	return t.res.Levels[t.Verdict.Level].ID
+	return r.Levels[t.Verdict.Level].ID
 }
 
 // targets calls check with the provider and model of each target the request may be sent
@@ -379,9 +416,11 @@ func (g *Governor) Settle(t *Ticket, provider, model string, u Usage, known, bil
 		k.stat.requests.Add(1)
 		k.stat.cost.Add(cost)
 	}
-	if res.Held {
-		if err := g.state.Settle(res, tokens, cost); err != nil {
-			g.stateErrors.Add(1)
+	for _, r := range [2]*state.Reservation{res, &t.pres} {
+		if r.Held {
+			if err := g.state.Settle(r, tokens, cost); err != nil {
+				g.stateErrors.Add(1)
+			}
 		}
 	}
 	t.policy = nil

@@ -14,6 +14,11 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// Gate admits a call to a target's provider; see Call.Gate.
+type Gate interface {
+	EnterTarget(c *Call, provider string) *Error
+}
+
 // maxTargets bounds the providers one request may try: the first plus fallbacks.
 const maxTargets = 8
 
@@ -49,6 +54,11 @@ type Call struct {
 	// goroutine and cancels the upstream request when it returns true (cancel.go), so it
 	// must be safe to call concurrently with the request.
 	Gone func() bool
+
+	// Gate, if set, is asked before each target is tried (the first and each fallback);
+	// an error skips the target, and ends the run unless it is one to fall back on.
+	// Governance uses it to move a provider's reservation to the provider tried.
+	Gate Gate
 
 	// Provider and Model name the target that answered (or the last one tried).
 	Provider, Model string
@@ -140,6 +150,7 @@ func (c *Call) reset() {
 	c.EmbeddingResp.Reset()
 	c.Err = Error{}
 	c.Gone = nil
+	c.Gate = nil
 	c.DirectKey = ""
 	clear(c.Headers)
 	c.Headers = c.Headers[:0]

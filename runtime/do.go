@@ -27,6 +27,14 @@ func (e *Engine) run(c *Call, s *snapshot) *Error {
 			}
 			c.Fallbacks++
 		}
+		if c.Gate != nil {
+			if err = c.Gate.EnterTarget(c, c.targets[i].p.name); err != nil {
+				if !fallsBack(err, s) {
+					return err
+				}
+				continue
+			}
+		}
 		err = e.try(c, c.targets[i], s)
 		if err == nil || !fallsBack(err, s) {
 			return err

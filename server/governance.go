@@ -8,6 +8,7 @@ import (
 
 	"github.com/bifrost-gw/bifrost/governance"
 	"github.com/bifrost-gw/bifrost/governance/state"
+	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/valyala/fasthttp"
 )
@@ -77,6 +78,9 @@ func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
 		case x.kind == kindText && c.Text.IsStream():
 			c.Text.StreamOptions = x.forceUsage(c.Text.StreamOptions)
 		}
+		if p.LimitsProviders() {
+			c.Gate = x // the provider's part of the reservation follows the engine's fallbacks
+		}
 		return true
 	}
 	x.govRefuse(out, anth)
@@ -132,6 +136,51 @@ func (x *exchange) govRefuse(out governance.Outcome, anth bool) {
 	if out == governance.Refused {
 		x.rateHeaders()
 	}
+}
+
+// limitRefusal returns the error type, code and message of a ticket that a limit or a budget
+// refused.
+func limitRefusal(t *governance.Ticket) (typ, code, msg string) {
+	v := &t.Verdict
+	switch v.Refused {
+	case state.OverBudget:
+		return "insufficient_quota", "insufficient_quota", "budget exceeded: " + levelName(t.RefusedBy()) + "'s " + periodNames[v.Period] + " budget has no room for this request"
+	case state.InFlight:
+		typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+" has max_in_flight requests running"
+	case state.RequestRate:
+		typ, msg = "requests", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s requests per minute (rpm)"
+	default:
+		typ, msg = "tokens", "rate limit exceeded: "+levelName(t.RefusedBy())+"'s tokens per minute (tpm)"
+	}
+	return typ, "rate_limit_exceeded", msg
+}
+
+// EnterTarget implements runtime.Gate: before the engine tries a target, the provider's
+// part of the request's reservation moves to the target's provider (governance.Enter).
+// A refusal is an error that falls back on the next target, if any: a 429 in the shape
+// of a limit's refusal, without its headers (the request may have been sent elsewhere
+// first), or a 503 when the state cannot be reached and on_error is fail_closed.
+func (x *exchange) EnterTarget(c *runtime.Call, provider string) *runtime.Error {
+	if !x.govOn {
+		return nil
+	}
+	return x.s.enterTarget(&x.gov, c, provider)
+}
+
+// enterTarget moves t's provider reservation to provider (governance.Enter), for every
+// transport's Gate; a refusal is written into c.Err and returned.
+func (s *Server) enterTarget(t *governance.Ticket, c *runtime.Call, provider string) *runtime.Error {
+	switch s.gov.Enter(t, provider) {
+	case governance.Admit:
+		return nil
+	case governance.Unavailable:
+		c.Err = runtime.Error{Status: 503, Provider: provider, Body: schemas.ErrorBody{Type: schemas.ErrServer,
+			Code: "governance_unavailable", Message: "governance state is unavailable: try again later"}}
+	default:
+		typ, code, msg := limitRefusal(t)
+		c.Err = runtime.Error{Status: 429, Provider: provider, Retryable: true, Body: schemas.ErrorBody{Type: typ, Code: schemas.NullString(code), Message: msg}}
+	}
+	return &c.Err
 }
 
 var periodNames = [state.NumPeriods]string{"daily", "weekly", "monthly", "lifetime"}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance"
-	"github.com/bifrost-gw/bifrost/governance/state"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
@@ -147,9 +146,21 @@ func (g *Grant) Admit(s *Server, op Op, c *runtime.Call, key []byte, bodyBytes i
 	out := s.admitCall(p, &g.ticket, kind(op), c, key, bodyBytes, "")
 	if out == governance.Admit {
 		g.on = true
+		if p.LimitsProviders() {
+			c.Gate = g // the provider's part of the reservation follows the engine's fallbacks
+		}
 		return nil
 	}
 	return govRefusal(&g.ticket, out)
+}
+
+// EnterTarget implements runtime.Gate, as on HTTP: before the engine tries a target, the
+// provider's part of the reservation moves to the target's provider.
+func (g *Grant) EnterTarget(c *runtime.Call, provider string) *runtime.Error {
+	if !g.on {
+		return nil
+	}
+	return g.s.enterTarget(&g.ticket, c, provider)
 }
 
 // admitCall is governance's admission of c's decoded request of k, the same on every
@@ -188,19 +199,7 @@ func govRefusal(t *governance.Ticket, out governance.Outcome) *RequestError {
 			"model \""+t.Model+"\" has no price, and this virtual key has a budget: add it to governance.prices")
 	case governance.Refused:
 		v := &t.Verdict
-		typ, code := "requests", "rate_limit_exceeded"
-		msg := "rate limit exceeded: " + levelName(t.RefusedBy()) + "'s tokens per minute (tpm)"
-		switch v.Refused {
-		case state.OverBudget:
-			typ, code = "insufficient_quota", "insufficient_quota"
-			msg = "budget exceeded: " + levelName(t.RefusedBy()) + "'s " + periodNames[v.Period] + " budget has no room for this request"
-		case state.InFlight:
-			msg = "rate limit exceeded: " + levelName(t.RefusedBy()) + " has max_in_flight requests running"
-		case state.RequestRate:
-			msg = "rate limit exceeded: " + levelName(t.RefusedBy()) + "'s requests per minute (rpm)"
-		default:
-			typ = "tokens"
-		}
+		typ, code, msg := limitRefusal(t)
 		e := requestError(429, typ, code, "", msg)
 		if v.RetryAfter > 0 {
 			e.RetryAfterSec = int(governance.RetryAfterSeconds(v.RetryAfter))

@@ -46,25 +46,33 @@ local function window_end_ms(p)
   end
   return 0
 end
+-- A level's counters are one array: 1 minute, 2 requests, 3 tokens, 4 in flight, 5-8 the
+-- four budget windows, 9-12 the spent in each. They are kept in the hash's field v, packed
+-- as twelve little-endian int64 (one field: reading and writing it costs a third of twelve
+-- fields). A hash written by an older version, with a field per counter, is read once.
+local PACK = '<i8i8i8i8i8i8i8i8i8i8i8i8'
 local cache, touched = {}, {}
 local function get(k)
   local c = cache[k]
   if c then return c end
-  local h = redis.call('HMGET', KEYS[k], 'm', 'req', 'tok', 'inf', 'w1', 'w2', 'w3', 'w4', 's1', 's2', 's3', 's4')
-  c = {m = tonumber(h[1]), req = tonumber(h[2]) or 0, tok = tonumber(h[3]) or 0, inf = tonumber(h[4]) or 0, w = {}, s = {}}
-  if c.m ~= minute then c.m, c.req, c.tok = minute, 0, 0 end
+  local v = redis.call('HGET', KEYS[k], 'v')
+  if v then
+    c = {struct.unpack(PACK, v)}
+  else
+    local h = redis.call('HMGET', KEYS[k], 'm', 'req', 'tok', 'inf', 'w1', 'w2', 'w3', 'w4', 's1', 's2', 's3', 's4')
+    c = {}
+    for i = 1, 12 do c[i] = tonumber(h[i]) or 0 end
+  end
+  if c[1] ~= minute then c[1], c[2], c[3] = minute, 0, 0 end
   for p = 1, 4 do
-    c.w[p], c.s[p] = tonumber(h[4 + p]), tonumber(h[8 + p]) or 0
-    if c.w[p] ~= win[p] then c.w[p], c.s[p] = win[p], 0 end
+    if c[4 + p] ~= win[p] then c[4 + p], c[8 + p] = win[p], 0 end
   end
   cache[k] = c
   return c
 end
 local function flush()
   for k, c in pairs(touched) do
-    redis.call('HSET', KEYS[k], 'm', c.m, 'req', c.req, 'tok', c.tok, 'inf', c.inf,
-      'w1', c.w[1], 'w2', c.w[2], 'w3', c.w[3], 'w4', c.w[4],
-      's1', c.s[1], 's2', c.s[2], 's3', c.s[3], 's4', c.s[4])
+    redis.call('HSET', KEYS[k], 'v', struct.pack(PACK, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]))
   end
 end
 -- settle applies the settlements that start at ARGV[a]: their number, then each as its
@@ -83,11 +91,12 @@ local function settle(a)
       local k = tonumber(ARGV[a + j])
       local c = get(k)
       touched[k] = c
-      c.inf = mx(c.inf - 1, 0)
-      if c.m == rmin then c.tok = mx(c.tok - rtok + tokens, 0) end
+      c[4] = mx(c[4] - 1, 0)
+      if c[1] == rmin then c[3] = mx(c[3] - rtok + tokens, 0) end
       for p = 1, 4 do
-        if c.w[p] == tonumber(ARGV[b + 1 + p]) then c.s[p] = c.s[p] - rcost end
-        c.s[p] = mx(c.s[p] + cost, 0)
+        local sp = c[8 + p]
+        if c[4 + p] == tonumber(ARGV[b + 1 + p]) then sp = sp - rcost end
+        c[8 + p] = mx(sp + cost, 0)
       end
     end
     a = b + 10
@@ -110,21 +119,21 @@ local cs, ls = {}, {}
 for i = 1, n do
   local b = a + 3 + (i - 1) * 8
   cs[i] = get(tonumber(ARGV[b]))
-  ls[i] = {rpm = tonumber(ARGV[b + 1]), tpm = tonumber(ARGV[b + 2]), inf = tonumber(ARGV[b + 3]),
-    budget = {tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])}}
+  ls[i] = {tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
+    tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])}
 end
 local reset_ms = (minute + 1) * 60000 - now_ms
 local lr, rr, lt, rt = 0, 0, 0, 0
 local function headers()
   for i = 1, n do
     local l, c = ls[i], cs[i]
-    if l.rpm > 0 then
-      local rem = mx(l.rpm - c.req, 0)
-      if lr == 0 or rem < rr then lr, rr = l.rpm, rem end
+    if l[1] > 0 then
+      local rem = mx(l[1] - c[2], 0)
+      if lr == 0 or rem < rr then lr, rr = l[1], rem end
     end
-    if l.tpm > 0 then
-      local rem = mx(l.tpm - c.tok, 0)
-      if lt == 0 or rem < rt then lt, rt = l.tpm, rem end
+    if l[2] > 0 then
+      local rem = mx(l[2] - c[3], 0)
+      if lt == 0 or rem < rt then lt, rt = l[2], rem end
     end
   end
 end
@@ -133,9 +142,10 @@ local function reply(refusal, level, period, retry)
   return {refusal, level, period, retry, lr, rr, lt, rt, reset_ms, minute, win[1], win[2], win[3], win[4]}
 end
 for i = 1, n do
+  local l, c = ls[i], cs[i]
   for p = 1, 4 do
-    local b = ls[i].budget[p]
-    if b > 0 and cs[i].s[p] + cost > b then
+    local b = l[3 + p]
+    if b > 0 and c[8 + p] + cost > b then
       local retry = 0
       if p < 4 then retry = window_end_ms(p) - now_ms end
       return reply(1, i, p, retry)
@@ -145,9 +155,9 @@ end
 for i = 1, n do
   local l, c = ls[i], cs[i]
   local refusal, retry = 0, 0
-  if l.inf > 0 and c.inf >= l.inf then refusal = 4
-  elseif l.rpm > 0 and c.req + 1 > l.rpm then refusal, retry = 2, reset_ms
-  elseif l.tpm > 0 and c.tok + tokens > l.tpm then refusal, retry = 3, reset_ms end
+  if l[3] > 0 and c[4] >= l[3] then refusal = 4
+  elseif l[1] > 0 and c[2] + 1 > l[1] then refusal, retry = 2, reset_ms
+  elseif l[2] > 0 and c[3] + tokens > l[2] then refusal, retry = 3, reset_ms end
   if refusal > 0 then
     headers()
     return reply(refusal, i, 1, retry)
@@ -155,8 +165,8 @@ for i = 1, n do
 end
 for i = 1, n do
   local c = cs[i]
-  c.req, c.tok, c.inf = c.req + 1, c.tok + tokens, c.inf + 1
-  for p = 1, 4 do c.s[p] = c.s[p] + cost end
+  c[2], c[3], c[4] = c[2] + 1, c[3] + tokens, c[4] + 1
+  for p = 9, 12 do c[p] = c[p] + cost end
   touched[tonumber(ARGV[a + 3 + (i - 1) * 8])] = c
 end
 headers()
@@ -174,5 +184,5 @@ return 0
 // {requests, tokens, in_flight, s1, s2, s3, s4, minute, w1, w2, w3, w4}.
 const usageScript = luaWindows + `
 local c = get(1)
-return {c.req, c.tok, c.inf, c.s[1], c.s[2], c.s[3], c.s[4], minute, win[1], win[2], win[3], win[4]}
+return {c[2], c[3], c[4], c[9], c[10], c[11], c[12], minute, win[1], win[2], win[3], win[4]}
 `

@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/governance/redisstore"
 	"github.com/bifrost-gw/bifrost/governance/redistest"
 	"github.com/bifrost-gw/bifrost/mocks"
 )
@@ -96,22 +100,30 @@ func TestGovernanceTwoReplicas(t *testing.T) {
 	if got := burst("vk-budget-0123456789"); got[200] != budgetRequests || got[429] != clients-budgetRequests {
 		t.Errorf("budget for %d requests over two replicas: %v", budgetRequests, got)
 	}
+	// A replica settles in the background within a millisecond or so of its answers
+	// (governance.state): ask both until they agree.
 	var reports [2]string
-	for i, u := range urls {
-		req, _ := http.NewRequestWithContext(ctx, "GET", u+"/governance/usage", nil)
-		req.Header.Set("Authorization", "Bearer adm-e2e-0123456789")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		for i, u := range urls {
+			req, _ := http.NewRequestWithContext(ctx, "GET", u+"/governance/usage", nil)
+			req.Header.Set("Authorization", "Bearer adm-e2e-0123456789")
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := readAll(t, resp)
+			if resp.StatusCode != 200 {
+				t.Fatalf("usage API: %d %s", resp.StatusCode, b)
+			}
+			reports[i] = string(b)
 		}
-		b := readAll(t, resp)
-		if resp.StatusCode != 200 {
-			t.Fatalf("usage API: %d %s", resp.StatusCode, b)
+		if reports[0] == reports[1] && !strings.Contains(reports[0], `"in_flight":1`) {
+			break
 		}
-		reports[i] = string(b)
-	}
-	if reports[0] != reports[1] {
-		t.Errorf("the replicas disagree:\n%s\n%s", reports[0], reports[1])
+		if time.Now().After(deadline) {
+			t.Fatalf("the replicas disagree:\n%s\n%s", reports[0], reports[1])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	var r struct {
 		VirtualKeys []struct {
@@ -262,6 +274,13 @@ func TestGovernanceSharedKeyCooldown(t *testing.T) {
 		}
 		return resp.StatusCode, string(readAll(t, resp))
 	}
+	// Both replicas subscribe to the cooldowns in the background as they start: wait
+	// until Redis has both subscriptions, or a cooldown published before is lost.
+	for deadline := time.Now().Add(5 * time.Second); subscribers(t, redis.Addr) < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the replicas did not subscribe to the key cooldowns")
+		}
+	}
 	if status, body := send(a); status != 429 {
 		t.Fatalf("replica a, provider's 429: %d %s", status, body)
 	}
@@ -325,4 +344,33 @@ func TestCacheSharedThroughRedis(t *testing.T) {
 	if n := mock.Stats().Requests["/v1/chat/completions"]; n != 1 {
 		t.Errorf("the provider got %d requests, want 1", n)
 	}
+}
+
+// subscribers returns the number of subscriptions to the key cooldowns' channel, asked
+// over Redis's plain protocol (PUBSUB NUMSUB).
+func subscribers(t *testing.T, addr string) int {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second)) //nolint:errcheck
+	ch := redisstore.CooldownChannel
+	if _, err := fmt.Fprintf(c, "*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$%d\r\n%s\r\n", len(ch), ch); err != nil {
+		t.Fatal(err)
+	}
+	// The reply: *2 $<len> <channel> :<count>
+	r := bufio.NewReader(c)
+	var last string
+	for i := 0; i < 4; i++ {
+		if last, err = r.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(last, ":")))
+	if err != nil {
+		t.Fatalf("PUBSUB NUMSUB: %q", last)
+	}
+	return n
 }
