@@ -124,6 +124,7 @@ type Call struct {
 	wprev, wnext *Call
 	up           *upConn
 	cancelled    bool
+	wseen        bool // the watcher has seen the Call at one tick already
 	body         bodyReader
 	reqBody      []byte
 }

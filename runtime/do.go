@@ -17,8 +17,9 @@ import (
 // the next target when the failure is one worth falling back on (a retryable one, or any 4xx
 // with client.fallback_on_client_errors). Nothing goes to a fallback once the client is gone.
 // On success the provider's response is in c.resp (for a stream, its body is still open and c
-// holds a slot).
-func (e *Engine) run(c *Call, s *snapshot) *Error {
+// holds a slot). now is the time of the engine's clock when the request was routed: the
+// first try's beginning.
+func (e *Engine) run(c *Call, s *snapshot, now time.Time) *Error {
 	var err *Error
 	for i := 0; i < c.nTargets; i++ {
 		if i > 0 {
@@ -26,6 +27,7 @@ func (e *Engine) run(c *Call, s *snapshot) *Error {
 				return c.clientGone()
 			}
 			c.Fallbacks++
+			now = c.clk.Now()
 		}
 		if c.Gate != nil {
 			if err = c.Gate.EnterTarget(c, c.targets[i].p.name); err != nil {
@@ -34,8 +36,9 @@ func (e *Engine) run(c *Call, s *snapshot) *Error {
 				}
 				continue
 			}
+			now = c.clk.Now() // the gate may have waited on shared state
 		}
-		err = e.try(c, c.targets[i], s)
+		err = e.try(c, c.targets[i], s, now)
 		if err == nil || !fallsBack(err, s) {
 			return err
 		}
@@ -77,8 +80,12 @@ func (c *Call) clientGone() *Error {
 // chosen (chooseKey), a slot taken (admit), the request encoded once (buildRequest), then
 // per attempt: the key set (setKey), one upstream exchange (attempt), its outcome classified
 // (outcome), and the next attempt decided (nextAttempt); the breaker is told at the end
-// (settle).
-func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
+// (settle). begin is the time of the engine's clock at which the try begins.
+//
+// The clock is read once per step and each reading serves the next step too (the end of
+// the admission wait begins the encoding, the end of the encoding begins the first
+// attempt): on the common path a try reads it three times.
+func (e *Engine) try(c *Call, t target, s *snapshot, begin time.Time) *Error {
 	p := t.p
 	c.cur, c.Provider, c.Model = t, p.name, t.model
 	url := p.urls[c.op]
@@ -88,7 +95,6 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 		err.Provider, err.Retryable = p.name, true
 		return err
 	}
-	begin := c.clk.Now()
 	tr := tryState{p: p, model: t.model, begin: begin, deadline: begin.Add(p.timeout), now: begin.UnixNano()}
 	tr.br = p.breaker.lookup(t.model) // nil: the model has no breaker yet, or breakers are off
 	ok, probe := tr.br.allow(tr.now)
@@ -100,7 +106,7 @@ func (e *Engine) try(c *Call, t target, s *snapshot) *Error {
 	if tr.holding {
 		p.adm.release()
 	}
-	tr.settle(c.clk.Now())
+	tr.settle()
 	return err
 }
 
@@ -111,6 +117,7 @@ type tryState struct {
 	// begin and deadline bound the try: the provider's request timeout from begin.
 	begin, deadline time.Time
 	now             int64         // the time at the latest step, unix ns
+	admitted        time.Time     // when the admission slot was taken
 	br              *breaker      // the model's breaker when the try began; nil: none
 	probe           bool          // the try is the half-open breaker's one probe
 	verdict         verdict       // what the breaker is told when the try ends
@@ -130,15 +137,16 @@ const (
 	failing                // no attempt succeeded and one failed the provider's way
 )
 
-// settle tells the model's breaker how the try went; now is the time it ended.
-func (tr *tryState) settle(now time.Time) {
+// settle tells the model's breaker how the try went, as of its latest step (tr.now: the
+// end of its last attempt, or of the wait after it).
+func (tr *tryState) settle() {
 	if tr.verdict == unsent {
 		if tr.probe {
 			tr.br.abandon()
 		}
 		return
 	}
-	tr.p.breaker.record(tr.model, tr.br, now.UnixNano(), tr.verdict == failing, tr.probe)
+	tr.p.breaker.record(tr.model, tr.br, tr.now, tr.verdict == failing, tr.probe)
 }
 
 // send runs a try that its breaker let through: it chooses a key, takes a slot, encodes
@@ -150,31 +158,37 @@ func (e *Engine) send(c *Call, tr *tryState, dropExcess bool, url string) *Error
 	if err := c.admit(tr, dropExcess); err != nil {
 		return err
 	}
-	e0 := c.clk.Now()
+	// Encoding counts from the slot taken to the request ready for its first attempt:
+	// built once, then addressed and authorized for the first key.
 	err := e.buildRequest(c, tr.p, url, tr.model)
-	c.Encode += c.clk.Now().Sub(e0)
+	if err == nil {
+		err = c.setKey(tr.p, tr.model)
+	}
+	t0 := c.clk.Now()
+	c.Encode += t0.Sub(tr.admitted)
 	if err != nil {
 		return err
 	}
 	for {
-		if err := c.setKey(tr.p, tr.model); err != nil {
-			return err
-		}
-		doErr := e.attempt(c, tr)
+		doErr := e.attempt(c, tr, t0)
 		if doErr != nil && !tr.resent && staleConn(&c.resp, doErr) {
 			tr.resent = true // again at once, on a new connection; not a retry
 			c.Reconnects++
 			c.observeEnd(0, nil, true)
-			continue
+		} else {
+			err := c.outcome(tr, doErr)
+			c.observeEnd(tr.status, err, false)
+			if err == nil {
+				return nil
+			}
+			if err = e.nextAttempt(c, tr, err); err != nil {
+				return err
+			}
 		}
-		err := c.outcome(tr, doErr)
-		c.observeEnd(tr.status, err, false)
-		if err == nil {
-			return nil
-		}
-		if err = e.nextAttempt(c, tr, err); err != nil {
+		if err := c.setKey(tr.p, tr.model); err != nil {
 			return err
 		}
+		t0 = c.clk.Now()
 	}
 }
 
@@ -215,7 +229,8 @@ func (c *Call) admit(tr *tryState, dropExcess bool) *Error {
 	switch p.adm.acquire(c.clk, tr.deadline, dropExcess, c.Gone) {
 	case admitted:
 		tr.holding = true
-		c.Queued += c.clk.Now().Sub(tr.begin)
+		tr.admitted = c.clk.Now()
+		c.Queued += tr.admitted.Sub(tr.begin)
 		return nil
 	case queueFull:
 		p.stats.dropped.Add(1)
@@ -235,12 +250,11 @@ func (c *Call) admit(tr *tryState, dropExcess bool) *Error {
 
 // attempt makes one upstream exchange: it sends the request, as addressed and authorized
 // for the current key, and reads the answer (for a stream, up to its body) within the
-// response-header timeout and the try's deadline, cancelled if the client leaves. It
-// returns the network error, if any; the answer is in c.resp.
-func (e *Engine) attempt(c *Call, tr *tryState) error {
+// response-header timeout and the try's deadline, cancelled if the client leaves. t0 is
+// when it begins. It returns the network error, if any; the answer is in c.resp.
+func (e *Engine) attempt(c *Call, tr *tryState, t0 time.Time) error {
 	c.resp.StreamBody = c.streaming
 	c.Attempts++
-	t0 := c.clk.Now()
 	c.observeStart(tr.p, tr.retries, t0)
 	tr.limit = min(tr.p.headerTimeout, tr.deadline.Sub(t0))
 	doErr := e.doUpstream(c, tr.p, wallDeadline(c.clk, t0, tr.limit))

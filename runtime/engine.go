@@ -231,11 +231,12 @@ func (e *Engine) start(c *Call, op provider.Op, model, providerField string, fal
 	t0 := e.clock.Now()
 	s := e.snapshot()
 	err := c.route(s, model, providerField, fallbacks)
-	c.Route = e.clock.Now().Sub(t0)
+	t1 := e.clock.Now()
+	c.Route = t1.Sub(t0)
 	if err != nil {
 		return err
 	}
-	if err := e.run(c, s); err != nil {
+	if err := e.run(c, s, t1); err != nil {
 		return c.RedactDirectKey(err)
 	}
 	if c.streaming {

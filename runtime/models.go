@@ -56,7 +56,7 @@ func (e *Engine) providerModels(p *providerState) ([]schemas.Model, *Error) {
 	defer e.ReleaseCall(c)
 	c.op = provider.OpModels
 	t := target{p: p}
-	if err := e.try(c, t, e.snapshot()); err != nil {
+	if err := e.try(c, t, e.snapshot(), e.clock.Now()); err != nil {
 		cp := *err
 		return nil, &cp
 	}

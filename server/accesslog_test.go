@@ -133,3 +133,22 @@ func TestBufferedAccessLog(t *testing.T) {
 		t.Errorf("%v allocations per buffered line", n)
 	}
 }
+
+// TestStampMatchesAppendFormat checks the access log's kept-second time formatting against
+// time.AppendFormat: within a second, across seconds, and in zones of their own.
+func TestStampMatchesAppendFormat(t *testing.T) {
+	east := time.FixedZone("", 5*3600+30*60)
+	west := time.FixedZone("", -8*3600)
+	base := time.Date(2026, 12, 5, 9, 30, 59, 998_700_000, time.UTC)
+	var st stamp
+	for i, tm := range []time.Time{
+		base, base.Add(time.Millisecond), base.Add(2 * time.Millisecond), base.Add(900 * time.Millisecond),
+		base.In(east), base.In(west), base.Add(time.Hour).In(west), base, time.Unix(0, 0).UTC(),
+		base.Add(-time.Second + 5*time.Microsecond),
+	} {
+		got := string(st.append(nil, tm))
+		if want := tm.Format(timeLayout); got != want {
+			t.Errorf("%d: %s, want %s", i, got, want)
+		}
+	}
+}

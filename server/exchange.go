@@ -259,7 +259,8 @@ func (x *exchange) record(status int, overhead time.Duration) {
 	x.rec.Stages[metrics.StageDecode] = c.Decode
 	x.s.metrics.Record(&x.rec)
 	if x.logOn {
-		x.s.logRequest(&x.rec, x.path, time.Since(x.start), c)
+		d := time.Since(x.start)
+		x.s.logRequestAt(&x.rec, x.path, d, x.start.Add(d), c) // the line's time without another clock read
 	}
 }
 

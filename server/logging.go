@@ -26,6 +26,11 @@ func (s *Server) accessLogOn() bool {
 // goroutine: without an access log (SetAccessLog), the slog logger given to New must not
 // block either; a handler over a buffered AccessLog (which is an io.Writer) never does.
 func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c *runtime.Call) {
+	s.logRequestAt(r, path, d, time.Now(), c)
+}
+
+// logRequestAt is logRequest for a request that ended at end.
+func (s *Server) logRequestAt(r *metrics.Request, path []byte, d time.Duration, end time.Time, c *runtime.Call) {
 	if a := s.accessLog; a != nil {
 		var f [15]accessField
 		n := copy(f[:], []accessField{
@@ -58,7 +63,7 @@ func (s *Server) logRequest(r *metrics.Request, path []byte, d time.Duration, c 
 			f[n] = strField("cost_usd", governance.AppendUSD(cost[:0], r.Cost))
 			n++
 		}
-		a.write(time.Now(), f[:n])
+		a.write(end, f[:n])
 		return
 	}
 	var attrs [15]slog.Attr
