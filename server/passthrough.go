@@ -127,7 +127,16 @@ func (x *exchange) setRouted(scan *jsonscan.Request, model, prov string, fallbac
 func (x *exchange) respondPassed() {
 	c := x.call
 	r0 := time.Now()
-	u := &c.PassedUsage().Usage
+	x.passedUsage(&c.PassedUsage().Usage)
+	x.ctx.SetContentType("application/json")
+	x.ctx.SetBody(c.PassedAnswer())
+	x.shortCircuitHeader()
+	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
+}
+
+// passedUsage counts the usage that jsonscan read in a passed answer or stream, as respond
+// counts the decoded one.
+func (x *exchange) passedUsage(u *jsonscan.Usage) {
 	x.rec.InputTokens, x.rec.OutputTokens = u.Input, u.Output
 	if x.kind == kindEmbedding {
 		x.govEmbeddingUsage(u.Input)
@@ -135,8 +144,4 @@ func (x *exchange) respondPassed() {
 		x.usage = governance.Usage{Input: int64(u.Input), CachedInput: int64(u.CachedInput), Output: int64(u.Output)}
 		x.usageKnown = true
 	}
-	x.ctx.SetContentType("application/json")
-	x.ctx.SetBody(c.PassedAnswer())
-	x.shortCircuitHeader()
-	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
 }
