@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	"github.com/bifrost-gw/bifrost/adapters"
+	"github.com/bifrost-gw/bifrost/governance"
+	"github.com/bifrost-gw/bifrost/governance/memstore"
+	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
 	"github.com/valyala/fasthttp"
@@ -330,4 +333,55 @@ func newFlakyGateway(t *testing.T, passthrough bool, ln *fasthttputil.InmemoryLi
 	srv.SetPassthrough(passthrough)
 	t.Cleanup(engine.Close)
 	return &inProcess{handler: srv.Handler(), srv: srv, engine: engine, ln: ln}
+}
+
+// TestAnthropicPassthroughGoverned: with governance on, the usage that jsonscan reads in
+// Anthropic's answer and stream events prices the request as the decoding path does.
+func TestAnthropicPassthroughGoverned(t *testing.T) {
+	cfgJSON := `{"providers":{"anthropic":{"keys":[{"name":"k","value":"` + inProcessKey + `","models":["*"],"weight":1}],
+		"network_config":{"base_url":"http://mock.inmemory"}}},"governance":{"virtual_keys":[{"name":"alice","value":"` + govAlice + `","budget":{"daily_usd":10}}],
+		"prices":{"anthropic/claude-3-5-haiku-20241022":{"input":1,"output":2}}}}`
+	plain := []byte(`{"model":"claude-3-5-haiku-20241022","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`)
+	stream := []byte(`{"model":"claude-3-5-haiku-20241022","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	var lines [2]string
+	for i, on := range []bool{true, false} {
+		p := newInProcess(t, mocks.Config{Format: mocks.FormatAnthropic}, cfgJSON)
+		cfg, err := config.Parse("gov.json", []byte(cfgJSON), func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := governance.New(memstore.New(fixedClock()))
+		if err := g.Configure(cfg); err != nil {
+			t.Fatal(err)
+		}
+		p.srv.SetGovernor(g)
+		p.srv.SetPassthrough(on)
+		var log bytes.Buffer
+		p.srv.SetAccessLog(NewAccessLog(&log, false))
+		for _, body := range [][]byte{plain, stream} {
+			ctx := govRequest(p, "POST", "/anthropic/v1/messages", "x-api-key", govAlice, body)
+			var out bytes.Buffer
+			if err := ctx.Response.BodyWriteTo(&out); err != nil || ctx.Response.StatusCode() != 200 {
+				t.Fatalf("passthrough %v: status %d, %v: %s", on, ctx.Response.StatusCode(), err, out.String())
+			}
+		}
+		if passed := p.srv.Passed(); on && passed != 2 || !on && passed != 0 {
+			t.Errorf("passthrough %v: %d of 2 passed through", on, passed)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+			i0 := strings.Index(line, "cost_usd=")
+			if i0 < 0 || strings.HasPrefix(line[i0:], "cost_usd=0.000000000") {
+				t.Errorf("passthrough %v: access line without a cost: %s", on, line)
+				continue
+			}
+			end := strings.IndexByte(line[i0:], ' ')
+			if end < 0 {
+				end = len(line) - i0
+			}
+			lines[i] += line[i0:i0+end] + " "
+		}
+	}
+	if lines[0] != lines[1] {
+		t.Errorf("costs differ between the paths: passthrough %s, decoding %s", lines[0], lines[1])
+	}
 }
