@@ -29,10 +29,13 @@ import (
 //	                                          the target provider's own counting endpoint
 //	                                          (anthropic_count.go); never an estimate
 //
-// A request is decoded with the anthropic codec's wire types, converted to the unified
-// request (anthropic.Inbound), run by the engine as /v1/chat/completions runs, and the
-// answer is written back as an Anthropic Message or Anthropic's stream events
-// (anthropic.Outbound). Errors are Anthropic's {"type":"error","error":{"type","message"}}.
+// A request whose every target is Anthropic itself takes the passthrough path
+// (anthropic_pass.go): the client's bytes go to Anthropic with only the gateway's edits,
+// and Anthropic's answer or stream events come back as it sent them. Any other request is
+// decoded with the anthropic codec's wire types, converted to the unified request
+// (anthropic.Inbound), run by the engine as /v1/chat/completions runs, and the answer is
+// written back as an Anthropic Message or Anthropic's stream events (anthropic.Outbound).
+// Errors are Anthropic's {"type":"error","error":{"type","message"}}.
 //
 // The model is routed as on /v1: a "provider" member, "provider/model", or a config alias;
 // a bare name that is no alias (claude-sonnet-4-5, say) goes to the "anthropic" provider.

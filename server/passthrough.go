@@ -14,9 +14,10 @@ import (
 
 // SetPassthrough turns the passthrough path on (the default) or off. With it on, an OpenAI
 // chat, text or embeddings request whose every target speaks the OpenAI format as it is
-// (provider.Info.Verbatim), with no plugin installed, goes to the provider as the client
-// sent it, with only the gateway's edits, and the answer comes back as the provider sent
-// it. Off, every request is decoded and encoded again (for comparison: bifrost-http
+// (provider.Info.Verbatim), and an /anthropic/v1/messages request whose every target is
+// Anthropic (anthropic_pass.go), with no plugin installed, goes to the provider as the
+// client sent it, with only the gateway's edits, and the answer comes back as the provider
+// sent it. Off, every request is decoded and encoded again (for comparison: bifrost-http
 // -passthrough=false). Call it before serving.
 func (s *Server) SetPassthrough(on bool) { s.noPassthrough = !on }
 
