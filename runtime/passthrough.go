@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
@@ -56,8 +57,18 @@ func (e *Engine) Passable(c *Call, op provider.Op, model, providerField string, 
 // names no model and carries anthropic_version, so it is translated.
 func (e *Engine) PassableMessages(c *Call, model, providerField string, fallbacks []string) bool {
 	return e.passable(c, model, providerField, fallbacks, func(t *target) bool {
-		return t.p.adapter.Info().Format == anthropicFormat && t.p.chatCodec(t.model) == provider.ChatCodec(t.p.adapter)
+		return t.p.adapter.Info().Format == anthropicFormat && !t.p.routedCodec(t.model)
 	})
+}
+
+// routedCodec reports whether a model route gives model a codec of its own (chatCodec).
+func (p *providerState) routedCodec(model string) bool {
+	for i := range p.routes {
+		if r := &p.routes[i]; r.codec != nil && strings.HasPrefix(model, r.prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // anthropicFormat is the wire format of Anthropic's Messages API (specs/anthropic.yaml).

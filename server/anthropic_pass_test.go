@@ -83,6 +83,8 @@ func TestAnthropicPassthroughGolden(t *testing.T) {
 			`{"model":"claude-3-5-sonnet-20241022","max_tokens":64,` + msgs + `}`},
 		{"fallbacks to anthropic", `{"model":"anthropic/claude-3-5-sonnet-20241022","max_tokens":64,` + msgs + `,"fallbacks":["anthropic/claude-3-5-haiku-20241022"]}`,
 			`{"model":"claude-3-5-sonnet-20241022","max_tokens":64,` + msgs + `}`},
+		{"server tool", `{"model":"anthropic/claude-sonnet-4-5","max_tokens":1024,` + msgs + `,"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":3}]}`,
+			`{"model":"claude-sonnet-4-5","max_tokens":1024,` + msgs + `,"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":3}]}`},
 		{"system, tools, thinking, cache_control", `{"model":"anthropic/claude-sonnet-4-5","max_tokens":4096,` +
 			`"system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral"}}],` +
 			`"messages":[{"role":"user","content":[{"type":"text","text":"Weather in Paris?"}]},` +
@@ -101,6 +103,7 @@ func TestAnthropicPassthroughGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			before := pass.srv.Passed()
 			ctx := newCtx("POST", "/anthropic/v1/messages", []byte(c.body))
+			ctx.Request.Header.Set("anthropic-beta", betaValue)
 			pass.do(ctx)
 			if ctx.Response.StatusCode() != 200 {
 				t.Fatalf("passthrough: status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
@@ -115,6 +118,11 @@ func TestAnthropicPassthroughGolden(t *testing.T) {
 			if string(passGot) != string(rec.answers["/v1/messages"]) {
 				t.Errorf("client got %s\nwant the provider's answer as sent", passGot)
 			}
+			rec.mu.Lock()
+			if rec.beta != betaValue {
+				t.Errorf("anthropic-beta: Anthropic got %q, want %q", rec.beta, betaValue)
+			}
+			rec.mu.Unlock()
 			ctx = newCtx("POST", "/anthropic/v1/messages", []byte(c.body))
 			dec.do(ctx)
 			if ctx.Response.StatusCode() != 200 || dec.srv.Passed() != 0 {
