@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
@@ -21,19 +23,22 @@ type passthrough struct {
 	// it and the adapter decoded it instead (the unified response then holds the usage).
 	answer  jsonscan.Answer
 	scanned bool
+	// event is the name of the stream event that Next just read (Anthropic's event: field).
+	event []byte
 }
 
 // PassScan returns the call's jsonscan.Request, for the caller to scan the client's body
 // into (jsonscan.ScanRequest) before it calls Passthrough.
 func (c *Call) PassScan() *jsonscan.Request { return &c.pass.scan }
 
-// Passthrough puts the call on the passthrough path. body is the client's OpenAI request of
-// kind k, scanned into PassScan (jsonscan.ScanRequest returned true), and the request
+// Passthrough puts the call on the passthrough path. body is the client's request of
+// kind k (OpenAI's, or Anthropic's Messages for a call that PassableMessages took), scanned into PassScan (jsonscan.ScanRequest returned true), and the request
 // fields the engine routes by (Model, Provider, Fallbacks of the call's request of that
 // kind) must be set from it. addUsage asks a stream's provider for the usage chunk. Call it
 // only when Passable said yes; body must stay unchanged until ReleaseCall.
 func (c *Call) Passthrough(k jsonscan.Kind, body []byte, addUsage bool) {
 	c.pass.on, c.pass.kind, c.pass.body, c.pass.addUsage = true, k, body, addUsage
+	c.pass.answer = jsonscan.Answer{}
 }
 
 // Passable reports whether a request of operation op for model (with providerField and
@@ -43,6 +48,34 @@ func (c *Call) Passthrough(k jsonscan.Kind, body []byte, addUsage bool) {
 // provider whose wire format for op is the unified one as it is (provider.Info.Verbatim).
 // A request whose route fails is not passable: the decoding path answers the error.
 func (e *Engine) Passable(c *Call, op provider.Op, model, providerField string, fallbacks []string) bool {
+	return e.passable(c, model, providerField, fallbacks, func(t *target) bool { return t.p.adapter.Info().Verbatim[op] })
+}
+
+// PassableMessages is Passable for an Anthropic Messages request (jsonscan.Messages): every
+// target must speak Anthropic's format itself (its spec's format is "anthropic", and no
+// model route gives the model another codec). Claude on Vertex AI does not qualify: its body
+// names no model and carries anthropic_version, so it is translated.
+func (e *Engine) PassableMessages(c *Call, model, providerField string, fallbacks []string) bool {
+	return e.passable(c, model, providerField, fallbacks, func(t *target) bool {
+		return t.p.adapter.Info().Format == anthropicFormat && !t.p.routedCodec(t.model)
+	})
+}
+
+// routedCodec reports whether a model route gives model a codec of its own (chatCodec).
+func (p *providerState) routedCodec(model string) bool {
+	for i := range p.routes {
+		if r := &p.routes[i]; r.codec != nil && strings.HasPrefix(model, r.prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// anthropicFormat is the wire format of Anthropic's Messages API (specs/anthropic.yaml).
+const anthropicFormat = "anthropic"
+
+// passable routes the request and reports whether every target it routes to satisfies ok.
+func (e *Engine) passable(c *Call, model, providerField string, fallbacks []string, ok func(*target) bool) bool {
 	if e.plugins.Load() != nil || c.traced() {
 		return false
 	}
@@ -51,12 +84,12 @@ func (e *Engine) Passable(c *Call, op provider.Op, model, providerField string, 
 		c.Err = Error{}
 		return false
 	}
-	ok := c.nTargets > 0
-	for i := 0; i < c.nTargets && ok; i++ {
-		ok = c.targets[i].p.adapter.Info().Verbatim[op]
+	all := c.nTargets > 0
+	for i := 0; i < c.nTargets && all; i++ {
+		all = ok(&c.targets[i])
 	}
 	c.nTargets = 0
-	return ok
+	return all
 }
 
 // Passed reports whether the call's answer is the provider's own body (PassedAnswer), read
@@ -83,7 +116,11 @@ func (c *Call) passRequest(model string) {
 // adapter's decoder, which serves it the decoding way or rejects it as today.
 func (c *Call) passAnswer(p *providerState) *Error {
 	t0 := time.Now()
-	c.pass.scanned = jsonscan.ScanOpenAI(c.resp.Body(), c.pass.kind, &c.pass.answer) && c.pass.answer.Substantial
+	if c.pass.kind == jsonscan.Messages {
+		c.pass.scanned = jsonscan.ScanAnthropic(c.resp.Body(), &c.pass.answer) && c.pass.answer.Substantial
+	} else {
+		c.pass.scanned = jsonscan.ScanOpenAI(c.resp.Body(), c.pass.kind, &c.pass.answer) && c.pass.answer.Substantial
+	}
 	c.Decode += time.Since(t0)
 	if c.pass.scanned {
 		return nil
@@ -99,4 +136,45 @@ func (c *Call) PassedEvent() []byte {
 		return c.event
 	}
 	return nil
+}
+
+// PassedEventName returns the name (SSE "event:") of the stream event that Next just read on
+// the passthrough path of an Anthropic stream; nil otherwise. Valid until the next Next.
+func (c *Call) PassedEventName() []byte {
+	if c.pass.on && c.streaming && c.pass.kind == jsonscan.Messages {
+		return c.pass.event
+	}
+	return nil
+}
+
+// passesEvents reports whether Next reads the stream's events with passEvent rather than
+// the adapter's decoder: an Anthropic stream on the passthrough path.
+func (c *Call) passesEvents() bool { return c.pass.on && c.pass.kind == jsonscan.Messages }
+
+// errBadEvent is passEvent's error for an event that is not a JSON object.
+var errBadEvent = errors.New("a stream event is not a valid JSON object")
+
+// passEvent reads one event of an Anthropic stream on the passthrough path with jsonscan,
+// instead of the adapter's decoder: every event goes to the client as it was sent (pings and
+// block ends too: StepChunk), the usage gathers in PassedUsage (message_start brings the
+// input tokens, message_delta the output tokens), a stop reason marks the stream finished,
+// message_stop ends it (StepDone; the caller still sends it) and an error event is
+// StepError (decoded, scrubbed and answered as on the decoding path).
+func (c *Call) passEvent(ev provider.Event) (provider.Step, error) {
+	a := &c.pass.answer
+	c.pass.event = ev.Name
+	if !jsonscan.ScanAnthropicEvent(ev.Data, a) {
+		return provider.StepSkip, errBadEvent
+	}
+	switch string(a.Type.Of(ev.Data)) {
+	case `"error"`:
+		return provider.StepError, nil
+	case `"message_stop"`:
+		c.finished = true
+		return provider.StepDone, nil
+	}
+	if a.FinishReason.Set() {
+		c.finished = true
+	}
+	return provider.StepChunk, nil
 }

@@ -81,11 +81,13 @@ func (c *Call) Next() (done bool, err *Error) {
 		}
 		var step provider.Step
 		var derr error
-		switch c.op {
-		case provider.OpChatStream:
+		switch {
+		case c.passesEvents():
+			step, derr = c.passEvent(ev)
+		case c.op == provider.OpChatStream:
 			c.Chunk.Reset()
 			step, derr = cc.DecodeChatEvent(ev, &c.state, &c.Chunk)
-		case provider.OpTextStream:
+		case c.op == provider.OpTextStream:
 			c.TextResp.Reset()
 			step, derr = a.DecodeTextEvent(ev, &c.state, &c.TextResp)
 		}

@@ -29,10 +29,13 @@ import (
 //	                                          the target provider's own counting endpoint
 //	                                          (anthropic_count.go); never an estimate
 //
-// A request is decoded with the anthropic codec's wire types, converted to the unified
-// request (anthropic.Inbound), run by the engine as /v1/chat/completions runs, and the
-// answer is written back as an Anthropic Message or Anthropic's stream events
-// (anthropic.Outbound). Errors are Anthropic's {"type":"error","error":{"type","message"}}.
+// A request whose every target is Anthropic itself takes the passthrough path
+// (anthropic_pass.go): the client's bytes go to Anthropic with only the gateway's edits,
+// and Anthropic's answer or stream events come back as it sent them. Any other request is
+// decoded with the anthropic codec's wire types, converted to the unified request
+// (anthropic.Inbound), run by the engine as /v1/chat/completions runs, and the answer is
+// written back as an Anthropic Message or Anthropic's stream events (anthropic.Outbound).
+// Errors are Anthropic's {"type":"error","error":{"type","message"}}.
 //
 // The model is routed as on /v1: a "provider" member, "provider/model", or a config alias;
 // a bare name that is no alias (claude-sonnet-4-5, say) goes to the "anthropic" provider.
@@ -56,6 +59,8 @@ type anthropicExchange struct {
 	out      anthropic.Outbound
 	model    string
 	streamFn func(w *bufio.Writer)
+	// passStreamFn relays a stream on the passthrough path (anthropic_pass.go).
+	passStreamFn func(w *bufio.Writer)
 }
 
 func (s *Server) acquireAnthropic() *anthropicExchange {
@@ -64,6 +69,7 @@ func (s *Server) acquireAnthropic() *anthropicExchange {
 	}
 	ax := &anthropicExchange{}
 	ax.streamFn = ax.stream
+	ax.passStreamFn = ax.passStream
 	return ax
 }
 
@@ -177,6 +183,9 @@ func (ax *anthropicExchange) run(a *access) bool {
 		writeAnthropicError(ctx, 400, "invalid_request_error", "request body is not valid UTF-8")
 		return false
 	}
+	if handled, owned := ax.pass(directKey); handled {
+		return owned
+	}
 	if err := ax.in.Decode(body); err != nil {
 		writeAnthropicError(ctx, 400, "invalid_request_error", decodeMessage(err, len(body)))
 		return false
@@ -202,17 +211,23 @@ func (ax *anthropicExchange) run(a *access) bool {
 		ax.openStream()
 		return true
 	}
+	ax.respond()
+	return false
+}
+
+// respond answers with the call's unified response as an Anthropic Message.
+func (ax *anthropicExchange) respond() {
+	x := ax.x
 	c := x.call
 	r0 := time.Now()
 	w := c.ResponseWriter()
 	ax.out.EncodeMessage(w, &c.ChatResp, ax.model)
 	x.rec.InputTokens, x.rec.OutputTokens = c.ChatResp.Usage.PromptTokens, c.ChatResp.Usage.CompletionTokens
 	x.govUsage(&c.ChatResp.Usage)
-	ctx.SetContentType("application/json")
-	ctx.SetBody(c.Encoded())
+	x.ctx.SetContentType("application/json")
+	x.ctx.SetBody(c.Encoded())
 	x.shortCircuitHeader()
 	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
-	return false
 }
 
 // prepare fills the Call's unified request from the decoded one; it answers 400 and returns

@@ -97,29 +97,37 @@ func TestAnthropicAuth(t *testing.T) {
 }
 
 // TestAnthropicRouting checks where models go: a bare name to the anthropic provider, unless
-// it is a config alias; provider/model anywhere.
+// it is a config alias; provider/model anywhere. On the passthrough path every request here
+// goes to Anthropic as sent (cache_control kept), the alias's too; on the decoding path a
+// request named for Anthropic keeps cache_control and the alias's drops it (an alias may
+// name other providers).
 func TestAnthropicRouting(t *testing.T) {
-	p := newInProcess(t, mocks.Config{Format: mocks.FormatAnthropic, Record: true}, `{"providers":{
+	for _, pass := range []bool{true, false} {
+		p := newInProcess(t, mocks.Config{Format: mocks.FormatAnthropic, Record: true}, `{"providers":{
 		"anthropic":{"keys":[{"name":"k","value":"`+inProcessKey+`","models":["*"],"weight":1}],"network_config":{"base_url":"http://mock.inmemory"}}},
 		"aliases":{"fast":"anthropic/claude-3-5-haiku-20241022"}}`)
-	for _, c := range []struct{ model, sent string }{
-		{"claude-sonnet-4-5", "claude-sonnet-4-5"},
-		{"fast", "claude-3-5-haiku-20241022"},
-		{"anthropic/claude-opus-4-1", "claude-opus-4-1"},
-	} {
-		ctx := newCtx("POST", "/anthropic/v1/messages", []byte(`{"model":"`+c.model+`","max_tokens":5,"system":[{"type":"text","text":"S","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"}]}`))
-		p.do(ctx)
-		if ctx.Response.StatusCode() != 200 {
-			t.Fatalf("%s: status %d: %s", c.model, ctx.Response.StatusCode(), ctx.Response.Body())
+		p.srv.SetPassthrough(pass)
+		for _, c := range []struct{ model, sent string }{
+			{"claude-sonnet-4-5", "claude-sonnet-4-5"},
+			{"fast", "claude-3-5-haiku-20241022"},
+			{"anthropic/claude-opus-4-1", "claude-opus-4-1"},
+		} {
+			ctx := newCtx("POST", "/anthropic/v1/messages", []byte(`{"model":"`+c.model+`","max_tokens":5,"system":[{"type":"text","text":"S","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"}]}`))
+			p.do(ctx)
+			if ctx.Response.StatusCode() != 200 {
+				t.Fatalf("%s: status %d: %s", c.model, ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+			reqs := p.mock.Requests()
+			last := string(reqs[len(reqs)-1].Body)
+			if !strings.Contains(last, `"model":"`+c.sent+`"`) {
+				t.Errorf("%s: the provider got %s", c.model, last)
+			}
+			if native := pass || c.model != "fast"; native != strings.Contains(last, "cache_control") {
+				t.Errorf("passthrough %v, %s: cache_control forwarded = %v, want %v: %s", pass, c.model, !native, native, last)
+			}
 		}
-		reqs := p.mock.Requests()
-		last := string(reqs[len(reqs)-1].Body)
-		if !strings.Contains(last, `"model":"`+c.sent+`"`) {
-			t.Errorf("%s: the provider got %s", c.model, last)
-		}
-		// Named for Anthropic (not through an alias): cache_control goes through.
-		if native := c.model != "fast"; native != strings.Contains(last, "cache_control") {
-			t.Errorf("%s: cache_control forwarded = %v, want %v: %s", c.model, !native, native, last)
+		if passed := p.srv.Passed(); pass && passed != 3 || !pass && passed != 0 {
+			t.Errorf("passthrough %v: %d requests passed through of 3", pass, passed)
 		}
 	}
 }

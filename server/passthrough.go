@@ -14,9 +14,10 @@ import (
 
 // SetPassthrough turns the passthrough path on (the default) or off. With it on, an OpenAI
 // chat, text or embeddings request whose every target speaks the OpenAI format as it is
-// (provider.Info.Verbatim), with no plugin installed, goes to the provider as the client
-// sent it, with only the gateway's edits, and the answer comes back as the provider sent
-// it. Off, every request is decoded and encoded again (for comparison: bifrost-http
+// (provider.Info.Verbatim), and an /anthropic/v1/messages request whose every target is
+// Anthropic (anthropic_pass.go), with no plugin installed, goes to the provider as the
+// client sent it, with only the gateway's edits, and the answer comes back as the provider
+// sent it. Off, every request is decoded and encoded again (for comparison: bifrost-http
 // -passthrough=false). Call it before serving.
 func (s *Server) SetPassthrough(on bool) { s.noPassthrough = !on }
 
@@ -127,7 +128,16 @@ func (x *exchange) setRouted(scan *jsonscan.Request, model, prov string, fallbac
 func (x *exchange) respondPassed() {
 	c := x.call
 	r0 := time.Now()
-	u := &c.PassedUsage().Usage
+	x.passedUsage(&c.PassedUsage().Usage)
+	x.ctx.SetContentType("application/json")
+	x.ctx.SetBody(c.PassedAnswer())
+	x.shortCircuitHeader()
+	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
+}
+
+// passedUsage counts the usage that jsonscan read in a passed answer or stream, as respond
+// counts the decoded one.
+func (x *exchange) passedUsage(u *jsonscan.Usage) {
 	x.rec.InputTokens, x.rec.OutputTokens = u.Input, u.Output
 	if x.kind == kindEmbedding {
 		x.govEmbeddingUsage(u.Input)
@@ -135,8 +145,4 @@ func (x *exchange) respondPassed() {
 		x.usage = governance.Usage{Input: int64(u.Input), CachedInput: int64(u.CachedInput), Output: int64(u.Output)}
 		x.usageKnown = true
 	}
-	x.ctx.SetContentType("application/json")
-	x.ctx.SetBody(c.PassedAnswer())
-	x.shortCircuitHeader()
-	x.rec.Stages[metrics.StageRespond] = time.Since(r0)
 }

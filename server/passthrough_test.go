@@ -22,6 +22,7 @@ import (
 type recorder struct {
 	mu      sync.Mutex
 	body    []byte
+	beta    string // the last request's anthropic-beta header
 	answers map[string][]byte
 	stream  []byte // the answer to a request with "stream":true
 }
@@ -29,6 +30,7 @@ type recorder struct {
 func (r *recorder) serve(ctx *fasthttp.RequestCtx) {
 	r.mu.Lock()
 	r.body = append(r.body[:0], ctx.PostBody()...)
+	r.beta = string(ctx.Request.Header.Peek("anthropic-beta"))
 	r.mu.Unlock()
 	if bytes.Contains(ctx.PostBody(), []byte(`"stream":true`)) {
 		ctx.SetContentType("text/event-stream")

@@ -173,6 +173,11 @@ func (s *Server) NewHTTPServer(maxBodyBytes int) *fasthttp.Server {
 		// fasthttp's errors about a malformed request quote its head, credentials
 		// included ("contents: ..."); they reach the log and the 400's message.
 		SecureErrorLogMessage: true,
+		// Give a keep-alive connection's write buffer (and body buffers) back to fasthttp's
+		// pools while it waits for its next request: ~6 KB less per idle connection, no
+		// measurable cost per request (idletrim_memory_test.go). The 20 KB read buffer stays
+		// with the connection: fasthttp keeps it under StreamRequestBody.
+		ReduceMemoryUsage: true,
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			writeBadRequest(ctx, err)
 		},

@@ -21,6 +21,14 @@ func TestScanAllocs(t *testing.T) {
 	stream := []byte(`{"model":"openai/gpt-4o","provider":"openai","fallbacks":["groq/l"],"stream":true,"messages":[{"role":"user","content":"hi"}]}`)
 	chunk := []byte(`{"id":"c","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}`)
 	event := []byte(`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":15}}`)
+	messages := []byte(`{"model":"anthropic/claude-sonnet-4-5","max_tokens":256,"system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral"}}],` +
+		`"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"w","input":{"c":"P"}}]},` +
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"18C"}]}],"tools":[{"name":"w","input_schema":{"type":"object"}}],` +
+		`"thinking":{"type":"enabled","budget_tokens":2048},"provider":"anthropic","fallbacks":["anthropic/claude-haiku-4-5"]}`)
+	message, err := os.ReadFile("../../adapters/anthropic/testdata/message_1kb.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	dst := make([]byte, 0, 8192)
 	var r Request
 	var a Answer
@@ -39,6 +47,17 @@ func TestScanAllocs(t *testing.T) {
 		},
 		"answer": func() {
 			if !ScanOpenAI(resp, Chat, &a) {
+				t.Fatal("declined")
+			}
+		},
+		"messages request": func() {
+			if !ScanRequest(messages, Messages, &r) {
+				t.Fatal("declined")
+			}
+			dst = AppendRequest(dst[:0], messages, &r, "claude-sonnet-4-5", false)
+		},
+		"anthropic answer": func() {
+			if !ScanAnthropic(message, &a) {
 				t.Fatal("declined")
 			}
 		},

@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/json"
 
+	"github.com/bifrost-gw/bifrost/adapters/anthropic"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson"
 	"maps"
@@ -37,9 +38,11 @@ func FuzzScanRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s), uint8(0), true)
 	}
+	f.Add([]byte(`{"model":"a/b","max_tokens":5,"system":[{"type":"text","text":"s"}],"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","data":"x"}}]}],`+
+		`"tools":[{"name":"t","input_schema":{}}],"thinking":{"type":"enabled","budget_tokens":1024},"provider":"anthropic","fallbacks":["anthropic/c"]}`), uint8(Messages), false)
 	f.Fuzz(func(t *testing.T, body []byte, kind uint8, addUsage bool) {
 		var r Request
-		k := Kind(kind % 3)
+		k := Kind(kind % 4)
 		if !ScanRequest(body, k, &r) {
 			return
 		}
@@ -53,8 +56,10 @@ func FuzzScanRequest(f *testing.F) {
 			derr = easyjson.Unmarshal(body, &schemas.ChatRequest{})
 		case Text:
 			derr = easyjson.Unmarshal(body, &schemas.TextRequest{})
-		default:
+		case Embedding:
 			derr = easyjson.Unmarshal(body, &schemas.EmbeddingRequest{})
+		default:
+			derr = easyjson.Unmarshal(body, &anthropic.MessagesRequest{})
 		}
 		if derr != nil {
 			t.Fatalf("took %q, which the decoder refuses: %v", body, derr)

@@ -1,6 +1,7 @@
 package jsonscan
 
-// Kind is the OpenAI operation a request body is for; it says which validation rules apply.
+// Kind is the operation a request body is for: an OpenAI one, or Anthropic's Messages. It
+// says which validation rules apply.
 type Kind uint8
 
 // The kinds of request body.
@@ -8,6 +9,9 @@ const (
 	Chat Kind = iota
 	Text
 	Embedding
+	// Messages is an Anthropic Messages request (POST /v1/messages), scanned by
+	// ScanRequest's Messages rules (messages.go).
+	Messages
 )
 
 // MaxFallbacks is the most body fallbacks a scanned request may name; one with more takes
@@ -67,7 +71,8 @@ const (
 	seenInput
 )
 
-// ScanRequest validates body as an OpenAI request of kind k and fills r. It returns false
+// ScanRequest validates body as a request of kind k (an OpenAI one, or Anthropic's
+// Messages: see messages.go for its rules) and fills r. It returns false
 // when the body is not valid JSON, is not an object, breaks one of the gateway's validation
 // rules (server/validate.go: messages, roles, tool_call_id, n, max_tokens,
 // max_completion_tokens, prompt, input, dimensions), or holds something the scanner leaves
@@ -97,6 +102,8 @@ func ScanRequest(body []byte, k Kind, r *Request) bool {
 		return r.seen&seenMessages != 0 && r.N.atLeast(1) && r.MaxTokens.atLeast(0) && r.MaxCompletion.atLeast(0)
 	case Text:
 		return r.seen&seenPrompt != 0 && r.N.atLeast(1) && r.MaxTokens.atLeast(0)
+	case Messages:
+		return r.seen&seenMessages != 0 && r.MaxTokens.Defined && r.MaxTokens.V >= 1
 	default:
 		return r.seen&seenInput != 0 && r.Dimensions.atLeast(1)
 	}
@@ -114,7 +121,11 @@ func (r *Request) member(s *scanner, key int, name []byte, escaped bool) {
 		s.fail() // an escaped name may spell a member the decoder types: leave it to it
 		return
 	}
-	r.watched(s, name, key)
+	if r.kind == Messages {
+		r.watchedMessages(s, name, key)
+	} else {
+		r.watched(s, name, key)
+	}
 	r.last, r.prevEnd = s.pos, s.pos
 }
 

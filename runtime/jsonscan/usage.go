@@ -13,6 +13,9 @@ type Usage struct {
 type Answer struct {
 	Usage        Usage
 	FinishReason Span // the first choice's finish_reason (Anthropic: stop_reason), a string
+	// Type is an Anthropic answer's or stream event's top-level type (message,
+	// message_start, ..., error), a string; unset for OpenAI's.
+	Type Span
 	// Choices counts the choices (OpenAI); a stream chunk with none and a usage is the
 	// usage-only chunk.
 	Choices int
@@ -263,6 +266,8 @@ func (a *Answer) anthropicMember(s *scanner, _ int, name []byte, escaped bool) {
 		s.value()
 	case string(name) == "usage":
 		anthropicUsage(s, &a.Usage)
+	case string(name) == "type" && s.depth == 1:
+		a.Type = s.nullableString()
 	case string(name) == "stop_reason":
 		if sp := s.nullableString(); sp.End-sp.Start > 2 {
 			a.FinishReason, a.Substantial = sp, true
