@@ -401,7 +401,7 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 		return nil
 	}
 	if c.pass.on {
-		c.passRequest(model)
+		c.passRequest(c.passModel(p, model))
 		return nil
 	}
 	c.w.Buffer.Buf = c.wbuf[:0]

@@ -21,6 +21,7 @@ type passthrough struct {
 	// it and the adapter decoded it instead (the unified response then holds the usage).
 	answer  jsonscan.Answer
 	scanned bool
+	event   jsonscan.Event // the latest native Responses stream event (passthrough_responses.go)
 }
 
 // PassScan returns the call's jsonscan.Request, for the caller to scan the client's body
@@ -82,6 +83,9 @@ func (c *Call) passRequest(model string) {
 // and finds substantial (decodeAnswer's check) goes back as it is; any other is left to the
 // adapter's decoder, which serves it the decoding way or rejects it as today.
 func (c *Call) passAnswer(p *providerState) *Error {
+	if c.pass.kind == jsonscan.Responses {
+		return c.passResponsesAnswer()
+	}
 	t0 := time.Now()
 	c.pass.scanned = jsonscan.ScanOpenAI(c.resp.Body(), c.pass.kind, &c.pass.answer) && c.pass.answer.Substantial
 	c.Decode += time.Since(t0)

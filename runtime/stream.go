@@ -88,6 +88,8 @@ func (c *Call) Next() (done bool, err *Error) {
 		case provider.OpTextStream:
 			c.TextResp.Reset()
 			step, derr = a.DecodeTextEvent(ev, &c.state, &c.TextResp)
+		case provider.OpResponsesStream:
+			step, derr = c.responsesEvent(ev)
 		}
 		if derr != nil {
 			c.CloseStream()

@@ -8,6 +8,9 @@ const (
 	Chat Kind = iota
 	Text
 	Embedding
+	// Responses is OpenAI's Responses API (ScanResponsesRequest, ScanResponses,
+	// ScanResponsesEvent).
+	Responses
 )
 
 // MaxFallbacks is the most body fallbacks a scanned request may name; one with more takes

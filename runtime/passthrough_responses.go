@@ -1,0 +1,88 @@
+package runtime
+
+import (
+	"errors"
+	"time"
+
+	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
+	"github.com/bifrost-gw/bifrost/runtime/provider"
+)
+
+// Native Responses API calls: a provider whose spec lists the responses operations (OpenAI,
+// Azure OpenAI's v1 surface, xAI) gets the client's /v1/responses body with the gateway's
+// edits only (the model value; provider and fallbacks removed), and the client gets the
+// provider's answer, or its stream events, as it sent them. Built-in tools, encrypted
+// reasoning items, include, store and previous_response_id then mean what the provider
+// says. The gateway reads usage and status with jsonscan, for metrics, cost and governance.
+
+// Responses runs a native Responses API call. Before it, the caller scans the client's body
+// into PassScan with jsonscan.ScanResponsesRequest, checks Passable for
+// provider.OpResponses (or OpResponsesStream when it streams) and calls Passthrough with
+// jsonscan.Responses. model, prov and fallbacks are the scanned routing members. On success
+// PassedAnswer is the provider's Response object and PassedUsage what jsonscan read in it.
+func (e *Engine) Responses(c *Call, model, prov string, fallbacks []string) *Error {
+	return e.start(c, provider.OpResponses, model, prov, fallbacks)
+}
+
+// ResponsesStream opens a native Responses stream (see Responses). On success read events
+// with Recv: PassedEvent is each event's data as the provider sent it, PassedUsage the usage
+// of the terminal event (response.completed and its kin). Retries and fallbacks happen only
+// before the stream opens.
+func (e *Engine) ResponsesStream(c *Call, model, prov string, fallbacks []string) *Error {
+	return e.start(c, provider.OpResponsesStream, model, prov, fallbacks)
+}
+
+// PassedResponsesEvent returns what jsonscan read in the native Responses stream event
+// that Next just read (its spans are in PassedEvent); valid until the next Next.
+func (c *Call) PassedResponsesEvent() *jsonscan.Event { return &c.pass.event }
+
+// passModel is the model value written into a native Responses body: Azure's v1 surface
+// names the deployment in the body (the key's deployment for the model, as {deployment}
+// in its other paths), every other provider the model.
+func (c *Call) passModel(p *providerState, model string) string {
+	if c.pass.kind != jsonscan.Responses || c.key < 0 || c.key >= len(p.keys) {
+		return model
+	}
+	if d, ok := p.keys[c.key].deployments[model]; ok && d != "" {
+		return d
+	}
+	return model
+}
+
+// passResponsesAnswer checks a 2xx native Responses answer: a Response object (status and
+// output) goes back as it is; anything else is a retryable 502, as an empty chat answer is.
+func (c *Call) passResponsesAnswer() *Error {
+	t0 := time.Now()
+	c.pass.scanned = jsonscan.ScanResponses(c.resp.Body(), &c.pass.answer) && c.pass.answer.Substantial
+	c.Decode += time.Since(t0)
+	if c.pass.scanned {
+		return nil
+	}
+	e := c.decode(errNoResponse)
+	e.Retryable = true
+	return e
+}
+
+var errNoResponse = errors.New("the answer is not a Response object (no status or no output)")
+
+// responsesEvent reads one native Responses stream event: its usage (from the Response that
+// the terminal events carry) and whether it ends the stream. An event that is
+// not a JSON object with a type fails the stream, as an undecodable chat event does.
+func (c *Call) responsesEvent(ev provider.Event) (provider.Step, error) {
+	var a jsonscan.Answer
+	if !jsonscan.ScanResponsesEvent(ev.Data, &c.pass.event, &a) {
+		if len(ev.Data) == 0 || string(ev.Data) == "[DONE]" {
+			return provider.StepSkip, nil // keep-alives; [DONE] is not OpenAI's here but harmless
+		}
+		return provider.StepChunk, errBadEvent
+	}
+	if a.Usage.Defined {
+		c.pass.answer.Usage = a.Usage
+	}
+	if c.pass.event.Terminal {
+		c.finished = true
+	}
+	return provider.StepChunk, nil
+}
+
+var errBadEvent = errors.New("a Responses stream event is not a JSON object with a type")
