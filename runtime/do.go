@@ -397,6 +397,10 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 		c.req.Header.Set(h.Name, h.Value)
 	}
 	c.forwardHeaders(p, model)
+	if c.pass.lookupMethod != "" {
+		c.lookupRequest(url, p.templated)
+		return nil
+	}
 	if c.op == provider.OpModels {
 		return nil
 	}
@@ -450,7 +454,7 @@ func (c *Call) setKey(p *providerState, model string) *Error {
 				t = &k.routeURLs[r][c.op]
 			}
 		}
-		c.url = t.appendURL(c.url[:0], model, deployments)
+		c.url = append(t.appendURL(c.url[:0], model, deployments), c.pass.lookupSuffix...) // the suffix: ResponsesLookup
 		c.req.SetRequestURIBytes(c.url)
 	}
 	if c.DirectKey != "" {

@@ -22,6 +22,8 @@ type passthrough struct {
 	answer  jsonscan.Answer
 	scanned bool
 	event   jsonscan.Event // the latest native Responses stream event (passthrough_responses.go)
+	// lookupMethod and lookupSuffix make a ResponsesLookup request (passthrough_responses.go).
+	lookupMethod, lookupSuffix string
 }
 
 // PassScan returns the call's jsonscan.Request, for the caller to scan the client's body

@@ -6,6 +6,7 @@ import (
 
 	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
 
 // Native Responses API calls: a provider whose spec lists the responses operations (OpenAI,
@@ -86,3 +87,47 @@ func (c *Call) responsesEvent(ev provider.Event) (provider.Step, error) {
 }
 
 var errBadEvent = errors.New("a Responses stream event is not a JSON object with a type")
+
+// ResponsesLookup forwards a request about a response that the provider stored (GET or
+// DELETE of /v1/responses/{id}, GET of its input_items) to the providers that serve the
+// Responses API natively: each configured one in name order, until one answers anything
+// but 404. method is GET or DELETE; suffix is what follows the provider's responses path,
+// starting with "/" (the id, the sub-resource and the client's query). Any key of the
+// provider may be used (no model names it). On success the provider's answer is
+// PassedAnswer; otherwise the last error is returned (404 when no provider serves the
+// Responses API natively, or none has the response).
+func (e *Engine) ResponsesLookup(c *Call, method, suffix string) *Error {
+	c.op, c.streaming = provider.OpResponses, false
+	c.pass = passthrough{lookupMethod: method, lookupSuffix: suffix}
+	s := e.snapshot()
+	var err *Error
+	for _, name := range s.names {
+		p := s.providers[name]
+		if p.urls[provider.OpResponses] == "" || !p.info.Verbatim[provider.OpResponses] {
+			continue
+		}
+		c.nTargets = 0
+		c.add(p, "")
+		if err = e.run(c, s); err == nil || err.Status != 404 {
+			break
+		}
+	}
+	if err == nil && c.nTargets == 0 {
+		return c.Err.set(404, schemas.ErrInvalidRequest, "not_found", "", "no configured provider serves the Responses API natively")
+	}
+	if err != nil {
+		return c.RedactDirectKey(err)
+	}
+	return nil
+}
+
+// lookupRequest readies a ResponsesLookup request: its method, the responses URL with the
+// suffix, no body.
+func (c *Call) lookupRequest(url string, templated bool) {
+	c.req.Header.SetMethod(c.pass.lookupMethod)
+	if !templated {
+		c.url = append(append(c.url[:0], url...), c.pass.lookupSuffix...)
+		c.req.SetRequestURIBytes(c.url)
+	}
+	c.req.SetBody(nil)
+}

@@ -9,8 +9,9 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// storedResponse returns the stored response id, answering 404 (or 503 when the store
-// fails) when there is none.
+// storedResponse returns the stored response id. When there is none it answers with the
+// provider that may have stored it (forwardLookup; 404 when none has it), or 503 when the
+// store fails.
 func (s *Server) storedResponse(ctx *fasthttp.RequestCtx, id string) (responses.Record, bool) {
 	rec, ok, err := s.responseStore().Get(ctx, id)
 	if err != nil {
@@ -18,7 +19,7 @@ func (s *Server) storedResponse(ctx *fasthttp.RequestCtx, id string) (responses.
 		return rec, false
 	}
 	if !ok {
-		writeError(ctx, 404, schemas.ErrInvalidRequest, "not_found", "", "Response with id '"+id+"' not found.")
+		s.forwardLookup(ctx, id)
 		return rec, false
 	}
 	return rec, true
@@ -42,7 +43,7 @@ func (s *Server) deleteResponse(ctx *fasthttp.RequestCtx, id string) {
 		return
 	}
 	if !ok {
-		writeError(ctx, 404, schemas.ErrInvalidRequest, "not_found", "", "Response with id '"+id+"' not found.")
+		s.forwardLookup(ctx, id)
 		return
 	}
 	var w jwriter.Writer

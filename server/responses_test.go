@@ -42,7 +42,7 @@ func respGolden(t *testing.T, name string, got []byte) {
 
 // The parts of an answer that change from run to run.
 var (
-	respIDs   = regexp.MustCompile(`(resp|msg|rs|fc)_[0-9a-f]{48}`)
+	respIDs   = regexp.MustCompile(`(resp|msg|rs|fc)_(?:[0-9a-f]{48}|[0-9a-f]{16})`) // the gateway's, the mock's
 	createdAt = regexp.MustCompile(`"created_at":\d+`)
 	mockIDs   = regexp.MustCompile(`"(call_id|id)":"(toolu_|call_|tooluse_|chatcmpl-)[^"]*"`)
 )
@@ -138,28 +138,33 @@ func postResponses(p *inProcess, body string) *fasthttp.RequestCtx {
 // TestResponsesProviders pins, per provider wire format, the Response object of a plain
 // request and the event sequence of a streamed one with a function tool.
 func TestResponsesProviders(t *testing.T) {
-	for _, c := range []struct{ format, model string }{
-		{mocks.FormatOpenAI, "openai/gpt-4o-mini"},
-		{mocks.FormatAnthropic, "anthropic/claude-sonnet-4-5"},
-		{mocks.FormatGemini, "gemini/gemini-2.0-flash"},
-		{mocks.FormatCohere, "cohere/command-r-plus"},
-		{mocks.FormatBedrock, "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0"},
+	for _, c := range []struct{ format, model, golden string }{
+		{mocks.FormatOpenAI, "openai/gpt-4o-mini", "openai_translated"}, // passthrough off: translated through chat
+		{mocks.FormatOpenAI, "openai/gpt-4o-mini", "openai_native"},     // the mock's own Responses API
+		{mocks.FormatAnthropic, "anthropic/claude-sonnet-4-5", ""},
+		{mocks.FormatGemini, "gemini/gemini-2.0-flash", ""},
+		{mocks.FormatCohere, "cohere/command-r-plus", ""},
+		{mocks.FormatBedrock, "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", ""},
 	} {
-		t.Run(c.format, func(t *testing.T) {
+		if c.golden == "" {
+			c.golden = c.format
+		}
+		t.Run(c.golden, func(t *testing.T) {
 			p := newInProcess(t, mocks.Config{Format: c.format, StreamChunks: 3}, providerConfig(c.format))
+			p.srv.SetPassthrough(c.golden != "openai_translated")
 			plain := `{"model":"` + c.model + `","instructions":"Be brief.","input":"Hello","max_output_tokens":300}`
 			ctx := postResponses(p, plain)
 			if ctx.Response.StatusCode() != 200 {
 				t.Fatalf("plain: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
 			}
-			respGolden(t, c.format+"_plain.golden", indentJSON(t, normalize(ctx.Response.Body())))
+			respGolden(t, c.golden+"_plain.golden", indentJSON(t, normalize(ctx.Response.Body())))
 			stream := `{"model":"` + c.model + `","input":[{"role":"user","content":[{"type":"input_text","text":"Weather in Paris?"}]}],"stream":true,` +
 				`"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]}`
 			ctx = postResponses(p, stream)
 			if ctx.Response.StatusCode() != 200 {
 				t.Fatalf("stream: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
 			}
-			respGolden(t, c.format+"_stream.golden", summary(t, readEvents(t, ctx.Response.Body())))
+			respGolden(t, c.golden+"_stream.golden", summary(t, readEvents(t, ctx.Response.Body())))
 		})
 	}
 }
@@ -208,9 +213,12 @@ func TestResponsesCodex(t *testing.T) {
 	}
 }
 
-// TestResponsesErrors checks the status and OpenAI-shaped body of each refusal.
+// TestResponsesErrors checks the status and OpenAI-shaped body of each refusal of the
+// translating path (passthrough off: an OpenAI target is otherwise native, and the
+// provider answers; see TestResponsesNativeErrors).
 func TestResponsesErrors(t *testing.T) {
 	p := newInProcess(t, mocks.Config{}, "")
+	p.srv.SetPassthrough(false)
 	for _, c := range []struct {
 		name, method, path, body string
 		status                   int
