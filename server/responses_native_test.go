@@ -1,0 +1,142 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/bifrost-gw/bifrost/mocks"
+)
+
+// codexNative is codexRequest for an OpenAI target, with the gateway's own members
+// (provider, fallbacks) that the native path removes.
+var codexNative = strings.Replace(codexRequest, `"model":"anthropic/claude-sonnet-4-5"`,
+	`"model":"gpt-5-codex","provider":"openai","fallbacks":["openai/gpt-5"]`, 1)
+
+// TestResponsesNativeCodex pins a Codex-shaped request to an OpenAI target: natively, the
+// body the provider received (the client's bytes, model spliced, provider and fallbacks
+// gone) and the stream as it came back, reasoning item with its encrypted content
+// included; translated (passthrough off), the chat request the provider received.
+func TestResponsesNativeCodex(t *testing.T) {
+	for _, native := range []bool{true, false} {
+		name := map[bool]string{true: "native", false: "translated"}[native]
+		t.Run(name, func(t *testing.T) {
+			p := newInProcess(t, mocks.Config{StreamChunks: 3, Record: true}, "")
+			p.srv.SetPassthrough(native)
+			ctx := postResponses(p, codexNative)
+			if ctx.Response.StatusCode() != 200 {
+				t.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+			}
+			reqs := p.mock.Requests()
+			sent := reqs[len(reqs)-1]
+			respGolden(t, "codex_openai_"+name+"_request.golden", []byte(sent.Method+" "+sent.Path+"\n"+string(sent.Body)+"\n"))
+			evs := readEvents(t, ctx.Response.Body())
+			if native {
+				var all bytes.Buffer
+				for _, ev := range evs {
+					all.WriteString("event: " + ev.Type + "\ndata: ")
+					all.Write(normalize(ev.Data))
+					all.WriteString("\n\n")
+				}
+				respGolden(t, "codex_openai_native.golden", all.Bytes())
+				if want := codexRequest[strings.Index(codexRequest, `,"instructions"`):]; !strings.HasSuffix(string(sent.Body), want) {
+					t.Errorf("the provider got %s, want the client's bytes after the model", sent.Body)
+				}
+			}
+		})
+	}
+}
+
+// TestResponsesNativeConversation runs a stored conversation natively: a function call,
+// its output with previous_response_id (the provider's id), then GET, input_items (paged,
+// the client's query forwarded) and DELETE, which the gateway forwards to the provider that
+// stored the response; store: false keeps nothing; an unknown previous_response_id is the
+// provider's 404.
+func TestResponsesNativeConversation(t *testing.T) {
+	p := newInProcess(t, mocks.Config{StreamChunks: 3, Record: true}, "")
+	tools := `,"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}]`
+	first := completed(t, p, `{"model":"openai/gpt-4o-mini","input":"Weather in Paris?"`+tools+`}`, false)
+	if len(first.Output) == 0 || first.Output[0].Type != "function_call" {
+		t.Fatalf("first turn %+v", first)
+	}
+	second := completed(t, p, `{"model":"openai/gpt-4o-mini","previous_response_id":"`+first.ID+`","input":[`+
+		`{"type":"function_call_output","call_id":"`+first.Output[0].CallID+`","output":"sunny"}],"stream":true`+tools+`}`, true)
+	if second.Output[0].Type != "message" {
+		t.Fatalf("second turn %+v", second)
+	}
+	get := newCtx("GET", "/openai/v1/responses/"+second.ID, nil)
+	if p.do(get); get.Response.StatusCode() != 200 || !bytes.Contains(get.Response.Body(), []byte(second.ID)) {
+		t.Fatalf("GET: %d %s", get.Response.StatusCode(), get.Response.Body())
+	}
+	items := newCtx("GET", "/v1/responses/"+second.ID+"/input_items?limit=2&order=asc", nil)
+	p.do(items)
+	var page struct {
+		Data    []struct{ Type string }
+		HasMore bool `json:"has_more"`
+	}
+	if err := json.Unmarshal(items.Response.Body(), &page); err != nil || len(page.Data) != 2 || !page.HasMore || page.Data[0].Type != "message" {
+		t.Fatalf("input_items: %v %s", err, items.Response.Body())
+	}
+	if reqs := p.mock.Requests(); reqs[len(reqs)-1].Query != "limit=2&order=asc" {
+		t.Errorf("the provider got query %q", reqs[len(reqs)-1].Query)
+	}
+	del := newCtx("DELETE", "/v1/responses/"+second.ID, nil)
+	if p.do(del); del.Response.StatusCode() != 200 || !bytes.Contains(del.Response.Body(), []byte(`"deleted":true`)) {
+		t.Fatalf("DELETE: %d %s", del.Response.StatusCode(), del.Response.Body())
+	}
+	if p.do(get); get.Response.StatusCode() != 404 {
+		t.Errorf("GET after DELETE: %d", get.Response.StatusCode())
+	}
+	unstored := completed(t, p, `{"model":"openai/gpt-4o-mini","input":"hi","store":false}`, false)
+	get = newCtx("GET", "/v1/responses/"+unstored.ID, nil)
+	if p.do(get); get.Response.StatusCode() != 404 {
+		t.Errorf("store:false response: GET %d", get.Response.StatusCode())
+	}
+	ctx := postResponses(p, `{"model":"openai/gpt-4o-mini","input":"hi","previous_response_id":"resp_nope"}`)
+	if ctx.Response.StatusCode() != 404 || !bytes.Contains(ctx.Response.Body(), []byte(`"param":"previous_response_id"`)) {
+		t.Errorf("unknown previous response: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+}
+
+// TestResponsesNativeFidelity checks what only the native path keeps: built-in tools reach
+// the provider; a target list that mixes native and translated providers is translated
+// (through chat completions) for all; Azure gets its v1 path with the key's deployment in
+// the body; usage reaches the token metrics, plain and streamed.
+func TestResponsesNativeFidelity(t *testing.T) {
+	p := newInProcess(t, mocks.Config{StreamChunks: 3, Record: true}, `{"providers":{
+		"openai":{"keys":[{"name":"k","value":"`+inProcessKey+`","models":["*"],"weight":1}],"network_config":{"base_url":"http://mock.inmemory"}},
+		"anthropic":{"keys":[{"name":"k","value":"`+inProcessKey+`","models":["*"],"weight":1}],"network_config":{"base_url":"http://mock.inmemory"}}}}`)
+	last := func() mocks.RecordedRequest { r := p.mock.Requests(); return r[len(r)-1] }
+	ctx := postResponses(p, `{"model":"openai/gpt-4o-mini","input":"news?","tools":[{"type":"web_search"}]}`)
+	if ctx.Response.StatusCode() != 200 || !bytes.Contains(last().Body, []byte(`"tools":[{"type":"web_search"}]`)) || last().Path != "/v1/responses" {
+		t.Errorf("built-in tool: %d %s; the provider got %s", ctx.Response.StatusCode(), ctx.Response.Body(), last().Body)
+	}
+	ctx = postResponses(p, `{"model":"openai/gpt-4o-mini","input":"hi","fallbacks":["anthropic/claude-sonnet-4-5"]}`)
+	if ctx.Response.StatusCode() != 200 || last().Path != "/v1/chat/completions" {
+		t.Errorf("mixed targets: %d, the provider got %s %s", ctx.Response.StatusCode(), last().Path, last().Body)
+	}
+	ctx = postResponses(p, `{"model":"openai/gpt-4o-mini","input":"hi","stream":true}`)
+	readEvents(t, ctx.Response.Body())
+	m := newCtx("GET", "/metrics", nil)
+	p.do(m)
+	for _, want := range []string{
+		`bifrost_requests_total{endpoint="responses",model="gpt-4o-mini",provider="openai",status="2xx",transport="http"} 3`,
+		`bifrost_tokens_total{direction="output",model="gpt-4o-mini",provider="openai"}`,
+	} {
+		if !strings.Contains(string(m.Response.Body()), want) {
+			t.Errorf("no %s in /metrics", want)
+		}
+	}
+	if p.srv.Passed() != 2 {
+		t.Errorf("%d answers passed natively, want 2 (plain and streamed)", p.srv.Passed())
+	}
+
+	az := newInProcess(t, mocks.Config{Format: mocks.FormatAzure, Record: true}, `{"providers":{"azure":{"keys":[{"name":"k","value":"`+
+		inProcessKey+`","models":["*"],"weight":1,"azure_key_config":{"endpoint":"http://mock.inmemory","deployments":{"gpt-4o":"prod-4o"}}}]}}}`)
+	ctx = postResponses(az, `{"model":"azure/gpt-4o","input":"hi"}`)
+	reqs := az.mock.Requests()
+	if ctx.Response.StatusCode() != 200 || reqs[0].Path != "/openai/v1/responses" || !bytes.HasPrefix(reqs[0].Body, []byte(`{"model":"prod-4o",`)) {
+		t.Errorf("azure: %d %s; the provider got %s %s", ctx.Response.StatusCode(), ctx.Response.Body(), reqs[0].Path, reqs[0].Body)
+	}
+}
