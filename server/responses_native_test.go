@@ -3,10 +3,16 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 
+	"github.com/bifrost-gw/bifrost/adapters"
 	"github.com/bifrost-gw/bifrost/mocks"
+	"github.com/bifrost-gw/bifrost/runtime"
+	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
 )
 
 // codexNative is codexRequest for an OpenAI target, with the gateway's own members
@@ -139,4 +145,44 @@ func TestResponsesNativeFidelity(t *testing.T) {
 	if ctx.Response.StatusCode() != 200 || reqs[0].Path != "/openai/v1/responses" || !bytes.HasPrefix(reqs[0].Body, []byte(`{"model":"prod-4o",`)) {
 		t.Errorf("azure: %d %s; the provider got %s %s", ctx.Response.StatusCode(), ctx.Response.Body(), reqs[0].Path, reqs[0].Body)
 	}
+}
+
+// mockResponse returns the mock's Response object for a plain request.
+func mockResponse(tb testing.TB) []byte {
+	tb.Helper()
+	p := newInProcess(tb, mocks.Config{}, "")
+	ctx := newCtx("POST", "/v1/responses", responsesBody("openai/gpt-4o-mini", `"store":false,`))
+	p.do(ctx)
+	if ctx.Response.StatusCode() != 200 {
+		tb.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+	return append([]byte(nil), ctx.Response.Body()...)
+}
+
+// newConstInProcess is newInProcess (OpenAI provider, default config) with an upstream that
+// answers every request with body, allocating nothing, so that allocation counts and
+// timings are the gateway's alone.
+func newConstInProcess(tb testing.TB, body []byte) *inProcess {
+	tb.Helper()
+	ln := fasthttputil.NewInmemoryListener()
+	up := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetContentType("application/json")
+		ctx.SetBody(body)
+	}}
+	go up.Serve(ln) //nolint:errcheck // ends when the listener closes
+	cfg, err := config.Parse("const.json", []byte(`{"providers":{"openai":{"keys":[{"name":"k","value":"`+inProcessKey+
+		`","models":["*"],"weight":1}],"network_config":{"base_url":"http://mock.inmemory"}}}}`), func(string) string { return "" })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	engine, err := runtime.NewWithOptions(cfg, runtime.Options{Adapters: adapters.All(), Dial: func(string) (net.Conn, error) { return ln.Dial() }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := New(engine, nil)
+	tb.Cleanup(func() {
+		engine.Close()
+		ln.Close() //nolint:errcheck
+	})
+	return &inProcess{handler: srv.Handler(), srv: srv, engine: engine, ln: ln}
 }
