@@ -51,10 +51,13 @@ type responsesRequest struct {
 	Metadata           json.RawMessage `json:"metadata"`
 }
 
-// storedResponse is one kept response: its body and its input items.
+// storedResponse is one kept response: its body, its input items (input_items lists them)
+// and its conversation (the previous response's, its input and its output), which a
+// request that names it as previous_response_id continues.
 type storedResponse struct {
-	body  []byte
-	items []json.RawMessage
+	body    []byte
+	input   []json.RawMessage
+	history []json.RawMessage
 }
 
 // responseStore keeps the mock's stored responses, oldest first in order.
@@ -129,7 +132,8 @@ func (s *Server) serveResponses(ctx *fasthttp.RequestCtx) {
 		s.modelFault(ctx, status, req.Model)
 		return
 	}
-	items := inputItems(req.Input)
+	input := inputItems(req.Input)
+	items := input
 	if req.PreviousResponseID != nil {
 		prev, ok := s.resp.get(*req.PreviousResponseID)
 		if !ok {
@@ -137,13 +141,13 @@ func (s *Server) serveResponses(ctx *fasthttp.RequestCtx) {
 				code: "previous_response_not_found", message: "Previous response with id '" + *req.PreviousResponseID + "' not found."})
 			return
 		}
-		items = append(append([]json.RawMessage(nil), prev.items...), items...)
+		items = append(append([]json.RawMessage(nil), prev.history...), input...)
 	}
 	a := s.newAnswer(&req, items)
 	start, latency := time.Now(), s.latency()
 	if req.Stream {
 		events := a.events(s.content.pieces)
-		s.storeAnswer(&a, items)
+		s.storeAnswer(&a, input, items)
 		ctx.SetContentType(contentTypeEventStream)
 		ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
 		ctx.SetBodyStreamWriter(func(w *bufio.Writer) { s.runResponseStream(w, events, start, latency) })
@@ -151,7 +155,7 @@ func (s *Server) serveResponses(ctx *fasthttp.RequestCtx) {
 	}
 	s.sleepUntil(start.Add(latency))
 	ctx.SetContentType(contentTypeJSON)
-	ctx.SetBody(s.storeAnswer(&a, items))
+	ctx.SetBody(s.storeAnswer(&a, input, items))
 }
 
 // newAnswer decides the answer to req, whose whole input (with the previous response's) is
@@ -184,12 +188,13 @@ func (s *Server) newAnswer(req *responsesRequest, items []json.RawMessage) respo
 	return a
 }
 
-// storeAnswer returns the finished Response body of a, kept with its input items unless
-// the request said "store": false.
-func (s *Server) storeAnswer(a *responseAnswer, items []json.RawMessage) []byte {
+// storeAnswer returns the finished Response body of a, kept with its input and its
+// conversation so far (items) unless the request said "store": false.
+func (s *Server) storeAnswer(a *responseAnswer, input, items []json.RawMessage) []byte {
 	body := a.appendResponse(nil, "completed", true)
 	if a.req.Store == nil || *a.req.Store {
-		s.resp.put(a.id, storedResponse{body: body, items: append(items, a.outputItems()...)})
+		history := append(append([]json.RawMessage(nil), items...), a.outputItems()...)
+		s.resp.put(a.id, storedResponse{body: body, input: input, history: history})
 	}
 	return body
 }
@@ -247,7 +252,7 @@ func (s *Server) serveResponseByID(ctx *fasthttp.RequestCtx, id []byte, sub bool
 		ctx.SetBody(r.body)
 		return
 	}
-	ctx.SetBody(appendItemsPage(nil, r.items, ctx.QueryArgs()))
+	ctx.SetBody(appendItemsPage(nil, r.input, ctx.QueryArgs()))
 }
 
 // appendItemsPage appends the list page of items that args ask for: order (desc by

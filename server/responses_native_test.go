@@ -62,7 +62,8 @@ func TestResponsesNativeCodex(t *testing.T) {
 func TestResponsesNativeConversation(t *testing.T) {
 	p := newInProcess(t, mocks.Config{StreamChunks: 3, Record: true}, "")
 	tools := `,"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}]`
-	first := completed(t, p, `{"model":"openai/gpt-4o-mini","input":"Weather in Paris?"`+tools+`}`, false)
+	first := completed(t, p, `{"model":"openai/gpt-4o-mini","input":[{"role":"user","content":"Hi."},`+
+		`{"role":"assistant","content":"Hello."},{"role":"user","content":"Weather in Paris?"}]`+tools+`}`, false)
 	if len(first.Output) == 0 || first.Output[0].Type != "function_call" {
 		t.Fatalf("first turn %+v", first)
 	}
@@ -75,13 +76,15 @@ func TestResponsesNativeConversation(t *testing.T) {
 	if p.do(get); get.Response.StatusCode() != 200 || !bytes.Contains(get.Response.Body(), []byte(second.ID)) {
 		t.Fatalf("GET: %d %s", get.Response.StatusCode(), get.Response.Body())
 	}
-	items := newCtx("GET", "/v1/responses/"+second.ID+"/input_items?limit=2&order=asc", nil)
+	items := newCtx("GET", "/v1/responses/"+first.ID+"/input_items?limit=2&order=asc", nil)
 	p.do(items)
 	var page struct {
-		Data    []struct{ Type string }
+		Data []struct {
+			Type, Role string
+		}
 		HasMore bool `json:"has_more"`
 	}
-	if err := json.Unmarshal(items.Response.Body(), &page); err != nil || len(page.Data) != 2 || !page.HasMore || page.Data[0].Type != "message" {
+	if err := json.Unmarshal(items.Response.Body(), &page); err != nil || len(page.Data) != 2 || !page.HasMore || page.Data[1].Role != "assistant" {
 		t.Fatalf("input_items: %v %s", err, items.Response.Body())
 	}
 	if reqs := p.mock.Requests(); reqs[len(reqs)-1].Query != "limit=2&order=asc" {
