@@ -323,6 +323,9 @@ func Resolve(specs []*Spec) ([]*Spec, error) {
 			return nil, &Error{File: s.File, Line: s.Line("request"), Reason: fmt.Sprintf("request mappings are for the openai format; format %s converts in its codec (%s in %s/%s)", s.Format, s.Codec, AdaptersDir, s.CodecHome)}
 		}
 		for _, op := range s.Operations {
+			if (op == OpResponses || op == OpResponsesStream) && s.Format != FormatOpenAI {
+				return nil, &Error{File: s.File, Line: s.Line("operations"), Reason: fmt.Sprintf("operation %s is forwarded as the client sent it: only for the openai format (this is %s)", op, s.Format)}
+			}
 			if s.Paths[op] == "" {
 				return nil, &Error{File: s.File, Line: s.Line("operations"), Reason: fmt.Sprintf("operation %s has no path (give paths.%s, or inherit it with compat)", op, op)}
 			}
