@@ -290,7 +290,8 @@ func TestResponsesConversation(t *testing.T) {
 			}
 			items := newCtx("GET", "/openai/v1/responses/"+second.ID+"/input_items", nil)
 			p.do(items)
-			if items.Response.StatusCode() != 200 || !strings.Contains(string(items.Response.Body()), `"object":"list","data":[{"type":"function_call_output"`) {
+			if items.Response.StatusCode() != 200 || !strings.Contains(string(items.Response.Body()), `"object":"list","data":[{"id":"item_`) ||
+				!strings.Contains(string(items.Response.Body()), `"type":"function_call_output"`) {
 				t.Errorf("input_items: %d %s", items.Response.StatusCode(), items.Response.Body())
 			}
 			del := newCtx("DELETE", "/v1/responses/"+first.ID, nil)
