@@ -33,6 +33,27 @@ func main() {
 	}
 }
 
+// defaultCache is the peers' install cache when -cache is not given: the user cache
+// folder's bifrost-bench (the temporary folder's when there is none).
+func defaultCache() string {
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "bifrost-bench")
+}
+
+// splitList returns the non-empty, trimmed items of a comma-separated list.
+func splitList(list string) []string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // run parses the flags, runs the benchmark and writes its results.
 func run() error {
 	profile := flag.String("profile", "quick", "quick, t3.medium, t3.xlarge or launch (the launch post's two LiteLLM tables and the capacity curve)")
@@ -61,18 +82,9 @@ func run() error {
 		return err
 	}
 	if *cache == "" {
-		d, err := os.UserCacheDir()
-		if err != nil {
-			d = os.TempDir()
-		}
-		*cache = filepath.Join(d, "bifrost-bench")
+		*cache = defaultCache()
 	}
-	var peerList []string
-	for _, s := range strings.Split(*peers, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			peerList = append(peerList, s)
-		}
-	}
+	peerList := splitList(*peers)
 	if *governance {
 		peerList = append(peerList, harness.GovernancePeers...)
 	}
