@@ -3,6 +3,7 @@ package mocks
 import (
 	"bufio"
 	"encoding/json"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -333,4 +334,38 @@ func (s *Server) runResponseStream(w *bufio.Writer, events [][]byte, start time.
 			return
 		}
 	}
+}
+
+// faultResponsesStream runs FaultStreamCut and FaultStreamEndEarly for a streamed Responses
+// request: the first half of its events, then a reset connection (cut) or a clean end of
+// the body without the terminal event (end early). It returns false, having done nothing,
+// for any other request or fault.
+func (s *Server) faultResponsesStream(ctx *fasthttp.RequestCtx) bool {
+	mode := s.cfg.Fault
+	var req responsesRequest
+	if r, _ := lookupRoute(ctx.Path()); r != routeResponses || mode != FaultStreamCut && mode != FaultStreamEndEarly ||
+		json.Unmarshal(ctx.PostBody(), &req) != nil || !req.Stream {
+		return false
+	}
+	a := s.newAnswer(&req, inputItems(req.Input))
+	events := a.events(s.content.pieces)
+	events = events[:len(events)/2]
+	raw := ctx.Conn()
+	s.hijack(ctx, func(c net.Conn) {
+		w := bufio.NewWriter(c)
+		w.WriteString("HTTP/1.1 200 OK\r\nServer: bifrost-mock\r\nContent-Type: " + contentTypeEventStream +
+			"\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n") //nolint:errcheck // Flush reports it
+		if mode == FaultStreamEndEarly {
+			endStream(w, events)
+			return
+		}
+		for _, ev := range events {
+			if !writeChunk(w, ev) {
+				return
+			}
+		}
+		time.Sleep(faultPoll) // let the client read what was sent before the reset
+		reset(raw)
+	})
+	return true
 }

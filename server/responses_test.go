@@ -342,21 +342,31 @@ func completed(t *testing.T, p *inProcess, body string, stream bool) respObject 
 	return r
 }
 
-// TestResponsesStreamBroken checks that a stream cut by the provider ends with
-// response.failed carrying an error.
+// TestResponsesStreamBroken checks that a stream cut by the provider, or ended before its
+// last event, ends with response.failed carrying an error, natively (after the provider's
+// events, with the next sequence number and the provider's response id) and translated.
 func TestResponsesStreamBroken(t *testing.T) {
-	p := newInProcess(t, mocks.Config{Fault: mocks.FaultStreamCut, StreamChunks: 8}, "")
-	ctx := postResponses(p, `{"model":"openai/gpt-4o-mini","input":"hi","stream":true}`)
-	evs := readEvents(t, ctx.Response.Body())
-	last := evs[len(evs)-1]
-	var ev struct {
-		Response struct {
-			Status string
-			Error  struct{ Code, Message string }
+	for _, c := range []struct {
+		fault  mocks.FaultMode
+		native bool
+	}{{mocks.FaultStreamCut, true}, {mocks.FaultStreamCut, false}, {mocks.FaultStreamEndEarly, true}, {mocks.FaultStreamEndEarly, false}} {
+		native := c.native
+		p := newInProcess(t, mocks.Config{Fault: c.fault, StreamChunks: 8}, "")
+		p.srv.SetPassthrough(native)
+		ctx := postResponses(p, `{"model":"openai/gpt-4o-mini","input":"hi","stream":true}`)
+		evs := readEvents(t, ctx.Response.Body())
+		last := evs[len(evs)-1]
+		var ev struct {
+			Response struct {
+				ID     string
+				Status string
+				Error  struct{ Code, Message string }
+			}
 		}
-	}
-	if err := json.Unmarshal(last.Data, &ev); err != nil || last.Type != "response.failed" || ev.Response.Status != "failed" || ev.Response.Error.Message == "" {
-		t.Fatalf("want response.failed with an error, got %s: %s", last.Type, last.Data)
+		if err := json.Unmarshal(last.Data, &ev); err != nil || last.Type != "response.failed" || ev.Response.Status != "failed" ||
+			ev.Response.Error.Message == "" || !strings.HasPrefix(ev.Response.ID, "resp_") || len(evs) < 3 {
+			t.Fatalf("%s, native %v: want response.failed with an error after the first events, got %d events, last %s: %s", c.fault, native, len(evs), last.Type, last.Data)
+		}
 	}
 }
 
