@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bifrost-gw/bifrost/adapters"
+	"github.com/bifrost-gw/bifrost/governance"
+	"github.com/bifrost-gw/bifrost/governance/memstore"
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime"
 	"github.com/bifrost-gw/bifrost/runtime/config"
@@ -188,4 +192,63 @@ func newConstInProcess(tb testing.TB, body []byte) *inProcess {
 		ln.Close() //nolint:errcheck
 	})
 	return &inProcess{handler: srv.Handler(), srv: srv, engine: engine, ln: ln}
+}
+
+// TestResponsesNativeCost checks that governance bills a native answer, plain and
+// streamed, from the usage jsonscan reads (the answer's usage, the terminal event's): the
+// price table times the usage the client sees.
+func TestResponsesNativeCost(t *testing.T) {
+	cfgJSON := `{"providers":{"openai":{"keys":[{"name":"k","value":"` + inProcessKey + `","models":["*"],"weight":1}],
+		"network_config":{"base_url":"http://mock.inmemory"}}},
+		"governance":{"virtual_keys":[{"name":"a","value":"` + govAlice + `"}],"prices":{"openai/*":{"input":1,"output":2}}}}`
+	p := newInProcess(t, mocks.Config{StreamChunks: 3}, cfgJSON)
+	cfg, err := config.Parse("gov.json", []byte(cfgJSON), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := governance.New(memstore.New(time.Now))
+	if err := g.Configure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	p.srv.SetGovernor(g)
+	var log bytes.Buffer
+	p.srv.SetAccessLog(NewAccessLog(&log, false))
+	for _, stream := range []bool{false, true} {
+		log.Reset()
+		body := `{"model":"openai/test-model","input":"hello there","max_output_tokens":500,"stream":` + strconv.FormatBool(stream) + `}`
+		ctx := govRequest(p, "POST", "/v1/responses", "x-api-key", govAlice, []byte(body))
+		if ctx.Response.StatusCode() != 200 {
+			t.Fatalf("stream %v: status %d: %s", stream, ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+		var out bytes.Buffer
+		if err := ctx.Response.BodyWriteTo(&out); err != nil {
+			t.Fatal(err)
+		}
+		var u struct {
+			Usage struct {
+				In  int64 `json:"input_tokens"`
+				Out int64 `json:"output_tokens"`
+			} `json:"usage"`
+		}
+		data := out.Bytes()
+		if stream {
+			evs := readEvents(t, data)
+			var ev struct{ Response json.RawMessage }
+			json.Unmarshal(evs[len(evs)-1].Data, &ev) //nolint:errcheck // checked below
+			data = ev.Response
+		}
+		if err := json.Unmarshal(data, &u); err != nil || u.Usage.In == 0 || u.Usage.Out == 0 {
+			t.Fatalf("stream %v: usage %+v (%v)", stream, u, err)
+		}
+		want := string(governance.AppendUSD(nil, u.Usage.In*1000+u.Usage.Out*2000))
+		if got := string(ctx.Response.Header.Peek(CostHeader)); !stream && got != want {
+			t.Errorf("header: %s, want %s", got, want)
+		}
+		if m := costInLog.FindStringSubmatch(log.String()); m == nil || m[1] != want {
+			t.Errorf("stream %v: access line cost %v, want %s: %s", stream, m, want, log.String())
+		}
+	}
+	if p.srv.Passed() != 2 {
+		t.Errorf("%d answers passed natively, want 2", p.srv.Passed())
+	}
 }
