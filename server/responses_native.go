@@ -23,7 +23,8 @@ import (
 // forwarded (responses_forward.go). Usage for metrics, cost and governance is read by
 // jsonscan from the answer's usage and from the stream's terminal event. A request that
 // does not qualify (a mix of native and translated targets, a plugin, -passthrough=false)
-// is translated as for every other provider.
+// is translated as for every other provider, and so is one whose previous_response_id names
+// a response the gateway stored (a conversation begun on a translated provider).
 
 // native serves the request natively when it qualifies; handled false means it answered
 // nothing and the caller translates it. owned says a stream now owns rx.
@@ -49,7 +50,7 @@ func (rx *responsesExchange) native() (handled, owned bool) {
 			fallbacks[i] = scan.Fallbacks[i].Text(body)
 		}
 	}
-	if !x.s.engine.Passable(c, op, model, prov, fallbacks) {
+	if !x.s.engine.Passable(c, op, model, prov, fallbacks) || rx.gatewayStored(scan.PreviousResponseID.Text(body)) {
 		return false, false
 	}
 	x.setRouted(scan, model, prov, fallbacks)
@@ -164,4 +165,16 @@ func (rx *responsesExchange) failedEvent(w *jwriter.Writer, e *schemas.ErrorBody
 	w.RawString(`},"output":[]}}`)
 	w.RawString("\n\n")
 	return rx.x.call.Encoded()
+}
+
+// gatewayStored reports whether previous_response_id id names a response the gateway
+// stored (a translated one): the request then continues that conversation translated,
+// whatever its target, since the provider does not hold it. "" and a failing store say no
+// (the provider may hold it).
+func (rx *responsesExchange) gatewayStored(id string) bool {
+	if id == "" {
+		return false
+	}
+	_, ok, err := rx.x.s.responseStore().Get(rx.x.ctx, id)
+	return ok && err == nil
 }

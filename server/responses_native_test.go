@@ -252,3 +252,22 @@ func TestResponsesNativeCost(t *testing.T) {
 		t.Errorf("%d answers passed natively, want 2", p.srv.Passed())
 	}
 }
+
+// TestResponsesNativeContinuesGatewayConversation: a previous_response_id that names a
+// response the gateway stored (translated) continues translated, even to a native target,
+// since the provider does not hold it.
+func TestResponsesNativeContinuesGatewayConversation(t *testing.T) {
+	p := newInProcess(t, mocks.Config{Record: true}, "")
+	p.srv.SetPassthrough(false)
+	first := completed(t, p, `{"model":"openai/gpt-4o-mini","input":"Remember: fjord."}`, false)
+	p.srv.SetPassthrough(true)
+	second := completed(t, p, `{"model":"openai/gpt-4o-mini","previous_response_id":"`+first.ID+`","input":"What was it?"}`, false)
+	reqs := p.mock.Requests()
+	last := reqs[len(reqs)-1]
+	if last.Path != "/v1/chat/completions" || !bytes.Contains(last.Body, []byte("Remember: fjord.")) || second.Status != "completed" {
+		t.Errorf("the provider got %s %s", last.Path, last.Body)
+	}
+	if p.srv.Passed() != 0 {
+		t.Errorf("%d answers passed natively, want 0", p.srv.Passed())
+	}
+}

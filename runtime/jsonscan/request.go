@@ -44,6 +44,9 @@ type Request struct {
 	MaxTokens       Int
 	MaxCompletion   Int // max_completion_tokens
 	Dimensions      Int
+	// PreviousResponseID is a Responses request's previous_response_id, a string
+	// (ScanResponsesRequest).
+	PreviousResponseID Span
 
 	provider, fallbacks, streamOptions memberPos
 	last                               int // the end of the last member's value

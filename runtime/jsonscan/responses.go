@@ -10,7 +10,7 @@ package jsonscan
 
 // ScanResponsesRequest validates body as a Responses API request and fills r: model (a
 // string, required), provider and fallbacks (the gateway's own members, which AppendRequest
-// removes), stream and max_output_tokens (into MaxCompletion). Every other member is only checked to be valid JSON: the provider
+// removes), stream, max_output_tokens (into MaxCompletion) and previous_response_id. Every other member is only checked to be valid JSON: the provider
 // validates it. It returns false when the body is not one JSON object, has no model, or
 // holds something the scanner cannot promise to edit (an escaped member name, a member of
 // its own given twice): the caller then takes the translating path, which answers the
@@ -59,6 +59,15 @@ func (r *Request) responsesMember(s *scanner, key int, name []byte, escaped bool
 	case "stream":
 		r.once(s, seenStream)
 		r.Stream = r.boolOrNull(s)
+	case "previous_response_id":
+		if r.PreviousResponseID.Set() {
+			s.fail() // given twice
+		}
+		if s.peek() == 'n' {
+			s.lit("null")
+			break
+		}
+		r.PreviousResponseID = r.plainString(s) // an id holds no escape
 	case "max_output_tokens":
 		// Governance reserves the worst case by it; null is the default (no limit).
 		if s.peek() == 'n' {

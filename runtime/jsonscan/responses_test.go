@@ -148,3 +148,19 @@ func FuzzScanResponsesEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestScanResponsesPrevious(t *testing.T) {
+	var r Request
+	body := []byte(`{"model":"m","previous_response_id":"resp_1","input":"x"}`)
+	if !ScanResponsesRequest(body, &r) || r.PreviousResponseID.Text(body) != "resp_1" {
+		t.Errorf("previous_response_id: %+v", r.PreviousResponseID)
+	}
+	for _, b := range []string{`{"model":"m","previous_response_id":"a","previous_response_id":"b"}`, `{"model":"m","previous_response_id":1}`} {
+		if ScanResponsesRequest([]byte(b), &r) {
+			t.Errorf("%s: taken", b)
+		}
+	}
+	if !ScanResponsesRequest([]byte(`{"model":"m","previous_response_id":null}`), &r) || r.PreviousResponseID.Set() {
+		t.Error("null previous_response_id")
+	}
+}
