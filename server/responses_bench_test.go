@@ -60,3 +60,22 @@ func BenchmarkResponses(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkResponsesNativeStream measures a native streamed POST /v1/responses (the mock's
+// event sequence, from a constant upstream): each event scanned and relayed as it came.
+func BenchmarkResponsesNativeStream(b *testing.B) {
+	p := newConstInProcess(b, mockResponse(b, true))
+	body := responsesBody("openai/gpt-4o-mini", `"store":false,"stream":true,`)
+	ctx := newCtx("POST", "/v1/responses", body)
+	for i := 0; i < 50; i++ {
+		p.do(ctx)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.do(ctx)
+		if ctx.Response.StatusCode() != 200 || len(ctx.Response.Body()) == 0 {
+			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
+	}
+}

@@ -154,11 +154,15 @@ func TestResponsesNativeFidelity(t *testing.T) {
 	}
 }
 
-// mockResponse returns the mock's Response object for a plain request.
-func mockResponse(tb testing.TB) []byte {
+// mockResponse returns the mock's Response object for a plain request, or its stream.
+func mockResponse(tb testing.TB, stream ...bool) []byte {
 	tb.Helper()
 	p := newInProcess(tb, mocks.Config{}, "")
-	ctx := newCtx("POST", "/v1/responses", responsesBody("openai/gpt-4o-mini", `"store":false,`))
+	extra := `"store":false,`
+	if len(stream) > 0 && stream[0] {
+		extra += `"stream":true,`
+	}
+	ctx := newCtx("POST", "/v1/responses", responsesBody("openai/gpt-4o-mini", extra))
 	p.do(ctx)
 	if ctx.Response.StatusCode() != 200 {
 		tb.Fatalf("%d %s", ctx.Response.StatusCode(), ctx.Response.Body())
@@ -167,13 +171,17 @@ func mockResponse(tb testing.TB) []byte {
 }
 
 // newConstInProcess is newInProcess (OpenAI provider, default config) with an upstream that
-// answers every request with body, allocating nothing, so that allocation counts and
-// timings are the gateway's alone.
+// answers every request with body (a stream when it starts with "event:"), allocating
+// nothing, so that allocation counts and timings are the gateway's alone.
 func newConstInProcess(tb testing.TB, body []byte) *inProcess {
 	tb.Helper()
 	ln := fasthttputil.NewInmemoryListener()
+	contentType := "application/json"
+	if bytes.HasPrefix(body, []byte("event:")) {
+		contentType = "text/event-stream"
+	}
 	up := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		ctx.SetContentType("application/json")
+		ctx.SetContentType(contentType)
 		ctx.SetBody(body)
 	}}
 	go up.Serve(ln) //nolint:errcheck // ends when the listener closes
