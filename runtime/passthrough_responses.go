@@ -22,6 +22,9 @@ import (
 // jsonscan.Responses. model, prov and fallbacks are the scanned routing members. On success
 // PassedAnswer is the provider's Response object and PassedUsage what jsonscan read in it.
 func (e *Engine) Responses(c *Call, model, prov string, fallbacks []string) *Error {
+	if err := c.checkNative(); err != nil {
+		return err
+	}
 	return e.start(c, provider.OpResponses, model, prov, fallbacks)
 }
 
@@ -30,7 +33,19 @@ func (e *Engine) Responses(c *Call, model, prov string, fallbacks []string) *Err
 // of the terminal event (response.completed and its kin). Retries and fallbacks happen only
 // before the stream opens.
 func (e *Engine) ResponsesStream(c *Call, model, prov string, fallbacks []string) *Error {
+	if err := c.checkNative(); err != nil {
+		return err
+	}
 	return e.start(c, provider.OpResponsesStream, model, prov, fallbacks)
+}
+
+// checkNative refuses a Responses call whose body was not given with Passthrough: there is
+// no unified request to encode for it.
+func (c *Call) checkNative() *Error {
+	if c.pass.on && c.pass.kind == jsonscan.Responses {
+		return nil
+	}
+	return c.Err.set(500, schemas.ErrServer, "not_passthrough", "", "a native Responses call needs the client's body (Call.Passthrough with jsonscan.Responses)")
 }
 
 // PassedResponsesEvent returns what jsonscan read in the native Responses stream event
