@@ -9,6 +9,10 @@
 //	POST /v1/embeddings         a list of embedding objects, one per input
 //	GET  /v1/models             a list of model objects
 //	GET  /v1/models/{model}     one model object
+//	POST /v1/responses          OpenAI's Responses API: a Response object, or its stream events
+//	                            when "stream": true; stored unless "store": false, for
+//	                            GET and DELETE /v1/responses/{id}, GET .../input_items and
+//	                            previous_response_id (format_responses.go)
 //
 // Config.Format serves another wire format instead, on that provider's own routes and in its
 // shapes. Each format is one file, format_<name>.go, registered by name in formats.go. The
@@ -17,7 +21,8 @@
 //	Format           Routes                                                    Auth, errors
 //	FormatOpenAI     the routes above (the default)                            Bearer key; {"error":{...}}
 //	FormatAzure      /openai/deployments/{deployment}/{operation}?api-version= api-key header; OpenAI's
-//	                 and /openai/models, answered as the OpenAI routes
+//	                 and /openai/models, answered as the OpenAI routes; the
+//	                 v1 surface /openai/v1/responses (the Responses API)
 //	FormatAnthropic  POST /v1/messages (plain and SSE), GET /v1/models         x-api-key, anthropic-version;
 //	                                                                           {"type":"error","error":{...}}
 //	FormatBedrock    POST /model/{id}/converse, /converse-stream (AWS event    Bearer API key or SigV4

@@ -272,6 +272,9 @@ func (s *Server) injectConnFault(ctx *fasthttp.RequestCtx) {
 	case FaultEchoKey:
 		s.echoKey(ctx, model, req.stream)
 	case FaultStreamCut, FaultStreamEndEarly, FaultEndlessStream, FaultSilentStream:
+		if s.faultResponsesStream(ctx) {
+			return // a streamed Responses request, cut (format_responses.go)
+		}
 		if !req.stream {
 			if s.cfg.Fault == FaultStreamCut || s.cfg.Fault == FaultStreamEndEarly {
 				s.resetMidBody(ctx, model)

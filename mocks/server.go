@@ -36,6 +36,7 @@ type Server struct {
 	failSeq atomic.Uint64 // position in Config.FailFirst
 	stats   counters
 	rec     recorder
+	resp    responseStore // stored Responses API answers (format_responses.go)
 
 	timers    sync.Pool // *time.Timer, for sleepUntil
 	closing   chan struct{}
@@ -123,6 +124,8 @@ const (
 	routeEmbeddings
 	routeModels
 	routeModel
+	routeResponses
+	routeResponse // /v1/responses/{id} and its input_items
 	numRoutes
 )
 
@@ -139,6 +142,10 @@ func (r route) String() string {
 		return "/v1/models"
 	case routeModel:
 		return "/v1/models/{model}"
+	case routeResponses:
+		return "/v1/responses"
+	case routeResponse:
+		return "/v1/responses/{id}"
 	}
 	return "unknown"
 }
@@ -147,6 +154,9 @@ func (r route) String() string {
 func (r route) method() string {
 	if r == routeModels || r == routeModel {
 		return fasthttp.MethodGet
+	}
+	if r == routeResponse {
+		return "" // GET or DELETE: serveResponseByID checks
 	}
 	return fasthttp.MethodPost
 }
@@ -170,6 +180,11 @@ func lookupRoute(path []byte) (route, []byte) {
 		return routeEmbeddings, nil
 	case "/models":
 		return routeModels, nil
+	case "/responses":
+		return routeResponses, nil
+	}
+	if id, ok := bytes.CutPrefix(p, []byte("/responses/")); ok && len(id) > 0 {
+		return routeResponse, id
 	}
 	if id, ok := bytes.CutPrefix(p, []byte("/models/")); ok && len(id) > 0 {
 		return routeModel, id
@@ -206,7 +221,7 @@ func (s *Server) handleOpenAI(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	s.stats.routes[r].Add(1)
-	if string(ctx.Method()) != r.method() {
+	if m := r.method(); m != "" && string(ctx.Method()) != m {
 		s.badRequest(ctx, &apiError{
 			status:  fasthttp.StatusMethodNotAllowed,
 			message: fmt.Sprintf("Invalid method for URL (%s %s): use %s", ctx.Method(), ctx.Path(), r.method()),
@@ -236,6 +251,11 @@ func (s *Server) handleOpenAI(ctx *fasthttp.RequestCtx) {
 		s.serveModels(ctx)
 	case routeModel:
 		s.serveModel(ctx, arg)
+	case routeResponses:
+		s.serveResponses(ctx)
+	case routeResponse:
+		id, sub, _ := bytes.Cut(arg, []byte("/"))
+		s.serveResponseByID(ctx, id, string(sub) == "input_items")
 	}
 }
 

@@ -227,7 +227,7 @@ func (e *Engine) TextCompletionStream(c *Call) *Error {
 // body is open).
 func (e *Engine) start(c *Call, op provider.Op, model, providerField string, fallbacks schemas.Strings) *Error {
 	c.op = op
-	c.streaming = op == provider.OpChatStream || op == provider.OpTextStream
+	c.streaming = op.Streams()
 	t0 := e.clock.Now()
 	s := e.snapshot()
 	err := c.route(s, model, providerField, fallbacks)

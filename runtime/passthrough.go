@@ -23,8 +23,11 @@ type passthrough struct {
 	// it and the adapter decoded it instead (the unified response then holds the usage).
 	answer  jsonscan.Answer
 	scanned bool
-	// event is the name of the stream event that Next just read (Anthropic's event: field).
-	event []byte
+	// eventName is the name of the stream event that Next just read (Anthropic's event: field).
+	eventName []byte
+	event     jsonscan.Event // the latest native Responses stream event (passthrough_responses.go)
+	// lookupMethod and lookupSuffix make a ResponsesLookup request (passthrough_responses.go).
+	lookupMethod, lookupSuffix string
 }
 
 // PassScan returns the call's jsonscan.Request, for the caller to scan the client's body
@@ -115,6 +118,9 @@ func (c *Call) passRequest(model string) {
 // and finds substantial (decodeAnswer's check) goes back as it is; any other is left to the
 // adapter's decoder, which serves it the decoding way or rejects it as today.
 func (c *Call) passAnswer(p *providerState) *Error {
+	if c.pass.kind == jsonscan.Responses {
+		return c.passResponsesAnswer()
+	}
 	t0 := time.Now()
 	if c.pass.kind == jsonscan.Messages {
 		c.pass.scanned = jsonscan.ScanAnthropic(c.resp.Body(), &c.pass.answer) && c.pass.answer.Substantial
@@ -142,7 +148,7 @@ func (c *Call) PassedEvent() []byte {
 // the passthrough path of an Anthropic stream; nil otherwise. Valid until the next Next.
 func (c *Call) PassedEventName() []byte {
 	if c.pass.on && c.streaming && c.pass.kind == jsonscan.Messages {
-		return c.pass.event
+		return c.pass.eventName
 	}
 	return nil
 }
@@ -162,7 +168,7 @@ var errBadEvent = errors.New("a stream event is not a valid JSON object")
 // StepError (decoded, scrubbed and answered as on the decoding path).
 func (c *Call) passEvent(ev provider.Event) (provider.Step, error) {
 	a := &c.pass.answer
-	c.pass.event = ev.Name
+	c.pass.eventName = ev.Name
 	if !jsonscan.ScanAnthropicEvent(ev.Data, a) {
 		return provider.StepSkip, errBadEvent
 	}

@@ -70,4 +70,4 @@ func (c *Call) unknownProvider(s *snapshot, name, param string) *Error {
 }
 
 // opName is how errors name an operation.
-var opName = [provider.NumOps]string{"chat completions", "streaming chat completions", "text completions", "streaming text completions", "embeddings", "model listing", "token counting"}
+var opName = [provider.NumOps]string{"chat completions", "streaming chat completions", "text completions", "streaming text completions", "embeddings", "model listing", "token counting", "the Responses API", "the streaming Responses API"}

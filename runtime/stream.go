@@ -90,6 +90,8 @@ func (c *Call) Next() (done bool, err *Error) {
 		case c.op == provider.OpTextStream:
 			c.TextResp.Reset()
 			step, derr = a.DecodeTextEvent(ev, &c.state, &c.TextResp)
+		case c.op == provider.OpResponsesStream:
+			step, derr = c.responsesEvent(ev)
 		}
 		if derr != nil {
 			c.CloseStream()

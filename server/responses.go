@@ -22,7 +22,8 @@ import (
 //	DELETE /v1/responses/{id}                 deletes it
 //	GET    /v1/responses/{id}/input_items     its input items, as a list
 //
-// A request is decoded and converted to the unified chat request (package responses), run
+// A request whose every target serves the Responses API natively is forwarded as it is
+// (responses_native.go). Any other is decoded and converted to the unified chat request (package responses), run
 // by the engine as /v1/chat/completions runs (gateway keys, virtual keys, retries and
 // fallbacks before the first byte, plugins), and the answer is written back as a Response
 // object or as the Responses stream events. Responses are stored unless "store": false,
@@ -55,6 +56,11 @@ type responsesExchange struct {
 	history  []responses.Item
 	prev     []byte // the previous response's history, read-only
 	streamFn func(w *bufio.Writer)
+	// A native stream's state (responses_native.go): its relay, the latest sequence
+	// number and the provider's response id.
+	nativeFn func(w *bufio.Writer)
+	lastSeq  int
+	respID   []byte
 }
 
 func (s *Server) acquireResponses() *responsesExchange {
@@ -62,7 +68,7 @@ func (s *Server) acquireResponses() *responsesExchange {
 		return rx
 	}
 	rx := &responsesExchange{}
-	rx.streamFn = rx.stream
+	rx.streamFn, rx.nativeFn = rx.stream, rx.nativeStream
 	return rx
 }
 
@@ -148,6 +154,9 @@ func (rx *responsesExchange) run(a *access) bool {
 	case !utf8.Valid(body):
 		writeError(ctx, 400, schemas.ErrInvalidRequest, "invalid_json", "", "request body is not valid UTF-8")
 		return false
+	}
+	if handled, owned := rx.native(); handled {
+		return owned
 	}
 	if err := rx.req.Decode(body); err != nil {
 		decodeError(ctx, err, len(body))

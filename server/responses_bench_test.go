@@ -15,22 +15,34 @@ func responsesBody(model, extra string) []byte {
 		`{"role":"user","content":[{"type":"input_text","text":"And how do we keep the comparison \"fair\" on a small machine where the load generator, the mock provider and the gateway share two cores?"}]}]}`)
 }
 
-// BenchmarkResponses measures a POST /v1/responses translated through the unified schema,
-// through the whole gateway in one process (decode, translation, runtime, adapter,
-// in-memory mock, Response object, store), stored or not.
+// BenchmarkResponses measures a POST /v1/responses through the whole gateway in one
+// process: translated through the unified schema (decode, translation, runtime, adapter,
+// in-memory mock, Response object, store), stored or not, and native (scan, splice,
+// runtime, the provider's answer as it is). The native rows' upstream answers a constant
+// Response object (the mock's own; newConstInProcess), so that allocations and time are the
+// gateway's: the mock's Responses API is not allocation-free.
 func BenchmarkResponses(b *testing.B) {
 	anthCfg := `{"providers":{"anthropic":{"keys":[{"name":"k","value":"` + inProcessKey + `","models":["*"],"weight":1}],
 		"network_config":{"base_url":"http://mock.inmemory"}}}}`
 	for _, c := range []struct {
 		name, model, cfg, extra string
 		mock                    mocks.Config
+		native                  bool
 	}{
-		{"openai", "openai/gpt-4o-mini", "", `"store":false,`, mocks.Config{}},
-		{"openai-stored", "openai/gpt-4o-mini", "", ``, mocks.Config{}},
-		{"anthropic", "anthropic/claude-3-5-haiku-20241022", anthCfg, `"store":false,`, mocks.Config{Format: mocks.FormatAnthropic}},
+		{"openai", "openai/gpt-4o-mini", "", `"store":false,`, mocks.Config{}, false},
+		{"openai-stored", "openai/gpt-4o-mini", "", ``, mocks.Config{}, false},
+		{"anthropic", "anthropic/claude-3-5-haiku-20241022", anthCfg, `"store":false,`, mocks.Config{Format: mocks.FormatAnthropic}, false},
+		{"openai-native", "openai/gpt-4o-mini", "", `"store":false,`, mocks.Config{}, true},
+		{"openai-native-stored", "openai/gpt-4o-mini", "", ``, mocks.Config{}, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			p := newInProcess(b, c.mock, c.cfg)
+			var p *inProcess
+			if c.native {
+				p = newConstInProcess(b, mockResponse(b))
+			} else {
+				p = newInProcess(b, c.mock, c.cfg)
+				p.srv.SetPassthrough(false) // an OpenAI target is native otherwise
+			}
 			body := responsesBody(c.model, c.extra)
 			ctx := newCtx("POST", "/v1/responses", body)
 			for i := 0; i < 50; i++ {
@@ -46,5 +58,24 @@ func BenchmarkResponses(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkResponsesNativeStream measures a native streamed POST /v1/responses (the mock's
+// event sequence, from a constant upstream): each event scanned and relayed as it came.
+func BenchmarkResponsesNativeStream(b *testing.B) {
+	p := newConstInProcess(b, mockResponse(b, true))
+	body := responsesBody("openai/gpt-4o-mini", `"store":false,"stream":true,`)
+	ctx := newCtx("POST", "/v1/responses", body)
+	for i := 0; i < 50; i++ {
+		p.do(ctx)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p.do(ctx)
+		if ctx.Response.StatusCode() != 200 || len(ctx.Response.Body()) == 0 {
+			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+		}
 	}
 }

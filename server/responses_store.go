@@ -1,16 +1,15 @@
 package server
 
 import (
-	"slices"
-
 	"github.com/bifrost-gw/bifrost/responses"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jwriter"
 	"github.com/valyala/fasthttp"
 )
 
-// storedResponse returns the stored response id, answering 404 (or 503 when the store
-// fails) when there is none.
+// storedResponse returns the stored response id. When there is none it answers with the
+// provider that may have stored it (forwardLookup; 404 when none has it), or 503 when the
+// store fails.
 func (s *Server) storedResponse(ctx *fasthttp.RequestCtx, id string) (responses.Record, bool) {
 	rec, ok, err := s.responseStore().Get(ctx, id)
 	if err != nil {
@@ -18,7 +17,7 @@ func (s *Server) storedResponse(ctx *fasthttp.RequestCtx, id string) (responses.
 		return rec, false
 	}
 	if !ok {
-		writeError(ctx, 404, schemas.ErrInvalidRequest, "not_found", "", "Response with id '"+id+"' not found.")
+		s.forwardLookup(ctx, id)
 		return rec, false
 	}
 	return rec, true
@@ -42,7 +41,7 @@ func (s *Server) deleteResponse(ctx *fasthttp.RequestCtx, id string) {
 		return
 	}
 	if !ok {
-		writeError(ctx, 404, schemas.ErrInvalidRequest, "not_found", "", "Response with id '"+id+"' not found.")
+		s.forwardLookup(ctx, id)
 		return
 	}
 	var w jwriter.Writer
@@ -53,10 +52,14 @@ func (s *Server) deleteResponse(ctx *fasthttp.RequestCtx, id string) {
 	w.DumpTo(ctx) //nolint:errcheck // writing to the response buffer cannot fail
 }
 
-// inputItems answers GET /v1/responses/{id}/input_items: the request's input items, newest
-// first unless ?order=asc, in one page.
+// inputItems answers GET /v1/responses/{id}/input_items: one page of the request's input
+// items (responses_items.go).
 func (s *Server) inputItems(ctx *fasthttp.RequestCtx, id string) {
 	rec, ok := s.storedResponse(ctx, id)
+	if !ok {
+		return
+	}
+	q, ok := parseItemsQuery(ctx)
 	if !ok {
 		return
 	}
@@ -65,18 +68,8 @@ func (s *Server) inputItems(ctx *fasthttp.RequestCtx, id string) {
 		writeError(ctx, 500, schemas.ErrServer, "store_corrupt", "", "the stored input does not decode: "+err.Error())
 		return
 	}
-	if string(ctx.QueryArgs().Peek("order")) != "asc" {
-		slices.Reverse(items)
-	}
 	var w jwriter.Writer
-	w.RawString(`{"object":"list","data":[`)
-	for i, it := range items {
-		if i > 0 {
-			w.RawByte(',')
-		}
-		w.Raw(it, nil)
-	}
-	w.RawString(`],"first_id":null,"last_id":null,"has_more":false}`)
+	writeItemsPage(&w, items, id, q)
 	ctx.SetContentType("application/json")
 	w.DumpTo(ctx) //nolint:errcheck // writing to the response buffer cannot fail
 }

@@ -42,7 +42,7 @@ func respGolden(t *testing.T, name string, got []byte) {
 
 // The parts of an answer that change from run to run.
 var (
-	respIDs   = regexp.MustCompile(`(resp|msg|rs|fc)_[0-9a-f]{48}`)
+	respIDs   = regexp.MustCompile(`(resp|msg|rs|fc)_(?:[0-9a-f]{48}|[0-9a-f]{16})`) // the gateway's, the mock's
 	createdAt = regexp.MustCompile(`"created_at":\d+`)
 	mockIDs   = regexp.MustCompile(`"(call_id|id)":"(toolu_|call_|tooluse_|chatcmpl-)[^"]*"`)
 )
@@ -138,28 +138,33 @@ func postResponses(p *inProcess, body string) *fasthttp.RequestCtx {
 // TestResponsesProviders pins, per provider wire format, the Response object of a plain
 // request and the event sequence of a streamed one with a function tool.
 func TestResponsesProviders(t *testing.T) {
-	for _, c := range []struct{ format, model string }{
-		{mocks.FormatOpenAI, "openai/gpt-4o-mini"},
-		{mocks.FormatAnthropic, "anthropic/claude-sonnet-4-5"},
-		{mocks.FormatGemini, "gemini/gemini-2.0-flash"},
-		{mocks.FormatCohere, "cohere/command-r-plus"},
-		{mocks.FormatBedrock, "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0"},
+	for _, c := range []struct{ format, model, golden string }{
+		{mocks.FormatOpenAI, "openai/gpt-4o-mini", "openai_translated"}, // passthrough off: translated through chat
+		{mocks.FormatOpenAI, "openai/gpt-4o-mini", "openai_native"},     // the mock's own Responses API
+		{mocks.FormatAnthropic, "anthropic/claude-sonnet-4-5", ""},
+		{mocks.FormatGemini, "gemini/gemini-2.0-flash", ""},
+		{mocks.FormatCohere, "cohere/command-r-plus", ""},
+		{mocks.FormatBedrock, "bedrock/anthropic.claude-3-5-haiku-20241022-v1:0", ""},
 	} {
-		t.Run(c.format, func(t *testing.T) {
+		if c.golden == "" {
+			c.golden = c.format
+		}
+		t.Run(c.golden, func(t *testing.T) {
 			p := newInProcess(t, mocks.Config{Format: c.format, StreamChunks: 3}, providerConfig(c.format))
+			p.srv.SetPassthrough(c.golden != "openai_translated")
 			plain := `{"model":"` + c.model + `","instructions":"Be brief.","input":"Hello","max_output_tokens":300}`
 			ctx := postResponses(p, plain)
 			if ctx.Response.StatusCode() != 200 {
 				t.Fatalf("plain: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
 			}
-			respGolden(t, c.format+"_plain.golden", indentJSON(t, normalize(ctx.Response.Body())))
+			respGolden(t, c.golden+"_plain.golden", indentJSON(t, normalize(ctx.Response.Body())))
 			stream := `{"model":"` + c.model + `","input":[{"role":"user","content":[{"type":"input_text","text":"Weather in Paris?"}]}],"stream":true,` +
 				`"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]}`
 			ctx = postResponses(p, stream)
 			if ctx.Response.StatusCode() != 200 {
 				t.Fatalf("stream: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
 			}
-			respGolden(t, c.format+"_stream.golden", summary(t, readEvents(t, ctx.Response.Body())))
+			respGolden(t, c.golden+"_stream.golden", summary(t, readEvents(t, ctx.Response.Body())))
 		})
 	}
 }
@@ -208,9 +213,12 @@ func TestResponsesCodex(t *testing.T) {
 	}
 }
 
-// TestResponsesErrors checks the status and OpenAI-shaped body of each refusal.
+// TestResponsesErrors checks the status and OpenAI-shaped body of each refusal of the
+// translating path (passthrough off: an OpenAI target is otherwise native, and the
+// provider answers; see TestResponsesNativeErrors).
 func TestResponsesErrors(t *testing.T) {
 	p := newInProcess(t, mocks.Config{}, "")
+	p.srv.SetPassthrough(false)
 	for _, c := range []struct {
 		name, method, path, body string
 		status                   int
@@ -282,7 +290,8 @@ func TestResponsesConversation(t *testing.T) {
 			}
 			items := newCtx("GET", "/openai/v1/responses/"+second.ID+"/input_items", nil)
 			p.do(items)
-			if items.Response.StatusCode() != 200 || !strings.Contains(string(items.Response.Body()), `"object":"list","data":[{"type":"function_call_output"`) {
+			if items.Response.StatusCode() != 200 || !strings.Contains(string(items.Response.Body()), `"object":"list","data":[{"id":"item_`) ||
+				!strings.Contains(string(items.Response.Body()), `"type":"function_call_output"`) {
 				t.Errorf("input_items: %d %s", items.Response.StatusCode(), items.Response.Body())
 			}
 			del := newCtx("DELETE", "/v1/responses/"+first.ID, nil)
@@ -333,21 +342,31 @@ func completed(t *testing.T, p *inProcess, body string, stream bool) respObject 
 	return r
 }
 
-// TestResponsesStreamBroken checks that a stream cut by the provider ends with
-// response.failed carrying an error.
+// TestResponsesStreamBroken checks that a stream cut by the provider, or ended before its
+// last event, ends with response.failed carrying an error, natively (after the provider's
+// events, with the next sequence number and the provider's response id) and translated.
 func TestResponsesStreamBroken(t *testing.T) {
-	p := newInProcess(t, mocks.Config{Fault: mocks.FaultStreamCut, StreamChunks: 8}, "")
-	ctx := postResponses(p, `{"model":"openai/gpt-4o-mini","input":"hi","stream":true}`)
-	evs := readEvents(t, ctx.Response.Body())
-	last := evs[len(evs)-1]
-	var ev struct {
-		Response struct {
-			Status string
-			Error  struct{ Code, Message string }
+	for _, c := range []struct {
+		fault  mocks.FaultMode
+		native bool
+	}{{mocks.FaultStreamCut, true}, {mocks.FaultStreamCut, false}, {mocks.FaultStreamEndEarly, true}, {mocks.FaultStreamEndEarly, false}} {
+		native := c.native
+		p := newInProcess(t, mocks.Config{Fault: c.fault, StreamChunks: 8}, "")
+		p.srv.SetPassthrough(native)
+		ctx := postResponses(p, `{"model":"openai/gpt-4o-mini","input":"hi","stream":true}`)
+		evs := readEvents(t, ctx.Response.Body())
+		last := evs[len(evs)-1]
+		var ev struct {
+			Response struct {
+				ID     string
+				Status string
+				Error  struct{ Code, Message string }
+			}
 		}
-	}
-	if err := json.Unmarshal(last.Data, &ev); err != nil || last.Type != "response.failed" || ev.Response.Status != "failed" || ev.Response.Error.Message == "" {
-		t.Fatalf("want response.failed with an error, got %s: %s", last.Type, last.Data)
+		if err := json.Unmarshal(last.Data, &ev); err != nil || last.Type != "response.failed" || ev.Response.Status != "failed" ||
+			ev.Response.Error.Message == "" || !strings.HasPrefix(ev.Response.ID, "resp_") || len(evs) < 3 {
+			t.Fatalf("%s, native %v: want response.failed with an error after the first events, got %d events, last %s: %s", c.fault, native, len(evs), last.Type, last.Data)
+		}
 	}
 }
 

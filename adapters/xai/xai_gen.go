@@ -24,14 +24,18 @@ var info = provider.Info{
 	Format:         "openai",
 	Name:           "xai",
 	Paths: [provider.NumOps]string{
-		provider.OpChat:       "/v1/chat/completions",
-		provider.OpChatStream: "/v1/chat/completions",
-		provider.OpModels:     "/v1/models",
+		provider.OpChat:            "/v1/chat/completions",
+		provider.OpChatStream:      "/v1/chat/completions",
+		provider.OpModels:          "/v1/models",
+		provider.OpResponses:       "/v1/responses",
+		provider.OpResponsesStream: "/v1/responses",
 	},
 	Title: "xAI",
 	Verbatim: [provider.NumOps]bool{
-		provider.OpChat:       true,
-		provider.OpChatStream: true,
+		provider.OpChat:            true,
+		provider.OpChatStream:      true,
+		provider.OpResponses:       true,
+		provider.OpResponsesStream: true,
 	},
 }
 

@@ -99,7 +99,7 @@ func newFile(pkgPath, name string) *jen.File {
 var opConst = map[spec.Operation]string{
 	spec.OpChat: "OpChat", spec.OpChatStream: "OpChatStream", spec.OpText: "OpText",
 	spec.OpTextStream: "OpTextStream", spec.OpEmbedding: "OpEmbedding", spec.OpModels: "OpModels",
-	spec.OpCountTokens: "OpCountTokens",
+	spec.OpCountTokens: "OpCountTokens", spec.OpResponses: "OpResponses", spec.OpResponsesStream: "OpResponsesStream",
 }
 
 func adapterFiles(s *spec.Spec) (main, wire *jen.File, err error) {
@@ -394,6 +394,8 @@ func verbatimOps(s *spec.Spec) jen.Dict {
 	}{
 		{spec.OpChat, "chat"}, {spec.OpChatStream, "chat"}, {spec.OpText, "text"}, {spec.OpTextStream, "text"},
 		{spec.OpEmbedding, "embedding"},
+		// The Responses API has no mapping: it is only ever forwarded as the client sent it.
+		{spec.OpResponses, "responses"}, {spec.OpResponsesStream, "responses"},
 	} {
 		if s.Supports(o.op) && s.Requests[o.request] == nil {
 			v[jen.Qual(providerPkg, opConst[o.op])] = jen.True()

@@ -406,6 +406,9 @@ func (p *parser) operations(n *yaml.Node) ([]Operation, error) {
 	if line, ok := seen[OpTextStream]; ok && seen[OpText] == 0 {
 		return nil, p.errf(line, "text_stream needs text")
 	}
+	if line, ok := seen[OpResponsesStream]; ok && seen[OpResponses] == 0 {
+		return nil, p.errf(line, "responses_stream needs responses")
+	}
 	var out []Operation
 	for _, op := range Operations {
 		if _, ok := seen[op]; ok {

@@ -111,6 +111,10 @@ func TestResolveErrors(t *testing.T) {
 				"operations: [chat]", "paths: {chat: /v1/chat/completions}", "docs: https://openai.com")},
 			{"specs/acme.yaml", lines(lName, lCompat, lBase, lAuth, "operations: [chat, embedding]", lDocs)},
 		}, "specs/acme.yaml:5: operation embedding has no path (give paths.embedding, or inherit it with compat)"},
+		{"responses on a format that is not openai", [][2]string{
+			{"specs/other.yaml", lines("name: other", "format: other", "codec: Codec", "base_url: https://other.ai", lAuth,
+				"operations: [chat, responses]", "paths: {chat: /chat, responses: /responses}", "docs: https://other.ai")},
+		}, "specs/other.yaml:6: operation responses is forwarded as the client sent it: only for the openai format (this is other)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var specs []*spec.Spec

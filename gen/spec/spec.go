@@ -30,10 +30,18 @@ const (
 	// tokenizer; its body is written by the adapter's hand-written EncodeCountTokens
 	// (runtime/provider's TokenCounter).
 	OpCountTokens Operation = "count_tokens"
+	// OpResponses is OpenAI's Responses API (POST /v1/responses), served natively: the
+	// client's body goes to the provider with only the gateway's edits and the answer comes
+	// back as the provider sent it (https://platform.openai.com/docs/api-reference/responses).
+	// Only a spec of the openai format may list it.
+	OpResponses Operation = "responses"
+	// OpResponsesStream is the Responses API with "stream": true: the provider's events go
+	// to the client as it sent them.
+	OpResponsesStream Operation = "responses_stream"
 )
 
 // Operations lists every operation in order.
-var Operations = []Operation{OpChat, OpChatStream, OpText, OpTextStream, OpEmbedding, OpModels, OpCountTokens}
+var Operations = []Operation{OpChat, OpChatStream, OpText, OpTextStream, OpEmbedding, OpModels, OpCountTokens, OpResponses, OpResponsesStream}
 
 // requestOps are the operations whose request body a spec may map.
 var requestOps = map[string]bool{"chat": true, "text": true, "embedding": true}
@@ -320,6 +328,9 @@ func Resolve(specs []*Spec) ([]*Spec, error) {
 			return nil, &Error{File: s.File, Line: s.Line("request"), Reason: fmt.Sprintf("request mappings are for the openai format; format %s converts in its codec (%s in %s/%s)", s.Format, s.Codec, AdaptersDir, s.CodecHome)}
 		}
 		for _, op := range s.Operations {
+			if (op == OpResponses || op == OpResponsesStream) && s.Format != FormatOpenAI {
+				return nil, &Error{File: s.File, Line: s.Line("operations"), Reason: fmt.Sprintf("operation %s is forwarded as the client sent it: only for the openai format (this is %s)", op, s.Format)}
+			}
 			if s.Paths[op] == "" {
 				return nil, &Error{File: s.File, Line: s.Line("operations"), Reason: fmt.Sprintf("operation %s has no path (give paths.%s, or inherit it with compat)", op, op)}
 			}

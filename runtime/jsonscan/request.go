@@ -12,6 +12,9 @@ const (
 	// Messages is an Anthropic Messages request (POST /v1/messages), scanned by
 	// ScanRequest's Messages rules (messages.go).
 	Messages
+	// Responses is OpenAI's Responses API (ScanResponsesRequest, ScanResponses,
+	// ScanResponsesEvent).
+	Responses
 )
 
 // MaxFallbacks is the most body fallbacks a scanned request may name; one with more takes
@@ -45,6 +48,9 @@ type Request struct {
 	MaxTokens       Int
 	MaxCompletion   Int // max_completion_tokens
 	Dimensions      Int
+	// PreviousResponseID is a Responses request's previous_response_id, a string
+	// (ScanResponsesRequest).
+	PreviousResponseID Span
 
 	provider, fallbacks, streamOptions memberPos
 	last                               int // the end of the last member's value

@@ -25,10 +25,17 @@ const (
 	OpEmbedding             // POST embeddings
 	OpModels                // GET model list
 	OpCountTokens           // POST token count of a chat request (see TokenCounter)
-	NumOps                  // number of operations
+	// OpResponses is OpenAI's Responses API, only ever forwarded natively (the client's
+	// body with the gateway's edits; the answer as the provider sent it).
+	OpResponses
+	OpResponsesStream // POST Responses API request, streamed (its events forwarded as sent)
+	NumOps            // number of operations
 )
 
-var opNames = [NumOps]string{"chat", "chat_stream", "text", "text_stream", "embedding", "models", "count_tokens"}
+var opNames = [NumOps]string{"chat", "chat_stream", "text", "text_stream", "embedding", "models", "count_tokens", "responses", "responses_stream"}
+
+// Streams reports whether the operation's answer is a stream.
+func (o Op) Streams() bool { return o == OpChatStream || o == OpTextStream || o == OpResponsesStream }
 
 // String returns the operation's name as written in specs.
 func (o Op) String() string {

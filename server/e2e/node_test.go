@@ -63,6 +63,10 @@ func TestOpenAINodeSDK(t *testing.T) {
 			"openai": {
 				"keys": [{ "name": "e2e", "value": "env.BIFROST_E2E_KEY", "models": ["*"], "weight": 1 }],
 				"network_config": { "base_url": "env.BIFROST_E2E_MOCK_URL" }
+			},
+			"groq": {
+				"keys": [{ "name": "e2e", "value": "env.BIFROST_E2E_KEY", "models": ["*"], "weight": 1 }],
+				"network_config": { "base_url": "env.BIFROST_E2E_MOCK_URL" }
 			}
 		}
 	}`, func(k string) string { return env[k] })
@@ -103,11 +107,12 @@ func TestOpenAINodeSDK(t *testing.T) {
 		if bytes.Contains(r.Body, []byte("nosuchprovider")) {
 			t.Errorf("a request for an unknown provider reached the provider: %s", r.Body)
 		}
-		if r.Path == "/v1/chat/completions" && !bytes.Contains(r.Body, []byte(`"gpt-4o-mini"`)) {
+		if r.Path == "/v1/chat/completions" && !bytes.Contains(r.Body, []byte(`"gpt-4o-mini"`)) &&
+			!bytes.Contains(r.Body, []byte(`"llama-3.1-8b-instant"`)) { // groq: the Responses API translated
 			t.Errorf("chat request body does not name the bare model gpt-4o-mini: %s", r.Body)
 		}
 	}
-	for _, want := range []string{"POST /v1/chat/completions", "POST /v1/embeddings", "GET /v1/models"} {
+	for _, want := range []string{"POST /v1/chat/completions", "POST /v1/embeddings", "GET /v1/models", "POST /v1/responses"} {
 		if paths[want] == 0 {
 			t.Errorf("the provider never received %s; it received %v", want, paths)
 		}

@@ -14,13 +14,15 @@ import (
 )
 
 // TestResponsesGoSDK drives POST /v1/responses with the official Go SDK
-// (client.Responses.New and NewStreaming), against an OpenAI-format target and translated
-// ones (the Anthropic, Gemini and Bedrock mocks): plain, streamed, a function-tool round trip continued with
+// (client.Responses.New and NewStreaming), against OpenAI forwarded natively (the mock's own
+// Responses API: Get and Delete then go to it), an OpenAI-format provider without a
+// Responses API (Groq's spec, on the same mock: translated through chat completions) and
+// translated ones (the Anthropic, Gemini and Bedrock mocks): plain, streamed, a function-tool round trip continued with
 // previous_response_id (plain and streamed), Get and Delete of a stored response, and
 // store: false keeping nothing.
 func TestResponsesGoSDK(t *testing.T) {
 	checkNoGoroutineLeak(t)
-	_, openaiURL := startToolMock(t, mocks.Config{RequireKey: mockKey, StreamChunks: 5})
+	openaiMock, openaiURL := startToolMock(t, mocks.Config{RequireKey: mockKey, StreamChunks: 5, Record: true})
 	_, anthURL := startMock(t, mocks.Config{Format: mocks.FormatAnthropic, RequireKey: mockKey, StreamChunks: 5})
 	_, geminiURL := startMock(t, mocks.Config{Format: mocks.FormatGemini, RequireKey: mockKey, StreamChunks: 5})
 	_, bedrockURL := startMock(t, mocks.Config{Format: mocks.FormatBedrock, RequireKey: mockKey, StreamChunks: 5})
@@ -30,6 +32,7 @@ func TestResponsesGoSDK(t *testing.T) {
 		"client": { "api_keys": ["env.E2E_GW_KEY"] },
 		"providers": {
 			"openai": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_OPENAI" } },
+			"groq": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_OPENAI" } },
 			"anthropic": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_ANTHROPIC" } },
 			"gemini": { "keys": [{ "value": "env.E2E_KEY", "models": ["*"], "weight": 1 }], "network_config": { "base_url": "env.E2E_GEMINI" } },
 			"bedrock": { "keys": [{ "value": "env.E2E_KEY", "bedrock_key_config": { "region": "us-east-1" }, "models": ["*"], "weight": 1 }],
@@ -41,7 +44,7 @@ func TestResponsesGoSDK(t *testing.T) {
 		"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"},
 	}, false)
 
-	for _, model := range []string{"openai/gpt-4o-mini", "anthropic/claude-sonnet-4-5", "gemini/gemini-2.0-flash",
+	for _, model := range []string{"openai/gpt-4o-mini", "groq/llama-3.1-8b-instant", "anthropic/claude-sonnet-4-5", "gemini/gemini-2.0-flash",
 		"bedrock/anthropic.claude-3-5-haiku-20241022-v1:0"} {
 		t.Run(model, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -133,6 +136,20 @@ func TestResponsesGoSDK(t *testing.T) {
 				})
 			}
 		})
+	}
+	// OpenAI was served natively (the mock's /v1/responses), Groq through chat completions.
+	paths := map[string]bool{}
+	for _, r := range openaiMock.Requests() {
+		paths[r.Method+" "+r.Path] = true
+	}
+	for _, want := range []string{"POST /v1/responses", "GET /v1/responses/", "DELETE /v1/responses/", "POST /v1/chat/completions"} {
+		found := false
+		for p := range paths {
+			found = found || strings.HasPrefix(p, want)
+		}
+		if !found {
+			t.Errorf("the OpenAI mock got no %s (got %v)", want, paths)
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ func run() error {
 	segment := flag.Duration("segment", 0, "override the profile's time per target, rate and round")
 	rounds := flag.Int("rounds", 0, "override the profile's rounds")
 	noStream := flag.Bool("no-stream", false, "skip the streaming scenario")
+	route := flag.String("route", harness.RouteChat, "the API every scenario calls: chat (/v1/chat/completions) or responses (/v1/responses: native on Bifrost for the OpenAI target, served by the mock itself)")
 	translate := flag.Bool("translate", true, "also run Bifrost with its passthrough path off (target "+harness.TranslateTarget+"), which decodes and encodes every request")
 	governance := flag.Bool("governance", false, "add Bifrost with governance on, counters in memory and in a local redis-server, as two more targets (the governance scenario)")
 	tracing := flag.Bool("tracing", false, "also run a second bifrost with tracing on, exporting every trace over OTLP/HTTP to bench-otlp-receiver (the cost of tracing)")
@@ -85,6 +86,7 @@ func run() error {
 		Peers:        peerList,
 		CacheDir:     *cache,
 		NoStream:     *noStream,
+		Route:        *route,
 		Translate:    *translate,
 		Progress:     live,
 		Log:          os.Stderr,

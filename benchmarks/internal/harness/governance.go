@@ -80,7 +80,7 @@ func (r *run) startGovernance(ctx context.Context, spec, mockURL string, env []s
 	if err := gw.waitHTTP(ctx, gwURL+"/health", 10*time.Second); err != nil {
 		return nil, err
 	}
-	return &target{name: spec, url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
+	return &target{name: spec, url: gwURL + r.cfg.routePath(), model: "openai/gpt-4o-mini",
 		header: http.Header{"Authorization": {"Bearer " + govKey}, "Content-Type": {"application/json"}},
 		proc:   gw, selfHeader: overheadHeader, selfUnit: time.Microsecond}, nil
 }

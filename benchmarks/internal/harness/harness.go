@@ -41,15 +41,18 @@ type Config struct {
 	NoStream     bool     // skip the streaming scenario
 	// Translate adds a second Bifrost, TranslateTarget, with its passthrough path off.
 	Translate bool
-	Progress  io.Writer // the live progress line (a terminal); nil for none
-	Log       io.Writer // one line per step and per measured rate; nil for none
-	Command   string    // how to repeat the run, for the report
+	// Route is the API the scenarios call on every target: RouteChat ("" too) or
+	// RouteResponses (route.go).
+	Route    string
+	Progress io.Writer // the live progress line (a terminal); nil for none
+	Log      io.Writer // one line per step and per measured rate; nil for none
+	Command  string    // how to repeat the run, for the report
 }
 
 // target is one thing the load is sent to.
 type target struct {
 	name    string
-	url     string // chat completions URL
+	url     string // the route's URL (chat completions unless Config.Route says otherwise)
 	model   string
 	header  http.Header
 	proc    *child          // the process to measure; nil for direct
@@ -93,6 +96,9 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRoute(cfg.Route); err != nil {
+		return nil, err
+	}
 	if len(cfg.Profile.Rates) == 0 || cfg.Profile.Rounds < 1 || cfg.Profile.Segment <= 0 {
 		return nil, fmt.Errorf("profile %s: want rates, rounds and a segment length", cfg.Profile.Name)
 	}
@@ -101,7 +107,7 @@ func Run(ctx context.Context, cfg Config) (rep *report.Report, err error) {
 		return nil, fmt.Errorf("temporary folder: %w", err)
 	}
 	r := &run{cfg: cfg, dir: dir, key: fmt.Sprintf("bench-key-%d", time.Now().UnixNano()), progress: newProgress(cfg.Progress),
-		body: map[bool][]byte{false: chatBody(promptLen, false), true: chatBody(promptLen, true)}}
+		body: map[bool][]byte{false: cfg.requestBody(promptLen, false), true: cfg.requestBody(promptLen, true)}}
 	defer func() {
 		r.progress.stop()
 		r.stopAll()
@@ -208,7 +214,7 @@ func (r *run) startAll(ctx context.Context) error {
 		return fmt.Errorf("mock: %w", err)
 	}
 	auth := http.Header{"Authorization": {"Bearer " + r.key}, "Content-Type": {"application/json"}}
-	r.targets = append(r.targets, &target{name: report.Direct, url: mockURL + "/v1/chat/completions", model: "gpt-4o-mini", header: auth})
+	r.targets = append(r.targets, &target{name: report.Direct, url: mockURL + r.cfg.routePath(), model: "gpt-4o-mini", header: auth})
 
 	env := []string{}
 	if p.GOMAXPROCS > 0 {
@@ -223,7 +229,7 @@ func (r *run) startAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.targets = append(r.targets, &target{name: "rawproxy", url: proxyURL + "/v1/chat/completions", model: "gpt-4o-mini", header: auth, proc: proxy})
+	r.targets = append(r.targets, &target{name: "rawproxy", url: proxyURL + r.cfg.routePath(), model: "gpt-4o-mini", header: auth, proc: proxy})
 
 	if err := r.startBifrost(ctx, env, mockURL); err != nil {
 		return err
@@ -303,7 +309,7 @@ func (r *run) startGateway(ctx context.Context, name string, env []string, cfgPa
 	if err := gw.waitHTTP(ctx, gwURL+"/health", 10*time.Second); err != nil {
 		return err
 	}
-	r.targets = append(r.targets, &target{name: name, url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
+	r.targets = append(r.targets, &target{name: name, url: gwURL + r.cfg.routePath(), model: "openai/gpt-4o-mini",
 		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics",
 		selfHeader: overheadHeader, selfUnit: time.Microsecond})
 	return nil

@@ -31,7 +31,7 @@ func (r *run) startPeer(ctx context.Context, spec, mockURL string, env []string)
 		return nil, errSkipped
 	}
 	var c *child
-	t := &target{name: spec, url: base + "/v1/chat/completions", model: "gpt-4o-mini", header: auth}
+	t := &target{name: spec, url: base + r.cfg.routePath(), model: "gpt-4o-mini", header: auth}
 	switch {
 	case spec == GovMemory || spec == GovRedis:
 		return r.startGovernance(ctx, spec, mockURL, env)

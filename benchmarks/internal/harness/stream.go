@@ -24,7 +24,7 @@ type streamResult struct {
 	err    string          // why it failed
 }
 
-// readSSE sends one streamed chat request and timestamps every data event
+// readSSE sends one streamed request and timestamps every data event
 // as it arrives (vegeta records only whole-request latency).
 func readSSE(ctx context.Context, client *http.Client, url string, header http.Header, body []byte) streamResult {
 	var res streamResult
@@ -51,7 +51,7 @@ func readSSE(ctx context.Context, client *http.Client, url string, header http.H
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 && !partial && bytes.HasPrefix(line, []byte("data:")) {
 			at := time.Since(sent)
-			if bytes.Equal(bytes.TrimSpace(line[len("data:"):]), []byte("[DONE]")) {
+			if streamEnd(line[len("data:"):]) {
 				res.ok = len(res.chunks) > 0
 				res.total = at
 				return res

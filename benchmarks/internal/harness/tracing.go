@@ -50,7 +50,7 @@ func (r *run) startTraced(ctx context.Context, gwCfg map[string]any, env []strin
 	if err := gw.waitHTTP(ctx, gwURL+"/health", 10*time.Second); err != nil {
 		return nil, err
 	}
-	return &target{name: TracedTarget, url: gwURL + "/v1/chat/completions", model: "openai/gpt-4o-mini",
+	return &target{name: TracedTarget, url: gwURL + r.cfg.routePath(), model: "openai/gpt-4o-mini",
 		header: http.Header{"Content-Type": {"application/json"}}, proc: gw, metrics: gwURL + "/metrics",
 		selfHeader: overheadHeader, selfUnit: time.Microsecond}, nil
 }

@@ -228,7 +228,8 @@ class OpenAISDK(unittest.TestCase):
 
 
 class ResponsesSDK(unittest.TestCase):
-    """POST /v1/responses with client.responses: an OpenAI-format target and a translated one."""
+    """POST /v1/responses with client.responses: CHAT_MODEL forwarded natively (OpenAI has the
+    Responses API: the mock's own serves it and stores the responses), TOOL_MODEL translated."""
 
     WEATHER = [
         {
@@ -278,29 +279,36 @@ class ResponsesSDK(unittest.TestCase):
                 self.assertEqual(final.output_text, text)
 
     def test_tool_round_trip(self):
-        client = oai()
-        first = client.responses.create(model=TOOL_MODEL, input="How do retries work?", tools=self.WEATHER)
-        calls = [it for it in first.output if it.type == "function_call"]
-        self.assertEqual(len(calls), 1, first.output)
-        self.assertEqual(calls[0].name, "search")
-        json.loads(calls[0].arguments)
-        second = client.responses.create(
-            model=TOOL_MODEL,
-            previous_response_id=first.id,
-            tools=self.WEATHER,
-            input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "Retries use backoff with jitter."}],
-        )
-        self.check(second)
-        self.assertEqual(second.previous_response_id, first.id)
+        for model in (CHAT_MODEL, TOOL_MODEL):
+            with self.subTest(model=model):
+                client = oai()
+                first = client.responses.create(model=model, input="How do retries work?", tools=self.WEATHER)
+                calls = [it for it in first.output if it.type == "function_call"]
+                self.assertEqual(len(calls), 1, first.output)
+                self.assertEqual(calls[0].name, "search")
+                json.loads(calls[0].arguments)
+                second = client.responses.create(
+                    model=model,
+                    previous_response_id=first.id,
+                    tools=self.WEATHER,
+                    input=[{"type": "function_call_output", "call_id": calls[0].call_id, "output": "Retries use backoff with jitter."}],
+                )
+                self.check(second)
+                self.assertEqual(second.previous_response_id, first.id)
 
     def test_store_false(self):
-        client = oai()
-        resp = client.responses.create(model=TOOL_MODEL, input="Say hello.", store=False)
-        self.check(resp)
-        with self.assertRaises(openai.NotFoundError):
-            client.responses.retrieve(resp.id)
+        for model in (CHAT_MODEL, TOOL_MODEL):
+            with self.subTest(model=model):
+                client = oai()
+                resp = client.responses.create(model=model, input="Say hello.", store=False)
+                self.check(resp)
+                with self.assertRaises(openai.NotFoundError):
+                    client.responses.retrieve(resp.id)
 
-    def test_refused_builtin_tool(self):
+    def test_builtin_tool(self):
+        # Native (CHAT_MODEL's provider has the Responses API): the provider gets the tool.
+        self.check(oai().responses.create(model=CHAT_MODEL, input="Search.", tools=[{"type": "web_search"}]))
+        # Translated: refused, naming the member.
         with self.assertRaises(openai.BadRequestError) as cm:
             oai().responses.create(model=TOOL_MODEL, input="Search.", tools=[{"type": "web_search"}])
         self.assertEqual(cm.exception.param, "tools[0].type")
