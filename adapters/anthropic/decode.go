@@ -108,14 +108,13 @@ func (Codec) DecodeChat(body []byte, out *schemas.ChatResponse) error {
 // citations) are skipped there; the whole content array is then also kept as it came, in
 // the message's extraContent, for Outbound to answer an Anthropic client with.
 func decodeContent(outer *jlexer.Lexer, msg *schemas.ChatMessage) {
-	raw := outer.Raw()
-	if !outer.Ok() {
-		return
-	}
-	l := &jlexer.Lexer{Data: raw}
+	// The blocks are read from outer itself and the array's bytes taken from its positions:
+	// Raw would scan the array twice more (its end, then encoding/json.Valid).
+	l := outer
 	var thinking []byte // thinking_blocks, built only when the response has any
 	native := false     // a block only Anthropic's shape can carry
 	l.Delim('[')
+	start := l.GetPos() - 1
 	for !l.IsDelim(']') && l.Ok() {
 		var b ResponseBlock
 		b.UnmarshalEasyJSON(l)
@@ -149,10 +148,10 @@ func decodeContent(outer *jlexer.Lexer, msg *schemas.ChatMessage) {
 		l.WantComma()
 	}
 	l.Delim(']')
-	if err := l.Error(); err != nil {
-		outer.AddError(err)
+	if !l.Ok() {
 		return
 	}
+	raw := l.Data[start:l.GetPos()]
 	if len(thinking) > 0 {
 		msg.SetExtra(extraThinkingBlocks, append(thinking, ']'))
 	}
