@@ -39,21 +39,10 @@ var (
 // watchedMessages reads the value of the Messages request member name (unescaped) starting
 // at its key offset.
 func (r *Request) watchedMessages(s *scanner, name []byte, key int) {
+	if r.gatewayMember(s, name, key) {
+		return
+	}
 	switch string(name) {
-	case "model":
-		r.once(s, seenModel)
-		r.Model = r.plainString(s)
-	case "provider":
-		r.once(s, seenProvider)
-		r.Provider = r.plainString(s)
-		r.remember(&r.provider, s, key)
-	case "fallbacks":
-		r.once(s, seenFallbacks)
-		r.fallbackList(s)
-		r.remember(&r.fallbacks, s, key)
-	case "stream":
-		r.once(s, seenStream)
-		r.Stream = r.boolOrNull(s)
 	case "max_tokens":
 		r.once(s, seenMaxTokens)
 		r.MaxTokens = r.integer(s)

@@ -137,21 +137,10 @@ func (r *Request) member(s *scanner, key int, name []byte, escaped bool) {
 
 // watched reads the value of the member name (unescaped) starting at its key offset.
 func (r *Request) watched(s *scanner, name []byte, key int) {
+	if r.gatewayMember(s, name, key) {
+		return
+	}
 	switch string(name) {
-	case "model":
-		r.once(s, seenModel)
-		r.Model = r.plainString(s)
-	case "provider":
-		r.once(s, seenProvider)
-		r.Provider = r.plainString(s)
-		r.remember(&r.provider, s, key)
-	case "fallbacks":
-		r.once(s, seenFallbacks)
-		r.fallbackList(s)
-		r.remember(&r.fallbacks, s, key)
-	case "stream":
-		r.once(s, seenStream)
-		r.Stream = r.boolOrNull(s)
 	case "stream_options":
 		r.once(s, seenStreamOptions)
 		r.streamOpts(s)
@@ -212,6 +201,30 @@ func blank(b []byte) bool {
 		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return false
 		}
+	}
+	return true
+}
+
+// gatewayMember reads the members every scanned format shares (model, and the gateway's own
+// provider, fallbacks and stream) and reports whether name was one of them.
+func (r *Request) gatewayMember(s *scanner, name []byte, key int) bool {
+	switch string(name) {
+	case "model":
+		r.once(s, seenModel)
+		r.Model = r.plainString(s)
+	case "provider":
+		r.once(s, seenProvider)
+		r.Provider = r.plainString(s)
+		r.remember(&r.provider, s, key)
+	case "fallbacks":
+		r.once(s, seenFallbacks)
+		r.fallbackList(s)
+		r.remember(&r.fallbacks, s, key)
+	case "stream":
+		r.once(s, seenStream)
+		r.Stream = r.boolOrNull(s)
+	default:
+		return false
 	}
 	return true
 }
