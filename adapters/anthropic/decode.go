@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -156,6 +157,12 @@ func decodeContent(outer *jlexer.Lexer, msg *schemas.ChatMessage) {
 		msg.SetExtra(extraThinkingBlocks, append(thinking, ']'))
 	}
 	if native || bytes.Contains(raw, []byte(`"citations":[`)) {
+		// Kept as it came, so it is checked here: the lexer skips the members of a block
+		// that it does not know without validating them. Text-only answers skip the check.
+		if !json.Valid(raw) {
+			l.AddError(&jlexer.LexerError{Reason: "invalid JSON in the content blocks", Offset: start})
+			return
+		}
 		msg.SetExtra(extraContent, raw)
 	}
 }
