@@ -263,6 +263,51 @@ func TestRedisAsyncSettle(t *testing.T) {
 	}
 }
 
+// TestRedisAsyncSettleTimer: a queued settlement that no reservation carries is sent
+// by the queue's timer, seen by another replica without Close.
+func TestRedisAsyncSettleTimer(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, AsyncSettle: true, SettleDelay: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	other, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	key := &state.Level{ID: "key:t", Limits: config.Limits{Budget: [4]int64{state.Lifetime: 1000}}}
+	for round := 0; round < 3; round++ { // the timer is re-armed after each send
+		r := reservation(1, 100, key)
+		var v state.Verdict
+		if err := st.Reserve(r, &v); err != nil || !r.Held {
+			t.Fatalf("round %d: reservation: %v %+v", round, err, v)
+		}
+		if err := st.Settle(r, 1, 7); err != nil {
+			t.Fatal(err)
+		}
+		want := int64(7 * (round + 1))
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			var u state.Usage
+			if err := other.Usage("key:t", &u); err != nil {
+				t.Fatal(err)
+			}
+			if u.InFlight == 0 && u.Spent[state.Lifetime] == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: the other replica still sees %+v, want %d spent and none in flight", round, u, want)
+			}
+			time.Sleep(time.Millisecond) // waits on the queue's real timer and on Redis
+		}
+	}
+	if n := st.AsyncErrors(); n != 0 {
+		t.Errorf("%d settlements lost", n)
+	}
+}
+
 // TestStoreSettleThenReserve: a request that follows another's settlement in the same
 // process sees it, also when settlements are sent in the background: max_in_flight 1
 // admits a sequence of requests, and a budget with room for exactly N real costs admits

@@ -61,7 +61,8 @@ type Options struct {
 	// Close sends the settlements still queued.
 	AsyncSettle bool
 	// SettleDelay is how long a queued settlement waits for a reservation to carry it
-	// before it is sent on its own (AsyncSettle; default 1 ms).
+	// before it is sent on its own (AsyncSettle; default 1 ms). Queuing wakes nothing: a
+	// timer fires only for settlements that waited this long.
 	SettleDelay time.Duration
 }
 
@@ -190,8 +191,7 @@ func (s *Store) Settle(r *state.Reservation, tokens, cost int64) error {
 	for i := 0; i < r.N; i++ {
 		p.ids[i] = r.Levels[i].ID
 	}
-	if s.async {
-		s.q.add(p)
+	if s.async && s.q.add(p) {
 		return nil
 	}
 	return s.flush([]pending{p})
@@ -213,7 +213,7 @@ func (s *Store) flush(ps []pending) error {
 }
 
 // AsyncErrors counts the settlements run with AsyncSettle that failed.
-func (s *Store) AsyncErrors() uint64 { return s.asyncErrors.Load() }
+func (s *Store) AsyncErrors() uint64 { return s.asyncErrors.Load() + s.q.errors.Load() }
 
 // Usage implements state.State.
 // With AsyncSettle it first sends the settlements queued in this process.
@@ -244,7 +244,7 @@ func (s *Store) Usage(id string, u *state.Usage) error {
 // Close implements state.State.
 func (s *Store) Close() error {
 	if s.async {
-		s.asyncErrors.Add(s.q.stop())
+		s.q.stop()
 	}
 	s.client.Close()
 	return nil

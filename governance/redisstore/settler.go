@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bifrost-gw/bifrost/governance/state"
@@ -11,73 +12,57 @@ import (
 const maxBatch = 64
 
 // pending is one settlement waiting to be sent: the reservation's levels, minute and
-// windows, its worst case, and the real use.
+// windows, its worst case, the real use, and when it was queued.
 type pending struct {
 	ids                       [state.MaxLevels]string
 	n                         int
 	minute                    int64
 	windows                   [state.NumPeriods]int64
 	rtok, rcost, tokens, cost int64
+	at                        time.Time
 }
 
 // settleQueue holds the settlements that Settle queued (AsyncSettle) until a reservation
-// carries them or, after the delay, the queue's goroutine sends them in batches.
+// carries them or, once the oldest has waited delay, one timer sends them in batches.
+// Queuing costs no goroutine wake-up: the timer is armed when the queue stops being empty
+// and stopped when a reservation empties it, so it fires only for settlements that no
+// reservation carried in time.
 type settleQueue struct {
-	mu      sync.Mutex
-	items   []pending
-	wake    chan struct{} // one token: there is something to send
-	closing chan struct{}
-	done    chan struct{}
-	errors  uint64 // settlements lost by the goroutine, read after done
+	delay time.Duration
+	send  func([]pending) error
+
+	mu     sync.Mutex
+	items  []pending
+	timer  *time.Timer
+	armed  bool
+	closed bool
+
+	sendMu sync.Mutex // one sender at a time: the timer's or stop's
+	batch  []pending  // guarded by sendMu
+	errors atomic.Uint64
 }
 
-// start runs the goroutine that sends, delay after the first settlement queued, what no
-// reservation picked up, with send.
+// start makes the queue send, with send, what no reservation picked up within delay.
 func (q *settleQueue) start(delay time.Duration, send func([]pending) error) {
-	q.wake, q.closing, q.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(q.done)
-		t := time.NewTimer(delay)
-		t.Stop()
-		var batch []pending
-		for {
-			closing := false
-			select {
-			case <-q.wake:
-				t.Reset(delay)
-				select {
-				case <-t.C:
-				case <-q.closing:
-					closing = true
-				}
-			case <-q.closing:
-				closing = true
-			}
-			for {
-				batch = q.take(batch[:0], maxBatch)
-				if len(batch) == 0 {
-					break
-				}
-				if send(batch) != nil {
-					q.errors += uint64(len(batch))
-				}
-			}
-			if closing {
-				return
-			}
-		}
-	}()
+	q.delay, q.send = delay, send
+	q.timer = time.AfterFunc(time.Hour, q.fire)
+	q.timer.Stop()
 }
 
-// add queues p and wakes the goroutine.
-func (q *settleQueue) add(p pending) {
+// add queues p and reports whether it did (false after stop).
+func (q *settleQueue) add(p pending) bool {
+	p.at = time.Now()
 	q.mu.Lock()
-	q.items = append(q.items, p)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
 	}
+	q.items = append(q.items, p)
+	if !q.armed {
+		q.armed = true
+		q.timer.Reset(q.delay)
+	}
+	return true
 }
 
 // take moves up to n queued settlements, oldest first, to dst.
@@ -89,14 +74,56 @@ func (q *settleQueue) take(dst []pending, n int) []pending {
 	rest := copy(q.items, q.items[k:])
 	clear(q.items[rest:])
 	q.items = q.items[:rest]
+	if rest == 0 && q.armed {
+		q.armed = false
+		q.timer.Stop()
+	}
 	return dst
 }
 
-// stop sends what is queued, ends the goroutine and returns the settlements it lost.
+// fire runs on the timer: it sends the queue if its oldest settlement has waited delay,
+// else arms the timer for the rest of the wait.
+func (q *settleQueue) fire() {
+	q.mu.Lock()
+	q.armed = false
+	if q.closed || len(q.items) == 0 {
+		q.mu.Unlock()
+		return
+	}
+	if wait := q.delay - time.Since(q.items[0].at); wait > 0 {
+		q.armed = true
+		q.timer.Reset(wait)
+		q.mu.Unlock()
+		return
+	}
+	q.mu.Unlock()
+	q.sendAll()
+}
+
+// sendAll sends the queue in batches of maxBatch until it is empty.
+func (q *settleQueue) sendAll() {
+	q.sendMu.Lock()
+	defer q.sendMu.Unlock()
+	for {
+		q.batch = q.take(q.batch[:0], maxBatch)
+		if len(q.batch) == 0 {
+			return
+		}
+		if q.send(q.batch) != nil {
+			q.errors.Add(uint64(len(q.batch)))
+		}
+	}
+}
+
+// stop sends what is queued, refuses what comes after, and returns the settlements lost.
 func (q *settleQueue) stop() uint64 {
-	close(q.closing)
-	<-q.done
-	return q.errors
+	q.mu.Lock()
+	q.closed = true
+	q.armed = false
+	q.timer.Stop()
+	q.mu.Unlock()
+	q.sendAll() // waits for a send the timer started
+	return q.errors.Load()
 }
 
 // call is the keys and arguments of one script call, reused through a pool.
