@@ -1,7 +1,7 @@
 // Package redisstore is governance's state in Redis, shared by every gateway replica that
 // points at the same server. Each reservation is one Lua script run atomically on the
 // server, which also applies the settlements this process queued since the last one
-// (settlements not picked up within a millisecond go in one batch script of their own), over every level of the request, with Redis's clock, so that
+// (settlements not picked up within SettleDelay go in one batch script of their own), over every level of the request, with Redis's clock, so that
 // replicas never disagree and no read-then-write race exists. The scripts make the same
 // decisions as package memstore.
 //
@@ -61,8 +61,11 @@ type Options struct {
 	// Close sends the settlements still queued.
 	AsyncSettle bool
 	// SettleDelay is how long a queued settlement waits for a reservation to carry it
-	// before it is sent on its own (AsyncSettle; default 1 ms). Queuing wakes nothing: a
-	// timer fires only for settlements that waited this long.
+	// before it is sent on its own (AsyncSettle; default 5 ms). Queuing wakes nothing: a
+	// timer fires only for settlements that waited this long. It should exceed the time
+	// between two reservations of this process at its usual rate: at 1,000 requests per
+	// second, 1 ms sent a third of the settlements in batches of their own (a third more
+	// calls to Redis), 5 ms none.
 	SettleDelay time.Duration
 }
 
@@ -93,7 +96,7 @@ func New(o Options) (*Store, error) {
 		o.Timeout = 50 * time.Millisecond
 	}
 	if o.SettleDelay <= 0 {
-		o.SettleDelay = time.Millisecond
+		o.SettleDelay = 5 * time.Millisecond
 	}
 	co.DisableCache = true
 	// Each call runs on a connection of its own, written and read by the calling

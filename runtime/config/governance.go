@@ -15,12 +15,16 @@ const (
 	DefaultGovernanceMaxTokens = 4096
 	// DefaultStateTimeout bounds one call to the shared state (governance.state.timeout_ms).
 	DefaultStateTimeout = 50 * time.Millisecond
+	// DefaultSettleDelay is how long a settlement may wait for the next reservation to
+	// carry it to Redis before it is sent on its own (governance.state.settle_delay_ms).
+	DefaultSettleDelay = 5 * time.Millisecond
 	// NanoUSD is the number of the gateway's money units in one US dollar: money is
 	// counted in integer nano-dollars.
 	NanoUSD = 1_000_000_000
 
 	maxGovernanceMaxTokens = 10_000_000
 	maxStateTimeout        = 10 * time.Second
+	maxSettleDelay         = time.Second
 	maxRateLimit           = 1 << 40
 	maxBudgetUSD           = 1e9
 	maxPricePerMillionUSD  = 1e6
@@ -116,11 +120,18 @@ type State struct {
 	// OnError is FailOpen (admit without counting) or FailClosed (answer 503) when the
 	// state cannot be reached in time. Key: "on_error". Default: FailClosed.
 	OnError string
+	// SettleDelay is how long a request's settlement waits in the replica for the next
+	// reservation to carry it to Redis in the same script; what waited this long is sent
+	// in one batch of its own. Longer: fewer calls to Redis at low rates, and other
+	// replicas see a finished request's real cost later (until then its worst case stays
+	// reserved, so nothing is over-admitted). Key: "settle_delay_ms". Default:
+	// DefaultSettleDelay; at most a second.
+	SettleDelay time.Duration
 }
 
 // governance decodes the "governance" block.
 func (d *decoder) governance(n *yaml.Node, path string) *Governance {
-	g := &Governance{DefaultMaxTokens: DefaultGovernanceMaxTokens, State: State{Timeout: DefaultStateTimeout, OnError: FailClosed}}
+	g := &Governance{DefaultMaxTokens: DefaultGovernanceMaxTokens, State: State{Timeout: DefaultStateTimeout, SettleDelay: DefaultSettleDelay, OnError: FailClosed}}
 	var keysNode, teamsNode *yaml.Node
 	d.fields(n, path, []field{
 		{name: "virtual_keys", set: func(p pair, _ string) { keysNode = p.val }},
@@ -308,6 +319,15 @@ func (d *decoder) stateBlock(n *yaml.Node, path string, s *State) {
 					return
 				}
 				s.Timeout = v
+			}
+		}},
+		{name: "settle_delay_ms", set: func(p pair, fp string) {
+			if v, ok := d.millis(p.val, fp, maxSettleDelay); ok {
+				if v == 0 {
+					d.errorf(d.deref(p.val), fp, "must be > 0")
+					return
+				}
+				s.SettleDelay = v
 			}
 		}},
 		{name: "on_error", set: func(p pair, fp string) {

@@ -27,7 +27,7 @@ func TestGovernanceParse(t *testing.T) {
   prices:
     "openai/gpt-4o": {input: 2.5, output: 10, cached_input: 1.25}
     "ollama/*": {input: 0}
-  state: {url: "redis://127.0.0.1:6379/0", password: env.REDIS_PW, timeout_ms: 20, on_error: fail_open}
+  state: {url: "redis://127.0.0.1:6379/0", password: env.REDIS_PW, timeout_ms: 20, settle_delay_ms: 2, on_error: fail_open}
   providers:
     openai: {rpm: 3000, tpm: 1000000, budget: {daily_usd: 100}}
 `), func(k string) string { return env[k] })
@@ -52,7 +52,7 @@ func TestGovernanceParse(t *testing.T) {
 	if len(g.Providers) != 1 || g.Providers["openai"] != (Limits{RPM: 3000, TPM: 1000000, Budget: [4]int64{100e9, 0, 0, 0}}) {
 		t.Errorf("providers %+v", g.Providers)
 	}
-	if g.DefaultMaxTokens != 1000 || g.State != (State{URL: "redis://127.0.0.1:6379/0", Password: "pw", Timeout: 20 * time.Millisecond, OnError: FailOpen}) {
+	if g.DefaultMaxTokens != 1000 || g.State != (State{URL: "redis://127.0.0.1:6379/0", Password: "pw", Timeout: 20 * time.Millisecond, SettleDelay: 2 * time.Millisecond, OnError: FailOpen}) {
 		t.Errorf("%+v", g)
 	}
 
@@ -62,7 +62,8 @@ func TestGovernanceParse(t *testing.T) {
 	}
 	cfg, err = Parse("empty.yaml", []byte(govProviders+"governance: {}\n"), nil)
 	if err != nil || cfg.Governance == nil || cfg.Governance.DefaultMaxTokens != DefaultGovernanceMaxTokens ||
-		cfg.Governance.State.OnError != FailClosed || cfg.Governance.State.Timeout != DefaultStateTimeout {
+		cfg.Governance.State.OnError != FailClosed || cfg.Governance.State.Timeout != DefaultStateTimeout ||
+		cfg.Governance.State.SettleDelay != DefaultSettleDelay {
 		t.Errorf("empty block: %v %+v", err, cfg.Governance)
 	}
 }
@@ -86,9 +87,10 @@ func TestGovernanceBadConfigs(t *testing.T) {
 		{"price.yaml", "governance:\n  prices:\n    gpt-4o: {input: 1}\n    openai/x: {output: 1}\n",
 			`price.yaml:3: governance.prices.gpt-4o: price keys must be "provider/model" or "provider/*"` + "\n" +
 				`price.yaml:4: governance.prices["openai/x"].input: required`},
-		{"state.yaml", "governance:\n  state: {url: \"http://x\", timeout_ms: 0, on_error: maybe}\n",
+		{"state.yaml", "governance:\n  state: {url: \"http://x\", timeout_ms: 0, settle_delay_ms: 1001, on_error: maybe}\n",
 			`state.yaml:2: governance.state.url: must be "memory" or a redis:// or rediss:// URL` + "\n" +
 				"state.yaml:2: governance.state.timeout_ms: must be > 0\n" +
+				"state.yaml:2: governance.state.settle_delay_ms: must be at most 1s\n" +
 				`state.yaml:2: governance.state.on_error: must be "fail_open" or "fail_closed"`},
 		{"provider.yaml", "governance:\n  providers:\n    OpenAI: {rpm: 1}\n    openai: {rpm: -1, burst: 2}\n",
 			"provider.yaml:3: governance.providers.OpenAI: must be a provider name\n" +
