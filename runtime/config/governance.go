@@ -312,24 +312,8 @@ func (d *decoder) stateBlock(n *yaml.Node, path string, s *State) {
 			s.URL = v
 		}},
 		{name: "password", set: func(p pair, fp string) { s.Password, _ = d.str(p.val, fp) }},
-		{name: "timeout_ms", set: func(p pair, fp string) {
-			if v, ok := d.millis(p.val, fp, maxStateTimeout); ok {
-				if v == 0 {
-					d.errorf(d.deref(p.val), fp, "must be > 0")
-					return
-				}
-				s.Timeout = v
-			}
-		}},
-		{name: "settle_delay_ms", set: func(p pair, fp string) {
-			if v, ok := d.millis(p.val, fp, maxSettleDelay); ok {
-				if v == 0 {
-					d.errorf(d.deref(p.val), fp, "must be > 0")
-					return
-				}
-				s.SettleDelay = v
-			}
-		}},
+		{name: "timeout_ms", set: func(p pair, fp string) { d.positiveMillis(p, fp, maxStateTimeout, &s.Timeout) }},
+		{name: "settle_delay_ms", set: func(p pair, fp string) { d.positiveMillis(p, fp, maxSettleDelay, &s.SettleDelay) }},
 		{name: "on_error", set: func(p pair, fp string) {
 			v, ok := d.str(p.val, fp)
 			if ok && v != FailOpen && v != FailClosed {
@@ -341,4 +325,17 @@ func (d *decoder) stateBlock(n *yaml.Node, path string, s *State) {
 			}
 		}},
 	})
+}
+
+// positiveMillis decodes p's value as a duration above zero and at most limit into dst.
+func (d *decoder) positiveMillis(p pair, fp string, limit time.Duration, dst *time.Duration) {
+	v, ok := d.millis(p.val, fp, limit)
+	if !ok {
+		return
+	}
+	if v == 0 {
+		d.errorf(d.deref(p.val), fp, "must be > 0")
+		return
+	}
+	*dst = v
 }

@@ -92,6 +92,8 @@ func TestGovernanceBadConfigs(t *testing.T) {
 				"state.yaml:2: governance.state.timeout_ms: must be > 0\n" +
 				"state.yaml:2: governance.state.settle_delay_ms: must be at most 1s\n" +
 				`state.yaml:2: governance.state.on_error: must be "fail_open" or "fail_closed"`},
+		{"settle.yaml", "governance:\n  state: {settle_delay_ms: 0}\n",
+			"settle.yaml:2: governance.state.settle_delay_ms: must be > 0"},
 		{"provider.yaml", "governance:\n  providers:\n    OpenAI: {rpm: 1}\n    openai: {rpm: -1, burst: 2}\n",
 			"provider.yaml:3: governance.providers.OpenAI: must be a provider name\n" +
 				"provider.yaml:4: governance.providers.openai.rpm: must be between 0 and 1099511627776\n" +
