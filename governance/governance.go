@@ -495,7 +495,7 @@ func NewState(sc config.State) (state.State, error) {
 	if sc.URL == "" || sc.URL == "memory" {
 		return memstore.New(nil), nil
 	}
-	st, err := redisstore.New(redisstore.Options{URL: sc.URL, Password: sc.Password, Timeout: sc.Timeout, AsyncSettle: true, SettleDelay: sc.SettleDelay})
+	st, err := redisstore.New(redisstore.Options{URL: sc.URL, Password: sc.Password, Timeout: sc.Timeout, AsyncSettle: true, SettleDelay: sc.SettleDelay, LeaseAge: sc.LeaseAge})
 	if err != nil {
 		return nil, fmt.Errorf("governance: state %s: %w", redactURL(sc.URL), err)
 	}

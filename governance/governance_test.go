@@ -119,7 +119,7 @@ func TestRedisDown(t *testing.T) {
 			srv := redistest.Start(t)
 			cfg := parse(t, `
   virtual_keys: [{name: a, value: vk-a, rpm: 100, budget: {daily_usd: 10}}]
-  state: {url: "`+srv.URL+`", timeout_ms: 100, on_error: `+policy+`}
+  state: {url: "`+srv.URL+`", timeout_ms: 100, lease_ms: 0, on_error: `+policy+`}
 `)
 			g, err := governance.Open(cfg)
 			if err != nil {

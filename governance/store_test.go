@@ -25,23 +25,24 @@ func (c *clock) now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
 func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
 func (c *clock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 
-// stores runs f against the memory store and the Redis store (settling at once, and
-// settling in the background as bifrost-http does), each on clock c.
+// stores runs f against the memory store and the Redis store (settling at once, settling
+// in the background, and also admitting from leases as bifrost-http does), each on clock
+// c. Leases last an hour of real time here: they end with the test clock's minute.
 func stores(t *testing.T, f func(t *testing.T, st state.State, c *clock)) {
 	start := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	t.Run("memory", func(t *testing.T) {
 		c := newClock(start)
 		f(t, memstore.New(c.now), c)
 	})
-	for _, async := range []bool{false, true} {
-		name := "redis"
-		if async {
-			name = "redis-async"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, mode := range []struct {
+		name  string
+		async bool
+		lease time.Duration
+	}{{"redis", false, 0}, {"redis-async", true, 0}, {"redis-lease", true, time.Hour}} {
+		t.Run(mode.name, func(t *testing.T) {
 			srv := redistest.Start(t)
 			c := newClock(start)
-			st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now, AsyncSettle: async})
+			st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now, AsyncSettle: mode.async, LeaseAge: mode.lease})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -337,4 +338,174 @@ func TestStoreSettleThenReserve(t *testing.T) {
 			t.Errorf("admitted %d, want 10", admitted)
 		}
 	})
+}
+
+// TestRedisLeases: two replicas admitting from leases never pass a limit together; once
+// their leases come back the rest of the limit is admitted, to the request; the counters
+// then hold exactly what was admitted and settled; a lease goes back when its limits
+// change; and a lease admits while Redis is down only until it ends.
+func TestRedisLeases(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+	open := func() *redisstore.Store {
+		st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now, AsyncSettle: true, LeaseAge: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	a, b := open(), open()
+	const limit, clients, tokens, price = 2000, 1500, 50, 1_000_000
+	key := &state.Level{ID: "key:l", Limits: config.Limits{RPM: limit, Budget: [4]int64{state.Lifetime: 1e15}}}
+	team := &state.Level{ID: "team:l", Limits: config.Limits{MaxInFlight: 1 << 20, TPM: 1 << 40}}
+	mk := func() *state.Reservation { return reservation(tokens, price, key, team) }
+
+	var heldA, heldB []*state.Reservation
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); heldA, _ = concurrently(t, a, clients, mk) }()
+	go func() { defer wg.Done(); heldB, _ = concurrently(t, b, clients, mk) }()
+	wg.Wait()
+	first := len(heldA) + len(heldB)
+	if first > limit || first < limit-limit/4 {
+		t.Fatalf("two replicas admitted %d (%d + %d) against rpm %d", first, len(heldA), len(heldB), limit)
+	}
+	var u state.Usage
+	for _, st := range []*redisstore.Store{a, b} { // each gives its leases back
+		if err := st.Usage("key:l", &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if u.Requests != int64(first) || u.InFlight != int64(first) || u.Spent[state.Lifetime] != int64(first)*price {
+		t.Fatalf("after the leases came back: %+v, want %d requests in flight", u, first)
+	}
+	// The rest of the minute's rpm: a burst may leave part of a last lease unused, and
+	// once that comes back too (with less than sixteen leases' room left, no lease is
+	// granted) the total is the rpm, to the request.
+	more, refused := concurrently(t, a, limit, mk)
+	if err := a.Usage("key:l", &u); err != nil {
+		t.Fatal(err)
+	}
+	last, refusedLast := concurrently(t, a, limit, mk)
+	more, refused = append(more, last...), append(refused, refusedLast...)
+	if first+len(more) != limit {
+		t.Fatalf("after the leases came back: admitted %d more, %d in all, want %d", len(more), first+len(more), limit)
+	}
+	for _, v := range refused {
+		if v.Refused != state.RequestRate || v.RetryAfter != time.Minute {
+			t.Fatalf("refusal %+v, want rpm, retry in a minute", v)
+		}
+	}
+	// Settled at a fifth of the worst case, on the replica that admitted each request.
+	for _, p := range []struct {
+		st   *redisstore.Store
+		held []*state.Reservation
+	}{{a, append(heldA, more...)}, {b, heldB}} {
+		for _, r := range p.held {
+			if err := p.st.Settle(r, tokens/5, price/5); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, st := range []*redisstore.Store{b, a} {
+		if err := st.Usage("team:l", &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.AsyncErrors() + b.AsyncErrors(); n != 0 {
+		t.Errorf("%d entries lost to errors", n)
+	}
+	if u.Requests != limit || u.InFlight != 0 || u.Tokens != limit*(tokens/5) || u.Spent[state.Lifetime] != limit*(price/5) {
+		t.Errorf("team after settling: %+v, want %d requests, %d tokens, %d nano-USD, none in flight", u, limit, limit*(tokens/5), limit*(price/5))
+	}
+
+	// A new minute: a lease is granted again, and admits while Redis is down.
+	c.add(time.Minute)
+	var v state.Verdict
+	for i := 0; i < 2; i++ {
+		if err := a.Reserve(mk(), &v); err != nil || v.Refused != state.Admitted {
+			t.Fatalf("new minute: %v %+v", err, v)
+		}
+	}
+	if v.LimitRequests != limit || v.RemainingRequests < limit-limit/16-2 || v.RemainingRequests > limit-2 {
+		t.Errorf("headers from a lease: %+v", v)
+	}
+	// A reload that lowers the key's rpm: the lease taken under the old limits goes back
+	// with the next reservation, which counts against the new limit exactly.
+	lowered := &state.Level{ID: "key:l", Limits: config.Limits{RPM: 3, Budget: key.Limits.Budget}}
+	for i, want := range []state.Refusal{state.Admitted, state.RequestRate} {
+		if err := a.Reserve(reservation(tokens, price, lowered, team), &v); err != nil || v.Refused != want {
+			t.Fatalf("rpm lowered to 3, request %d: %v %+v, want %v", i+3, err, v, want)
+		}
+	}
+	if err := a.Reserve(mk(), &v); err != nil || v.Refused != state.Admitted {
+		t.Fatalf("rpm back to %d: %v %+v", limit, err, v)
+	}
+	srv.Kill()
+	if err := a.Reserve(mk(), &v); err != nil || v.Refused != state.Admitted {
+		t.Errorf("from the lease, Redis down: %v %+v", err, v)
+	}
+	c.add(time.Minute) // the lease ended with its minute
+	if err := a.Reserve(mk(), &v); err == nil {
+		t.Errorf("lease past its minute, Redis down: no error, %+v", v)
+	}
+}
+
+// TestRedisLeaseOfDeadReplica: what a replica leased and never gave back (it died
+// without Close, with one request in flight) stops counting two minutes later; until
+// then the others cannot use it.
+func TestRedisLeaseOfDeadReplica(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newClock(time.Date(2026, 12, 4, 12, 0, 30, 0, time.UTC))
+	opts := redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now, AsyncSettle: true, LeaseAge: time.Hour}
+	dead, err := redisstore.New(opts) // never closed: its leases are never given back
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { live.Close() })
+	const slots, price = 1000, 1_000_000
+	key := &state.Level{ID: "key:d", Limits: config.Limits{MaxInFlight: slots, Budget: [4]int64{state.Lifetime: 1e12}}}
+	var v state.Verdict
+	r := reservation(1, price, key)
+	if err := dead.Reserve(r, &v); err != nil || !r.Held || r.Lease[0] == 0 {
+		t.Fatalf("dead replica's lease: %v %+v %+v", err, r, v)
+	}
+	free := func() int {
+		t.Helper()
+		n := 0
+		var held []*state.Reservation
+		for {
+			r := reservation(1, price, key)
+			if err := live.Reserve(r, &v); err != nil {
+				t.Fatal(err)
+			}
+			if !r.Held {
+				break
+			}
+			n++
+			held = append(held, r)
+		}
+		for _, r := range held {
+			if err := live.Settle(r, 0, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+	if n := free(); n >= slots-1 || v.Refused != state.InFlight {
+		t.Errorf("with the dead replica's lease: %d slots free, refused %v; want fewer than %d", n, v.Refused, slots-1)
+	}
+	c.add(time.Minute)
+	if n := free(); n >= slots-1 {
+		t.Errorf("the next minute: %d slots free, want the lease still counted", n)
+	}
+	c.add(time.Minute)
+	if n := free(); n != slots-1 { // its request in flight stays counted, as without leases
+		t.Errorf("two minutes on: %d slots free, want %d", n, slots-1)
+	}
 }

@@ -67,6 +67,18 @@ type Options struct {
 	// second, 1 ms sent a third of the settlements in batches of their own (a third more
 	// calls to Redis), 5 ms none.
 	SettleDelay time.Duration
+	// LeaseAge, when above zero, lets this process admit requests from shares of the
+	// limits that Redis leases to it, instead of one reservation in Redis per request. A
+	// reservation that finds no lease with room asks for one in its own script; Redis
+	// grants it only while every level of the request has room for sixteen such leases
+	// (so that near a limit every replica reserves request by request again), and counts
+	// what is leased and unused as used. A lease is given back when it runs out, when its
+	// limits change, and at the latest after LeaseAge or at the end of its minute. Limits
+	// and budgets are never exceeded; what is leased to one replica and unused is
+	// unavailable to the others until it comes back. The use of a lease is reported when
+	// it goes back: Usage on another replica counts it up to LeaseAge (plus SettleDelay)
+	// late. It needs AsyncSettle.
+	LeaseAge time.Duration
 }
 
 // Store is the Redis state.State.
@@ -79,6 +91,7 @@ type Store struct {
 	q                      settleQueue
 	asyncErrors            atomic.Uint64
 	bufs                   sync.Pool // *call
+	leases                 *leases   // nil without LeaseAge
 }
 
 var _ state.State = (*Store)(nil)
@@ -118,8 +131,41 @@ func New(o Options) (*Store, error) {
 	s.warm()
 	if s.async {
 		s.q.start(o.SettleDelay, s.flush)
+		if o.LeaseAge > 0 {
+			s.leases = newLeases(o.LeaseAge, s.clock, s.queue)
+		}
 	}
 	return s, nil
+}
+
+// clock is the time leases are measured in: Options.Now, or the monotonic clock.
+func (s *Store) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
+}
+
+// queue queues entries to be sent with the next reservation or within SettleDelay, or
+// sends them now once the queue is stopped.
+func (s *Store) queue(ps []pending) {
+	for i, p := range ps {
+		if !s.q.add(p) {
+			s.send(ps[i:])
+			return
+		}
+	}
+}
+
+// send sends entries in batches of maxBatch, counting those lost to an error.
+func (s *Store) send(ps []pending) {
+	for len(ps) > 0 {
+		k := min(len(ps), maxBatch)
+		if s.flush(ps[:k]) != nil {
+			s.asyncErrors.Add(uint64(k))
+		}
+		ps = ps[k:]
+	}
 }
 
 // warm opens warmConns connections with concurrent PINGs, and leaves them in the pool.
@@ -146,33 +192,60 @@ func (s *Store) nowMs() string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// Reserve implements state.State. With AsyncSettle, the settlements queued so far ride
-// along in the same script, before the checks.
+// Reserve implements state.State. With AsyncSettle, the entries queued so far ride
+// along in the same script, before the checks. With LeaseAge, a request that every level's
+// lease has room for is admitted without a call to Redis; otherwise the leases of its
+// levels go back in its script, which asks for new ones.
 func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 	r.Held = false
+	r.Lease = [state.MaxLevels]uint64{}
 	c := s.bufs.Get().(*call)
 	defer s.bufs.Put(c)
+	c.pend = c.pend[:0]
+	ask := false
+	if s.leases != nil {
+		var ok bool
+		if c.pend, ok, ask = s.leases.admit(r, v, c.pend); ok {
+			return nil
+		}
+		if ask {
+			defer s.leases.done(r)
+		}
+	}
+	sent := s.clock()
 	c.reset(s.nowMs())
 	if s.async {
-		c.pend = s.q.take(c.pend[:0], maxBatch)
+		c.pend = s.q.take(c.pend, maxBatch)
 	}
 	carried := uint64(len(c.pend))
 	c.appendSettlements()
-	c.args = append(c.args, itoa(r.Tokens), itoa(r.Cost), itoa(int64(r.N)))
+	want := int64(0)
+	if ask {
+		want = 1
+	}
+	c.args = append(c.args, itoa(r.Tokens), itoa(r.Cost), itoa(int64(r.N)), itoa(want))
 	for i := 0; i < r.N; i++ {
 		l := &r.Levels[i].Limits
 		c.args = append(c.args, itoa(int64(c.key(r.Levels[i].ID))), itoa(l.RPM), itoa(l.TPM), itoa(l.MaxInFlight),
 			itoa(l.Budget[0]), itoa(l.Budget[1]), itoa(l.Budget[2]), itoa(l.Budget[3]))
+		var size [numDims]int64
+		if ask {
+			size = s.leases.ask(r.Levels[i].ID, r)
+		}
+		for _, a := range size {
+			c.args = append(c.args, itoa(a))
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	out, err := s.reserve.Exec(ctx, s.client, c.keys, c.args).AsIntSlice()
 	if err != nil {
-		s.asyncErrors.Add(carried) // the settlements it carried may be lost
+		s.asyncErrors.Add(carried) // the entries it carried may be lost
 		return fmt.Errorf("redisstore: reserve: %w", err)
 	}
-	if len(out) != 14 {
-		return fmt.Errorf("redisstore: reserve: %d values in the reply, want 14", len(out))
+	leased := len(out) == 15+6*r.N && out[14] == 1
+	if len(out) != 15 && !leased {
+		return fmt.Errorf("redisstore: reserve: %d values in the reply, want 15 or %d", len(out), 15+6*r.N)
 	}
 	*v = state.Verdict{Refused: state.Refusal(out[0]), Level: max(int(out[1])-1, 0), Period: int(out[2]) - 1,
 		RetryAfter:    time.Duration(out[3]) * time.Millisecond,
@@ -181,18 +254,42 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 	r.Minute = out[9]
 	copy(r.Windows[:], out[10:14])
 	r.Held = v.Refused == state.Admitted
+	if leased && r.Held {
+		var g [state.MaxLevels][numDims]int64
+		var rem [state.MaxLevels][2]int64
+		for i := 0; i < r.N; i++ {
+			e := out[15+6*i:]
+			g[i] = [numDims]int64{e[0], e[1], e[2], e[3]}
+			rem[i] = [2]int64{e[4], e[5]}
+		}
+		s.leases.install(r, g[:r.N], rem[:r.N], sent, v.Reset)
+	}
 	return nil
 }
 
-// Settle implements state.State.
+// Settle implements state.State. A level whose share came from a lease still held takes
+// the settlement in the lease (reported with its use); the others are settled in Redis.
 func (s *Store) Settle(r *state.Reservation, tokens, cost int64) error {
 	if !r.Held {
 		return nil
 	}
 	r.Held = false
-	p := pending{n: r.N, minute: r.Minute, windows: r.Windows, rtok: r.Tokens, rcost: r.Cost, tokens: tokens, cost: cost}
+	var local [state.MaxLevels]bool
+	if s.leases != nil {
+		var done []pending
+		if done, local = s.leases.settle(r, tokens, cost, nil); len(done) > 0 {
+			s.queue(done)
+		}
+	}
+	p := pending{minute: r.Minute, windows: r.Windows, kind: kindSettle, x: [8]int64{r.Tokens, r.Cost, tokens, cost}}
 	for i := 0; i < r.N; i++ {
-		p.ids[i] = r.Levels[i].ID
+		if !local[i] {
+			p.ids[p.n] = r.Levels[i].ID
+			p.n++
+		}
+	}
+	if p.n == 0 {
+		return nil
 	}
 	if s.async && s.q.add(p) {
 		return nil
@@ -215,18 +312,33 @@ func (s *Store) flush(ps []pending) error {
 	return nil
 }
 
+// sendQueue sends the queue until it is empty, after a send that the queue's timer
+// started, so that what this process settled before is counted.
+func (s *Store) sendQueue() error {
+	s.q.sendMu.Lock()
+	defer s.q.sendMu.Unlock()
+	for ps := s.q.take(nil, maxBatch); len(ps) > 0; ps = s.q.take(ps[:0], maxBatch) {
+		if err := s.flush(ps); err != nil {
+			s.asyncErrors.Add(uint64(len(ps)))
+			return err
+		}
+	}
+	return nil
+}
+
 // AsyncErrors counts the settlements run with AsyncSettle that failed.
 func (s *Store) AsyncErrors() uint64 { return s.asyncErrors.Load() + s.q.errors.Load() }
 
-// Usage implements state.State.
-// With AsyncSettle it first sends the settlements queued in this process.
+// Usage implements state.State. It does not count what is leased and unused. With
+// AsyncSettle it first sends the entries queued in this process, with LeaseAge after
+// giving back this process's leases.
 func (s *Store) Usage(id string, u *state.Usage) error {
+	if s.leases != nil {
+		s.queue(s.leases.takeAll(nil, false))
+	}
 	if s.async {
-		if ps := s.q.take(nil, maxBatch); len(ps) > 0 {
-			if err := s.flush(ps); err != nil {
-				s.asyncErrors.Add(uint64(len(ps)))
-				return fmt.Errorf("redisstore: usage: %w", err)
-			}
+		if err := s.sendQueue(); err != nil {
+			return fmt.Errorf("redisstore: usage: %w", err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
@@ -246,6 +358,9 @@ func (s *Store) Usage(id string, u *state.Usage) error {
 
 // Close implements state.State.
 func (s *Store) Close() error {
+	if s.leases != nil {
+		s.queue(s.leases.takeAll(nil, true))
+	}
 	if s.async {
 		s.q.stop()
 	}

@@ -47,105 +47,159 @@ local function window_end_ms(p)
   return 0
 end
 -- A level's counters are one array: 1 minute, 2 requests, 3 tokens, 4 in flight, 5-8 the
--- four budget windows, 9-12 the spent in each. They are kept in the hash's field v, packed
--- as twelve little-endian int64 (one field: reading and writing it costs a third of twelve
--- fields). A hash written by an older version, with a field per counter, is read once.
-local PACK = '<i8i8i8i8i8i8i8i8i8i8i8i8'
+-- four budget windows, 9-12 the spent in each; then what replicas hold leased and have
+-- not used: 13 requests and 14 tokens of this minute, 15 in-flight slots and 16 nano-USD
+-- leased this minute, 17 and 18 the same leased the minute before. A lease lasts at most
+-- until the end of its minute and is given back soon after, so what a replica leased and
+-- never gave back (it died) stops counting two minutes later. They are kept in the hash's
+-- field v, packed as little-endian int64 (one field: reading and writing it costs a third
+-- of a field per counter). A value of twelve (written before leases) reads with nothing
+-- leased; a hash written by an older version, with a field per counter, is read once.
+local PACK = '<i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8i8'
+local PACK12 = '<i8i8i8i8i8i8i8i8i8i8i8i8'
 local cache, touched = {}, {}
 local function get(k)
   local c = cache[k]
   if c then return c end
   local v = redis.call('HGET', KEYS[k], 'v')
-  if v then
+  if v and #v == 144 then
     c = {struct.unpack(PACK, v)}
+  elseif v then
+    c = {struct.unpack(PACK12, v)}
   else
     local h = redis.call('HMGET', KEYS[k], 'm', 'req', 'tok', 'inf', 'w1', 'w2', 'w3', 'w4', 's1', 's2', 's3', 's4')
     c = {}
     for i = 1, 12 do c[i] = tonumber(h[i]) or 0 end
   end
-  if c[1] ~= minute then c[1], c[2], c[3] = minute, 0, 0 end
+  for i = 13, 18 do c[i] = c[i] or 0 end
+  if c[1] ~= minute then
+    if c[1] == minute - 1 then c[17], c[18] = c[15], c[16] else c[17], c[18] = 0, 0 end
+    c[1], c[2], c[3], c[13], c[14], c[15], c[16] = minute, 0, 0, 0, 0, 0, 0
+  end
   for p = 1, 4 do
     if c[4 + p] ~= win[p] then c[4 + p], c[8 + p] = win[p], 0 end
   end
   cache[k] = c
   return c
 end
+-- slot returns the index of the in-flight slots leased in minute m (nano-USD: the next),
+-- or nil once they no longer count.
+local function slot(c, m)
+  if m == c[1] then return 15 end
+  if m == c[1] - 1 then return 17 end
+end
 local function flush()
   for k, c in pairs(touched) do
-    redis.call('HSET', KEYS[k], 'v', struct.pack(PACK, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]))
+    redis.call('HSET', KEYS[k], 'v', struct.pack(PACK, c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10],
+      c[11], c[12], c[13], c[14], c[15], c[16], c[17], c[18]))
   end
 end
--- settle applies the settlements that start at ARGV[a]: their number, then each as its
--- number of levels n, n indexes into KEYS, the reservation's minute and four windows, its
--- tokens and cost, the real tokens and cost. It gives back each reservation and counts the
--- real use, and returns the index after the settlements.
+-- settle applies the entries that start at ARGV[a]: their number, then each as its number
+-- of levels n, n indexes into KEYS, the minute and four windows it was counted in, its
+-- kind and eight numbers x1..x8. Kind 0 settles a reservation: it gives back its worst
+-- case (x1 tokens, x2 nano-USD), counts the real use (x3 tokens, x4 nano-USD) and ends
+-- its in-flight count. Kind 1 reports a lease's use: x1..x4 (requests, tokens, nano-USD,
+-- in-flight slots) move from leased to counted, and x5..x8 of the same go back unused;
+-- what was leased two minutes ago or more is no longer there to give back.
+-- Nothing is clamped: entries sent on different connections may run in either order,
+-- and sums come out the same. It returns the index after the entries.
 local function settle(a)
   local ns = tonumber(ARGV[a])
   a = a + 1
   for _ = 1, ns do
     local n = tonumber(ARGV[a])
     local b = a + n
-    local rmin, rtok, rcost = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])
-    local tokens, cost = tonumber(ARGV[b + 8]), tonumber(ARGV[b + 9])
+    local rmin, kind = tonumber(ARGV[b + 1]), tonumber(ARGV[b + 6])
+    local x = {}
+    for i = 1, 8 do x[i] = tonumber(ARGV[b + 6 + i]) end
     for j = 1, n do
       local k = tonumber(ARGV[a + j])
       local c = get(k)
       touched[k] = c
-      c[4] = mx(c[4] - 1, 0)
-      if c[1] == rmin then c[3] = mx(c[3] - rtok + tokens, 0) end
-      for p = 1, 4 do
-        local sp = c[8 + p]
-        if c[4 + p] == tonumber(ARGV[b + 1 + p]) then sp = sp - rcost end
-        c[8 + p] = mx(sp + cost, 0)
+      if kind == 0 then
+        c[4] = c[4] - 1
+        if c[1] == rmin then c[3] = c[3] - x[1] + x[3] end
+        for p = 1, 4 do
+          if c[4 + p] == tonumber(ARGV[b + 1 + p]) then c[8 + p] = c[8 + p] - x[2] end
+          c[8 + p] = c[8 + p] + x[4]
+        end
+      else
+        c[4] = c[4] + x[4]
+        local s = slot(c, rmin)
+        if s then c[s], c[s + 1] = c[s] - x[4] - x[8], c[s + 1] - x[3] - x[7] end
+        if c[1] == rmin then
+          c[2], c[13] = c[2] + x[1], c[13] - x[1] - x[5]
+          c[3], c[14] = c[3] + x[2], c[14] - x[2] - x[6]
+        end
+        for p = 1, 4 do
+          if c[4 + p] == tonumber(ARGV[b + 1 + p]) then c[8 + p] = c[8 + p] + x[3] end
+        end
       end
     end
-    a = b + 10
+    a = b + 15
   end
   return a
 end
 `
 
-// reserveScript first applies the settlements queued in this process (see settle), then
-// takes a reservation from every level or nothing. ARGV: now_ms, the settlements, then
-// tokens, cost, the number of levels, and per level its index into KEYS, rpm, tpm,
-// max_in_flight and the four budgets. It returns {refusal, level (1-based), period
-// (1-based), retry_after_ms, limit_requests, remaining_requests, limit_tokens,
-// remaining_tokens, reset_ms, minute, w1, w2, w3, w4}, the same decision as memstore's, in
-// the same order: budgets, then max_in_flight, rpm and tpm, level by level.
+// reserveScript first applies the entries queued in this process (see settle), then
+// takes a reservation from every level or nothing. ARGV: now_ms, the entries, then tokens,
+// cost, the number of levels, whether to lease, and per level its index into KEYS, rpm,
+// tpm, max_in_flight, the four budgets, and the lease it asks for (requests, tokens,
+// nano-USD, in-flight slots). Leased and unused shares count as used. It returns
+// {refusal, level (1-based), period (1-based), retry_after_ms, limit_requests,
+// remaining_requests, limit_tokens, remaining_tokens, reset_ms, minute, w1, w2, w3, w4,
+// leased}, the same decision as memstore's, in the same order: budgets, then
+// max_in_flight, rpm and tpm, level by level. When admitted with a lease asked for and
+// every level has at least sixteen times the lease's room left after the request (each
+// share capped at a sixteenth of that room, and the lease worth one more such request),
+// leased is 1 and per level follow the shares granted (requests, tokens, nano-USD,
+// in-flight slots) and the requests and tokens left after them (-1: no limit).
 const reserveScript = luaWindows + `
 local a = settle(2)
-local tokens, cost, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-local cs, ls = {}, {}
+local tokens, cost, n, want = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+local cs, ls, ds, ks = {}, {}, {}, {}
 for i = 1, n do
-  local b = a + 3 + (i - 1) * 8
-  cs[i] = get(tonumber(ARGV[b]))
+  local b = a + 4 + (i - 1) * 12
+  ks[i] = tonumber(ARGV[b])
+  cs[i] = get(ks[i])
   ls[i] = {tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]),
     tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]), tonumber(ARGV[b + 6]), tonumber(ARGV[b + 7])}
+  ds[i] = {tonumber(ARGV[b + 8]), tonumber(ARGV[b + 9]), tonumber(ARGV[b + 10]), tonumber(ARGV[b + 11])}
 end
+local function ureq(c) return c[2] + c[13] end
+local function utok(c) return c[3] + c[14] end
+local function uinf(c) return c[4] + c[15] + c[17] end
+local function ucost(c, p) return c[8 + p] + c[16] + c[18] end
 local reset_ms = (minute + 1) * 60000 - now_ms
 local lr, rr, lt, rt = 0, 0, 0, 0
 local function headers()
   for i = 1, n do
     local l, c = ls[i], cs[i]
     if l[1] > 0 then
-      local rem = mx(l[1] - c[2], 0)
+      local rem = mx(l[1] - ureq(c), 0)
       if lr == 0 or rem < rr then lr, rr = l[1], rem end
     end
     if l[2] > 0 then
-      local rem = mx(l[2] - c[3], 0)
+      local rem = mx(l[2] - utok(c), 0)
       if lt == 0 or rem < rt then lt, rt = l[2], rem end
     end
   end
 end
-local function reply(refusal, level, period, retry)
+local function reply(refusal, level, period, retry, extra)
   flush()
-  return {refusal, level, period, retry, lr, rr, lt, rt, reset_ms, minute, win[1], win[2], win[3], win[4]}
+  local out = {refusal, level, period, retry, lr, rr, lt, rt, reset_ms, minute, win[1], win[2], win[3], win[4], 0}
+  if extra then
+    out[15] = 1
+    for _, e in ipairs(extra) do out[#out + 1] = e end
+  end
+  return out
 end
 for i = 1, n do
   local l, c = ls[i], cs[i]
   for p = 1, 4 do
     local b = l[3 + p]
-    if b > 0 and c[8 + p] + cost > b then
+    if b > 0 and ucost(c, p) + cost > b then
       local retry = 0
       if p < 4 then retry = window_end_ms(p) - now_ms end
       return reply(1, i, p, retry)
@@ -155,22 +209,57 @@ end
 for i = 1, n do
   local l, c = ls[i], cs[i]
   local refusal, retry = 0, 0
-  if l[3] > 0 and c[4] >= l[3] then refusal = 4
-  elseif l[1] > 0 and c[2] + 1 > l[1] then refusal, retry = 2, reset_ms
-  elseif l[2] > 0 and c[3] + tokens > l[2] then refusal, retry = 3, reset_ms end
+  if l[3] > 0 and uinf(c) >= l[3] then refusal = 4
+  elseif l[1] > 0 and ureq(c) + 1 > l[1] then refusal, retry = 2, reset_ms
+  elseif l[2] > 0 and utok(c) + tokens > l[2] then refusal, retry = 3, reset_ms end
   if refusal > 0 then
     headers()
     return reply(refusal, i, 1, retry)
+  end
+end
+-- share returns the lease's share of a limit: what was asked, capped at a sixteenth of
+-- the room left after this request.
+local function share(ask, limit, used)
+  if limit <= 0 then return ask end
+  return math.min(ask, fl((limit - used) / 16))
+end
+local grants
+if want == 1 then
+  grants = {}
+  for i = 1, n do
+    local l, c, d = ls[i], cs[i], ds[i]
+    local g = {share(d[1], l[1], ureq(c) + 1), share(d[2], l[2], utok(c) + tokens), d[3], share(d[4], l[3], uinf(c) + 1)}
+    for p = 1, 4 do g[3] = share(g[3], l[3 + p], ucost(c, p) + cost) end
+    if g[1] < 1 or g[2] < tokens or g[3] < cost or g[4] < 1 then
+      grants = nil
+      break
+    end
+    grants[i] = g
   end
 end
 for i = 1, n do
   local c = cs[i]
   c[2], c[3], c[4] = c[2] + 1, c[3] + tokens, c[4] + 1
   for p = 9, 12 do c[p] = c[p] + cost end
-  touched[tonumber(ARGV[a + 3 + (i - 1) * 8])] = c
+  local g = grants and grants[i]
+  if g then
+    c[13], c[14], c[15], c[16] = c[13] + g[1], c[14] + g[2], c[15] + g[4], c[16] + g[3]
+  end
+  touched[ks[i]] = c
 end
 headers()
-return reply(0, 0, 1, 0)
+local extra
+if grants then
+  extra = {}
+  for i = 1, n do
+    local l, c, g = ls[i], cs[i], grants[i]
+    local remr, remt = -1, -1
+    if l[1] > 0 then remr = mx(l[1] - ureq(c), 0) end
+    if l[2] > 0 then remt = mx(l[2] - utok(c), 0) end
+    for _, e in ipairs({g[1], g[2], g[3], g[4], remr, remt}) do extra[#extra + 1] = e end
+  end
+end
+return reply(0, 0, 1, 0, extra)
 `
 
 // settleScript applies settlements only. ARGV: now_ms, then the settlements (see settle).
@@ -180,9 +269,11 @@ flush()
 return 0
 `
 
-// usageScript reads one level's counters in the current windows. ARGV: now_ms. It returns
+// usageScript reads one level's counters in the current windows, without what is leased
+// and unused. ARGV: now_ms. It returns
 // {requests, tokens, in_flight, s1, s2, s3, s4, minute, w1, w2, w3, w4}.
 const usageScript = luaWindows + `
 local c = get(1)
-return {c[2], c[3], c[4], c[9], c[10], c[11], c[12], minute, win[1], win[2], win[3], win[4]}
+return {mx(c[2], 0), mx(c[3], 0), mx(c[4], 0), mx(c[9], 0), mx(c[10], 0), mx(c[11], 0), mx(c[12], 0),
+  minute, win[1], win[2], win[3], win[4]}
 `

@@ -11,15 +11,26 @@ import (
 // maxBatch is the most settlements one script carries.
 const maxBatch = 64
 
-// pending is one settlement waiting to be sent: the reservation's levels, minute and
-// windows, its worst case, the real use, and when it was queued.
+// Kinds of pending entries (the scripts' settle).
+const (
+	// kindSettle settles a reservation: x holds its worst-case tokens and nano-USD, then
+	// the real ones.
+	kindSettle = 0
+	// kindLease reports a lease's use: x holds the requests, tokens, nano-USD and
+	// in-flight slots to count as used, then the same to give back unused.
+	kindLease = 1
+)
+
+// pending is one entry waiting to be sent: a settlement or a lease's report, with its
+// levels, the minute and windows it was counted in, its numbers, and when it was queued.
 type pending struct {
-	ids                       [state.MaxLevels]string
-	n                         int
-	minute                    int64
-	windows                   [state.NumPeriods]int64
-	rtok, rcost, tokens, cost int64
-	at                        time.Time
+	ids     [state.MaxLevels]string
+	n       int
+	minute  int64
+	windows [state.NumPeriods]int64
+	kind    int64
+	x       [8]int64
+	at      time.Time
 }
 
 // settleQueue holds the settlements that Settle queued (AsyncSettle) until a reservation
@@ -158,8 +169,10 @@ func (c *call) appendSettlements() {
 		for j := 0; j < p.n; j++ {
 			c.args = append(c.args, itoa(int64(c.key(p.ids[j]))))
 		}
-		c.args = append(c.args, itoa(p.minute), itoa(p.windows[0]), itoa(p.windows[1]), itoa(p.windows[2]), itoa(p.windows[3]),
-			itoa(p.rtok), itoa(p.rcost), itoa(p.tokens), itoa(p.cost))
+		c.args = append(c.args, itoa(p.minute), itoa(p.windows[0]), itoa(p.windows[1]), itoa(p.windows[2]), itoa(p.windows[3]), itoa(p.kind))
+		for _, x := range p.x {
+			c.args = append(c.args, itoa(x))
+		}
 	}
 	clear(c.pend)
 	c.pend = c.pend[:0]

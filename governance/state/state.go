@@ -48,6 +48,10 @@ type Reservation struct {
 	Windows [NumPeriods]int64
 	// Held says the reservation was taken and must be settled once.
 	Held bool
+	// Lease is for the State's own use: a State that admits from shares of the limits
+	// leased to this process (redisstore) records there which lease each level's share
+	// came from, 0 for none. Reserve sets it.
+	Lease [MaxLevels]uint64
 }
 
 // Refusal says why a reservation was refused.

@@ -18,6 +18,9 @@ const (
 	// DefaultSettleDelay is how long a settlement may wait for the next reservation to
 	// carry it to Redis before it is sent on its own (governance.state.settle_delay_ms).
 	DefaultSettleDelay = 5 * time.Millisecond
+	// DefaultLeaseAge is the longest a replica uses a share of the limits leased from
+	// Redis (governance.state.lease_ms).
+	DefaultLeaseAge = 100 * time.Millisecond
 	// NanoUSD is the number of the gateway's money units in one US dollar: money is
 	// counted in integer nano-dollars.
 	NanoUSD = 1_000_000_000
@@ -25,6 +28,7 @@ const (
 	maxGovernanceMaxTokens = 10_000_000
 	maxStateTimeout        = 10 * time.Second
 	maxSettleDelay         = time.Second
+	maxLeaseAge            = 10 * time.Second
 	maxRateLimit           = 1 << 40
 	maxBudgetUSD           = 1e9
 	maxPricePerMillionUSD  = 1e6
@@ -127,11 +131,16 @@ type State struct {
 	// reserved, so nothing is over-admitted). Key: "settle_delay_ms". Default:
 	// DefaultSettleDelay; at most a second.
 	SettleDelay time.Duration
+	// LeaseAge, above zero, lets each replica admit from shares of the limits leased from
+	// Redis while every level has room for sixteen such shares, used for at most this
+	// long (and never past the minute); 0 reserves in Redis request by request. Key:
+	// "lease_ms". Default: DefaultLeaseAge; at most 10 seconds.
+	LeaseAge time.Duration
 }
 
 // governance decodes the "governance" block.
 func (d *decoder) governance(n *yaml.Node, path string) *Governance {
-	g := &Governance{DefaultMaxTokens: DefaultGovernanceMaxTokens, State: State{Timeout: DefaultStateTimeout, SettleDelay: DefaultSettleDelay, OnError: FailClosed}}
+	g := &Governance{DefaultMaxTokens: DefaultGovernanceMaxTokens, State: State{Timeout: DefaultStateTimeout, SettleDelay: DefaultSettleDelay, LeaseAge: DefaultLeaseAge, OnError: FailClosed}}
 	var keysNode, teamsNode *yaml.Node
 	d.fields(n, path, []field{
 		{name: "virtual_keys", set: func(p pair, _ string) { keysNode = p.val }},
@@ -314,6 +323,11 @@ func (d *decoder) stateBlock(n *yaml.Node, path string, s *State) {
 		{name: "password", set: func(p pair, fp string) { s.Password, _ = d.str(p.val, fp) }},
 		{name: "timeout_ms", set: func(p pair, fp string) { d.positiveMillis(p, fp, maxStateTimeout, &s.Timeout) }},
 		{name: "settle_delay_ms", set: func(p pair, fp string) { d.positiveMillis(p, fp, maxSettleDelay, &s.SettleDelay) }},
+		{name: "lease_ms", set: func(p pair, fp string) {
+			if v, ok := d.millis(p.val, fp, maxLeaseAge); ok {
+				s.LeaseAge = v
+			}
+		}},
 		{name: "on_error", set: func(p pair, fp string) {
 			v, ok := d.str(p.val, fp)
 			if ok && v != FailOpen && v != FailClosed {

@@ -27,7 +27,7 @@ func TestGovernanceParse(t *testing.T) {
   prices:
     "openai/gpt-4o": {input: 2.5, output: 10, cached_input: 1.25}
     "ollama/*": {input: 0}
-  state: {url: "redis://127.0.0.1:6379/0", password: env.REDIS_PW, timeout_ms: 20, settle_delay_ms: 2, on_error: fail_open}
+  state: {url: "redis://127.0.0.1:6379/0", password: env.REDIS_PW, timeout_ms: 20, settle_delay_ms: 2, lease_ms: 0, on_error: fail_open}
   providers:
     openai: {rpm: 3000, tpm: 1000000, budget: {daily_usd: 100}}
 `), func(k string) string { return env[k] })
@@ -63,7 +63,7 @@ func TestGovernanceParse(t *testing.T) {
 	cfg, err = Parse("empty.yaml", []byte(govProviders+"governance: {}\n"), nil)
 	if err != nil || cfg.Governance == nil || cfg.Governance.DefaultMaxTokens != DefaultGovernanceMaxTokens ||
 		cfg.Governance.State.OnError != FailClosed || cfg.Governance.State.Timeout != DefaultStateTimeout ||
-		cfg.Governance.State.SettleDelay != DefaultSettleDelay {
+		cfg.Governance.State.SettleDelay != DefaultSettleDelay || cfg.Governance.State.LeaseAge != DefaultLeaseAge {
 		t.Errorf("empty block: %v %+v", err, cfg.Governance)
 	}
 }
@@ -94,6 +94,8 @@ func TestGovernanceBadConfigs(t *testing.T) {
 				`state.yaml:2: governance.state.on_error: must be "fail_open" or "fail_closed"`},
 		{"settle.yaml", "governance:\n  state: {settle_delay_ms: 0}\n",
 			"settle.yaml:2: governance.state.settle_delay_ms: must be > 0"},
+		{"lease.yaml", "governance:\n  state: {lease_ms: 20000}\n",
+			"lease.yaml:2: governance.state.lease_ms: must be at most 10s"},
 		{"provider.yaml", "governance:\n  providers:\n    OpenAI: {rpm: 1}\n    openai: {rpm: -1, burst: 2}\n",
 			"provider.yaml:3: governance.providers.OpenAI: must be a provider name\n" +
 				"provider.yaml:4: governance.providers.openai.rpm: must be between 0 and 1099511627776\n" +

@@ -38,15 +38,19 @@ func TestGovernanceTwoReplicas(t *testing.T) {
 	// the mock's completion tokens, so that the worst case is the real cost.
 	client := &http.Client{Timeout: 10 * time.Second}
 	const budgetRequests, rpm, clients = 6, 10, 30
+	// The bulk key's rpm has room for leases (governance.state.lease_ms): each replica
+	// admits from its share until the shares come back.
+	const bulkRPM, bulkClients = 200, 300
 	writeCfg := func(completion int) string {
 		budget := strconv.FormatFloat(float64(budgetRequests*completion)/1e6, 'f', -1, 64)
 		cfg := `{"providers":{"openai":{"keys":[{"value":"` + mockKey + `","models":["*"],"weight":1}],
 			"network_config":{"base_url":"` + mockURL + `"}}},
 		  "governance":{"admin_keys":["adm-e2e-0123456789"],
 		    "virtual_keys":[{"name":"rate","value":"vk-rate-0123456789","rpm":` + strconv.Itoa(rpm) + `},
-		                    {"name":"budget","value":"vk-budget-0123456789","budget":{"daily_usd":` + budget + `}}],
+		                    {"name":"budget","value":"vk-budget-0123456789","budget":{"daily_usd":` + budget + `}},
+		                    {"name":"bulk","value":"vk-bulk-0123456789","rpm":` + strconv.Itoa(bulkRPM) + `}],
 		    "prices":{"openai/gpt-4o-mini":{"input":0,"output":1}},
-		    "state":{"url":"` + redis.URL + `","timeout_ms":500}}}`
+		    "state":{"url":"` + redis.URL + `","timeout_ms":500,"lease_ms":50}}}`
 		path := filepath.Join(t.TempDir(), "config.json")
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			t.Fatal(err)
@@ -67,7 +71,7 @@ func TestGovernanceTwoReplicas(t *testing.T) {
 		time.Sleep(time.Duration(61-s) * time.Second)
 	}
 	body := `{"model":"openai/gpt-4o-mini","max_tokens":` + strconv.Itoa(completion) + `,"messages":[{"role":"user","content":"hi"}]}`
-	burst := func(key string) map[int]int {
+	burst := func(key string, clients int) map[int]int {
 		var mu sync.Mutex
 		got := map[int]int{}
 		var wg sync.WaitGroup
@@ -94,11 +98,21 @@ func TestGovernanceTwoReplicas(t *testing.T) {
 		wg.Wait()
 		return got
 	}
-	if got := burst("vk-rate-0123456789"); got[200] != rpm || got[429] != clients-rpm {
+	if got := burst("vk-rate-0123456789", clients); got[200] != rpm || got[429] != clients-rpm {
 		t.Errorf("rpm %d over two replicas: %v", rpm, got)
 	}
-	if got := burst("vk-budget-0123456789"); got[200] != budgetRequests || got[429] != clients-budgetRequests {
+	if got := burst("vk-budget-0123456789", clients); got[200] != budgetRequests || got[429] != clients-budgetRequests {
 		t.Errorf("budget for %d requests over two replicas: %v", budgetRequests, got)
+	}
+	// With leases, two replicas never pass the rpm together; what one holds unused goes
+	// back within lease_ms, and then the rest of the minute's rpm is admitted, exactly.
+	first := burst("vk-bulk-0123456789", bulkClients)
+	if first[200] > bulkRPM || first[200] < bulkRPM-2*(bulkRPM/16) || first[200]+first[429] != bulkClients {
+		t.Errorf("rpm %d over two replicas with leases: %v", bulkRPM, first)
+	}
+	time.Sleep(200 * time.Millisecond) // lease_ms, the report and its batch
+	if got := burst("vk-bulk-0123456789", bulkClients); first[200]+got[200] != bulkRPM {
+		t.Errorf("rpm %d over two replicas with leases, after they came back: %v then %v", bulkRPM, first, got)
 	}
 	// A replica settles in the background within a millisecond or so of its answers
 	// (governance.state): ask both until they agree.
@@ -144,6 +158,9 @@ func TestGovernanceTwoReplicas(t *testing.T) {
 		}
 		if k.Name == "rate" && k.Requests != rpm {
 			t.Errorf("rate key: %d requests this minute, want %d", k.Requests, rpm)
+		}
+		if k.Name == "bulk" && k.Requests != bulkRPM {
+			t.Errorf("bulk key: %d requests this minute, want %d", k.Requests, bulkRPM)
 		}
 	}
 }
