@@ -93,9 +93,13 @@ type leases struct {
 
 	mu     sync.Mutex
 	m      map[string]*lease
-	asking map[string]bool // levels with a lease asked for and not yet answered
-	// retired holds, by generation, the leases taken out with requests in flight.
+	asking map[string]chan struct{} // levels with a lease asked for: closed at the answer
+	// retired holds, by generation, the leases taken out with requests in flight;
+	// reports those of them whose last request settled, sent with the next reservation
+	// that misses, or by a tick once the first has waited LeaseAge (since).
 	retired map[uint64]*retired
+	reports []pending
+	since   time.Time
 	size    map[string]int64
 	gen     uint64
 	timer   *time.Timer
@@ -107,7 +111,7 @@ type leases struct {
 // clock, and sends the reports of their use with send.
 func newLeases(age time.Duration, clock func() time.Time, send func([]pending)) *leases {
 	t := &leases{age: age, tick: max(age/4, time.Millisecond), clock: clock, send: send,
-		m: map[string]*lease{}, asking: map[string]bool{}, retired: map[uint64]*retired{}, size: map[string]int64{}}
+		m: map[string]*lease{}, asking: map[string]chan struct{}{}, retired: map[uint64]*retired{}, size: map[string]int64{}}
 	t.timer = time.AfterFunc(time.Hour, t.fire)
 	t.timer.Stop()
 	return t
@@ -116,10 +120,11 @@ func newLeases(age time.Duration, clock func() time.Time, send func([]pending)) 
 // admit takes r from its levels' leases if every one has room, filling v, and reports
 // whether it did. Otherwise it takes the leases of r's levels out, appending their
 // reports to dst (the caller sends them with its reservation), and reports in ask
-// whether the caller's reservation is to ask for new leases: only one at a time asks for
-// a level, and it must call done after the answer; the others reserve request by request
-// meanwhile, so that a burst does not lease one replica the room of many.
-func (t *leases) admit(r *state.Reservation, v *state.Verdict, dst []pending) (out []pending, admitted, ask bool) {
+// whether the caller's reservation is to ask for new leases. Only one reservation at a
+// time asks for a level, and it must call done after the answer, so that a burst does
+// not lease one replica the room of many; wait, when another is asking for one of r's
+// levels, is closed at its answer, and the caller may try again then.
+func (t *leases) admit(r *state.Reservation, v *state.Verdict, dst []pending) (out []pending, admitted, ask bool, wait <-chan struct{}) {
 	now := t.clock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -130,20 +135,26 @@ func (t *leases) admit(r *state.Reservation, v *state.Verdict, dst []pending) (o
 			l.left[dimRequests] >= 1 && l.left[dimTokens] >= r.Tokens && l.left[dimCost] >= r.Cost && l.left[dimInFlight] >= 1
 	}
 	if !ok {
+		dst = append(dst, t.reports...)
+		clear(t.reports)
+		t.reports = t.reports[:0]
 		ask = true
 		for i := 0; i < r.N; i++ {
 			id := r.Levels[i].ID
 			if l := t.m[id]; l != nil {
 				dst = t.takeOut(id, l, now, dst)
 			}
-			ask = ask && !t.asking[id]
-		}
-		if ask {
-			for i := 0; i < r.N; i++ {
-				t.asking[r.Levels[i].ID] = true
+			if ch := t.asking[id]; ch != nil {
+				ask, wait = false, ch
 			}
 		}
-		return dst, false, ask
+		if ask {
+			ch := make(chan struct{})
+			for i := 0; i < r.N; i++ {
+				t.asking[r.Levels[i].ID] = ch
+			}
+		}
+		return dst, false, ask, wait
 	}
 	need := [numDims]int64{1, r.Tokens, r.Cost, 1}
 	*v = state.Verdict{}
@@ -170,7 +181,7 @@ func (t *leases) admit(r *state.Reservation, v *state.Verdict, dst []pending) (o
 		}
 	}
 	r.Held = true
-	return dst, true, false
+	return dst, true, false, nil
 }
 
 // takeOut removes id's lease l and appends the report of its use, which gives back what
@@ -185,13 +196,15 @@ func (t *leases) takeOut(id string, l *lease, now time.Time, dst []pending) []pe
 	return append(dst, l.entry(id))
 }
 
-// done ends the asking for r's levels that admit reported.
+// done ends the asking for r's levels that admit reported, waking those who wait.
 func (t *leases) done(r *state.Reservation) {
 	t.mu.Lock()
+	ch := t.asking[r.Levels[0].ID]
 	for i := 0; i < r.N; i++ {
 		delete(t.asking, r.Levels[i].ID)
 	}
 	t.mu.Unlock()
+	close(ch)
 }
 
 // resize sets the size of id's next lease from how l, taken out at now, was used: the
@@ -252,10 +265,9 @@ func (t *leases) install(r *state.Reservation, g [][numDims]int64, rem [][2]int6
 
 // settle gives back to the lease that each of r's levels' share came from the part of
 // the worst case that the request did not use, and ends its in-flight slot there; for a
-// lease already taken out, it sums the same for one report when its last request
-// settles, which it appends to dst. It reports in local which levels it settled; the
-// others are settled in Redis.
-func (t *leases) settle(r *state.Reservation, tokens, cost int64, dst []pending) (_ []pending, local [state.MaxLevels]bool) {
+// lease already taken out, it sums the same, for one report once its last request has
+// settled. It reports in local which levels it settled; the others are settled in Redis.
+func (t *leases) settle(r *state.Reservation, tokens, cost int64) (local [state.MaxLevels]bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	back := [numDims]int64{0, r.Tokens - tokens, r.Cost - cost, 1}
@@ -276,16 +288,20 @@ func (t *leases) settle(r *state.Reservation, tokens, cost int64, dst []pending)
 			}
 			if rt.outstanding--; rt.outstanding == 0 {
 				delete(t.retired, gen)
-				dst = append(dst, rt.entry())
+				if len(t.reports) == 0 {
+					t.since = time.Now()
+				}
+				t.reports = append(t.reports, rt.entry())
 			}
 			local[i] = true
 		}
 	}
-	return dst, local
+	return local
 }
 
-// fire runs every tick while leases are held: it gives back the leases that expired,
-// with the report of their use.
+// fire runs every tick while leases are held or reports wait: it gives back the leases
+// that expired, with the report of their use, and sends the reports of retired leases
+// that no reservation carried within LeaseAge.
 func (t *leases) fire() {
 	now := t.clock()
 	var out []pending
@@ -295,7 +311,12 @@ func (t *leases) fire() {
 			out = t.takeOut(id, l, now, out)
 		}
 	}
-	t.armed = len(t.m) > 0 && !t.closed
+	if len(t.reports) > 0 && time.Since(t.since) >= t.age {
+		out = append(out, t.reports...)
+		clear(t.reports)
+		t.reports = t.reports[:0]
+	}
+	t.armed = (len(t.m) > 0 || len(t.retired) > 0 || len(t.reports) > 0) && !t.closed
 	if t.armed {
 		t.timer.Reset(t.tick)
 	}
@@ -315,6 +336,9 @@ func (t *leases) takeAll(dst []pending, stop bool) []pending {
 	for id, l := range t.m {
 		dst = t.takeOut(id, l, now, dst)
 	}
+	dst = append(dst, t.reports...)
+	clear(t.reports)
+	t.reports = t.reports[:0]
 	for gen, rt := range t.retired {
 		if rt.acc != [numDims]int64{} {
 			dst = append(dst, rt.entry())

@@ -205,8 +205,15 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 	ask := false
 	if s.leases != nil {
 		var ok bool
-		if c.pend, ok, ask = s.leases.admit(r, v, c.pend); ok {
+		var wait <-chan struct{}
+		if c.pend, ok, ask, wait = s.leases.admit(r, v, c.pend); ok {
 			return nil
+		}
+		if wait != nil { // another reservation is asking for a lease: its answer may do
+			<-wait // at most the call's timeout
+			if c.pend, ok, ask, _ = s.leases.admit(r, v, c.pend); ok {
+				return nil
+			}
 		}
 		if ask {
 			defer s.leases.done(r)
@@ -276,10 +283,7 @@ func (s *Store) Settle(r *state.Reservation, tokens, cost int64) error {
 	r.Held = false
 	var local [state.MaxLevels]bool
 	if s.leases != nil {
-		var done []pending
-		if done, local = s.leases.settle(r, tokens, cost, nil); len(done) > 0 {
-			s.queue(done)
-		}
+		local = s.leases.settle(r, tokens, cost)
 	}
 	p := pending{minute: r.Minute, windows: r.Windows, kind: kindSettle, x: [8]int64{r.Tokens, r.Cost, tokens, cost}}
 	for i := 0; i < r.N; i++ {

@@ -20,17 +20,21 @@ const (
 	// GovMemory is Bifrost with governance on and its counters in process.
 	GovMemory = "bifrost-gov-memory"
 	// GovRedis is Bifrost with governance on and its counters in a redis-server (Debian's
-	// redis-server package) that the harness starts on 127.0.0.1 at a free port.
+	// redis-server package) that the harness starts on 127.0.0.1 at a free port, admitting
+	// from shares of the limits leased from Redis (the default).
 	GovRedis = "bifrost-gov-redis"
+	// GovRedisNoLease is GovRedis with lease_ms 0: one round trip to Redis per request.
+	GovRedisNoLease = "bifrost-gov-redis-no-lease"
 	// govKey is the virtual key the governance targets send.
 	govKey = "bench-virtual-key-0123456789"
 )
 
 // GovernancePeers are the peers that the -governance flag adds.
-var GovernancePeers = []string{GovMemory, GovRedis}
+var GovernancePeers = []string{GovMemory, GovRedis, GovRedisNoLease}
 
-// startGovernance starts Bifrost with governance on, for spec GovMemory or GovRedis.
-// Without redis-server on PATH, GovRedis is skipped with a line that says so.
+// startGovernance starts Bifrost with governance on, for spec GovMemory, GovRedis or
+// GovRedisNoLease. Without redis-server on PATH, the Redis targets are skipped with a line
+// that says so.
 func (r *run) startGovernance(ctx context.Context, spec, mockURL string, env []string) (*target, error) {
 	p := r.cfg.Profile
 	gov := map[string]any{
@@ -39,7 +43,7 @@ func (r *run) startGovernance(ctx context.Context, spec, mockURL string, env []s
 			"rpm": 1 << 40, "tpm": 1 << 40, "max_in_flight": 1 << 20,
 			"budget": map[string]any{"daily_usd": 1e6, "lifetime_usd": 1e8}}},
 	}
-	if spec == GovRedis {
+	if spec == GovRedis || spec == GovRedisNoLease {
 		url, err := r.startRedis(ctx)
 		if err != nil {
 			return nil, err
@@ -49,7 +53,11 @@ func (r *run) startGovernance(ctx context.Context, spec, mockURL string, env []s
 			r.rep.Skipped = append(r.rep.Skipped, spec+": redis-server is not on PATH (Debian package redis-server)")
 			return nil, errSkipped
 		}
-		gov["state"] = map[string]any{"url": url, "timeout_ms": 50, "on_error": "fail_closed"}
+		st := map[string]any{"url": url, "timeout_ms": 50, "on_error": "fail_closed"}
+		if spec == GovRedisNoLease {
+			st["lease_ms"] = 0
+		}
+		gov["state"] = st
 	}
 	cfg := map[string]any{
 		"client": map[string]any{"initial_pool_size": p.PoolSize, "drop_excess_requests": false},

@@ -33,7 +33,7 @@ func (r *run) startPeer(ctx context.Context, spec, mockURL string, env []string)
 	var c *child
 	t := &target{name: spec, url: base + r.cfg.routePath(), model: "gpt-4o-mini", header: auth}
 	switch {
-	case spec == GovMemory || spec == GovRedis:
+	case spec == GovMemory || spec == GovRedis || spec == GovRedisNoLease:
 		return r.startGovernance(ctx, spec, mockURL, env)
 	case spec == "litellm":
 		bin, err := r.installLiteLLM(ctx)
