@@ -38,11 +38,13 @@ func (g *Governor) leave(t *Ticket) {
 		if r.Held {
 			back := *r
 			back.Levels = [state.MaxLevels]*state.Level{r.Levels[r.N-1]}
+			back.Lease = [state.MaxLevels]uint64{r.Lease[r.N-1]}
 			back.N = 1
 			err = g.state.Settle(&back, 0, 0)
 		}
 		r.N--
 		r.Levels[r.N] = nil
+		r.Lease[r.N] = 0
 		r.Held = r.Held && r.N > 0
 		t.provIn = false
 	case t.pres.Held:

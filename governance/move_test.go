@@ -124,3 +124,62 @@ func TestEnterSameProvider(t *testing.T) {
 		}
 	})
 }
+
+// TestProviderFallbackMany: with limits far from reached (the Redis store then admits
+// from leases), 200 concurrent requests reserve from their key and openai, fall back to
+// anthropic, and are charged there only; every level ends with nothing in flight.
+func TestProviderFallbackMany(t *testing.T) {
+	cfg := parse(t, `
+  virtual_keys:
+    - {name: a, value: vk-a, rpm: 100000, budget: {daily_usd: 100}}
+  prices: {"openai/gpt-4o": {input: 0, output: 1}, "anthropic/claude-3-5-haiku-20241022": {input: 0, output: 1}}
+  providers:
+    openai: {budget: {lifetime_usd: 10}, max_in_flight: 100000}
+    anthropic: {budget: {lifetime_usd: 10}, max_in_flight: 100000}
+`)
+	stores(t, func(t *testing.T, st state.State, _ *clock) {
+		g := governance.New(st)
+		if err := g.Configure(cfg); err != nil {
+			t.Fatal(err)
+		}
+		p := g.Policy()
+		var wg sync.WaitGroup
+		for range 200 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tk := &governance.Ticket{Key: p.Authenticate([]byte("vk-a"))}
+				r := &governance.Request{Model: "openai/gpt-4o", Fallbacks: []string{"anthropic/claude-3-5-haiku-20241022"}, MaxTokens: 1000}
+				if out := g.Admit(p, tk, r); out != governance.Admit {
+					t.Errorf("admit: %v by %s", out, tk.RefusedBy())
+					return
+				}
+				for _, prov := range []string{"openai", "anthropic"} {
+					if out := g.Enter(tk, prov); out != governance.Admit {
+						t.Errorf("enter %s: %v by %s", prov, out, tk.RefusedBy())
+					}
+				}
+				g.Settle(tk, "anthropic", "claude-3-5-haiku-20241022", governance.Usage{Output: 500}, true, true)
+			}()
+		}
+		wg.Wait()
+		r, err := g.Report(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spent := map[string]string{}
+		for _, pr := range r.Providers {
+			if pr.InFlight != 0 || len(pr.Budgets) != 1 {
+				t.Errorf("provider %s: %+v", pr.Name, pr)
+				continue
+			}
+			spent[pr.Name] = pr.Budgets[0].SpentUSD
+		}
+		if spent["openai"] != "0.000000000" || spent["anthropic"] != "0.100000000" {
+			t.Errorf("spent %v; want openai 0, anthropic 0.1", spent)
+		}
+		if len(r.VirtualKeys) != 1 || r.VirtualKeys[0].InFlight != 0 || r.VirtualKeys[0].Budgets[0].SpentUSD != "0.100000000" {
+			t.Errorf("key: %+v", r.VirtualKeys)
+		}
+	})
+}

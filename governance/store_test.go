@@ -509,3 +509,59 @@ func TestRedisLeaseOfDeadReplica(t *testing.T) {
 		t.Errorf("two minutes on: %d slots free, want %d", n, slots-1)
 	}
 }
+
+// TestRedisLeasesChurn: two replicas reserve and settle concurrently from leases that run
+// out, are taken out with requests in flight and asked for again while others wait; once
+// both have given their leases back, every counter holds exactly what was settled.
+func TestRedisLeasesChurn(t *testing.T) {
+	srv := redistest.Start(t)
+	c := newClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
+	var stores [2]*redisstore.Store
+	for i := range stores {
+		st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: time.Second, Now: c.now, AsyncSettle: true, LeaseAge: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		stores[i] = st
+	}
+	const workers, rounds, tokens, price = 100, 30, 40, 1_000
+	key := &state.Level{ID: "key:c", Limits: config.Limits{RPM: 1 << 30, MaxInFlight: 1 << 20, Budget: [4]int64{state.Day: 1e15}}}
+	team := &state.Level{ID: "team:c", Limits: config.Limits{TPM: 1 << 40}}
+	var wg sync.WaitGroup
+	var settled, spent atomic.Int64
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := stores[w%2]
+			for i := range rounds {
+				r := reservation(tokens, price, key, team)
+				var v state.Verdict
+				if err := st.Reserve(r, &v); err != nil || !r.Held {
+					t.Errorf("reserve: %v %+v", err, v)
+					return
+				}
+				real := int64(w+i) % tokens
+				if err := st.Settle(r, real, real*price/tokens); err != nil {
+					t.Error(err)
+					return
+				}
+				settled.Add(real)
+				spent.Add(real * price / tokens)
+			}
+		}()
+	}
+	wg.Wait()
+	var u state.Usage
+	for _, id := range []string{"key:c", "team:c"} {
+		for _, st := range stores {
+			if err := st.Usage(id, &u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if u.Requests != workers*rounds || u.InFlight != 0 || u.Tokens != settled.Load() || u.Spent[state.Day] != spent.Load() {
+			t.Errorf("%s: %+v, want %d requests, %d tokens, %d nano-USD, none in flight", id, u, workers*rounds, settled.Load(), spent.Load())
+		}
+	}
+}

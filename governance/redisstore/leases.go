@@ -282,7 +282,7 @@ func (t *leases) settle(r *state.Reservation, tokens, cost int64) (local [state.
 				l.used[d] -= back[d]
 			}
 			local[i] = true
-		} else if rt := t.retired[gen]; rt != nil {
+		} else if rt := t.retired[gen]; rt != nil && rt.id == r.Levels[i].ID {
 			for d := range back {
 				rt.acc[d] -= back[d]
 			}

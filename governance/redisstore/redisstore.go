@@ -212,6 +212,9 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 		if wait != nil { // another reservation is asking for a lease: its answer may do
 			<-wait // at most the call's timeout
 			if c.pend, ok, ask, _ = s.leases.admit(r, v, c.pend); ok {
+				s.queue(c.pend) // what the first try took out
+				clear(c.pend)
+				c.pend = c.pend[:0]
 				return nil
 			}
 		}
