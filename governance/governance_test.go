@@ -215,3 +215,40 @@ bifrost_virtual_key_requests_total{virtual_key="alice"} 2
 		}
 	}
 }
+
+// TestStateMetrics: with Redis state, the metrics count the scripts run on Redis and the
+// requests admitted from leases; far from its limits, most requests make no call.
+func TestStateMetrics(t *testing.T) {
+	srv := redistest.Start(t)
+	g, err := governance.Open(parse(t, `
+  virtual_keys: [{name: a, value: vk-a, rpm: 100000}]
+  state: {url: "`+srv.URL+`"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(g.Collector())
+	p := g.Policy()
+	for range 50 {
+		var tk governance.Ticket
+		tk.Key = p.Authenticate([]byte("vk-a"))
+		if got := g.Admit(p, &tk, &governance.Request{Model: "openai/gpt-4o", MaxTokens: 10}); got != governance.Admit {
+			t.Fatalf("admit: %v", got)
+		}
+		g.Settle(&tk, "openai", "gpt-4o", governance.Usage{Input: 1, Output: 1}, true, true)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf.GetMetric()[0].GetCounter().GetValue()
+	}
+	calls, leased := got["bifrost_governance_state_calls_total"], got["bifrost_governance_lease_admissions_total"]
+	if calls < 1 || calls > 25 || leased < 25 || leased > 49 {
+		t.Errorf("50 requests: %v calls to Redis, %v admitted from leases", calls, leased)
+	}
+}

@@ -41,14 +41,26 @@ func (s *keyStats) get(name string) *keyStat {
 
 // Collector returns the metrics by virtual key: bifrost_virtual_key_requests_total and
 // bifrost_virtual_key_cost_usd_total, labelled virtual_key, for the keys of the policy in
-// force, when client.prometheus_labels lists "virtual_key"; nothing otherwise.
+// force, when client.prometheus_labels lists "virtual_key". With Redis state it also
+// gives bifrost_governance_state_calls_total and
+// bifrost_governance_lease_admissions_total.
 func (g *Governor) Collector() prometheus.Collector { return keyCollector{g} }
+
+// counter is a state that counts its calls and the reservations it admitted from leases
+// (redisstore.Store).
+type counter interface {
+	Counts() (calls, fromLeases uint64)
+}
 
 var (
 	keyRequestsDesc = prometheus.NewDesc("bifrost_virtual_key_requests_total",
 		"Requests admitted and settled, by virtual key (with client.prometheus_labels: [virtual_key]).", []string{KeyLabel}, nil)
 	keyCostDesc = prometheus.NewDesc("bifrost_virtual_key_cost_usd_total",
 		"What providers billed, in US dollars, by virtual key (with client.prometheus_labels: [virtual_key]).", []string{KeyLabel}, nil)
+	stateCallsDesc = prometheus.NewDesc("bifrost_governance_state_calls_total",
+		"Scripts run on the governance state (Redis): reservations, settlement batches and usage reads.", nil, nil)
+	leaseAdmitsDesc = prometheus.NewDesc("bifrost_governance_lease_admissions_total",
+		"Requests admitted from shares of the limits leased from Redis (governance.state.lease_ms), with no call to it.", nil, nil)
 )
 
 type keyCollector struct{ g *Governor }
@@ -57,10 +69,17 @@ type keyCollector struct{ g *Governor }
 func (c keyCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- keyRequestsDesc
 	ch <- keyCostDesc
+	ch <- stateCallsDesc
+	ch <- leaseAdmitsDesc
 }
 
 // Collect implements prometheus.Collector.
 func (c keyCollector) Collect(ch chan<- prometheus.Metric) {
+	if st, ok := c.g.state.(counter); ok {
+		calls, leased := st.Counts()
+		ch <- prometheus.MustNewConstMetric(stateCallsDesc, prometheus.CounterValue, float64(calls))
+		ch <- prometheus.MustNewConstMetric(leaseAdmitsDesc, prometheus.CounterValue, float64(leased))
+	}
 	p := c.g.Policy()
 	if p == nil || !p.byKeyLabel {
 		return

@@ -90,6 +90,7 @@ type Store struct {
 	async                  bool
 	q                      settleQueue
 	asyncErrors            atomic.Uint64
+	calls, fromLeases      atomic.Uint64
 	bufs                   sync.Pool // *call
 	leases                 *leases   // nil without LeaseAge
 }
@@ -207,11 +208,13 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 		var ok bool
 		var wait <-chan struct{}
 		if c.pend, ok, ask, wait = s.leases.admit(r, v, c.pend); ok {
+			s.fromLeases.Add(1)
 			return nil
 		}
 		if wait != nil { // another reservation is asking for a lease: its answer may do
 			<-wait // at most the call's timeout
 			if c.pend, ok, ask, _ = s.leases.admit(r, v, c.pend); ok {
+				s.fromLeases.Add(1)
 				s.queue(c.pend) // what the first try took out
 				clear(c.pend)
 				c.pend = c.pend[:0]
@@ -246,6 +249,7 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 			c.args = append(c.args, itoa(a))
 		}
 	}
+	s.calls.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	out, err := s.reserve.Exec(ctx, s.client, c.keys, c.args).AsIntSlice()
@@ -311,6 +315,7 @@ func (s *Store) flush(ps []pending) error {
 	c.reset(s.nowMs())
 	c.pend = append(c.pend[:0], ps...)
 	c.appendSettlements()
+	s.calls.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	if err := s.settle.Exec(ctx, s.client, c.keys, c.args).Error(); err != nil {
@@ -333,6 +338,10 @@ func (s *Store) sendQueue() error {
 	return nil
 }
 
+// Counts returns the scripts this Store has run on Redis (reservations, settlement
+// batches, usage reads) and the reservations it admitted from leases, with no call.
+func (s *Store) Counts() (calls, fromLeases uint64) { return s.calls.Load(), s.fromLeases.Load() }
+
 // AsyncErrors counts the settlements run with AsyncSettle that failed.
 func (s *Store) AsyncErrors() uint64 { return s.asyncErrors.Load() + s.q.errors.Load() }
 
@@ -348,6 +357,7 @@ func (s *Store) Usage(id string, u *state.Usage) error {
 			return fmt.Errorf("redisstore: usage: %w", err)
 		}
 	}
+	s.calls.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
 	out, err := s.usage.Exec(ctx, s.client, []string{KeyPrefix + id}, []string{s.nowMs()}).AsIntSlice()
