@@ -463,3 +463,27 @@ func TestGovernanceRedisDown(t *testing.T) {
 		})
 	}
 }
+
+// TestGovernanceRedisDownLeases: with shares of the limits (lease_ms), a replica keeps
+// admitting from the share it holds when Redis dies, until the share ends; then
+// governance.state.on_error applies (fail_closed: 503).
+func TestGovernanceRedisDownLeases(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := redisstore.New(redisstore.Options{URL: srv.URL, Timeout: 100 * time.Millisecond, AsyncSettle: true, LeaseAge: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	p, _ := newGovInProcess(t, `{"virtual_keys":[{"name":"alice","value":"`+govAlice+`","rpm":100000}],"state":{"on_error":"fail_closed"}}`, st)
+	if ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, chatBody); ctx.Response.StatusCode() != 200 {
+		t.Fatalf("redis up: %d", ctx.Response.StatusCode())
+	}
+	srv.Kill()
+	if ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, chatBody); ctx.Response.StatusCode() != 200 {
+		t.Errorf("redis down, from the share: %d %s", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+	time.Sleep(150 * time.Millisecond) // the share ends (lease_ms)
+	if ctx := govRequest(p, "POST", "/v1/chat/completions", "x-api-key", govAlice, chatBody); ctx.Response.StatusCode() != 503 {
+		t.Errorf("redis down, the share ended: %d %s, want 503", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+}
