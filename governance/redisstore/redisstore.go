@@ -206,20 +206,8 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 	ask := false
 	if s.leases != nil {
 		var ok bool
-		var wait <-chan struct{}
-		if c.pend, ok, ask, wait = s.leases.admit(r, v, c.pend); ok {
-			s.fromLeases.Add(1)
+		if ok, ask = s.fromLease(r, v, c); ok {
 			return nil
-		}
-		if wait != nil { // another reservation is asking for a lease: its answer may do
-			<-wait // at most the call's timeout
-			if c.pend, ok, ask, _ = s.leases.admit(r, v, c.pend); ok {
-				s.fromLeases.Add(1)
-				s.queue(c.pend) // what the first try took out
-				clear(c.pend)
-				c.pend = c.pend[:0]
-				return nil
-			}
 		}
 		if ask {
 			defer s.leases.done(r)
@@ -257,6 +245,36 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 		s.asyncErrors.Add(carried) // the entries it carried may be lost
 		return fmt.Errorf("redisstore: reserve: %w", err)
 	}
+	return s.verdict(r, v, out, sent)
+}
+
+// fromLease admits r from its levels' leases when they have room, and reports whether
+// it did; otherwise it leaves in c.pend the leases it took out, and reports whether the
+// caller is to ask for new ones (then it must call s.leases.done). When another
+// reservation is asking for a lease of r's levels, it waits for that answer and tries
+// once more.
+func (s *Store) fromLease(r *state.Reservation, v *state.Verdict, c *call) (ok, ask bool) {
+	var wait <-chan struct{}
+	if c.pend, ok, ask, wait = s.leases.admit(r, v, c.pend); ok {
+		s.fromLeases.Add(1)
+		return true, false
+	}
+	if wait == nil {
+		return false, ask
+	}
+	<-wait // at most the call's timeout
+	if c.pend, ok, ask, _ = s.leases.admit(r, v, c.pend); ok {
+		s.fromLeases.Add(1)
+		s.queue(c.pend) // what the first try took out
+		clear(c.pend)
+		c.pend = c.pend[:0]
+	}
+	return ok, ask
+}
+
+// verdict reads the reserve script's reply into r and v, and installs the leases it
+// granted (sent: when the script was sent).
+func (s *Store) verdict(r *state.Reservation, v *state.Verdict, out []int64, sent time.Time) error {
 	leased := len(out) == 15+6*r.N && out[14] == 1
 	if len(out) != 15 && !leased {
 		return fmt.Errorf("redisstore: reserve: %d values in the reply, want 15 or %d", len(out), 15+6*r.N)
