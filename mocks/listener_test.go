@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,36 @@ func TestListener(t *testing.T) {
 	}
 	if got := s.Stats().Requests["/v1/chat/completions"]; got != 2 {
 		t.Errorf("Requests[/v1/chat/completions] = %d, want 2", got)
+	}
+}
+
+// TestCloseRacingServe: Close called while Serve is only starting (its goroutine not yet
+// accepting) still makes Serve return, with nil or ErrServerClosed.
+func TestCloseRacingServe(t *testing.T) {
+	for i := 0; i < 200; i++ {
+		s, err := New(Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := make(chan error, 1)
+		go func() { served <- s.Serve(ln) }()
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		select {
+		case err := <-served:
+			if err != nil && !errors.Is(err, ErrServerClosed) {
+				t.Fatalf("round %d: Serve returned %v", i, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: Serve did not return after Close", i)
+		}
 	}
 }

@@ -42,6 +42,9 @@ type Server struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	srv       *fasthttp.Server
+
+	mu  sync.Mutex     // guards lns and the start of Serve against Close
+	lns []net.Listener // the listeners Serve was given, closed by Close
 }
 
 // New returns a Server configured by cfg, with defaults for zero fields.
@@ -86,24 +89,43 @@ func (s *Server) Handler() fasthttp.RequestHandler {
 // Serve accepts connections on ln and serves them until Close is called,
 // then returns nil. After Close it returns ErrServerClosed at once.
 func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
 	select {
 	case <-s.closing:
+		s.mu.Unlock()
 		return ErrServerClosed
 	default:
 	}
+	s.lns = append(s.lns, ln)
+	s.mu.Unlock()
 	if err := s.srv.Serve(ln); err != nil {
+		select {
+		case <-s.closing: // Close closed ln before fasthttp knew of it
+			return nil
+		default:
+		}
 		return fmt.Errorf("mocks: serve on %s: %w", ln.Addr(), err)
 	}
 	return nil
 }
 
 // Close stops Serve, cuts short pending latency waits and streams, and
-// waits up to five seconds for open connections to finish.
+// waits up to five seconds for open connections to finish. It also closes
+// the listeners Serve was given, so that a Serve that had not yet started
+// accepting when Close came returns too.
 func (s *Server) Close() error {
+	s.mu.Lock()
 	s.closeOnce.Do(func() { close(s.closing) })
+	lns := s.lns
+	s.lns = nil
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
-	if err := s.srv.ShutdownWithContext(ctx); err != nil {
+	err := s.srv.ShutdownWithContext(ctx)
+	for _, ln := range lns {
+		ln.Close() //nolint:errcheck // fasthttp's shutdown may have closed it already
+	}
+	if err != nil {
 		return fmt.Errorf("mocks: shut down: %w", err)
 	}
 	return nil
