@@ -45,6 +45,9 @@ type Server struct {
 
 	mu  sync.Mutex     // guards lns and the start of Serve against Close
 	lns []net.Listener // the listeners Serve was given, closed by Close
+	// beforeServe, if set (tests), runs in Serve after ln is recorded and before
+	// fasthttp takes it: where a Close used to leave Serve running.
+	beforeServe func()
 }
 
 // New returns a Server configured by cfg, with defaults for zero fields.
@@ -98,6 +101,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
+	if s.beforeServe != nil {
+		s.beforeServe()
+	}
 	if err := s.srv.Serve(ln); err != nil {
 		select {
 		case <-s.closing: // Close closed ln before fasthttp knew of it
