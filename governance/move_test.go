@@ -72,18 +72,7 @@ func TestProviderBudgetFallback(t *testing.T) {
 		if outcomes["anthropic"] != 10 || outcomes["refused by provider:anthropic"] != 40 {
 			t.Errorf("outcomes %v; want 10 served by anthropic, 40 refused by provider:anthropic", outcomes)
 		}
-		r, err := g.Report(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spent := map[string]string{}
-		for _, pr := range r.Providers {
-			if pr.InFlight != 0 || len(pr.Budgets) != 1 {
-				t.Errorf("provider %s: %+v", pr.Name, pr)
-				continue
-			}
-			spent[pr.Name] = pr.Budgets[0].SpentUSD
-		}
+		_, spent := providersSpent(t, g, p)
 		if spent["openai"] != "0.000000000" || spent["anthropic"] != "0.010000000" {
 			t.Errorf("spent %v; want openai 0, anthropic 0.01", spent)
 		}
@@ -163,18 +152,7 @@ func TestProviderFallbackMany(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		r, err := g.Report(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spent := map[string]string{}
-		for _, pr := range r.Providers {
-			if pr.InFlight != 0 || len(pr.Budgets) != 1 {
-				t.Errorf("provider %s: %+v", pr.Name, pr)
-				continue
-			}
-			spent[pr.Name] = pr.Budgets[0].SpentUSD
-		}
+		r, spent := providersSpent(t, g, p)
 		if spent["openai"] != "0.000000000" || spent["anthropic"] != "0.100000000" {
 			t.Errorf("spent %v; want openai 0, anthropic 0.1", spent)
 		}
@@ -182,4 +160,23 @@ func TestProviderFallbackMany(t *testing.T) {
 			t.Errorf("key: %+v", r.VirtualKeys)
 		}
 	})
+}
+
+// providersSpent reads the usage report and returns it with each limited provider's
+// spent budget, checking that each has one budget and nothing in flight.
+func providersSpent(t *testing.T, g *governance.Governor, p *governance.Policy) (*governance.Report, map[string]string) {
+	t.Helper()
+	r, err := g.Report(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spent := map[string]string{}
+	for _, pr := range r.Providers {
+		if pr.InFlight != 0 || len(pr.Budgets) != 1 {
+			t.Errorf("provider %s: %+v", pr.Name, pr)
+			continue
+		}
+		spent[pr.Name] = pr.Budgets[0].SpentUSD
+	}
+	return r, spent
 }

@@ -342,20 +342,6 @@ func (s *Store) flush(ps []pending) error {
 	return nil
 }
 
-// sendQueue sends the queue until it is empty, after a send that the queue's timer
-// started, so that what this process settled before is counted.
-func (s *Store) sendQueue() error {
-	s.q.sendMu.Lock()
-	defer s.q.sendMu.Unlock()
-	for ps := s.q.take(nil, maxBatch); len(ps) > 0; ps = s.q.take(ps[:0], maxBatch) {
-		if err := s.flush(ps); err != nil {
-			s.asyncErrors.Add(uint64(len(ps)))
-			return err
-		}
-	}
-	return nil
-}
-
 // Counts returns the scripts this Store has run on Redis (reservations, settlement
 // batches, usage reads) and the reservations it admitted from leases, with no call.
 func (s *Store) Counts() (calls, fromLeases uint64) { return s.calls.Load(), s.fromLeases.Load() }
@@ -371,7 +357,7 @@ func (s *Store) Usage(id string, u *state.Usage) error {
 		s.queue(s.leases.takeAll(nil, false))
 	}
 	if s.async {
-		if err := s.sendQueue(); err != nil {
+		if err := s.q.sendAll(); err != nil { // what this process settled before is counted
 			return fmt.Errorf("redisstore: usage: %w", err)
 		}
 	}

@@ -108,20 +108,26 @@ func (q *settleQueue) fire() {
 		return
 	}
 	q.mu.Unlock()
-	q.sendAll()
+	q.sendAll() //nolint:errcheck // counted in q.errors
 }
 
-// sendAll sends the queue in batches of maxBatch until it is empty.
-func (q *settleQueue) sendAll() {
+// sendAll sends the queue in batches of maxBatch until it is empty, after a send that
+// the timer started; settlements lost to an error are counted, and the first error is
+// returned.
+func (q *settleQueue) sendAll() error {
 	q.sendMu.Lock()
 	defer q.sendMu.Unlock()
+	var first error
 	for {
 		q.batch = q.take(q.batch[:0], maxBatch)
 		if len(q.batch) == 0 {
-			return
+			return first
 		}
-		if q.send(q.batch) != nil {
+		if err := q.send(q.batch); err != nil {
 			q.errors.Add(uint64(len(q.batch)))
+			if first == nil {
+				first = err
+			}
 		}
 	}
 }
@@ -133,7 +139,7 @@ func (q *settleQueue) stop() uint64 {
 	q.armed = false
 	q.timer.Stop()
 	q.mu.Unlock()
-	q.sendAll() // waits for a send the timer started
+	q.sendAll() //nolint:errcheck // waits for a send the timer started; counted in q.errors
 	return q.errors.Load()
 }
 
