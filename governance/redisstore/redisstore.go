@@ -213,7 +213,10 @@ func (s *Store) Reserve(r *state.Reservation, v *state.Verdict) error {
 			defer s.leases.done(r)
 		}
 	}
-	sent := s.clock()
+	var sent time.Time // when a lease was asked for: its deadline counts from here
+	if ask {
+		sent = s.clock()
+	}
 	c.reset(s.nowMs())
 	if s.async {
 		c.pend = s.q.take(c.pend, maxBatch)
