@@ -8,6 +8,9 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
+// badProviderName is the error for a provider name that isProviderName refuses.
+const badProviderName = "provider names must be 1 to 64 lowercase letters, digits, '-' or '_'"
+
 // providers decodes the "providers" object.
 func (d *decoder) providers(p pair) map[string]*Provider {
 	const path = "providers"
@@ -23,7 +26,7 @@ func (d *decoder) providers(p pair) map[string]*Provider {
 	for _, pp := range d.mapping(val, path) {
 		name, pPath := pp.key.Value, join(path, pp.key.Value)
 		if !isProviderName(name) {
-			d.errorf(pp.key, pPath, "provider names must be 1 to 64 lowercase letters, digits, '-' or '_'")
+			d.errorf(pp.key, pPath, badProviderName)
 			continue
 		}
 		out[name] = d.provider(pp, pPath)

@@ -97,6 +97,10 @@ func looksLikeProvider(n *yaml.Node) bool {
 func (d *decoder) providersAtTop(pairs []pair) map[string]*Provider {
 	out := make(map[string]*Provider, len(pairs))
 	for _, pp := range pairs {
+		if !isProviderName(pp.key.Value) {
+			d.errorf(pp.key, pp.key.Value, badProviderName)
+			continue
+		}
 		out[pp.key.Value] = d.provider(pp, join("", pp.key.Value))
 	}
 	return out

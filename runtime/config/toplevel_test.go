@@ -84,6 +84,18 @@ custom.json:1: providers: at least one provider is required`},
 	}
 }
 
+// TestTopLevelNameUntold checks that, when Parse is not told the adapters and so takes any
+// top-level object with "keys" for a provider, the provider's name is still checked (a
+// FuzzParse finding: "A" was accepted).
+func TestTopLevelNameUntold(t *testing.T) {
+	doc := `{"A": {"keys": [{"value": "sk-secret-1"}]}}`
+	want := `upper.json:1: A: provider names must be 1 to 64 lowercase letters, digits, '-' or '_'`
+	_, err := Parse("upper.json", []byte(doc), func(string) string { return "" })
+	if err == nil || err.Error() != want {
+		t.Fatalf("error:\n%v\nwant:\n%s", err, want)
+	}
+}
+
 // TestTopLevelAliases checks that aliases see the providers written at the top level.
 func TestTopLevelAliases(t *testing.T) {
 	cfg, err := Parse("c.json", []byte(`{"openai": {"keys": [{"value": "k"}]}, "aliases": {"fast": "openai/gpt-4o-mini"}}`), nil)
