@@ -21,6 +21,12 @@ func rawGateway(t *testing.T, p *inProcess) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveRaw(t, p, ln)
+}
+
+// serveRaw serves p's gateway on ln until the test ends and returns ln's address.
+func serveRaw(t *testing.T, p *inProcess, ln net.Listener) string {
+	t.Helper()
 	srv := p.srv.NewHTTPServer(1 << 20)
 	go srv.Serve(ln)                     //nolint:errcheck // ends at Shutdown
 	t.Cleanup(func() { srv.Shutdown() }) //nolint:errcheck // the test is over

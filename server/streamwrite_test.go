@@ -34,7 +34,14 @@ func stalledStream(t *testing.T, path, body string) {
 		"concurrency_and_buffer_size":{"concurrency":1,"buffer_size":4}}}}`
 	p := newInProcess(t, mocks.Config{Fault: mocks.FaultEndlessStream, FaultCount: 1, FaultDelay: time.Nanosecond}, cfg)
 	p.srv.Configure(config.Client{StreamWriteTimeout: 300 * time.Millisecond})
-	addr := rawGateway(t, p)
+	// The gateway's side of each connection gets a small send buffer too, so that a stalled
+	// client fills the socket at once: with the kernel's default (autotuned to megabytes),
+	// filling it took seconds on a loaded CI machine, longer than the test allows.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := serveRaw(t, p, smallSendBuffers{ln})
 
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		var err error
@@ -80,6 +87,21 @@ func stalledStream(t *testing.T, path, body string) {
 		t.Errorf("still %d in flight, %d calls outstanding", p.engine.Load(nil)[0].InFlight, p.engine.OutstandingCalls())
 	}
 	t.Logf("a stream whose client reads nothing let its slot go; the waiting request was served after %v", took.Round(time.Millisecond))
+}
+
+// smallSendBuffers is a listener whose connections have a 4 KB socket send buffer.
+type smallSendBuffers struct{ net.Listener }
+
+// Accept returns the next connection, its send buffer set to 4 KB.
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok && err == nil {
+		if err := tc.SetWriteBuffer(4096); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, err
 }
 
 // waitFor polls cond every 5 ms until it holds or d has passed.
