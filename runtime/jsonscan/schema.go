@@ -159,10 +159,29 @@ func (s *scanner) float() {
 	if s.failed {
 		return
 	}
+	// Only an exponent or an integer part of more than 308 digits can overflow a float64:
+	// a plain literal of at most maxPlainFloat bytes parses, and skips strconv.
 	lit := s.b[start:s.pos]
+	if len(lit) <= maxPlainFloat && !hasExponent(lit) {
+		return
+	}
 	if _, err := strconv.ParseFloat(unsafe.String(&lit[0], len(lit)), 64); err != nil {
 		s.fail()
 	}
+}
+
+// maxPlainFloat is the longest number literal without an exponent that float takes without
+// parsing it: its integer part is below 1e300, far inside float64's range.
+const maxPlainFloat = 300
+
+// hasExponent reports whether the number literal lit has an exponent part.
+func hasExponent(lit []byte) bool {
+	for _, c := range lit {
+		if c|0x20 == 'e' {
+			return true
+		}
+	}
+	return false
 }
 
 // intLiteral fails unless the number read from start is an integer literal of at most 18

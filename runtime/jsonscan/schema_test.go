@@ -57,6 +57,10 @@ func TestScanRequestTypes(t *testing.T) {
 		{`"tool_choice":5`, false}, {`"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{}}}`, true},
 		{`"response_format":"json"`, false}, {`"parallel_tool_calls":"no"`, false}, {`"user":5`, false}, {`"user":"u"`, true},
 		{`"logit_bias":{"1":2}`, true}, {`"metadata":{"a":[1,{"b":null}]}`, true}, {`"top_logprobs":1.5`, false},
+		// float's short cut (no exponent, at most maxPlainFloat bytes) and its strconv path.
+		{`"temperature":-0.000001`, true}, {`"temperature":1E2`, true}, {`"temperature":1E400`, false},
+		{`"temperature":1e-400`, true}, {`"temperature":` + strings.Repeat("9", maxPlainFloat), true},
+		{`"temperature":` + strings.Repeat("9", 400), false}, {`"temperature":0.` + strings.Repeat("1", 400), true},
 	} {
 		body := `{"model":"m",` + msgs + `,` + c.member + `}`
 		var r Request
