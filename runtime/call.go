@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/bifrost-gw/bifrost/runtime/clock"
+	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/mailru/easyjson/jwriter"
@@ -77,6 +78,7 @@ type Call struct {
 	op       provider.Op
 	targets  [maxTargets]target
 	nTargets int
+	tUsed    int // targets[:tUsed] may hold a route's targets; reset clears them
 	cur      target
 	key      int
 
@@ -127,6 +129,9 @@ type Call struct {
 	wseen        bool // the watcher has seen the Call at one tick already
 	body         bodyReader
 	reqBody      []byte
+	// sent is the provider request's body when the call built it in its own buffer and
+	// handed it to req without a copy (setBody); nil otherwise.
+	sent []byte
 }
 
 func newCall() *Call {
@@ -142,13 +147,27 @@ func newCall() *Call {
 
 // reset prepares c for reuse, keeping its buffers.
 func (c *Call) reset() {
-	c.Chat.Reset()
-	c.ChatResp.Reset()
-	c.Chunk.Reset()
-	c.Text.Reset()
-	c.TextResp.Reset()
-	c.Embedding.Reset()
-	c.EmbeddingResp.Reset()
+	if k, ok := c.passedWhole(); ok {
+		// Only the request of the call's kind was written (its routed members), so only it
+		// is reset: the other structs are still as the last full reset left them, and not
+		// touching them keeps a passed request's memory traffic small.
+		switch k {
+		case jsonscan.Text:
+			c.Text.Reset()
+		case jsonscan.Embedding:
+			c.Embedding.Reset()
+		default:
+			c.Chat.Reset()
+		}
+	} else {
+		c.Chat.Reset()
+		c.ChatResp.Reset()
+		c.Chunk.Reset()
+		c.Text.Reset()
+		c.TextResp.Reset()
+		c.Embedding.Reset()
+		c.EmbeddingResp.Reset()
+	}
 	c.Err = Error{}
 	c.Gone = nil
 	c.Gate = nil
@@ -161,8 +180,8 @@ func (c *Call) reset() {
 	c.Attempts, c.Fallbacks, c.Reconnects = 0, 0, 0
 	c.Upstream, c.Queued = 0, 0
 	c.Route, c.Encode, c.Decode = 0, 0, 0
-	c.targets = [maxTargets]target{}
-	c.nTargets = 0
+	clear(c.targets[:c.tUsed])
+	c.nTargets, c.tUsed = 0, 0
 	c.cur = target{}
 	c.key = -1
 	c.req.Reset()
@@ -181,6 +200,7 @@ func (c *Call) reset() {
 		c.reqBody = nil
 	}
 	c.body = bodyReader{}
+	c.sent = nil
 	c.framers.release(maxKeptBuffer)
 	if cap(c.scratch) > maxKeptBuffer {
 		c.scratch = nil
@@ -188,6 +208,20 @@ func (c *Call) reset() {
 	c.adm = nil
 	c.conn = nil
 	c.streaming = false
+}
+
+// setBody makes body, which the call built in its own buffer (wbuf), the provider request's
+// body without copying it: it must stay unchanged until the request is built again or the
+// call is released, which holds for wbuf (the next use of the call's writer is the next
+// target's request, or the client's answer once no attempt is left).
+func (c *Call) setBody(body []byte) {
+	c.req.SetBodyRaw(body)
+	c.sent = body
+}
+
+// ownsBody reports whether body is the one setBody handed to the request.
+func (c *Call) ownsBody(body []byte) bool {
+	return len(body) > 0 && len(c.sent) == len(body) && &c.sent[0] == &body[0]
 }
 
 // newID returns a response id like OpenAI's, "chatcmpl-" and 16 random hex digits, for

@@ -433,7 +433,7 @@ func (e *Engine) buildRequest(c *Call, p *providerState, url, model string) *Err
 	if err != nil {
 		return c.Err.set(400, schemas.ErrInvalidRequest, "encode_failed", "", "cannot build the request for provider "+p.name+": "+err.Error())
 	}
-	c.req.SetBody(body)
+	c.setBody(body)
 	return nil
 }
 

@@ -156,7 +156,11 @@ func (e *Engine) chatCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpChat, c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks); err != nil {
 		return err
 	}
-	// The answer is decoded and checked with each attempt (decodeAnswer).
+	// The answer is decoded and checked with each attempt (decodeAnswer). A passed answer
+	// goes to the client as the provider sent it: the unified response stays empty.
+	if c.Passed() {
+		return nil
+	}
 	if c.ChatResp.Model == "" {
 		c.ChatResp.Model = c.Model // providers that do not echo the model (Cohere, Bedrock)
 	}
@@ -181,7 +185,7 @@ func (e *Engine) textCompletion(c *Call) *Error {
 	if err := e.start(c, provider.OpText, c.Text.Model, c.Text.Provider, c.Text.Fallbacks); err != nil {
 		return err
 	}
-	if c.TextResp.Model == "" {
+	if c.TextResp.Model == "" && !c.Passed() {
 		c.TextResp.Model = c.Model
 	}
 	return nil
@@ -199,7 +203,7 @@ func (e *Engine) embedding(c *Call) *Error {
 	if err := e.start(c, provider.OpEmbedding, c.Embedding.Model, c.Embedding.Provider, c.Embedding.Fallbacks); err != nil {
 		return err
 	}
-	if c.EmbeddingResp.Model == "" {
+	if c.EmbeddingResp.Model == "" && !c.Passed() {
 		c.EmbeddingResp.Model = c.Model
 	}
 	return nil

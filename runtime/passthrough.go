@@ -23,6 +23,9 @@ type passthrough struct {
 	// it and the adapter decoded it instead (the unified response then holds the usage).
 	answer  jsonscan.Answer
 	scanned bool
+	// decoded says an attempt's answer was left to the adapter's decoder (passAnswer), which
+	// wrote the unified response.
+	decoded bool
 	// eventName is the name of the stream event that Next just read (Anthropic's event: field).
 	eventName []byte
 	event     jsonscan.Event // the latest native Responses stream event (passthrough_responses.go)
@@ -106,11 +109,11 @@ func (c *Call) PassedAnswer() []byte { return c.resp.Body() }
 func (c *Call) PassedUsage() *jsonscan.Answer { return &c.pass.answer }
 
 // passRequest sets the provider request's body: the client's body with the gateway's edits
-// and model, the target's name for the model. It allocates nothing once the call's
-// buffer has grown to the body's size.
+// and model, the target's name for the model, in the call's own buffer (setBody). It
+// allocates nothing once the call's buffer has grown to the body's size.
 func (c *Call) passRequest(model string) {
 	out := jsonscan.AppendRequest(c.wbuf[:0], c.pass.body, &c.pass.scan, model, c.pass.addUsage)
-	c.req.SetBody(out)
+	c.setBody(out)
 	c.wbuf = out[:0]
 }
 
@@ -131,7 +134,25 @@ func (c *Call) passAnswer(p *providerState) *Error {
 	if c.pass.scanned {
 		return nil
 	}
+	c.pass.decoded = true
 	return c.decodeAnswer(p)
+}
+
+// passedWhole reports whether the call was served by the passthrough path from start to
+// end, and of which kind: a plain (not streamed) OpenAI or Anthropic answer that jsonscan
+// took, with no attempt's answer decoded. Such a call wrote no unified response or stream
+// chunk, and of the unified requests only its kind's (the routed members, set by the
+// server), so reset clears only that one.
+func (c *Call) passedWhole() (jsonscan.Kind, bool) {
+	p := &c.pass
+	if !p.on || !p.scanned || p.decoded || c.op.Streams() {
+		return 0, false
+	}
+	switch p.kind {
+	case jsonscan.Chat, jsonscan.Messages, jsonscan.Text, jsonscan.Embedding:
+		return p.kind, true
+	}
+	return 0, false
 }
 
 // PassedEvent returns the data of the stream event that Next just read, as the provider

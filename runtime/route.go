@@ -61,6 +61,7 @@ func (c *Call) add(p *providerState, model string) {
 	if c.nTargets < maxTargets {
 		c.targets[c.nTargets] = target{p: p, model: model}
 		c.nTargets++
+		c.tUsed = max(c.tUsed, c.nTargets)
 	}
 }
 
