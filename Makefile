@@ -12,7 +12,7 @@ PYTHON   ?= python3
 # is older. A newer local Go is used as it is.
 export GOTOOLCHAIN := auto
 
-.PHONY: all gen gen-check build run demo test vet node-deps python-deps bench bench-grpc soak bench-go fuzz hostile vulncheck clean
+.PHONY: all gen gen-check build run demo test vet node-deps python-deps bench bench-grpc soak bench-go footprint fuzz hostile vulncheck clean
 
 all: build
 
@@ -113,6 +113,14 @@ bench-grpc: build
 ## bench-go: in-process stage benchmarks (allocs/op, ns/op)
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/... ./server/... ./adapters/... ./mocks/...
+
+## footprint: cache lines of code and data one request touches, cold, through the gateway's
+## passthrough and decoding paths and the raw byte proxy, counted by valgrind's cachegrind
+## (issue 18; needs valgrind: apt-get install valgrind). Repeats from run to run, unlike
+## CPU timings on a shared machine; the timings of the same cold requests:
+## go test -run '^$$' -bench BenchmarkFootprint ./benchmarks/internal/footprint/
+footprint:
+	scripts/footprint.sh
 
 ## vulncheck: govulncheck against the Go vulnerability database (built from the vulndb module)
 vulncheck:

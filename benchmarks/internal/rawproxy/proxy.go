@@ -23,11 +23,18 @@ type Proxy struct {
 // New returns a proxy to upstream, an http:// base URL such as
 // "http://127.0.0.1:9001".
 func New(upstream string) (*Proxy, error) {
+	return NewWithDial(upstream, nil)
+}
+
+// NewWithDial is New with the upstream connections made by dial (nil: TCP), for a proxy
+// measured in one process with an in-memory upstream.
+func NewWithDial(upstream string, dial fasthttp.DialFunc) (*Proxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return nil, err
 	}
 	return &Proxy{client: &fasthttp.HostClient{
+		Dial:                dial,
 		Addr:                u.Host,
 		MaxConns:            20000,
 		ReadTimeout:         60 * time.Second,
