@@ -30,8 +30,9 @@ import (
 // provider's failure.
 //
 // Cost in the common case: three short mutex sections per attempt; no copy of a request
-// body that the call built itself (setBody), no allocation, no goroutine per request while traffic flows, and no
-// question to the client's connection for an attempt answered within a watchEvery.
+// body that the call built itself (setBody), no allocation, no goroutine per request while
+// traffic flows, and no question to the client's connection for an attempt answered within
+// a watchEvery.
 
 // watchEvery is how often the watcher polls the clients of requests in flight.
 const watchEvery = 100 * time.Millisecond

@@ -29,6 +29,12 @@ run() {
 		--I1=32768,8,64 --D1=32768,8,64 --LL=262144,16,64 --cachegrind-out-file="$work/$1.$2.out" \
 		"$work/footprint.test" -test.run '^$' -test.bench "^BenchmarkFootprint\$/^$1\$/^cold\$" -test.benchtime "$2x" \
 		>"$work/$1.$2.log" 2>&1) || { cat "$work/$1.$2.log" >&2; exit 1; }
+	# A pattern that matches no benchmark passes too: make sure this one ran.
+	grep -q "^BenchmarkFootprint/$1/cold" "$work/$1.$2.log" || {
+		echo "footprint: BenchmarkFootprint/$1/cold did not run:" >&2
+		cat "$work/$1.$2.log" >&2
+		exit 1
+	}
 }
 
 # misses FILE: "own-I own-D runtime" last-level misses of FILE, without the eviction loop.
@@ -48,8 +54,11 @@ misses() {
 printf '%-20s %12s %10s %10s %12s\n' target own-lines code data "Go runtime"
 for t in bifrost-passthrough bifrost-decoding rawproxy; do
 	run "$t" "$lo" &
+	lo_pid=$!
 	run "$t" "$hi" &
-	wait
+	hi_pid=$!
+	wait "$lo_pid" # under set -e a failed run ends the script (a bare wait would not tell)
+	wait "$hi_pid"
 	read -r li ld lr < <(misses "$work/$t.$lo.out")
 	read -r hi_i hi_d hr < <(misses "$work/$t.$hi.out")
 	n=$((hi - lo))
