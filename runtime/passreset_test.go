@@ -33,11 +33,17 @@ func TestPassedCallResetsClean(t *testing.T) {
 		{"chat whose answer is declined", mocks.Config{Fault: mocks.FaultBody, FaultBody: notAnswer}, jsonscan.Chat, chat, false},
 		{"text", mocks.Config{}, jsonscan.Text, `{"model":"openai/gpt-3.5-turbo-instruct","prompt":"hi","max_tokens":5}`, true},
 		{"embedding", mocks.Config{}, jsonscan.Embedding, `{"model":"openai/text-embedding-3-small","input":"hi"}`, true},
+		{"anthropic messages", mocks.Config{Format: mocks.FormatAnthropic}, jsonscan.Messages,
+			`{"model":"anthropic/claude-3-5-haiku-20241022","max_tokens":9,"messages":[{"role":"user","content":"hi"}]}`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			u := serveMock(t, tc.mock)
-			e := newEngine(t, `{"providers":{"openai":`+rigProvider(u.addr, 2, "")+`}}`, timeouts{}, runtime.Options{})
+			name := "openai"
+			if tc.kind == jsonscan.Messages {
+				name = "anthropic"
+			}
+			e := newEngine(t, `{"providers":{"`+name+`":`+rigProvider(u.addr, 2, "")+`}}`, timeouts{}, runtime.Options{})
 			c := e.AcquireCall()
 			body := []byte(tc.body)
 			scan := c.PassScan()
@@ -49,13 +55,17 @@ func TestPassedCallResetsClean(t *testing.T) {
 			for i := range scan.NFallbacks {
 				fallbacks = append(fallbacks, scan.Fallbacks[i].Text(body))
 			}
-			op := map[jsonscan.Kind]prov.Op{jsonscan.Chat: prov.OpChat, jsonscan.Text: prov.OpText, jsonscan.Embedding: prov.OpEmbedding}[tc.kind]
-			if !e.Passable(c, op, model, pf, fallbacks) {
+			op := map[jsonscan.Kind]prov.Op{jsonscan.Chat: prov.OpChat, jsonscan.Messages: prov.OpChat, jsonscan.Text: prov.OpText, jsonscan.Embedding: prov.OpEmbedding}[tc.kind]
+			passable := e.Passable(c, op, model, pf, fallbacks)
+			if tc.kind == jsonscan.Messages {
+				passable = e.PassableMessages(c, model, pf, fallbacks)
+			}
+			if !passable {
 				t.Fatal("not passable")
 			}
 			var err *runtime.Error
 			switch tc.kind {
-			case jsonscan.Chat:
+			case jsonscan.Chat, jsonscan.Messages:
 				c.Chat.Model, c.Chat.Provider, c.Chat.Fallbacks = model, pf, fallbacks
 				c.Chat.MaxTokens.V, c.Chat.MaxTokens.Defined = 9, true
 				c.Passthrough(tc.kind, body, false)
