@@ -13,6 +13,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"encoding/binary"
 	"unsafe"
 )
@@ -152,45 +153,53 @@ func (s *scanner) digits() bool {
 	return s.pos > start
 }
 
-// str skips a string and reports whether it holds an escape. Runs of plain bytes are
-// skipped eight at a time (special finds a quote, a backslash or a control byte among them).
+// str skips a string and reports whether it holds an escape. The closing quote is looked for
+// with bytes.IndexByte (vector instructions), and the bytes before it are checked for a
+// backslash or a control byte eight at a time (special); a quote found before an escape that
+// turns out to hide it is looked for again only past that escape, so a string costs one pass.
 func (s *scanner) str() (escaped bool) {
-	s.pos++ // the opening quote
+	b, p := s.b, s.pos+1 // past the opening quote
+	quote := -1          // the next quote at or after p, once found
 	for {
-		for s.pos+8 <= len(s.b) && !special(binary.LittleEndian.Uint64(s.b[s.pos:])) {
-			s.pos += 8
-		}
-		if s.pos >= len(s.b) {
-			s.fail() // unterminated
-			return escaped
-		}
-		switch c := s.b[s.pos]; {
-		case c == '"':
-			s.pos++
-			return escaped
-		case c < 0x20:
-			s.fail()
-			return escaped
-		case c == '\\':
-			escaped = true
-			if !s.escape() {
-				s.fail()
+		if quote < p {
+			q := bytes.IndexByte(b[p:], '"')
+			if q < 0 {
+				s.fail() // unterminated
 				return escaped
 			}
-		default:
-			s.pos++
+			quote = p + q
 		}
+		for p+8 <= quote && !special(binary.LittleEndian.Uint64(b[p:])) {
+			p += 8
+		}
+		for p < quote && b[p] >= 0x20 && b[p] != '\\' {
+			p++
+		}
+		if p == quote {
+			s.pos = p + 1
+			return escaped
+		}
+		if b[p] < 0x20 {
+			s.fail()
+			return escaped
+		}
+		escaped = true
+		s.pos = p
+		if !s.escape() {
+			s.fail()
+			return escaped
+		}
+		p = s.pos
 	}
 }
 
-// special reports whether any of the eight bytes in v may be a quote, a backslash or a
-// control byte (below 0x20); it may report a byte after such a one too, never misses one.
+// special reports whether any of the eight bytes in v may be a backslash or a control byte
+// (below 0x20); it may report a byte after such a one too, never misses one.
 func special(v uint64) bool {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	below := (v - lo*0x20) & ^v & hi
-	quote := ((v ^ lo*'"') - lo) & ^(v ^ lo*'"') & hi
 	slash := ((v ^ lo*'\\') - lo) & ^(v ^ lo*'\\') & hi
-	return below|quote|slash != 0
+	return below|slash != 0
 }
 
 // escape skips one escape at pos (a backslash) and reports whether it is valid.
