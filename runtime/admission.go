@@ -56,25 +56,27 @@ const (
 
 // acquire takes a slot, waiting in the queue until deadline (a time of clk) if needed. With
 // dropExcess, a full queue fails at once; without it, the request waits for room in the
-// queue too. gone is polled while waiting.
-func (a *admission) acquire(clk clock.Clock, deadline time.Time, dropExcess bool, gone func() bool) admitResult {
+// queue too. gone is polled while waiting. waited reports whether it had to wait (the
+// caller then reads the clock again; a slot taken at once costs no clock read).
+func (a *admission) acquire(clk clock.Clock, deadline time.Time, dropExcess bool, gone func() bool) (r admitResult, waited bool) {
 	if !take(&a.held, &a.room) {
 		if dropExcess {
-			return queueFull
+			return queueFull, false
 		}
 		if r := a.wait(clk, &a.held, &a.room, deadline, gone); r != admitted {
-			return r
+			return r, true
 		}
+		waited = true
 	}
 	if take(&a.active, &a.limit) {
-		return admitted
+		return admitted, waited
 	}
 	if r := a.wait(clk, &a.active, &a.limit, deadline, gone); r != admitted {
 		a.held.Add(-1)
 		a.signal()
-		return r
+		return r, true
 	}
-	return admitted
+	return admitted, true
 }
 
 // take adds one to n unless n is at limit already, and reports whether it did.

@@ -22,7 +22,13 @@ func TestAdmissionLimits(t *testing.T) {
 	got := make(chan admitResult)
 	waiter := func(deadline time.Time, dropExcess bool, gone func() bool) {
 		t.Helper()
-		go func() { got <- a.acquire(f, deadline, dropExcess, gone) }()
+		go func() {
+			r, waited := a.acquire(f, deadline, dropExcess, gone)
+			if !waited {
+				t.Errorf("a waiter's acquire says it did not wait (%v)", r)
+			}
+			got <- r
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := f.BlockUntil(ctx, 1); err != nil {
@@ -30,8 +36,8 @@ func TestAdmissionLimits(t *testing.T) {
 		}
 	}
 	for i := 0; i < 2; i++ {
-		if r := a.acquire(f, soon(), true, nil); r != admitted {
-			t.Fatalf("slot %d: %v", i, r)
+		if r, waited := a.acquire(f, soon(), true, nil); r != admitted || waited {
+			t.Fatalf("slot %d: %v (waited %v), want admitted at once", i, r, waited)
 		}
 	}
 	// No slot: the request waits until its deadline, not 1 ms less.
@@ -63,7 +69,7 @@ func TestAdmissionLimits(t *testing.T) {
 	if a.queued() != 1 {
 		t.Fatalf("%d queued, want the waiter", a.queued())
 	}
-	if r := a.acquire(f, soon(), true, nil); r != queueFull {
+	if r, _ := a.acquire(f, soon(), true, nil); r != queueFull {
 		t.Fatalf("full queue: %v, want queueFull", r)
 	}
 	a.release()
@@ -72,16 +78,16 @@ func TestAdmissionLimits(t *testing.T) {
 	}
 	// Lower the limit below what is in flight: nothing is admitted until enough finish.
 	a.setLimits(1, 0)
-	if r := a.acquire(f, soon(), true, nil); r != queueFull {
+	if r, _ := a.acquire(f, soon(), true, nil); r != queueFull {
 		t.Fatalf("limit 1 with 2 in flight: %v, want queueFull", r)
 	}
 	a.release()
-	if r := a.acquire(f, soon(), true, nil); r != queueFull {
+	if r, _ := a.acquire(f, soon(), true, nil); r != queueFull {
 		t.Fatalf("limit 1 with 1 in flight: %v, want queueFull", r)
 	}
 	a.release()
-	if r := a.acquire(f, soon(), true, nil); r != admitted {
-		t.Fatalf("limit 1 with none in flight: %v", r)
+	if r, waited := a.acquire(f, soon(), true, nil); r != admitted || waited {
+		t.Fatalf("limit 1 with none in flight: %v (waited %v), want admitted at once", r, waited)
 	}
 	// Raise it: a waiter is admitted at once, with no time passing.
 	waiter(f.Now().Add(5*time.Second), false, nil)
@@ -114,7 +120,7 @@ func TestAdmissionNeverExceeds(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if r := a.acquire(clock.Real{}, time.Now().Add(10*time.Second), false, nil); r != admitted {
+			if r, _ := a.acquire(clock.Real{}, time.Now().Add(10*time.Second), false, nil); r != admitted {
 				t.Errorf("acquire: %v", r)
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 	"github.com/bifrost-gw/bifrost/runtime/schemas"
 )
@@ -24,10 +25,10 @@ import (
 //
 // A body that does not decode or is no answer is a retryable 502 invalid_upstream_response:
 // it is retried and falls back like a 5xx. Streams and model lists are not checked here
-// (a stream without a finish is stream_truncated).
-func (c *Call) decodeAnswer(p *providerState) *Error {
+// (a stream without a finish is stream_truncated). Decoding counts in c.Decode from t0, a
+// time of c.clk: when the attempt ended.
+func (c *Call) decodeAnswer(p *providerState, t0 time.Time) *Error {
 	var err error
-	t0 := time.Now()
 	switch c.op {
 	case provider.OpChat:
 		c.ChatResp.Reset() // an earlier attempt's answer borrowed from the reused body
@@ -50,7 +51,7 @@ func (c *Call) decodeAnswer(p *providerState) *Error {
 	default:
 		return nil
 	}
-	c.Decode += time.Since(t0)
+	c.Decode += clock.Since(c.clk, t0)
 	if err == nil {
 		return nil
 	}

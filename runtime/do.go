@@ -114,6 +114,7 @@ type tryState struct {
 	// begin and deadline bound the try: the provider's request timeout from begin.
 	begin, deadline time.Time
 	now             int64         // the time at the latest step, unix ns
+	answered        time.Time     // when the latest attempt ended (answer or failure)
 	admitted        time.Time     // when the admission slot was taken
 	br              *breaker      // the model's breaker when the try began; nil: none
 	probe           bool          // the try is the half-open breaker's one probe
@@ -223,11 +224,15 @@ func (c *Call) chooseKey(tr *tryState) *Error {
 // try's deadline. The slot is held for the whole try (and, for a stream, until it closes).
 func (c *Call) admit(tr *tryState, dropExcess bool) *Error {
 	p := tr.p
-	switch p.adm.acquire(c.clk, tr.deadline, dropExcess, c.Gone) {
+	r, waited := p.adm.acquire(c.clk, tr.deadline, dropExcess, c.Gone)
+	switch r {
 	case admitted:
 		tr.holding = true
-		tr.admitted = c.clk.Now()
-		c.Queued += tr.admitted.Sub(tr.begin)
+		tr.admitted = tr.begin
+		if waited {
+			tr.admitted = c.clk.Now()
+			c.Queued += tr.admitted.Sub(tr.begin)
+		}
 		return nil
 	case queueFull:
 		p.stats.dropped.Add(1)
@@ -257,14 +262,14 @@ func (e *Engine) attempt(c *Call, tr *tryState, t0 time.Time) error {
 	doErr := e.doUpstream(c, tr.p, wallDeadline(c.clk, t0, tr.limit))
 	t1 := c.clk.Now()
 	c.Upstream += t1.Sub(t0)
-	tr.now = t1.UnixNano()
+	tr.now, tr.answered = t1.UnixNano(), t1
 	return doErr
 }
 
 // outcome classifies the attempt's outcome (see classify) and keeps the breaker's verdict.
 // On success it returns nil, and a stream keeps its slot and connection.
 func (c *Call) outcome(tr *tryState, doErr error) *Error {
-	err := c.classify(tr.p, doErr, tr.limit)
+	err := c.classify(tr.p, doErr, tr.limit, tr.answered)
 	tr.status = 0
 	if doErr == nil {
 		tr.status = c.resp.StatusCode()
@@ -492,8 +497,9 @@ type authorizer interface {
 // with its retry class, once: network failures and timeouts are retryable, and so are 408,
 // 429, 500, 502, 503, 504 and 529; other statuses are final. Error bodies are decoded by the
 // adapter and every member scrubbed of keys (see secret); a network error is said in plain
-// words, without addresses (netMessage). limit is the attempt's time limit, for the message.
-func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Error {
+// words, without addresses (netMessage). limit is the attempt's time limit, for the message;
+// answered is when the attempt ended (a time of c.clk), where decoding its answer begins.
+func (c *Call) classify(p *providerState, doErr error, limit time.Duration, answered time.Time) *Error {
 	if doErr != nil {
 		var te interface{ Timeout() bool }
 		switch {
@@ -516,9 +522,9 @@ func (c *Call) classify(p *providerState, doErr error, limit time.Duration) *Err
 	status := c.resp.StatusCode()
 	if status >= 200 && status < 300 {
 		if c.pass.on && !c.streaming {
-			return c.passAnswer(p)
+			return c.passAnswer(p, answered)
 		}
-		return c.decodeAnswer(p) // a 2xx that is no answer is a retryable 502
+		return c.decodeAnswer(p, answered) // a 2xx that is no answer is a retryable 502
 	}
 	c.Err = Error{Status: status, Provider: p.name, Retryable: retryableStatus(status)}
 	p.chatCodec(c.cur.model).DecodeError(status, c.resp.Body(), &c.Err.Body)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/runtime/clock"
 	"github.com/bifrost-gw/bifrost/runtime/jsonscan"
 	"github.com/bifrost-gw/bifrost/runtime/provider"
 )
@@ -119,23 +120,23 @@ func (c *Call) passRequest(model string) {
 
 // passAnswer checks a 2xx plain answer on the passthrough path: an answer jsonscan takes
 // and finds substantial (decodeAnswer's check) goes back as it is; any other is left to the
-// adapter's decoder, which serves it the decoding way or rejects it as today.
-func (c *Call) passAnswer(p *providerState) *Error {
+// adapter's decoder, which serves it the decoding way or rejects it as today. t0 is when the
+// attempt ended (a time of c.clk): the scan's time counts as decoding.
+func (c *Call) passAnswer(p *providerState, t0 time.Time) *Error {
 	if c.pass.kind == jsonscan.Responses {
 		return c.passResponsesAnswer()
 	}
-	t0 := time.Now()
 	if c.pass.kind == jsonscan.Messages {
 		c.pass.scanned = jsonscan.ScanAnthropic(c.resp.Body(), &c.pass.answer) && c.pass.answer.Substantial
 	} else {
 		c.pass.scanned = jsonscan.ScanOpenAI(c.resp.Body(), c.pass.kind, &c.pass.answer) && c.pass.answer.Substantial
 	}
-	c.Decode += time.Since(t0)
 	if c.pass.scanned {
+		c.Decode += clock.Since(c.clk, t0)
 		return nil
 	}
 	c.pass.decoded = true
-	return c.decodeAnswer(p)
+	return c.decodeAnswer(p, t0) // the scan's time counts as decoding too
 }
 
 // passedWhole reports whether the call was served by the passthrough path from start to

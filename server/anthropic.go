@@ -337,7 +337,7 @@ func (ax *anthropicExchange) stream(w *bufio.Writer) {
 	x.letConn()
 	s := x.s
 	x.govSettle(true, false)
-	x.record(status, x.openOverhead)
+	x.record(status, x.openOverhead, time.Since(x.start))
 	x.release()
 	s.releaseAnthropic(ax)
 }

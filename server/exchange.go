@@ -228,17 +228,20 @@ func (x *exchange) writeRuntimeError(err *runtime.Error) {
 // finish sets the overhead header, records metrics and releases x.
 func (x *exchange) finish() {
 	c := x.call
-	overhead := time.Since(x.start) - c.Upstream
+	elapsed := time.Since(x.start)
+	overhead := elapsed - c.Upstream
 	if overhead < 0 {
 		overhead = 0
 	}
 	x.govSettle(false, true)
 	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], overhead.Microseconds(), 10))
-	x.record(x.ctx.Response.StatusCode(), overhead)
+	x.record(x.ctx.Response.StatusCode(), overhead, elapsed)
 	x.release()
 }
 
-func (x *exchange) record(status int, overhead time.Duration) {
+// record counts the request in the metrics and writes its access line; elapsed is its time
+// from x.start to its end (for a stream, the stream's end).
+func (x *exchange) record(status int, overhead, elapsed time.Duration) {
 	c := x.call
 	x.rec.Endpoint = endpoints[x.kind]
 	if x.endpoint != "" {
@@ -259,8 +262,7 @@ func (x *exchange) record(status int, overhead time.Duration) {
 	x.rec.Stages[metrics.StageDecode] = c.Decode
 	x.s.metrics.Record(&x.rec)
 	if x.logOn {
-		d := time.Since(x.start)
-		x.s.logRequestAt(&x.rec, x.path, d, x.start.Add(d), c) // the line's time without another clock read
+		x.s.logRequestAt(&x.rec, x.path, elapsed, x.start.Add(elapsed), c) // the line's time without another clock read
 	}
 }
 
@@ -369,7 +371,7 @@ func (x *exchange) stream(w *bufio.Writer) {
 	}
 	x.letConn()
 	x.govSettle(true, false)
-	x.record(status, x.openOverhead)
+	x.record(status, x.openOverhead, time.Since(x.start))
 	x.release()
 }
 

@@ -127,7 +127,7 @@ func (rx *responsesExchange) nativeStream(w *bufio.Writer) {
 	x.letConn()
 	s := x.s
 	x.govSettle(true, false)
-	x.record(status, x.openOverhead)
+	x.record(status, x.openOverhead, time.Since(x.start))
 	x.release()
 	s.releaseResponses(rx)
 }

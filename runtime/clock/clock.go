@@ -65,3 +65,12 @@ func IsReal(c Clock) bool {
 	_, ok := c.(Real)
 	return ok
 }
+
+// Since returns the time of c elapsed since t, a time of c. With the system clock it is
+// time.Since, which reads only the monotonic clock (time.Now reads the wall clock too).
+func Since(c Clock, t time.Time) time.Duration {
+	if IsReal(c) {
+		return time.Since(t)
+	}
+	return c.Now().Sub(t)
+}

@@ -114,3 +114,19 @@ func TestReal(t *testing.T) {
 		t.Error("OrReal(nil) is not Real")
 	}
 }
+
+// TestSince: the elapsed time of the clock the time came from, the fake's exactly.
+func TestSince(t *testing.T) {
+	f := clock.NewFake(start)
+	t0 := f.Now()
+	f.Advance(1500 * time.Millisecond)
+	if d := clock.Since(f, t0); d != 1500*time.Millisecond {
+		t.Errorf("Since on a fake clock advanced 1.5s = %v", d)
+	}
+	r0 := time.Now().Add(-time.Hour)
+	for _, c := range []clock.Clock{nil, clock.Real{}} {
+		if d := clock.Since(c, r0); d < time.Hour || d > 2*time.Hour {
+			t.Errorf("Since(%T) an hour ago = %v", c, d)
+		}
+	}
+}
