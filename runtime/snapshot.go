@@ -489,9 +489,11 @@ func containsStar(models []string) bool {
 // TLS settings of the config. dial, if not nil, replaces TCP and any proxy.
 //
 // Timeouts: connecting (dial, proxy, TLS handshake) is bounded by connect_timeout in the
-// dialer; each attempt passes its own deadline to DoDeadline (response headers, or a plain
-// response's whole body); an open stream's reads are bounded by the idle timeout through
-// upConn. The client itself has no read timeout, which would cut long streams.
+// dialer; each attempt passes its own deadline to DoDeadline (writing the request, then the
+// response headers, or a plain response's whole body); an open stream's reads are bounded by
+// the idle timeout through upConn. The client itself has no read timeout, which would cut
+// long streams, and no write timeout: the attempt's deadline, never later than the request
+// timeout, bounds the write already (a write timeout would only cost a clock read).
 func newClient(pc *config.Provider, dial fasthttp.DialFunc) (*fasthttp.Client, error) {
 	n := pc.Network
 	timeout := n.DefaultRequestTimeout
@@ -508,7 +510,6 @@ func newClient(pc *config.Provider, dial fasthttp.DialFunc) (*fasthttp.Client, e
 		MaxResponseBodySize:           int(body),
 		MaxConnsPerHost:               n.MaxConnsPerHost,
 		MaxIdleConnDuration:           90 * time.Second,
-		WriteTimeout:                  timeout,
 		MaxConnWaitTimeout:            timeout,
 		NoDefaultUserAgentHeader:      false,
 		DisableHeaderNamesNormalizing: true,

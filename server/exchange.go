@@ -234,7 +234,7 @@ func (x *exchange) finish() {
 		overhead = 0
 	}
 	x.govSettle(false, true)
-	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], overhead.Microseconds(), 10))
+	x.ctx.Response.Header.SetCanonical(x.s.overheadKey, strconv.AppendInt(x.num[:0], overhead.Microseconds(), 10))
 	x.record(x.ctx.Response.StatusCode(), overhead, elapsed)
 	x.release()
 }
@@ -304,7 +304,7 @@ func (x *exchange) beginSSE(write func(w *bufio.Writer)) {
 	x.ctx.Response.Header.Set("Cache-Control", "no-cache")
 	x.ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	x.openOverhead = time.Since(x.start) - x.call.Upstream
-	x.ctx.Response.Header.SetBytesV(OverheadHeader, strconv.AppendInt(x.num[:0], x.openOverhead.Microseconds(), 10))
+	x.ctx.Response.Header.SetCanonical(x.s.overheadKey, strconv.AppendInt(x.num[:0], x.openOverhead.Microseconds(), 10))
 	x.shortCircuitHeader()
 	ctx := x.ctx
 	x.holdConn(ctx)

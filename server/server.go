@@ -59,10 +59,13 @@ const OverheadHeader = "X-Bifrost-Overhead-Us"
 
 // Server serves the gateway's HTTP API.
 type Server struct {
-	engine         *runtime.Engine
-	metrics        *metrics.Metrics
-	log            *slog.Logger
-	accessLog      *AccessLog // when set, access lines go here instead of through log
+	engine    *runtime.Engine
+	metrics   *metrics.Metrics
+	log       *slog.Logger
+	accessLog *AccessLog // when set, access lines go here instead of through log
+	// overheadKey is OverheadHeader as bytes: it is canonical already, so every answer sets
+	// it with SetCanonical, without fasthttp's copy and normalization of the name.
+	overheadKey    []byte
 	metricsHandler fasthttp.RequestHandler
 	exchanges      sync.Pool
 	anthropic      sync.Pool // *anthropicExchange, made on demand (anthropic.go)
@@ -98,7 +101,7 @@ func New(engine *runtime.Engine, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{engine: engine, log: log}
+	s := &Server{engine: engine, log: log, overheadKey: []byte(OverheadHeader)}
 	s.access.Store(newAccess(config.Client{}))
 	s.SetResponseStore(nil)
 	s.metrics = metrics.New(func() []metrics.ProviderLoad {
