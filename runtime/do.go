@@ -156,8 +156,9 @@ func (e *Engine) send(c *Call, tr *tryState, dropExcess bool, url string) *Error
 	if err := c.admit(tr, dropExcess); err != nil {
 		return err
 	}
-	// Encoding counts from the slot taken to the request ready for its first attempt:
-	// built once, then addressed and authorized for the first key.
+	// Encoding counts from the slot taken (from the try's beginning when a slot was free at
+	// once, key selection included) to the request ready for its first attempt: built
+	// once, then addressed and authorized for the first key.
 	err := e.buildRequest(c, tr.p, url, tr.model)
 	if err == nil {
 		err = c.setKey(tr.p, tr.model)

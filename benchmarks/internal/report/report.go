@@ -302,7 +302,7 @@ func (r *Report) Markdown() string {
 	}
 	if stages := r.stageRows(); stages != "" {
 		b.WriteString("\nThe gateway's own measurement, µs per request (averages of `bifrost_stage_seconds_total` over `bifrost_requests_total`; " +
-			"queue = key selection + admission wait; self-reported overhead = its total time minus the time waiting on the mock, " +
+			"queue = the wait for an admission slot (0 when one is free at once: key selection then counts in encode); self-reported overhead = its total time minus the time waiting on the mock, " +
 			"from `bifrost_gateway_overhead_seconds` and the `X-Bifrost-Overhead-Us` header; unstaged = the part of it in no stage, " +
 			"mostly reading and decoding the client's request):\n\n")
 		b.WriteString(stages)
