@@ -15,6 +15,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 	"unsafe"
 )
 
@@ -62,8 +63,10 @@ func (s *scanner) fail() { s.failed, s.pos = true, len(s.b) }
 // ws skips whitespace.
 func (s *scanner) ws() {
 	for s.pos < len(s.b) {
-		switch s.b[s.pos] {
-		case ' ', '\t', '\n', '\r':
+		switch c := s.b[s.pos]; {
+		case c > ' ': // most often: none, or the end of an indentation
+			return
+		case c == ' ', c == '\t', c == '\n', c == '\r':
 			s.pos++
 		default:
 			return
@@ -172,7 +175,20 @@ func (s *scanner) str() (escaped bool) {
 		for p+8 <= quote && !special(binary.LittleEndian.Uint64(b[p:])) {
 			p += 8
 		}
-		for p < quote && b[p] >= 0x20 && b[p] != '\\' {
+		// Under eight bytes are left before the quote, or this word holds a special byte:
+		// one more word finds the first special byte, or that none comes before the quote.
+		if p < quote && p+8 <= len(b) {
+			m := specials(binary.LittleEndian.Uint64(b[p:]))
+			if n := quote - p; n < 8 {
+				m &= 1<<(8*n) - 1 // the bytes before the quote
+			}
+			if m == 0 {
+				p = quote
+			} else {
+				p += bits.TrailingZeros64(m) >> 3
+			}
+		}
+		for p < quote && b[p] >= 0x20 && b[p] != '\\' { // the last bytes of the text
 			p++
 		}
 		if p == quote {
@@ -195,11 +211,16 @@ func (s *scanner) str() (escaped bool) {
 
 // special reports whether any of the eight bytes in v may be a backslash or a control byte
 // (below 0x20); it may report a byte after such a one too, never misses one.
-func special(v uint64) bool {
+func special(v uint64) bool { return specials(v) != 0 }
+
+// specials sets the high bit of each byte of v (little-endian: the first byte is the lowest)
+// that may be a backslash or a control byte. The lowest bit set is exact; one above it may
+// be false (a borrow out of the byte below).
+func specials(v uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	below := (v - lo*0x20) & ^v & hi
-	slash := ((v ^ lo*'\\') - lo) & ^(v ^ lo*'\\') & hi
-	return below|slash != 0
+	below := (v - lo*0x20) & ^v
+	slash := ((v ^ lo*'\\') - lo) & ^(v ^ lo*'\\')
+	return (below | slash) & hi
 }
 
 // escape skips one escape at pos (a backslash) and reports whether it is valid.
