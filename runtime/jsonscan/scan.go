@@ -172,6 +172,13 @@ func (s *scanner) str() (escaped bool) {
 			}
 			quote = p + q
 		}
+		for p+16 <= quote {
+			w := b[p : p+16]
+			if specials(binary.LittleEndian.Uint64(w))|specials(binary.LittleEndian.Uint64(w[8:])) != 0 {
+				break
+			}
+			p += 16
+		}
 		for p+8 <= quote && !special(binary.LittleEndian.Uint64(b[p:])) {
 			p += 8
 		}
