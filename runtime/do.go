@@ -81,7 +81,8 @@ func (c *Call) clientGone() *Error {
 //
 // The clock is read once per step and each reading serves the next step too (the end of
 // the admission wait begins the encoding, the end of the encoding begins the first
-// attempt): on the common path a try reads it three times.
+// attempt, the end of an attempt begins the decoding): on the common path, where a slot is
+// free at once, a try reads it twice.
 func (e *Engine) try(c *Call, t target, s *snapshot, begin time.Time) *Error {
 	p := t.p
 	c.cur, c.Provider, c.Model = t, p.name, t.model
