@@ -156,26 +156,30 @@ func (s *scanner) digits() bool {
 	return s.pos > start
 }
 
-// str skips a string and reports whether it holds an escape. The closing quote is looked for
-// with bytes.IndexByte (vector instructions), and the bytes before it are checked for a
-// backslash or a control byte eight at a time (special); a quote found before an escape that
-// turns out to hide it is looked for again only past that escape, so a string costs one pass.
+// str skips a string and reports whether it holds an escape. A string that ends within
+// its first 32 bytes, as most member names and short values do, is looked at a word at a
+// time (specials and a quote test): the first word whose first special byte is a quote ends
+// it. A longer one, or one with an escape, goes on past the plain words: its closing quote
+// and then a backslash before it are found with bytes.IndexByte (vector instructions), and
+// the bytes in between are checked for a control byte sixteen at a time (hasControl). A
+// quote that an escape hides is looked for again only past that escape, so a string costs
+// one pass of each search.
 func (s *scanner) str() (escaped bool) {
 	b, p := s.b, s.pos+1 // past the opening quote
 	// Most strings (member names, short values) end within their first 32 bytes: looked at
 	// a word at a time, one whose first special byte is a quote ends there, without a
 	// search. A longer one, or one with an escape, is searched as below.
-	for w := p; w+8 <= len(b) && w < p+32; w += 8 {
-		v := binary.LittleEndian.Uint64(b[w:])
+	for end := p + 32; p+8 <= len(b) && p < end; p += 8 {
+		v := binary.LittleEndian.Uint64(b[p:])
 		q := v ^ 0x2222222222222222
 		if m := specials(v) | (q-0x0101010101010101)&^q&0x8080808080808080; m != 0 {
-			if i := w + bits.TrailingZeros64(m)>>3; b[i] == '"' {
+			if i := p + bits.TrailingZeros64(m)>>3; b[i] == '"' {
 				s.pos = i + 1
 				return false
 			}
 			break
 		}
-	}
+	} // the words p passed hold no quote, backslash or control byte
 	quote := -1 // the next quote at or after p, once found
 	for {
 		if quote < p {
@@ -186,42 +190,21 @@ func (s *scanner) str() (escaped bool) {
 			}
 			quote = p + q
 		}
-		for p+16 <= quote {
-			w := b[p : p+16]
-			if specials(binary.LittleEndian.Uint64(w))|specials(binary.LittleEndian.Uint64(w[8:])) != 0 {
-				break
-			}
-			p += 16
+		// The first backslash before the quote (vector search), and no control byte before it.
+		stop := quote
+		if i := bytes.IndexByte(b[p:quote], '\\'); i >= 0 {
+			stop = p + i
 		}
-		for p+8 <= quote && !special(binary.LittleEndian.Uint64(b[p:])) {
-			p += 8
-		}
-		// Under eight bytes are left before the quote, or this word holds a special byte:
-		// one more word finds the first special byte, or that none comes before the quote.
-		if p < quote && p+8 <= len(b) {
-			m := specials(binary.LittleEndian.Uint64(b[p:]))
-			if n := quote - p; n < 8 {
-				m &= 1<<(8*n) - 1 // the bytes before the quote
-			}
-			if m == 0 {
-				p = quote
-			} else {
-				p += bits.TrailingZeros64(m) >> 3
-			}
-		}
-		for p < quote && b[p] >= 0x20 && b[p] != '\\' { // the last bytes of the text
-			p++
-		}
-		if p == quote {
-			s.pos = p + 1
-			return escaped
-		}
-		if b[p] < 0x20 {
+		if hasControl(b[p:stop]) {
 			s.fail()
 			return escaped
 		}
+		if stop == quote {
+			s.pos = quote + 1
+			return escaped
+		}
 		escaped = true
-		s.pos = p
+		s.pos = stop
 		if !s.escape() {
 			s.fail()
 			return escaped
@@ -230,9 +213,24 @@ func (s *scanner) str() (escaped bool) {
 	}
 }
 
-// special reports whether any of the eight bytes in v may be a backslash or a control byte
-// (below 0x20); it may report a byte after such a one too, never misses one.
-func special(v uint64) bool { return specials(v) != 0 }
+// hasControl reports whether b holds a control byte (below 0x20), looking at sixteen bytes
+// at a time.
+func hasControl(b []byte) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 16 {
+		v, w := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:16])
+		if ((v-lo*0x20)&^v|(w-lo*0x20)&^w)&hi != 0 {
+			return true
+		}
+		b = b[16:]
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
+}
 
 // specials sets the high bit of each byte of v (little-endian: the first byte is the lowest)
 // that may be a backslash or a control byte. The lowest bit set is exact; one above it may

@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"encoding/json"
+	"math/bits"
 	"strings"
 	"testing"
 )
@@ -30,9 +31,10 @@ func TestValidMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// TestSpecial: special finds a backslash or a control byte at every position of the
-// eight, and passes every other byte.
-func TestSpecial(t *testing.T) {
+// TestWordChecks: at every position of an eight-byte word, specials marks a backslash or a
+// control byte first and exactly, and hasControl finds a control byte in a word and in a
+// longer text, for every byte value; both pass every other byte.
+func TestWordChecks(t *testing.T) {
 	for pos := range 8 {
 		for c := range 256 {
 			var b [8]byte
@@ -44,9 +46,18 @@ func TestSpecial(t *testing.T) {
 			for i := 7; i >= 0; i-- {
 				v = v<<8 | uint64(b[i])
 			}
-			want := c == '\\' || c < 0x20
-			if got := special(v); got != want {
-				t.Errorf("byte %#x at %d: special = %v", c, pos, got)
+			m := specials(v)
+			if c == '\\' || c < 0x20 {
+				if m == 0 || bits.TrailingZeros64(m)>>3 != pos {
+					t.Errorf("byte %#x at %d: specials = %#x, want its lowest mark at byte %d", c, pos, m, pos)
+				}
+			} else if m != 0 {
+				t.Errorf("byte %#x at %d: specials = %#x", c, pos, m)
+			}
+			for _, text := range [][]byte{b[:], append([]byte("0123456789abcdef"), b[:]...), append(b[:], "0123456789abcdef"...)} {
+				if got, want := hasControl(text), c < 0x20; got != want {
+					t.Errorf("byte %#x at %d of %q: hasControl = %v", c, pos, text, got)
+				}
 			}
 		}
 	}
