@@ -10,7 +10,8 @@
 # own eviction loop is left out. "Go runtime" is the scheduler's and the collector's share
 # (runtime.* without memmove and memclr), which follows how valgrind serialises the
 # threads more than the request; "own" is the rest: the gateway's, fasthttp's, the mock's
-# and the standard library's code and data.
+# and the standard library's code and data. "instructions" counts what that own code runs
+# per request (cachegrind's Ir, the same to within a few instructions from run to run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lo=${FOOTPRINT_LO:-100}
@@ -37,7 +38,8 @@ run() {
 	}
 }
 
-# misses FILE: "own-I own-D runtime" last-level misses of FILE, without the eviction loop.
+# misses FILE: "own-I own-D runtime own-Ir" last-level misses of FILE, without the eviction
+# loop, and the instructions run outside the Go runtime's scheduler and collector.
 misses() {
 	awk '
 		/^events:/ { for (i = 2; i <= NF; i++) col[$i] = i - 1; next }
@@ -46,12 +48,12 @@ misses() {
 			if (fn ~ /BenchmarkFootprint/) next
 			i = $(col["ILmr"] + 1); d = $(col["DLmr"] + 1) + $(col["DLmw"] + 1)
 			if (fn ~ /^runtime\./ && fn !~ /^runtime\.(memmove|memclrNoHeapPointers)$/) rt += i + d
-			else { oi += i; od += d }
+			else { oi += i; od += d; ir += $(col["Ir"] + 1) }
 		}
-		END { printf "%d %d %d\n", oi, od, rt }' "$1"
+		END { printf "%d %d %d %d\n", oi, od, rt, ir }' "$1"
 }
 
-printf '%-20s %12s %10s %10s %12s\n' target own-lines code data "Go runtime"
+printf '%-20s %12s %10s %10s %12s %14s\n' target own-lines code data "Go runtime" instructions
 for t in bifrost-passthrough bifrost-decoding rawproxy; do
 	run "$t" "$lo" &
 	lo_pid=$!
@@ -59,9 +61,9 @@ for t in bifrost-passthrough bifrost-decoding rawproxy; do
 	hi_pid=$!
 	wait "$lo_pid" # under set -e a failed run ends the script (a bare wait would not tell)
 	wait "$hi_pid"
-	read -r li ld lr < <(misses "$work/$t.$lo.out")
-	read -r hi_i hi_d hr < <(misses "$work/$t.$hi.out")
+	read -r li ld lr lir < <(misses "$work/$t.$lo.out")
+	read -r hi_i hi_d hr hir < <(misses "$work/$t.$hi.out")
 	n=$((hi - lo))
-	awk -v t="$t" -v n="$n" -v i=$((hi_i - li)) -v d=$((hi_d - ld)) -v r=$((hr - lr)) \
-		'BEGIN { printf "%-20s %12.0f %10.0f %10.0f %12.0f\n", t, (i + d) / n, i / n, d / n, r / n }'
+	awk -v t="$t" -v n="$n" -v i=$((hi_i - li)) -v d=$((hi_d - ld)) -v r=$((hr - lr)) -v x=$((hir - lir)) \
+		'BEGIN { printf "%-20s %12.0f %10.0f %10.0f %12.0f %14.0f\n", t, (i + d) / n, i / n, d / n, r / n, x / n }'
 done
