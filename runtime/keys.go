@@ -42,22 +42,19 @@ func (p *providerState) pickKey(model string, avoid int, now int64) (k int, soon
 // pick is pickKey, passing over the keys that refused model (whose hash is modelHash) when
 // deny is set.
 func (p *providerState) pick(model string, modelHash uint64, deny bool, avoid int, now int64) (k int, soonest int64, auth bool) {
-	if len(p.keys) == 1 && avoid != 0 {
-		// One key, usable: it is the pick, whatever its weight (the draw below would choose
-		// it too), without the draw.
-		if ks := &p.keys[0]; ks.allows(model) && ks.cool.until.Load() <= now &&
-			!(deny && p.denials.has(ks.ident, ks.hash, model, modelHash, now)) {
-			return 0, 0, false
-		}
-	}
-	var total float64
-	n, allowed := 0, 0
-	auth = true
 	usable := func(i int) bool {
 		ks := &p.keys[i]
 		return ks.allows(model) && ks.cool.until.Load() <= now &&
 			!(deny && p.denials.has(ks.ident, ks.hash, model, modelHash, now))
 	}
+	if len(p.keys) == 1 && avoid != 0 && usable(0) {
+		// One key, usable: it is the pick, whatever its weight (the draw below would choose
+		// it too), without the draw.
+		return 0, 0, false
+	}
+	var total float64
+	n, allowed := 0, 0
+	auth = true
 	for i := range p.keys {
 		ks := &p.keys[i]
 		if !ks.allows(model) {

@@ -166,13 +166,10 @@ func (s *scanner) digits() bool {
 // one pass of each search.
 func (s *scanner) str() (escaped bool) {
 	b, p := s.b, s.pos+1 // past the opening quote
-	// Most strings (member names, short values) end within their first 32 bytes: looked at
-	// a word at a time, one whose first special byte is a quote ends there, without a
-	// search. A longer one, or one with an escape, is searched as below.
+	// The head, a word at a time.
 	for end := p + 32; p+8 <= len(b) && p < end; p += 8 {
 		v := binary.LittleEndian.Uint64(b[p:])
-		q := v ^ 0x2222222222222222
-		if m := specials(v) | (q-0x0101010101010101)&^q&0x8080808080808080; m != 0 {
+		if m := specials(v) | quotes(v); m != 0 {
 			if i := p + bits.TrailingZeros64(m)>>3; b[i] == '"' {
 				s.pos = i + 1
 				return false
@@ -213,10 +210,12 @@ func (s *scanner) str() (escaped bool) {
 	}
 }
 
+// Word constants: one bit in each byte of a uint64, the lowest (lo) or the highest (hi).
+const lo, hi = 0x0101010101010101, 0x8080808080808080
+
 // hasControl reports whether b holds a control byte (below 0x20), looking at sixteen bytes
 // at a time.
 func hasControl(b []byte) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	for len(b) >= 16 {
 		v, w := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:16])
 		if ((v-lo*0x20)&^v|(w-lo*0x20)&^w)&hi != 0 {
@@ -236,10 +235,15 @@ func hasControl(b []byte) bool {
 // that may be a backslash or a control byte. The lowest bit set is exact; one above it may
 // be false (a borrow out of the byte below).
 func specials(v uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	below := (v - lo*0x20) & ^v
 	slash := ((v ^ lo*'\\') - lo) & ^(v ^ lo*'\\')
 	return (below | slash) & hi
+}
+
+// quotes sets the high bit of each byte of v that may be a quote, as specials does.
+func quotes(v uint64) uint64 {
+	q := v ^ lo*'"'
+	return (q - lo) & ^q & hi
 }
 
 // escape skips one escape at pos (a backslash) and reports whether it is valid.
