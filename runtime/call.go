@@ -174,7 +174,11 @@ func (c *Call) reset() {
 	c.DirectKey = ""
 	clear(c.Headers)
 	c.Headers = c.Headers[:0]
-	c.plug = pluginState{}
+	if c.plug.list != nil || c.plug.nValues != 0 {
+		// Zero otherwise (pluginState's rule): not writing its ~6 cache lines keeps a
+		// request without plugins from touching them at all.
+		c.plug = pluginState{}
+	}
 	c.pass = passthrough{}
 	c.Provider, c.Model = "", ""
 	c.Attempts, c.Fallbacks, c.Reconnects = 0, 0, 0

@@ -58,15 +58,17 @@ const (
 // maxCallValues bounds the values plugins may keep in one Call.
 const maxCallValues = 8
 
-// pluginState is a Call's record of its plugins. The zero value means no plugin ran.
+// pluginState is a Call's record of its plugins. The zero value means no plugin ran. While
+// list is nil and nValues 0 the rest is zero too: only plugged writes the other fields, and
+// only for plugins in list (Call.reset relies on it).
 type pluginState struct {
-	list    []Plugin      // the engine's plugins; nil when none ran
+	list    []Plugin // the engine's plugins; nil when none ran
+	nValues int
 	chunk   []ChunkPlugin // list[i] as a ChunkPlugin, or nil
 	ran     int           // how many pre hooks ran
 	posted  bool          // the post hooks ran
 	synth   bool          // a short-circuited stream: one chunk waits in c
 	by      string        // the plugin that short-circuited
-	nValues int
 	values  [maxCallValues]struct{ key, val any }
 }
 
