@@ -1,7 +1,7 @@
 // Package metrics holds the gateway's Prometheus metrics, on a registry of its own.
 //
-// Recording allocates nothing in steady state: series handles are cached in a copy-on-write
-// map read without locks. Labels are bounded: a model gets a model label of its own only
+// Recording allocates nothing in steady state: series are cached in a copy-on-write map read
+// without locks, and what every request records is kept in its series (recorded.go). Labels are bounded: a model gets a model label of its own only
 // once a provider has answered it successfully (2xx), and at most MaxModelSeries distinct
 // provider/model pairs do; every other model is counted as "other", so that clients cannot
 // fill the label slots with made-up model names that providers refuse. No key, user or
@@ -9,7 +9,6 @@
 package metrics
 
 import (
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,16 +69,12 @@ type ProviderLoad struct {
 type Metrics struct {
 	reg *prometheus.Registry
 
-	requests  *prometheus.CounterVec
-	upstream  *prometheus.HistogramVec
-	overhead  *prometheus.HistogramVec
 	retries   *prometheus.CounterVec
 	fallbacks *prometheus.CounterVec
-	tokens    *prometheus.CounterVec
 	cost      *prometheus.CounterVec
 	ttft      *prometheus.HistogramVec
 	gap       *prometheus.HistogramVec
-	stages    [numStages]prometheus.Counter
+	stages    *stageTotals
 	refused   [numRefusals]prometheus.Counter
 
 	mu     sync.Mutex
@@ -102,40 +97,30 @@ type seriesKey struct {
 	transport                 Transport
 }
 
+// series is what the requests of one seriesKey record: its own counts (recorded.go), first,
+// and the handles of the rarer metrics.
 type series struct {
-	requests            prometheus.Counter
-	upstream            prometheus.Observer
-	overhead            prometheus.Observer
-	retries, fallbacks  prometheus.Counter
-	tokensIn, tokensOut prometheus.Counter
-	cost                prometheus.Counter
-	ttft, gap           prometheus.Observer
+	requests            atomic.Uint64
+	tokensIn, tokensOut atomic.Uint64
+	overhead            hist
+	upstream            hist
+
+	provider, model    string // the label values ("none" for a request without a provider)
+	retries, fallbacks prometheus.Counter
+	cost               prometheus.Counter
+	ttft, gap          prometheus.Observer
 }
 
 // New makes the metrics on a new registry. load, if not nil, is read at scrape time for the
 // in-flight and queued gauges.
 func New(load Load) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "bifrost_requests_total", Help: "Requests answered, by endpoint, provider, model, HTTP status class (a gRPC call's status as the HTTP API would answer) and transport (http or grpc).",
-	}, []string{"endpoint", "provider", "model", "status", "transport"})
-	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "bifrost_upstream_duration_seconds", Help: "Time spent waiting on providers per request, retries and backoff included.",
-		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
-	}, []string{"endpoint", "provider"})
-	m.overhead = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "bifrost_gateway_overhead_seconds", Help: "Time the gateway adds to a request: its total time minus the time waiting on providers.",
-		Buckets: prometheus.ExponentialBuckets(0.00001, 2, 16),
-	}, []string{"endpoint", "transport"})
+	m := &Metrics{reg: prometheus.NewRegistry(), stages: new(stageTotals)}
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_upstream_retries_total", Help: "Upstream requests sent again after a retryable failure.",
 	}, []string{"provider"})
 	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_fallbacks_total", Help: "Fallback targets tried after the first target failed.",
 	}, []string{"provider"})
-	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "bifrost_tokens_total", Help: "Tokens reported by providers, by direction (input or output).",
-	}, []string{"provider", "model", "direction"})
 	m.cost = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bifrost_cost_usd_total", Help: "What providers billed for requests, in US dollars, from the price table and the usage they reported (governance on).",
 	}, []string{"provider", "model"})
@@ -149,13 +134,6 @@ func New(load Load) *Metrics {
 		Name: "bifrost_stream_chunk_gap_seconds", Help: "Time between consecutive chunks of a stream, as the gateway receives them.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	}, []string{"endpoint", "provider"})
-	stages := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "bifrost_stage_seconds_total",
-		Help: "Time spent in each stage of answered requests (route, queue, encode, upstream, decode, respond); divide by bifrost_requests_total for the average per request.",
-	}, []string{"stage"})
-	for i, name := range stageNames {
-		m.stages[i] = stages.WithLabelValues(name)
-	}
 	logDropped := counterFunc("bifrost_log_lines_dropped_total",
 		"Log lines dropped because the log output (stderr) did not keep up: a request never waits on the log.", &m.logDropped)
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -166,7 +144,7 @@ func New(load Load) *Metrics {
 	for i, name := range refusalNames {
 		m.refused[i] = refused.WithLabelValues(name)
 	}
-	m.reg.MustRegister(m.requests, m.upstream, m.overhead, m.retries, m.fallbacks, m.tokens, m.cost, m.ttft, m.gap, stages, refused, logDropped, stateErrors,
+	m.reg.MustRegister(newRecorded(m), m.retries, m.fallbacks, m.cost, m.ttft, m.gap, refused, logDropped, stateErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if load != nil {
 		m.reg.MustRegister(&loadCollector{load: load,
@@ -266,17 +244,17 @@ type Request struct {
 // Record records one answered request. It allocates nothing once the request's series exist.
 func (m *Metrics) Record(r *Request) {
 	s := m.get(r.Transport, r.Endpoint, r.Provider, r.Model, uint8(r.Status/100))
-	s.requests.Inc()
+	s.requests.Add(1)
 	for i, d := range r.Stages {
 		if d > 0 {
-			m.stages[i].Add(d.Seconds())
+			m.stages.ns[i].Add(int64(d))
 		}
 	}
-	s.overhead.Observe(r.Overhead.Seconds())
+	s.overhead.observe(r.Overhead, overheadFirst, overheadBuckets)
 	if r.Provider == "" {
 		return
 	}
-	s.upstream.Observe(r.Upstream.Seconds())
+	s.upstream.observe(r.Upstream, upstreamFirst, upstreamBuckets)
 	if r.Retries > 0 {
 		s.retries.Add(float64(r.Retries))
 	}
@@ -284,10 +262,10 @@ func (m *Metrics) Record(r *Request) {
 		s.fallbacks.Add(float64(r.Fallbacks))
 	}
 	if r.InputTokens > 0 {
-		s.tokensIn.Add(float64(r.InputTokens))
+		s.tokensIn.Add(uint64(r.InputTokens))
 	}
 	if r.OutputTokens > 0 {
-		s.tokensOut.Add(float64(r.OutputTokens))
+		s.tokensOut.Add(uint64(r.OutputTokens))
 	}
 	if r.Cost > 0 {
 		s.cost.Add(float64(r.Cost) / 1e9)
@@ -386,15 +364,11 @@ func (m *Metrics) create(k seriesKey) *series {
 	if prov == "" {
 		prov, label = "none", "none"
 	}
-	status := strconv.Itoa(int(k.class)) + "xx"
 	s := &series{
-		requests:  m.requests.WithLabelValues(k.endpoint, prov, label, status, transportNames[k.transport]),
-		upstream:  m.upstream.WithLabelValues(k.endpoint, prov),
-		overhead:  m.overhead.WithLabelValues(k.endpoint, transportNames[k.transport]),
+		provider:  prov,
+		model:     label,
 		retries:   m.retries.WithLabelValues(prov),
 		fallbacks: m.fallbacks.WithLabelValues(prov),
-		tokensIn:  m.tokens.WithLabelValues(prov, label, "input"),
-		tokensOut: m.tokens.WithLabelValues(prov, label, "output"),
 		cost:      m.cost.WithLabelValues(prov, label),
 		ttft:      m.ttft.WithLabelValues(k.endpoint, prov),
 		gap:       m.gap.WithLabelValues(k.endpoint, prov),
