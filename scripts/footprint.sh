@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # footprint.sh: cache lines of code and data that one request touches, cold, through the
-# gateway (passthrough and decoding paths) and the raw byte proxy (make footprint).
+# gateway (passthrough and decoding paths) and the raw byte proxy (make footprint). The
+# -served rows go through each one's whole fasthttp server, connection loop included, with
+# a client in the same process (its work counts in both rows alike).
 #
 # It runs benchmarks/internal/footprint's BenchmarkFootprint (cold mode: 64 MiB written
 # between requests) under valgrind's cachegrind with a small simulated cache (32 KiB L1,
@@ -8,7 +10,8 @@
 # The difference of the last-level misses over the difference of the requests is what one
 # request touches; the program's start and the first requests cancel out. The benchmark's
 # own eviction loop is left out. "Go runtime" is the scheduler's and the collector's share
-# (runtime.* without memmove and memclr), which follows how valgrind serialises the
+# (runtime.* without memmove and memclr, and the runtime's assembly that switches goroutines
+# and records pointer writes for the collector), which follows how valgrind serialises the
 # threads more than the request; "own" is the rest: the gateway's, fasthttp's, the mock's
 # and the standard library's code and data. "instructions" counts what that own code runs
 # per request (cachegrind's Ir, the same to within a few instructions from run to run).
@@ -47,14 +50,14 @@ misses() {
 		/^[0-9]/ {
 			if (fn ~ /BenchmarkFootprint/) next
 			i = $(col["ILmr"] + 1); d = $(col["DLmr"] + 1) + $(col["DLmw"] + 1)
-			if (fn ~ /^runtime\./ && fn !~ /^runtime\.(memmove|memclrNoHeapPointers)$/) rt += i + d
+			if ((fn ~ /^runtime\./ && fn !~ /^runtime\.(memmove|memclrNoHeapPointers)$/) || fn ~ /^(gogo|gosave_systemstack_switch|gcWriteBarrier)$/) rt += i + d
 			else { oi += i; od += d; ir += $(col["Ir"] + 1) }
 		}
 		END { printf "%d %d %d %d\n", oi, od, rt, ir }' "$1"
 }
 
-printf '%-20s %12s %10s %10s %12s %14s\n' target own-lines code data "Go runtime" instructions
-for t in bifrost-passthrough bifrost-decoding rawproxy; do
+printf '%-28s %12s %10s %10s %12s %14s\n' target own-lines code data "Go runtime" instructions
+for t in bifrost-passthrough bifrost-decoding rawproxy bifrost-passthrough-served rawproxy-served; do
 	run "$t" "$lo" &
 	lo_pid=$!
 	run "$t" "$hi" &
@@ -65,5 +68,5 @@ for t in bifrost-passthrough bifrost-decoding rawproxy; do
 	read -r hi_i hi_d hr hir < <(misses "$work/$t.$hi.out")
 	n=$((hi - lo))
 	awk -v t="$t" -v n="$n" -v i=$((hi_i - li)) -v d=$((hi_d - ld)) -v r=$((hr - lr)) -v x=$((hir - lir)) \
-		'BEGIN { printf "%-20s %12.0f %10.0f %10.0f %12.0f %14.0f\n", t, (i + d) / n, i / n, d / n, r / n, x / n }'
+		'BEGIN { printf "%-28s %12.0f %10.0f %10.0f %12.0f %14.0f\n", t, (i + d) / n, i / n, d / n, r / n, x / n }'
 done

@@ -5,6 +5,7 @@ package footprint
 import (
 	"bytes"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -34,17 +35,30 @@ var chatBody = []byte(`{"model":"openai/gpt-4o-mini","messages":[` +
 // cache of the machines we measure on (32 MiB at most).
 const evictBytes = 64 << 20
 
-// target is one way through to the mock: a handler and the request it takes.
+// target is one way through to the mock: a handler and the request it takes, or, for a
+// served target, an HTTP client of its server (the handler's own fasthttp.Server over an
+// in-memory listener), which then sends req.
 type target struct {
 	handler fasthttp.RequestHandler
 	uri     string
 	body    []byte
 	auth    string
+
+	dial fasthttp.DialFunc // to the mock
+	srv  *server.Server    // the gateway's server; nil for the raw proxy
+
+	client *fasthttp.HostClient
+	req    fasthttp.Request
+	resp   fasthttp.Response
 }
 
 // BenchmarkFootprint runs one ~1 KB chat completion (~1 KB answer) per iteration through
 // each target, hot (back to back) and cold (64 MiB written before each request; the
 // request alone is timed, reported as req-ns/op). The mock's own work is in every figure.
+// The -served targets go through the whole server: a client sends the request over an
+// in-memory connection to the target's fasthttp.Server (the gateway's own settings, or the
+// raw proxy's), whose connection loop reads it and writes the answer; the client's work is
+// in both figures alike.
 func BenchmarkFootprint(b *testing.B) {
 	// Mapped from the kernel, zeroed already: a buffer from Go's heap is cleared, or not,
 	// depending on where the heap finds it, which would add 64 MiB of stores to some runs
@@ -54,7 +68,7 @@ func BenchmarkFootprint(b *testing.B) {
 		b.Fatalf("mmap: %v", err)
 	}
 	b.Cleanup(func() { syscall.Munmap(evict) }) //nolint:errcheck
-	for _, name := range []string{"bifrost-passthrough", "bifrost-decoding", "rawproxy"} {
+	for _, name := range []string{"bifrost-passthrough", "bifrost-decoding", "rawproxy", "bifrost-passthrough-served", "rawproxy-served"} {
 		for _, mode := range []string{"hot", "cold"} {
 			b.Run(name+"/"+mode, func(b *testing.B) {
 				t := newTarget(b, name)
@@ -99,12 +113,15 @@ func newTarget(b *testing.B, name string) *target {
 		ln.Close()
 	})
 	dial := func(string) (net.Conn, error) { return ln.Dial() }
+	if base, ok := strings.CutSuffix(name, "-served"); ok {
+		return served(b, newTarget(b, base), base)
+	}
 	if name == "rawproxy" {
 		p, err := rawproxy.NewWithDial("http://mock.inmemory", dial)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return &target{handler: p.Handle, uri: "http://mock.inmemory/v1/chat/completions",
+		return &target{handler: p.Handle, dial: dial, uri: "http://mock.inmemory/v1/chat/completions",
 			body: bytes.Replace(chatBody, []byte("openai/"), nil, 1), auth: "Bearer " + key}
 	}
 	cfg, err := config.Parse("footprint.json", []byte(`{"providers":{"openai":{"keys":[{"name":"k","value":"`+key+`","models":["*"],"weight":1}],
@@ -119,7 +136,32 @@ func newTarget(b *testing.B, name string) *target {
 	b.Cleanup(engine.Close)
 	srv := server.New(engine, nil)
 	srv.SetPassthrough(name == "bifrost-passthrough")
-	return &target{handler: srv.Handler(), uri: "/v1/chat/completions", body: chatBody}
+	return &target{handler: srv.Handler(), dial: dial, srv: srv, uri: "/v1/chat/completions", body: chatBody}
+}
+
+// served starts t's server on an in-memory listener and returns t with a client of it.
+func served(b *testing.B, t *target, name string) *target {
+	b.Helper()
+	ln := fasthttputil.NewInmemoryListener()
+	b.Cleanup(func() { ln.Close() })
+	if name == "rawproxy" {
+		p, err := rawproxy.NewWithDial("http://mock.inmemory", t.dial)
+		if err != nil {
+			b.Fatal(err)
+		}
+		go p.Serve(ln) //nolint:errcheck // ends when the listener closes
+	} else {
+		go t.srv.NewHTTPServer(0).Serve(ln) //nolint:errcheck // ends when the listener closes
+	}
+	t.client = &fasthttp.HostClient{Addr: "target.inmemory", Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+	t.req.Header.SetMethod(fasthttp.MethodPost)
+	t.req.SetRequestURI("http://target.inmemory/v1/chat/completions")
+	t.req.Header.SetContentType("application/json")
+	if t.auth != "" {
+		t.req.Header.Set("Authorization", t.auth)
+	}
+	t.req.SetBody(t.body)
+	return t
 }
 
 // newCtx returns a request context for t, reused by every request.
@@ -142,6 +184,12 @@ func newCtx(t *target) *fasthttp.RequestCtx {
 
 // do sends one request through t and fails the benchmark unless it is answered 200.
 func do(b *testing.B, t *target, ctx *fasthttp.RequestCtx) {
+	if t.client != nil {
+		if err := t.client.Do(&t.req, &t.resp); err != nil || t.resp.StatusCode() != fasthttp.StatusOK {
+			b.Fatalf("status %d, %v: %s", t.resp.StatusCode(), err, t.resp.Body())
+		}
+		return
+	}
 	ctx.Response.Reset()
 	t.handler(ctx)
 	if ctx.Response.StatusCode() != fasthttp.StatusOK {
