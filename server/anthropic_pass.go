@@ -34,13 +34,7 @@ func (ax *anthropicExchange) pass(directKey []byte) (handled, owned bool) {
 		return false, false
 	}
 	model, prov := scan.Model.Text(body), scan.Provider.Text(body)
-	var fallbacks []string
-	if scan.NFallbacks > 0 {
-		fallbacks = x.fallbacks[:scan.NFallbacks]
-		for i := range fallbacks {
-			fallbacks[i] = scan.Fallbacks[i].Text(body)
-		}
-	}
+	fallbacks := x.bodyFallbacks(scan, body)
 	if prov == "" && model != "" && strings.IndexByte(model, '/') < 0 && !x.s.engine.IsAlias(model) && x.s.hasProvider(anthropicProvider) {
 		prov = anthropicProvider // a bare Claude name, as anthropicTarget routes it
 	}

@@ -65,6 +65,7 @@ func (x *exchange) govAdmit(anth bool, defaultProvider string) bool {
 		return true
 	}
 	c, t := x.call, &x.gov
+	x.govTicket = true
 	out := x.s.admitCall(p, t, x.kind, c, presentedKey(&x.ctx.Request.Header), len(x.ctx.PostBody()), defaultProvider)
 	if t.Key != nil {
 		x.rec.VirtualKey = t.Key.Name

@@ -53,13 +53,7 @@ func (x *exchange) pass() (handled, owned bool) {
 		op = k.streamOp
 	}
 	model, prov := scan.Model.Text(body), scan.Provider.Text(body)
-	var fallbacks []string
-	if scan.NFallbacks > 0 {
-		fallbacks = x.fallbacks[:scan.NFallbacks]
-		for i := range fallbacks {
-			fallbacks[i] = scan.Fallbacks[i].Text(body)
-		}
-	}
+	fallbacks := x.bodyFallbacks(scan, body)
 	if !x.s.engine.Passable(c, op, model, prov, fallbacks) {
 		return false, false
 	}
@@ -94,6 +88,20 @@ func (x *exchange) pass() (handled, owned bool) {
 		x.respond() // the scanner declined the answer and the adapter decoded it
 	}
 	return true, false
+}
+
+// bodyFallbacks returns the fallbacks that scan found in body, in the exchange's own slots
+// (nil when none), and records how many slots it used for release to clear.
+func (x *exchange) bodyFallbacks(scan *jsonscan.Request, body []byte) []string {
+	if scan.NFallbacks == 0 {
+		return nil
+	}
+	x.nFallbacks = scan.NFallbacks
+	fallbacks := x.fallbacks[:scan.NFallbacks]
+	for i := range fallbacks {
+		fallbacks[i] = scan.Fallbacks[i].Text(body)
+	}
+	return fallbacks
 }
 
 // setRouted sets the members of the call's request that the engine, governance and the

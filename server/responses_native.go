@@ -42,13 +42,7 @@ func (rx *responsesExchange) native() (handled, owned bool) {
 		op = provider.OpResponsesStream
 	}
 	model, prov := scan.Model.Text(body), scan.Provider.Text(body)
-	var fallbacks []string
-	if scan.NFallbacks > 0 {
-		fallbacks = x.fallbacks[:scan.NFallbacks]
-		for i := range fallbacks {
-			fallbacks[i] = scan.Fallbacks[i].Text(body)
-		}
-	}
+	fallbacks := x.bodyFallbacks(scan, body)
 	if !x.s.engine.Passable(c, op, model, prov, fallbacks) || rx.gatewayStored(scan.PreviousResponseID.Text(body)) {
 		return false, false
 	}
