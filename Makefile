@@ -116,10 +116,9 @@ bench-go:
 
 ## footprint: cache lines of code and data one request touches, cold, and the instructions it
 ## runs, through the gateway's passthrough and decoding paths and the raw byte proxy (as
-## handlers, and through their whole servers: the -served rows), counted
-## by valgrind's cachegrind (issue 18; needs valgrind: apt-get install valgrind). Repeats
-## from run to run, unlike
-## CPU timings on a shared machine; the timings of the same cold requests:
+## handlers, and through their whole servers: the -served rows), counted by valgrind's
+## cachegrind (issue 18; needs valgrind: apt-get install valgrind). Repeats from run to run,
+## unlike CPU timings on a shared machine; the timings of the same cold requests:
 ## go test -run '^$$' -bench BenchmarkFootprint ./benchmarks/internal/footprint/
 footprint:
 	scripts/footprint.sh

@@ -14,7 +14,7 @@
 # and records pointer writes for the collector), which follows how valgrind serialises the
 # threads more than the request; "own" is the rest: the gateway's, fasthttp's, the mock's
 # and the standard library's code and data. "instructions" counts what that own code runs
-# per request (cachegrind's Ir, the same to within a few instructions from run to run).
+# per request (cachegrind's Ir; runs of the same build agree within about 0.5%).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 lo=${FOOTPRINT_LO:-100}
