@@ -17,6 +17,10 @@ import (
 // Direct is the name of the target that calls the mock without a gateway.
 const Direct = "direct"
 
+// RawProxy is the name of the target that forwards bytes without a gateway's work: the
+// floor that the CPU comparison (CPURows) measures the gateways against.
+const RawProxy = "rawproxy"
+
 // Capacity rule (BENCHMARKS.md): the highest offered rate with 100% success,
 // an achieved rate of at least 98% of the offered one, and p99 overhead
 // over direct of at most 5 ms.
@@ -296,6 +300,12 @@ func (r *Report) Markdown() string {
 		}
 	}
 	b.WriteString("\n")
+	if cpu := r.CPURows(); cpu != "" {
+		b.WriteString("\nCPU per request against the raw proxy's at the same rate: as measured, and adjusted by the mock's CPU per request in the same segments " +
+			"(the mock does the same work for every target, so its CPU per request follows the machine's speed while a target ran: " +
+			"steal time, caches, frequency; adjusted = (target CPU / mock CPU in its segments) / (rawproxy CPU / mock CPU in its segments)):\n\n")
+		b.WriteString(cpu)
+	}
 	if failures := r.errorLines(); failures != "" {
 		b.WriteString("\nFailed requests:\n\n")
 		b.WriteString(failures)
@@ -395,6 +405,44 @@ func (r *Report) errorLines() string {
 }
 
 // selfRows is the table of self-reported overheads.
+// CPURows is the table comparing each gateway's CPU per request with the raw proxy's at
+// the same rate, as measured and adjusted by the mock's CPU per request in the same
+// segments; empty without a raw proxy.
+func (r *Report) CPURows() string {
+	raw := map[int]*Point{}
+	for _, p := range r.Points {
+		if p.Target == RawProxy && p.CPUPerReqMs > 0 {
+			raw[p.Rate] = p
+		}
+	}
+	var b strings.Builder
+	for _, p := range r.Points {
+		q := raw[p.Rate]
+		if q == nil || p.Target == RawProxy || p.Target == Direct || p.CPUPerReqMs <= 0 {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("| target | rps | CPU ms/req | rawproxy CPU ms/req | measured ratio | mock ms/req (target's / rawproxy's segments) | adjusted ratio |\n")
+			b.WriteString("|---|---:|---:|---:|---:|---|---:|\n")
+		}
+		adjusted := "-"
+		if p.MockCPUPerMs > 0 && q.MockCPUPerMs > 0 {
+			adjusted = fmt.Sprintf("%.2fx", AdjustedCPURatio(p, q))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.3f | %.3f | %.2fx | %.3f / %.3f | %s |\n", p.Target, p.Rate, p.CPUPerReqMs, q.CPUPerReqMs,
+			p.CPUPerReqMs/q.CPUPerReqMs, p.MockCPUPerMs, q.MockCPUPerMs, adjusted)
+	}
+	return b.String()
+}
+
+// AdjustedCPURatio is p's CPU per request over base's, each divided by the mock's CPU per
+// request in its own segments: the mock's work per request is the same for every target,
+// so the ratio of the two mock figures is the machine's speed in p's segments against
+// base's, which the measured ratio would otherwise include.
+func AdjustedCPURatio(p, base *Point) float64 {
+	return (p.CPUPerReqMs / p.MockCPUPerMs) / (base.CPUPerReqMs / base.MockCPUPerMs)
+}
+
 func (r *Report) selfRows() string {
 	var b strings.Builder
 	for _, p := range r.Points {

@@ -122,3 +122,45 @@ func TestWrite(t *testing.T) {
 		}
 	}
 }
+
+// TestCPURows checks the CPU comparison against the raw proxy: the measured ratio, the
+// ratio adjusted by the mock's CPU per request in each target's segments, and no row
+// without a raw proxy at the same rate.
+func TestCPURows(t *testing.T) {
+	cpu := func(target string, rate int, ms, mock float64) *Point {
+		return &Point{Target: target, Rate: rate, CPUPerReqMs: ms, MockCPUPerMs: mock}
+	}
+	tests := []struct {
+		name   string
+		points []*Point
+		want   []string // rows, in order
+	}{
+		{"machine slower in the gateway's segments", []*Point{cpu(Direct, 1000, 0, 0.1), cpu(RawProxy, 1000, 0.1, 0.1), cpu("bifrost", 1000, 0.132, 0.11)},
+			[]string{"| bifrost | 1000 | 0.132 | 0.100 | 1.32x | 0.110 / 0.100 | 1.20x |"}},
+		{"machine faster in the gateway's segments", []*Point{cpu(RawProxy, 3000, 0.06, 0.06), cpu("bifrost", 3000, 0.066, 0.05)},
+			[]string{"| bifrost | 3000 | 0.066 | 0.060 | 1.10x | 0.050 / 0.060 | 1.32x |"}},
+		{"no mock figure", []*Point{cpu(RawProxy, 1000, 0.1, 0), cpu("bifrost", 1000, 0.12, 0.1)},
+			[]string{"| bifrost | 1000 | 0.120 | 0.100 | 1.20x | 0.100 / 0.000 | - |"}},
+		{"no raw proxy at that rate", []*Point{cpu(RawProxy, 1000, 0.1, 0.1), cpu("bifrost", 3000, 0.12, 0.1)}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := (&Report{Points: tc.points}).CPURows()
+			if tc.want == nil {
+				if got != "" {
+					t.Fatalf("rows without a raw proxy at the rate:\n%s", got)
+				}
+				return
+			}
+			lines := strings.Split(strings.TrimSpace(got), "\n")
+			if len(lines) != 2+len(tc.want) {
+				t.Fatalf("table:\n%s", got)
+			}
+			for i, w := range tc.want {
+				if lines[2+i] != w {
+					t.Errorf("row %d:\n got %s\nwant %s", i, lines[2+i], w)
+				}
+			}
+		})
+	}
+}
