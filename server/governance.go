@@ -41,14 +41,19 @@ func (s *Server) policy() *governance.Policy {
 // of client.api_keys is required (a client.api_keys key has no limits); otherwise as
 // access.authorized.
 func (s *Server) authorized(ctx *fasthttp.RequestCtx, a *access) bool {
+	return s.authorizedHeader(&ctx.Request.Header, a)
+}
+
+// authorizedHeader is authorized for a request's header alone.
+func (s *Server) authorizedHeader(h *fasthttp.RequestHeader, a *access) bool {
 	p := s.policy()
 	if p == nil {
-		return a.authorized(ctx)
+		return a.authorized(h)
 	}
-	if p.Authenticate(presentedKey(&ctx.Request.Header)) != nil {
+	if p.Authenticate(presentedKey(h)) != nil {
 		return true
 	}
-	return len(a.keys) > 0 && a.authorized(ctx)
+	return len(a.keys) > 0 && a.authorized(h)
 }
 
 // Token estimate: a request body's bytes per input token (JSON included, so it

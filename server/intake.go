@@ -13,25 +13,27 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// Request intake: what the server checks before a request's body is read, and the bounds
-// on reading it. The fasthttp server streams request bodies (StreamRequestBody), so the
-// handler runs once the headers are in, and admit decides before the body is buffered:
+// Request intake: what the server checks before a request is served, and the bounds on
+// reading its body. fasthttp reads a body before the handler runs, within the limit in
+// force (client.max_request_body_size_mb, read per request, so a reload applies it). A
+// body of at most smallBody bytes is read first and checked in the handler (admit); a
+// larger or chunked one is checked on its header before fasthttp reads it (early.go), and
+// in the handler again. The checks:
 //
 //   - a CORS preflight is answered (cors.go), and a request that is not GET or HEAD from
 //     an Origin that client.allowed_origins does not list gets 403;
-//   - a request with a body needs a valid gateway key first (401), so that nobody without
-//     one can make the gateway buffer an upload;
+//   - a request with a body needs a valid gateway key (401), so that nobody without one
+//     can make the gateway read an upload larger than smallBody;
 //   - the body must be JSON: Content-Type application/json, with an optional
 //     charset=utf-8 (415 otherwise), so that no HTML form or text/plain "simple" request
 //     from a web page is ever run;
 //   - Content-Encoding may be gzip (the body is decompressed, and the limit applies to the
 //     decompressed size) or identity (415 otherwise);
-//   - a body over client.max_request_body_size_mb gets 413; the limit is read per request
-//     from the client settings, so a reload applies it;
+//   - a body over client.max_request_body_size_mb gets 413;
 //   - the body's bytes are reserved against client.max_buffered_request_mb, the cap on
 //     request bytes buffered at once by all requests: a request that does not fit gets
-//     503 with Retry-After at once, before its body is read. A chunked body reserves as
-//     it grows. The reservation is released when the handler returns.
+//     503 with Retry-After, a large one before its body is read. The reservation is
+//     released when the handler returns.
 //
 // Errors are in the route's format: Anthropic's on /anthropic, OpenAI's elsewhere.
 //
@@ -53,61 +55,117 @@ var (
 	identityEncoding = []byte("identity")
 )
 
-// admit runs the checks above for one request. It returns the bytes it reserved (to give
-// back with settle) and whether the request goes on to its route; when it does not, the
-// answer is written and logged.
+// verdict is the intake's decision on a request: admitted, or the refusal it answers.
+type verdict uint8
+
+const (
+	verdictAdmit      verdict = iota
+	verdictPreflight          // a CORS preflight, answered by corsPolicy.preflight
+	verdictOrigin             // 403: not GET or HEAD, from an Origin not allowed
+	verdictKey                // 401: no valid gateway key
+	verdictMediaType          // 415: not JSON
+	verdictEncoding           // 415: an unknown Content-Encoding
+	verdictTooLarge           // 413
+	verdictBufferFull         // 503 with Retry-After
+)
+
+// admit runs the checks above for one request, its body in memory. It returns the bytes
+// held for it (reserved here, or at its header), to give back with settle, and whether the
+// request goes on to its route; when it does not, the answer is written and logged.
 func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (held int64, ok bool) {
-	if !s.admitOrigin(ctx, a, start) {
-		return 0, false
+	h, body := &ctx.Request.Header, ctx.Request.Body()
+	var e early
+	var judged bool
+	if s.early.pending() {
+		e, judged = s.early.take(h)
+		held = e.held
 	}
-	cl := ctx.Request.Header.ContentLength()
-	if ctx.RequestBodyStream() == nil {
-		cl = len(ctx.Request.Body()) // in memory already (a server that does not stream bodies, or a test)
+	v := judgeOrigin(h, a)
+	if v != verdictAdmit || len(body) == 0 || bytes.Equal(ctx.Path(), healthPath) {
+		if v != verdictAdmit {
+			s.answer(ctx, a, v, start)
+		}
+		return held, v == verdictAdmit // no body (or /health, which reads none)
 	}
-	if cl == 0 || cl == -2 || bytes.Equal(ctx.Path(), healthPath) {
-		return 0, true // no body (or /health, which reads none)
+	v, gz := s.judgeBody(h, a)
+	n := int64(len(body))
+	switch {
+	case v != verdictAdmit:
+	case n > a.maxBody:
+		v = verdictTooLarge
+	case judged && e.verdict != verdictAdmit:
+		v = e.verdict // refused at the header, yet read: a chunked body of one byte
+	case !judged:
+		if !s.reserve(n, a.maxBuffered) {
+			v = verdictBufferFull
+			break
+		}
+		held = n
+	case held > n:
+		// A chunked body reserved the limit at its header: give back what it did not use.
+		s.buffered.Add(n - held)
+		held = n
 	}
-	gz, ok := s.admitBody(ctx, a, start)
-	if !ok {
-		return 0, false
-	}
-	if int64(cl) > a.maxBody {
-		s.tooLarge(ctx, start)
-		return 0, false
-	}
-	held, err := s.readBody(ctx, a, cl, gz)
-	if err != nil {
-		s.bodyFailed(ctx, start, err)
+	if v != verdictAdmit {
+		s.answer(ctx, a, v, start)
 		return held, false
+	}
+	if gz {
+		n, err := s.gunzip(ctx, a.maxBody, a.maxBuffered)
+		held += n
+		if err != nil {
+			s.bodyFailed(ctx, start, err)
+			return held, false
+		}
 	}
 	return held, true
 }
 
-// admitOrigin answers a CORS preflight, and refuses a request that is not GET or HEAD from
-// an Origin that is not allowed. It reports whether the request goes on.
-func (s *Server) admitOrigin(ctx *fasthttp.RequestCtx, a *access, start time.Time) bool {
-	origin := ctx.Request.Header.PeekBytes(originHeader)
-	if len(origin) == 0 {
-		return true
+// judgeOrigin decides on a request's Origin, with or without a body: a CORS preflight, or
+// a request that is not GET or HEAD from an Origin that is not allowed.
+func judgeOrigin(h *fasthttp.RequestHeader, a *access) verdict {
+	origin := h.PeekBytes(originHeader)
+	switch {
+	case len(origin) == 0:
+		return verdictAdmit
+	case h.IsOptions() && len(h.Peek("Access-Control-Request-Method")) > 0:
+		return verdictPreflight
+	case !a.cors.allows(origin) && !h.IsGet() && !h.IsHead():
+		return verdictOrigin
 	}
-	if ctx.IsOptions() && len(ctx.Request.Header.Peek("Access-Control-Request-Method")) > 0 {
-		a.cors.preflight(ctx, origin)
-		s.logOther(ctx, start)
-		return false
-	}
-	if !a.cors.allows(origin) && !ctx.IsGet() && !ctx.IsHead() {
-		s.refuse(ctx, start, 403, schemas.ErrPermission, "permission_error", "origin_not_allowed",
-			"requests from this Origin are not allowed: list it in client.allowed_origins")
-		return false
-	}
-	return true
+	return verdictAdmit
 }
 
-// admitBody checks what a request with a body must have before the body is read: a valid
-// gateway key, a JSON Content-Type and a known Content-Encoding. It reports whether the
-// body is gzipped and whether the request goes on.
-func (s *Server) admitBody(ctx *fasthttp.RequestCtx, a *access, start time.Time) (gz, ok bool) {
-	if !s.authorized(ctx, a) {
+// judgeBody decides what a request with a body must have: a valid gateway key, a JSON
+// Content-Type and a known Content-Encoding. It reports whether the body is gzipped.
+func (s *Server) judgeBody(h *fasthttp.RequestHeader, a *access) (v verdict, gz bool) {
+	if !s.authorizedHeader(h, a) {
+		return verdictKey, false
+	}
+	if !jsonContentType(h.ContentType()) {
+		return verdictMediaType, false
+	}
+	enc := h.ContentEncoding()
+	if len(enc) == 0 || bytes.EqualFold(enc, identityEncoding) {
+		return verdictAdmit, false
+	}
+	if !bytes.EqualFold(enc, gzipEncoding) {
+		return verdictEncoding, false
+	}
+	return verdictAdmit, true
+}
+
+// answer writes the intake's refusal v of the request in ctx, in its route's format, and
+// logs the request.
+func (s *Server) answer(ctx *fasthttp.RequestCtx, a *access, v verdict, start time.Time) {
+	switch v {
+	case verdictPreflight:
+		a.cors.preflight(ctx, ctx.Request.Header.PeekBytes(originHeader))
+		s.logOther(ctx, start)
+	case verdictOrigin:
+		s.refuse(ctx, start, 403, schemas.ErrPermission, "permission_error", "origin_not_allowed",
+			"requests from this Origin are not allowed: list it in client.allowed_origins")
+	case verdictKey:
 		if bytes.HasPrefix(ctx.Path(), anthropicPrefix) {
 			writeAnthropicError(ctx, 401, "authentication_error",
 				"missing or invalid gateway API key: send one of client.api_keys as \"x-api-key: <key>\" or \"Authorization: Bearer <key>\"")
@@ -116,55 +174,17 @@ func (s *Server) admitBody(ctx *fasthttp.RequestCtx, a *access, start time.Time)
 			writeUnauthorized(ctx)
 		}
 		s.logOther(ctx, start)
-		return false, false
-	}
-	if !jsonContentType(ctx.Request.Header.ContentType()) {
+	case verdictMediaType:
 		s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_media_type",
 			"request bodies must be JSON: send Content-Type: application/json")
-		return false, false
-	}
-	enc := ctx.Request.Header.ContentEncoding()
-	if len(enc) == 0 || bytes.EqualFold(enc, identityEncoding) {
-		return false, true
-	}
-	if !bytes.EqualFold(enc, gzipEncoding) {
+	case verdictEncoding:
 		s.refuse(ctx, start, 415, schemas.ErrInvalidRequest, "invalid_request_error", "unsupported_content_encoding",
 			"this Content-Encoding is not supported: send the body as is, or gzip")
-		return false, false
+	case verdictTooLarge:
+		s.tooLarge(ctx, start)
+	case verdictBufferFull:
+		s.bufferFull(ctx, start)
 	}
-	return true, true
-}
-
-// readBody reserves the body's cl bytes (cl < 0: chunked, reserved as it grows), reads it
-// within a.maxBody and decompresses it when gz. It returns the bytes it reserved, which
-// the caller gives back, on failure too.
-func (s *Server) readBody(ctx *fasthttp.RequestCtx, a *access, cl int, gz bool) (held int64, err error) {
-	if cl > 0 {
-		if !s.reserve(int64(cl), a.maxBuffered) {
-			return 0, errBufferFull
-		}
-		held = int64(cl)
-	}
-	switch {
-	case ctx.RequestBodyStream() == nil:
-		// In memory already, and its length checked by admit.
-	case cl > 0:
-		// Content-Length is known, checked and reserved: fasthttp reads exactly that much.
-		if body := ctx.Request.Body(); len(body) != cl {
-			err = errIncomplete // the body is then fasthttp's read error text
-		}
-	default:
-		// Chunked: read it here, reserving as it grows, up to the limit.
-		var n int64
-		n, err = s.readChunked(ctx, a.maxBody, a.maxBuffered)
-		held += n
-	}
-	if err == nil && gz {
-		var n int64
-		n, err = s.gunzip(ctx, a.maxBody, a.maxBuffered)
-		held += n
-	}
-	return held, err
 }
 
 // bodyFailed answers a request whose body could not be reserved or read.
@@ -189,7 +209,7 @@ func (s *Server) settle(ctx *fasthttp.RequestCtx, a *access, held int64) {
 		return
 	}
 	s.buffered.Add(-held)
-	if held > bigBody && ctx.RequestBodyStream() == nil {
+	if held > bigBody {
 		// The buffer is not reused: a stream still reading strings from it keeps it alive
 		// until it ends, then the GC frees it.
 		ctx.Request.SwapBody(nil)
@@ -224,7 +244,6 @@ func (s *Server) released(n int64) {
 var (
 	errTooLarge   = errors.New("request body over the limit")
 	errBufferFull = errors.New("request bytes buffered at the cap")
-	errIncomplete = errors.New("request body ended before its Content-Length")
 )
 
 // reserve takes n bytes of the buffered request bytes, unless that would take the total
@@ -262,17 +281,6 @@ func (w *boundedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// readChunked reads a chunked body, bounded by limit, and makes it the request's body. It
-// returns the bytes it reserved, which the caller gives back, on failure too.
-func (s *Server) readChunked(ctx *fasthttp.RequestCtx, limit, maxBuffered int64) (int64, error) {
-	w := boundedBuffer{s: s, limit: limit, max: maxBuffered}
-	err := ctx.Request.BodyWriteTo(&w)
-	if err == nil {
-		ctx.Request.SetBodyRaw(w.b)
-	}
-	return w.reserved, err
-}
-
 // gunzip replaces a gzip body with its decompressed bytes, bounded by limit. The
 // compressed bytes stay reserved until the handler returns; it reserves the decompressed
 // ones besides and returns how many, which the caller gives back, on failure too.
@@ -293,7 +301,7 @@ func (s *Server) gunzip(ctx *fasthttp.RequestCtx, limit, maxBuffered int64) (int
 // bodyErrorText describes a failed body read without quoting the body or an address.
 func bodyErrorText(err error) string {
 	switch {
-	case errors.Is(err, errIncomplete), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "it ended before its length"
 	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum):
 		return "it is not valid gzip"

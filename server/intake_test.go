@@ -15,10 +15,11 @@ import (
 
 	"github.com/bifrost-gw/bifrost/mocks"
 	"github.com/bifrost-gw/bifrost/runtime/config"
+	"github.com/valyala/fasthttp"
 )
 
-// serveHTTP serves srv on a 127.0.0.1 port through a real fasthttp server (streamed request
-// bodies, as bifrost-http runs) and returns its address.
+// serveHTTP serves srv on a 127.0.0.1 port through a real fasthttp server (NewHTTPServer,
+// as bifrost-http runs it) and returns its address.
 func serveHTTP(t *testing.T, srv *Server) string {
 	t.Helper()
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
@@ -217,8 +218,8 @@ func TestBufferedRequestCap(t *testing.T) {
 			t.Fatal(err)
 		}
 		stalled = append(stalled, c)
-		// The headers and a first part of the body (more than the 8 KB fasthttp reads before
-		// the handler runs), then nothing.
+		// The headers and a first part of the body, then nothing: the header reserved the
+		// whole body.
 		fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: gw\r\n%s\r\nContent-Length: %d\r\n\r\n%s", chatPath, jsonCT, large, strings.Repeat("a", 10000))
 	}
 	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() < 2*large; time.Sleep(5 * time.Millisecond) {
@@ -255,5 +256,176 @@ func TestBufferedRequestCap(t *testing.T) {
 	}
 	if resp, body := rawRequest(t, addr, request("POST", chatPath, []string{jsonCT}, padded(chatPath, large))); resp.StatusCode != 200 {
 		t.Fatalf("a large upload once the cap is free: %d %.300s", resp.StatusCode, body)
+	}
+}
+
+// TestIntakeAtHeader checks the intake on large and chunked bodies, which it judges on
+// their header before fasthttp reads them (early.go): a refused upload is answered while
+// its body is still on its way (the client sends the header and a first part, then waits
+// for the answer), in its route's format, chunked or not; an admitted chunked body gives
+// back what it reserved beyond its size; and nothing stays reserved or booked afterwards.
+func TestIntakeAtHeader(t *testing.T) {
+	p := newInProcess(t, mocks.Config{}, "")
+	p.srv.Configure(config.Client{APIKeys: []string{"gw-key"}, AllowedOrigins: []string{"https://app.example"}, MaxRequestBodyMB: 1})
+	addr := serveHTTP(t, p.srv)
+	const key = "Authorization: Bearer gw-key"
+	large := padded(chatPath, 200<<10)
+	refused := []struct {
+		name, path string
+		headers    []string
+		chunked    bool
+		status     int
+		code       string
+	}{
+		// "Expect: 100-continue": the client sends the header only, and waits.
+		{"no key, Expect: 100-continue", messagesPath, []string{jsonCT, "Expect: 100-continue"}, false, 401, "authentication_error"},
+		{"no key", chatPath, []string{jsonCT}, false, 401, "invalid_api_key"},
+		{"no key, chunked, anthropic", messagesPath, []string{jsonCT}, true, 401, "authentication_error"},
+		{"text/plain", chatPath, []string{key, "Content-Type: text/plain"}, false, 415, "unsupported_media_type"},
+		{"text/plain, chunked", chatPath, []string{key, "Content-Type: text/plain"}, true, 415, "unsupported_media_type"},
+		{"brotli", messagesPath, []string{key, jsonCT, "Content-Encoding: br"}, false, 415, "invalid_request_error"},
+		{"origin not allowed", chatPath, []string{key, jsonCT, "Origin: https://evil.example"}, false, 403, "origin_not_allowed"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := request("POST", tc.path, tc.headers, large)
+			if tc.chunked {
+				raw = chunked("POST", tc.path, tc.headers, large)
+			}
+			c := dial(t, addr)
+			sent := strings.Index(raw, "\r\n\r\n") + 4 // the header
+			if !strings.Contains(raw, "Expect:") {
+				sent += 1024 // and 1 KB of the body; the rest is never sent
+			}
+			if _, err := io.WriteString(c, raw[:sent]); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer while the body is unsent: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, tc.status, body)
+			}
+			errorShape(t, tc.path, body, tc.code)
+		})
+	}
+	t.Run("admitted, Expect: 100-continue", func(t *testing.T) {
+		c := dial(t, addr)
+		raw := request("POST", chatPath, []string{key, jsonCT, "Expect: 100-continue"}, large)
+		head := strings.Index(raw, "\r\n\r\n") + 4
+		if _, err := io.WriteString(c, raw[:head]); err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(c)
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil || resp.StatusCode != 100 {
+			t.Fatalf("want 100 Continue first: %v %v", resp, err)
+		}
+		if _, err := io.WriteString(c, raw[head:]); err != nil {
+			t.Fatal(err)
+		}
+		if resp, err = http.ReadResponse(r, nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("after the body: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	})
+	t.Run("admitted, chunked", func(t *testing.T) {
+		resp, body := rawRequest(t, addr, chunked("POST", chatPath, []string{key, jsonCT}, large))
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %.300s", resp.StatusCode, body)
+		}
+	})
+	t.Run("admitted, chunked and empty", func(t *testing.T) {
+		// Its header reserves the limit; fasthttp then says Content-Length 0.
+		if resp, body := rawRequest(t, addr, chunked("POST", chatPath, []string{key, jsonCT}, nil)); resp.StatusCode != 400 {
+			t.Fatalf("status %d, want 400 for an empty body: %.300s", resp.StatusCode, body)
+		}
+	})
+	t.Run("admitted, with an allowed Origin", func(t *testing.T) {
+		resp, body := rawRequest(t, addr, request("POST", chatPath, []string{key, jsonCT, "Origin: https://app.example"}, large))
+		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+			t.Fatalf("status %d, Access-Control-Allow-Origin %q: %.300s", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), body)
+		}
+	})
+	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d request bytes still reserved after every request ended", p.srv.buffered.Load())
+		}
+	}
+	p.srv.early.mu.Lock()
+	n := len(p.srv.early.m)
+	p.srv.early.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d entries left in the early book", n)
+	}
+}
+
+// dial opens a connection to addr, closed when the test ends, with a 5 s deadline.
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
+	return c
+}
+
+// TestEarlyBook checks that an entry left behind by a request that never reached the
+// handler is handed back for release: when its header is booked again, or by the sweep
+// once it is older than earlyExpiry.
+func TestEarlyBook(t *testing.T) {
+	var b earlyBook
+	h1, h2, h3 := new(fasthttp.RequestHeader), new(fasthttp.RequestHeader), new(fasthttp.RequestHeader)
+	t0 := time.Unix(1000, 0)
+	if stale := b.put(h1, early{held: 10, at: t0}); len(stale) != 0 {
+		t.Fatalf("stale %v from an empty book", stale)
+	}
+	b.put(h2, early{held: 20, at: t0})
+	if stale := b.put(h1, early{held: 30, at: t0.Add(time.Second)}); len(stale) != 1 || stale[0].held != 10 {
+		t.Fatalf("booking h1 again: stale %v, want its old entry (10)", stale)
+	}
+	if stale := b.put(h3, early{held: 40, at: t0.Add(earlyExpiry + 2*time.Second)}); len(stale) != 2 || stale[0].held+stale[1].held != 50 {
+		t.Fatalf("the sweep: stale %v, want h2's (20) and h1's (30)", stale)
+	}
+	if e, ok := b.take(h3); !ok || e.held != 40 {
+		t.Fatalf("take h3: %v %v", e, ok)
+	}
+	if _, ok := b.take(h1); ok {
+		t.Fatal("h1 is still booked after the sweep")
+	}
+}
+
+// TestReleaseByWrapper checks that a handler wrapped around the server's that answers a
+// large request itself gives back what the intake reserved at the header (Release), as
+// bifrost-http's admin endpoints do.
+func TestReleaseByWrapper(t *testing.T) {
+	p := newInProcess(t, mocks.Config{}, "")
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := p.srv.NewHTTPServer(0)
+	next := hs.Handler
+	hs.Handler = func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) != "/wrapped" {
+			next(ctx)
+			return
+		}
+		p.srv.Release(ctx)
+		ctx.SetStatusCode(204)
+	}
+	go hs.Serve(tcp)                    //nolint:errcheck // ends at Shutdown
+	t.Cleanup(func() { hs.Shutdown() }) //nolint:errcheck
+	resp, body := rawRequest(t, tcp.Addr().String(), request("POST", "/wrapped", []string{jsonCT}, padded(chatPath, 100<<10)))
+	if resp.StatusCode != 204 {
+		t.Fatalf("status %d: %.300s", resp.StatusCode, body)
+	}
+	if n := p.srv.buffered.Load(); n != 0 {
+		t.Errorf("%d request bytes still reserved after the wrapper answered", n)
 	}
 }

@@ -23,8 +23,8 @@
 // bifrost_gateway_overhead_seconds histogram). A response a plugin answered carries
 // X-Bifrost-Short-Circuit with the plugin's name.
 //
-// Before a request's body is read, the intake (intake.go) checks it: a gateway key when
-// there is a body, Content-Type application/json (415 otherwise), Content-Encoding gzip or
+// The intake (intake.go) checks every request before it is served, and a large one before
+// its body is read (early.go): a gateway key when there is a body, Content-Type application/json (415 otherwise), Content-Encoding gzip or
 // none (415 otherwise), client.max_request_body_size_mb (413) and the cap on request bytes
 // buffered at once, client.max_buffered_request_mb (503 with Retry-After). CORS follows
 // client.allowed_origins (cors.go): none by default. The listener (listener.go, see Listen)
@@ -73,8 +73,11 @@ type Server struct {
 	respStore      atomic.Pointer[responsesStore]
 	access         atomic.Pointer[access]
 	// buffered counts the request body bytes reserved by requests in their handlers
-	// (intake.go).
+	// (intake.go), or from their headers on (early.go).
 	buffered atomic.Int64
+	// early carries what the intake decided at the header of a large request to its
+	// handler or the ErrorHandler (early.go).
+	early earlyBook
 	// dropped counts the bytes of large body buffers dropped since memory was last given
 	// back to the OS, at lastFree (Unix nanoseconds); freeing is set while a release is
 	// scheduled (intake.go).
@@ -145,14 +148,18 @@ func (s *Server) Listen(ln net.Listener) *Listener {
 // proxies accept 16 KB or more of headers.
 const maxHeaderBytes = 20 << 10
 
+// readTimeout bounds reading a request, its body included.
+const readTimeout = 60 * time.Second
+
 // NewHTTPServer wraps the handler in a fasthttp.Server with the gateway's limits.
 // maxBodyBytes, if > 0, becomes the request body limit until the next Configure; the limit
-// in force is checked per request (intake.go), so a reload changes it.
+// in force is read per request (intake.go), so a reload changes it.
 //
-// Request bodies are streamed (StreamRequestBody) so that the handler sees the headers
-// before the body is read, and fasthttp's multipart pre-parsing is off, so that no body is
-// buffered before the intake's checks. On shutdown, answers carry Connection: close
-// (CloseOnShutdown), and fasthttp's ShutdownWithContext closes idle connections.
+// fasthttp reads a request's body before the handler runs. A large or chunked body is
+// judged on its header first (HeaderReceived, early.go), so that no body is read that the
+// intake refuses, and fasthttp's multipart pre-parsing is off. On shutdown, answers carry
+// Connection: close (CloseOnShutdown), and fasthttp's ShutdownWithContext closes idle
+// connections.
 func (s *Server) NewHTTPServer(maxBodyBytes int) *fasthttp.Server {
 	if maxBodyBytes > 0 {
 		a := *s.access.Load()
@@ -162,12 +169,13 @@ func (s *Server) NewHTTPServer(maxBodyBytes int) *fasthttp.Server {
 	}
 	return &fasthttp.Server{
 		Handler:                      s.handle,
+		HeaderReceived:               s.headerReceived,
+		ExpectHandler:                s.expect,
 		Name:                         "bifrost",
 		MaxRequestBodySize:           maxBodyBytes,
-		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		ReadBufferSize:               maxHeaderBytes,
-		ReadTimeout:                  60 * time.Second,
+		ReadTimeout:                  readTimeout,
 		IdleTimeout:                  120 * time.Second,
 		NoDefaultServerHeader:        true,
 		NoDefaultDate:                false,
@@ -176,29 +184,19 @@ func (s *Server) NewHTTPServer(maxBodyBytes int) *fasthttp.Server {
 		// fasthttp's errors about a malformed request quote its head, credentials
 		// included ("contents: ..."); they reach the log and the 400's message.
 		SecureErrorLogMessage: true,
-		// Give a keep-alive connection's write buffer (and body buffers) back to fasthttp's
-		// pools while it waits for its next request: ~6 KB less per idle connection, no
-		// measurable cost per request (idletrim_memory_test.go). The 20 KB read buffer stays
-		// with the connection: fasthttp keeps it under StreamRequestBody.
+		// Give a keep-alive connection's buffers back to fasthttp's pools while it waits
+		// for its next request: its read buffer (20 KB) once a request was read whole, and
+		// its write buffer once it was answered (idletrim_memory_test.go).
 		ReduceMemoryUsage: true,
-		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
-			writeBadRequest(ctx, err)
-		},
+		ErrorHandler:      s.requestFailed,
 	}
 }
 
-// fasthttpLogger sends fasthttp's log lines to the server's logger, at warn level, except
-// the warning fasthttp prints each time a streamed request body is read whole: the intake
-// reads it whole on purpose, after checking its size.
+// fasthttpLogger sends fasthttp's log lines to the server's logger, at warn level.
 type fasthttpLogger struct{ log *slog.Logger }
-
-const streamBodyWarning = "WARNING: Request.Body() reads the entire stream"
 
 // Printf logs one fasthttp message.
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	if len(args) == 0 && len(format) >= len(streamBodyWarning) && format[:len(streamBodyWarning)] == streamBodyWarning {
-		return
-	}
 	l.log.Warn("fasthttp: " + fmt.Sprintf(format, args...))
 }
 

@@ -179,6 +179,9 @@ func (r *reloader) adminHandler(next fasthttp.RequestHandler) fasthttp.RequestHa
 			next(ctx)
 			return
 		}
+		if r.srv != nil {
+			r.srv.Release(ctx) // what the server's intake holds for the request, which it never sees
+		}
 		path := string(ctx.Path())
 		cur := r.current()
 		keys := cur.cfg.Client.AdminKeys
