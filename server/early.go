@@ -20,18 +20,18 @@ import (
 // A request refused there gets a body limit of one byte: fasthttp stops before reading the
 // body (a Content-Length over the limit is refused before any of it is read; a chunked
 // body at its first chunk) and hands ErrBodyTooLarge to the ErrorHandler (requestFailed),
-// which answers the refusal as the handler would have; a request with "Expect:
+// which answers the refusal as the handler would have. A request with "Expect:
 // 100-continue" is answered by the ExpectHandler (expect) instead of being asked for its
-// body. What was decided travels from the
-// hook to the handler or the ErrorHandler in the server's early book, keyed by the
-// request's header (one per fasthttp.RequestCtx, so one per connection at a time).
+// body. What was decided travels from the hook to the handler or the error handlers in
+// the server's early book, keyed by the request's header (one per fasthttp.RequestCtx, so
+// one per connection at a time).
 //
 // After the hook, fasthttp either runs the handler, which takes the entry (admit; a
 // handler wrapped around it that answers a request itself calls Release), or calls the
-// ErrorHandler or the ExpectHandler, which take it too; the one exception is a connection that the
-// server closes itself while it reads the body (shutdown). An entry left behind is given
-// back when its header comes to the hook again, or by the sweep once it is older than
-// earlyExpiry, so that no reservation can leak.
+// ErrorHandler or the ExpectHandler, which take it too. The one exception is a connection
+// that the server closes itself while it reads the body (shutdown). An entry left behind
+// is given back when its header comes to the hook again, or by the sweep once it is older
+// than earlyExpiry, so that no reservation can leak.
 
 // smallBody is the largest request body that fasthttp reads before the intake's checks.
 // Every connection already holds a 20 KB read buffer while its request is read, so a

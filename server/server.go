@@ -24,9 +24,10 @@
 // X-Bifrost-Short-Circuit with the plugin's name.
 //
 // The intake (intake.go) checks every request before it is served, and a large one before
-// its body is read (early.go): a gateway key when there is a body, Content-Type application/json (415 otherwise), Content-Encoding gzip or
-// none (415 otherwise), client.max_request_body_size_mb (413) and the cap on request bytes
-// buffered at once, client.max_buffered_request_mb (503 with Retry-After). CORS follows
+// its body is read (early.go): a gateway key when there is a body, Content-Type
+// application/json (415 otherwise), Content-Encoding gzip or none (415 otherwise),
+// client.max_request_body_size_mb (413) and the cap on request bytes buffered at once,
+// client.max_buffered_request_mb (503 with Retry-After). CORS follows
 // client.allowed_origins (cors.go): none by default. The listener (listener.go, see Listen)
 // survives running out of file descriptors and caps the connections held. Every limit is
 // applied again on a config reload (Configure).
