@@ -1,10 +1,13 @@
 package server
 
 import (
+	"bytes"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/bifrost-gw/bifrost/runtime/schemas"
 	"github.com/valyala/fasthttp"
 )
 
@@ -14,7 +17,8 @@ import (
 //
 //   - the checks that the header decides (judgeOrigin, judgeBody) and the body limit;
 //   - the reservation of its bytes against client.max_buffered_request_mb: its
-//     Content-Length, or for a chunked body the limit (the handler gives back what the
+//     Content-Length, or for a chunked body, whose size is not known, the most it may be:
+//     the body limit, or chunkedMax when that is lower (the handler gives back what the
 //     body did not use).
 //
 // A request refused there gets a body limit of one byte: fasthttp stops before reading the
@@ -39,6 +43,15 @@ import (
 // reserves it once it is in memory.
 const smallBody = 16 << 10
 
+// chunkedMax is the largest chunked request body, when client.max_request_body_size_mb
+// allows more: a chunked body reserves its largest size at its header, and a smaller bound
+// keeps concurrent chunked requests from holding the buffered-bytes cap (512 MiB by
+// default) in 100 MiB steps. A client sends a larger body with a Content-Length.
+const chunkedMax = 8 << 20
+
+// chunkedTooLargeMsg is the message of the 413 of a chunked body over chunkedMax.
+const chunkedTooLargeMsg = "a chunked request body may be at most 8 MiB: send a larger one with a Content-Length"
+
 // earlyExpiry is the age at which the sweep gives back an entry whose request never
 // reached the handler or the ErrorHandler: past the server's ReadTimeout, by which
 // fasthttp has either read the body or given up on it.
@@ -48,6 +61,10 @@ const earlyExpiry = 2 * readTimeout
 type early struct {
 	held    int64   // bytes reserved against client.max_buffered_request_mb
 	verdict verdict // verdictAdmit, or the refusal to answer
+	// chunkedMax says the body is chunked and limited to chunkedMax, below the body limit;
+	// anthropic says its route answers in Anthropic's format (fasthttp resets a request
+	// whose body read failed, path included).
+	chunkedMax, anthropic bool
 	// header is a copy of the refused request's header: fasthttp resets a request whose
 	// body read failed, and the refusal is answered in the route's format, and logged,
 	// from it.
@@ -137,8 +154,11 @@ func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfi
 	}
 	if e.verdict == verdictAdmit {
 		n := int64(cl)
-		if cl < 0 {
-			n = a.maxBody // chunked: reserve the most it may be
+		if cl < 0 { // chunked: reserve the most it may be
+			n = min(a.maxBody, chunkedMax)
+			limit.MaxRequestBodySize = int(n)
+			e.chunkedMax = n < a.maxBody
+			e.anthropic = bytes.HasPrefix(h.RequestURI(), anthropicPrefix)
 		}
 		if s.reserve(n, a.maxBuffered) {
 			e.held = n
@@ -205,6 +225,14 @@ func (s *Server) requestFailed(ctx *fasthttp.RequestCtx, err error) {
 	}
 	s.buffered.Add(-e.held)
 	if e.verdict == verdictAdmit {
+		if e.chunkedMax && errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			if e.anthropic {
+				writeAnthropicError(ctx, 413, "request_too_large", chunkedTooLargeMsg)
+			} else {
+				writeError(ctx, 413, schemas.ErrInvalidRequest, "request_too_large", "", chunkedTooLargeMsg)
+			}
+			return
+		}
 		writeBadRequest(ctx, err) // the body could not be read: cut short, too slow, over the limit
 		return
 	}

@@ -102,7 +102,8 @@ func (s *Server) admit(ctx *fasthttp.RequestCtx, a *access, start time.Time) (he
 		}
 		held = n
 	case held > n:
-		// A chunked body reserved the limit at its header: give back what it did not use.
+		// A chunked body reserved its largest size at its header: give back what it did
+		// not use.
 		s.buffered.Add(n - held)
 		held = n
 	}

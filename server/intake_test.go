@@ -429,3 +429,42 @@ func TestReleaseByWrapper(t *testing.T) {
 		t.Errorf("%d request bytes still reserved after the wrapper answered", n)
 	}
 }
+
+// TestChunkedMax checks the bound on chunked bodies when the body limit is higher: a chunked
+// body reserves its largest size at its header, up to chunkedMax (8 MiB), so one of 2 MiB
+// passes and one of 9 MiB gets 413 saying to send a Content-Length, in its route's format,
+// while a Content-Length body of 9 MiB passes the intake (status 0: anything but 413; the
+// in-memory mock behind takes at most fasthttp's default 4 MiB); nothing stays reserved.
+func TestChunkedMax(t *testing.T) {
+	p := newInProcess(t, mocks.Config{}, "")
+	p.srv.Configure(config.Client{MaxRequestBodyMB: 16})
+	addr := serveHTTP(t, p.srv)
+	cases := []struct {
+		name, raw, path string
+		status          int
+	}{
+		{"chunked 2 MiB", chunked("POST", chatPath, []string{jsonCT}, padded(chatPath, 2<<20)), chatPath, 200},
+		{"chunked 9 MiB", chunked("POST", chatPath, []string{jsonCT}, padded(chatPath, 9<<20)), chatPath, 413},
+		{"chunked 9 MiB, anthropic", chunked("POST", messagesPath, []string{jsonCT}, padded(messagesPath, 9<<20)), messagesPath, 413},
+		{"Content-Length 9 MiB", request("POST", chatPath, []string{jsonCT}, padded(chatPath, 9<<20)), chatPath, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := rawRequest(t, addr, tc.raw)
+			if tc.status == 0 && resp.StatusCode == 413 || tc.status != 0 && resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", resp.StatusCode, tc.status, body)
+			}
+			if tc.status == 413 {
+				errorShape(t, tc.path, body, "request_too_large")
+				if !bytes.Contains(body, []byte("Content-Length")) {
+					t.Errorf("the 413 does not say to send a Content-Length: %s", body)
+				}
+			}
+		})
+	}
+	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d request bytes still reserved", p.srv.buffered.Load())
+		}
+	}
+}
