@@ -174,8 +174,17 @@ func TestIntake(t *testing.T) {
 			}
 		})
 	}
-	if n := p.srv.buffered.Load(); n != 0 {
-		t.Errorf("%d request bytes still reserved after every request ended", n)
+	waitReleased(t, p.srv)
+}
+
+// waitReleased waits up to 5 s for srv to hold no reserved request bytes, and fails the
+// test if it still does.
+func waitReleased(t *testing.T, srv *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); srv.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d request bytes still reserved after every request ended", srv.buffered.Load())
+		}
 	}
 }
 
@@ -249,11 +258,7 @@ func TestBufferedRequestCap(t *testing.T) {
 		c.Close()
 	}
 	stalled = nil
-	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d bytes still reserved after the stalled uploads closed", p.srv.buffered.Load())
-		}
-	}
+	waitReleased(t, p.srv)
 	if resp, body := rawRequest(t, addr, request("POST", chatPath, []string{jsonCT}, padded(chatPath, large))); resp.StatusCode != 200 {
 		t.Fatalf("a large upload once the cap is free: %d %.300s", resp.StatusCode, body)
 	}
@@ -350,11 +355,7 @@ func TestIntakeAtHeader(t *testing.T) {
 			t.Fatalf("status %d, Access-Control-Allow-Origin %q: %.300s", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), body)
 		}
 	})
-	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d request bytes still reserved after every request ended", p.srv.buffered.Load())
-		}
-	}
+	waitReleased(t, p.srv)
 	p.srv.early.mu.Lock()
 	n := len(p.srv.early.m)
 	p.srv.early.mu.Unlock()
@@ -462,9 +463,5 @@ func TestChunkedMax(t *testing.T) {
 			}
 		})
 	}
-	for deadline := time.Now().Add(5 * time.Second); p.srv.buffered.Load() != 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d request bytes still reserved", p.srv.buffered.Load())
-		}
-	}
+	waitReleased(t, p.srv)
 }
