@@ -23,6 +23,7 @@ type segment struct {
 	selfOverhead []time.Duration // Bifrost's X-Bifrost-Overhead-Us header, when present
 	errors       map[string]int
 	cpu          time.Duration // the target's process
+	userCPU      time.Duration // the user part of cpu
 	mockCPU      time.Duration
 	wall         time.Duration
 	peakRSS      int64
@@ -45,6 +46,7 @@ func merge(a, b *segment) *segment {
 		a.errors[k] += v
 	}
 	a.cpu += b.cpu
+	a.userCPU += b.userCPU
 	a.mockCPU += b.mockCPU
 	a.wall += b.wall
 	a.peakRSS = max(a.peakRSS, b.peakRSS)
@@ -79,6 +81,7 @@ func (r *run) point(t *target, rate int, s *segment) *report.Point {
 	}
 	if t.proc != nil && s.sent > 0 {
 		pt.CPUPerReqMs = float64(s.cpu) / 1e6 / float64(s.sent)
+		pt.UserCPUPerReqMs = float64(s.userCPU) / 1e6 / float64(s.sent)
 		pt.PeakRSSMB = float64(s.peakRSS) / (1 << 20)
 	}
 	if s.wall > 0 {
@@ -272,6 +275,7 @@ func (r *run) account(t *target, s *segment, before procstat.GroupSample, sample
 	after, err := t.group.Read()
 	if err == nil {
 		s.cpu = after.CPU - before.CPU
+		s.userCPU = after.UserCPU - before.UserCPU
 		s.peakRSS = after.PeakRSS
 		if after.Processes > 1 || before.Processes > 1 {
 			s.peakRSS = max(sampledRSS, after.RSS, before.RSS)

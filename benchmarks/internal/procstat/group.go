@@ -16,19 +16,23 @@ type Group struct {
 	pgid  int
 	mu    sync.Mutex
 	procs map[int]procfs.Proc
-	gone  map[int]time.Duration // CPU of exited members when last read
-	last  map[int]time.Duration
+	gone  map[int]cpuTimes // CPU of exited members when last read
+	last  map[int]cpuTimes
 }
+
+// cpuTimes is a member's CPU as last read: all of it, and its user part.
+type cpuTimes struct{ cpu, user time.Duration }
 
 // OpenGroup returns a reader for the process group pgid (usually the pid
 // of its leader).
 func OpenGroup(pgid int) *Group {
-	return &Group{pgid: pgid, procs: map[int]procfs.Proc{}, gone: map[int]time.Duration{}, last: map[int]time.Duration{}}
+	return &Group{pgid: pgid, procs: map[int]procfs.Proc{}, gone: map[int]cpuTimes{}, last: map[int]cpuTimes{}}
 }
 
 // GroupSample is a process group's counters at one moment.
 type GroupSample struct {
 	CPU       time.Duration // user + system time of every member so far (exited ones as last seen)
+	UserCPU   time.Duration // the user part of CPU
 	RSS       int64         // sum of the live members' VmRSS, bytes
 	PeakRSS   int64         // sum of the live members' VmHWM: exact for one process, an upper bound for several
 	Processes int           // live members
@@ -36,6 +40,12 @@ type GroupSample struct {
 	// Unread counts members that still exist but could not be read (for
 	// one, out of descriptors); their CPU counts as last seen.
 	Unread int
+}
+
+// add counts one member's CPU in s.
+func (s *GroupSample) add(c cpuTimes) {
+	s.CPU += c.cpu
+	s.UserCPU += c.user
 }
 
 // Read finds the group's members (a scan of /proc) and reads each.
@@ -62,14 +72,14 @@ func (g *Group) read(discover bool) (GroupSample, error) {
 				continue
 			}
 			s.Unread++ // alive but unreadable: count it as last seen
-			s.CPU += g.last[pid]
+			s.add(g.last[pid])
 			if pid == g.pgid {
 				s.LeaderUp = true
 			}
 			continue
 		}
-		g.last[pid] = v.CPU
-		s.CPU += v.CPU
+		g.last[pid] = cpuTimes{v.CPU, v.UserCPU}
+		s.add(g.last[pid])
 		s.RSS += v.RSS
 		s.PeakRSS += v.PeakRSS
 		s.Processes++
@@ -78,7 +88,7 @@ func (g *Group) read(discover bool) (GroupSample, error) {
 		}
 	}
 	for _, c := range g.gone {
-		s.CPU += c
+		s.add(c)
 	}
 	if !s.LeaderUp && s.Processes == 0 && s.Unread == 0 {
 		if scanErr != nil {

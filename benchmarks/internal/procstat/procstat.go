@@ -22,6 +22,7 @@ const clockTicks = 100
 // Sample is a process's counters at one moment.
 type Sample struct {
 	CPU     time.Duration // user + system time used so far
+	UserCPU time.Duration // the user part of CPU (the rest is the kernel's work for the process)
 	RSS     int64         // resident set size now, bytes (VmRSS)
 	PeakRSS int64         // highest resident set size so far, bytes (VmHWM)
 }
@@ -43,6 +44,7 @@ func readProc(p procfs.Proc) (Sample, error) {
 		return s, fmt.Errorf("procstat: /proc/%d/stat: %w", p.PID, err)
 	}
 	s.CPU = time.Duration(st.UTime+st.STime) * (time.Second / clockTicks)
+	s.UserCPU = time.Duration(st.UTime) * (time.Second / clockTicks)
 	status, err := p.NewStatus()
 	if err != nil {
 		return s, fmt.Errorf("procstat: /proc/%d/status: %w", p.PID, err)

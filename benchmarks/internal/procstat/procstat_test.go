@@ -15,22 +15,26 @@ func TestReadSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Spin until the process has used 30 ms more CPU (two clock ticks and
-	// more); on a busy machine that can take longer than 30 ms of wall time.
+	// Spin until the process has used 30 ms more user CPU (three clock ticks); on a busy
+	// machine that can take longer than 30 ms of wall time. The spin runs in user space
+	// (time.Now reads the clock through the vDSO), so user time must grow.
 	var b Sample
 	for end := time.Now().Add(10 * time.Second); ; {
-		for range 1000 {
+		for range 100000 {
 			_ = time.Now()
 		}
 		if b, err = Read(os.Getpid()); err != nil {
 			t.Fatal(err)
 		}
-		if b.CPU-a.CPU >= 30*time.Millisecond {
+		if b.UserCPU-a.UserCPU >= 30*time.Millisecond {
 			break
 		}
 		if time.Now().After(end) {
-			t.Fatalf("cpu grew only %v over 10 s of spinning", b.CPU-a.CPU)
+			t.Fatalf("user cpu grew only %v (all cpu %v) over 10 s of spinning", b.UserCPU-a.UserCPU, b.CPU-a.CPU)
 		}
+	}
+	if b.UserCPU > b.CPU || b.CPU-a.CPU < b.UserCPU-a.UserCPU {
+		t.Errorf("user cpu %v -> %v is not a part of all cpu %v -> %v", a.UserCPU, b.UserCPU, a.CPU, b.CPU)
 	}
 	if b.RSS <= 1<<20 || b.PeakRSS < b.RSS {
 		t.Errorf("rss %d, peak %d", b.RSS, b.PeakRSS)
@@ -61,7 +65,7 @@ func TestProcAndGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Processes < 1 || s.RSS <= 0 || s.CPU < 0 {
+	if s.Processes < 1 || s.RSS <= 0 || s.CPU < 0 || s.UserCPU < 0 || s.UserCPU > s.CPU {
 		t.Errorf("group sample %+v", s)
 	}
 	if k, err := g.ReadKnown(); err != nil || k.Processes != s.Processes {

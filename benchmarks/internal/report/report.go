@@ -77,7 +77,10 @@ type Point struct {
 	Latency     Lat     `json:"latency"` // successful requests
 	Overhead    *Lat    `json:"overhead,omitempty"`
 	CPUPerReqMs float64 `json:"cpu_ms_per_request,omitempty"` // the target process (not for direct)
-	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+	// UserCPUPerReqMs is the user part of CPUPerReqMs (the rest is the kernel's work for the
+	// process: its sockets, system calls and scheduling).
+	UserCPUPerReqMs float64 `json:"user_cpu_ms_per_request,omitempty"`
+	PeakRSSMB       float64 `json:"peak_rss_mb,omitempty"`
 	// RSSAfterMB is the target's RSS once it settled after its last attack at this rate:
 	// what it keeps after the load.
 	RSSAfterMB   float64 `json:"rss_after_mb,omitempty"`
@@ -303,7 +306,9 @@ func (r *Report) Markdown() string {
 	if cpu := r.CPURows(); cpu != "" {
 		b.WriteString("\nCPU per request against the raw proxy's at the same rate: as measured, and adjusted by the mock's CPU per request in the same segments " +
 			"(the mock does the same work for every target, so its CPU per request follows the machine's speed while a target ran: " +
-			"steal time, caches, frequency; adjusted = (target CPU / mock CPU in its segments) / (rawproxy CPU / mock CPU in its segments)):\n\n")
+			"steal time, caches, frequency; adjusted = (target CPU / mock CPU in its segments) / (rawproxy CPU / mock CPU in its segments)); " +
+			"then the CPU split into user time (the process's own code: the gateway, fasthttp, the Go runtime) and system time (the kernel's work for it: sockets, system calls, scheduling), " +
+			"from /proc's clock ticks (10 ms each):\n\n")
 		b.WriteString(cpu)
 	}
 	if failures := r.errorLines(); failures != "" {
@@ -422,15 +427,20 @@ func (r *Report) CPURows() string {
 			continue
 		}
 		if b.Len() == 0 {
-			b.WriteString("| target | rps | CPU ms/req | rawproxy CPU ms/req | measured ratio | mock ms/req (target's / rawproxy's segments) | adjusted ratio |\n")
-			b.WriteString("|---|---:|---:|---:|---:|---|---:|\n")
+			b.WriteString("| target | rps | CPU ms/req | rawproxy CPU ms/req | measured ratio | mock ms/req (target's / rawproxy's segments) | adjusted ratio | user ms/req (target / rawproxy) | system ms/req (target / rawproxy) |\n")
+			b.WriteString("|---|---:|---:|---:|---:|---|---:|---|---|\n")
 		}
 		adjusted := "-"
 		if p.MockCPUPerMs > 0 && q.MockCPUPerMs > 0 {
 			adjusted = fmt.Sprintf("%.2fx", AdjustedCPURatio(p, q))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.3f | %.3f | %.2fx | %.3f / %.3f | %s |\n", p.Target, p.Rate, p.CPUPerReqMs, q.CPUPerReqMs,
-			p.CPUPerReqMs/q.CPUPerReqMs, p.MockCPUPerMs, q.MockCPUPerMs, adjusted)
+		user, system := "-", "-"
+		if p.UserCPUPerReqMs > 0 && q.UserCPUPerReqMs > 0 {
+			user = fmt.Sprintf("%.3f / %.3f", p.UserCPUPerReqMs, q.UserCPUPerReqMs)
+			system = fmt.Sprintf("%.3f / %.3f", p.CPUPerReqMs-p.UserCPUPerReqMs, q.CPUPerReqMs-q.UserCPUPerReqMs)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.3f | %.3f | %.2fx | %.3f / %.3f | %s | %s | %s |\n", p.Target, p.Rate, p.CPUPerReqMs, q.CPUPerReqMs,
+			p.CPUPerReqMs/q.CPUPerReqMs, p.MockCPUPerMs, q.MockCPUPerMs, adjusted, user, system)
 	}
 	return b.String()
 }

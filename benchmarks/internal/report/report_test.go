@@ -130,17 +130,25 @@ func TestCPURows(t *testing.T) {
 	cpu := func(target string, rate int, ms, mock float64) *Point {
 		return &Point{Target: target, Rate: rate, CPUPerReqMs: ms, MockCPUPerMs: mock}
 	}
+	split := func(p *Point, user float64) *Point {
+		p.UserCPUPerReqMs = user
+		return p
+	}
 	tests := []struct {
 		name   string
 		points []*Point
 		want   []string // rows, in order
 	}{
 		{"machine slower in the gateway's segments", []*Point{cpu(Direct, 1000, 0, 0.1), cpu(RawProxy, 1000, 0.1, 0.1), cpu("bifrost", 1000, 0.132, 0.11)},
-			[]string{"| bifrost | 1000 | 0.132 | 0.100 | 1.32x | 0.110 / 0.100 | 1.20x |"}},
+			[]string{"| bifrost | 1000 | 0.132 | 0.100 | 1.32x | 0.110 / 0.100 | 1.20x | - | - |"}},
 		{"machine faster in the gateway's segments", []*Point{cpu(RawProxy, 3000, 0.06, 0.06), cpu("bifrost", 3000, 0.066, 0.05)},
-			[]string{"| bifrost | 3000 | 0.066 | 0.060 | 1.10x | 0.050 / 0.060 | 1.32x |"}},
+			[]string{"| bifrost | 3000 | 0.066 | 0.060 | 1.10x | 0.050 / 0.060 | 1.32x | - | - |"}},
 		{"no mock figure", []*Point{cpu(RawProxy, 1000, 0.1, 0), cpu("bifrost", 1000, 0.12, 0.1)},
-			[]string{"| bifrost | 1000 | 0.120 | 0.100 | 1.20x | 0.100 / 0.000 | - |"}},
+			[]string{"| bifrost | 1000 | 0.120 | 0.100 | 1.20x | 0.100 / 0.000 | - | - | - |"}},
+		{"user and system time", []*Point{split(cpu(RawProxy, 3000, 0.075, 0.07), 0.025), split(cpu("bifrost", 3000, 0.09, 0.07), 0.036)},
+			[]string{"| bifrost | 3000 | 0.090 | 0.075 | 1.20x | 0.070 / 0.070 | 1.20x | 0.036 / 0.025 | 0.054 / 0.050 |"}},
+		{"no split for the raw proxy", []*Point{cpu(RawProxy, 3000, 0.075, 0.07), split(cpu("bifrost", 3000, 0.09, 0.07), 0.036)},
+			[]string{"| bifrost | 3000 | 0.090 | 0.075 | 1.20x | 0.070 / 0.070 | 1.20x | - | - |"}},
 		{"no raw proxy at that rate", []*Point{cpu(RawProxy, 1000, 0.1, 0.1), cpu("bifrost", 3000, 0.12, 0.1)}, nil},
 	}
 	for _, tc := range tests {
