@@ -304,11 +304,7 @@ func (r *Report) Markdown() string {
 	}
 	b.WriteString("\n")
 	if cpu := r.CPURows(); cpu != "" {
-		b.WriteString("\nCPU per request against the raw proxy's at the same rate: as measured, and adjusted by the mock's CPU per request in the same segments " +
-			"(the mock does the same work for every target, so its CPU per request follows the machine's speed while a target ran: " +
-			"steal time, caches, frequency; adjusted = (target CPU / mock CPU in its segments) / (rawproxy CPU / mock CPU in its segments)); " +
-			"then the CPU split into user time (the process's own code: the gateway, fasthttp, the Go runtime) and system time (the kernel's work for it: sockets, system calls, scheduling), " +
-			"from /proc's clock ticks (10 ms each):\n\n")
+		b.WriteString(cpuIntro)
 		b.WriteString(cpu)
 	}
 	if failures := r.errorLines(); failures != "" {
@@ -410,6 +406,13 @@ func (r *Report) errorLines() string {
 }
 
 // selfRows is the table of self-reported overheads.
+// cpuIntro introduces the CPURows table in the report.
+const cpuIntro = "\nCPU per request against the raw proxy's at the same rate: as measured, and adjusted by the mock's CPU per request in the same segments " +
+	"(the mock does the same work for every target, so its CPU per request follows the machine's speed while a target ran: " +
+	"steal time, caches, frequency; adjusted = (target CPU / mock CPU in its segments) / (rawproxy CPU / mock CPU in its segments)); " +
+	"then the CPU split into user time (the process's own code: the gateway, fasthttp, the Go runtime) and system time (the kernel's work for it: sockets, system calls, scheduling), " +
+	"from /proc's clock ticks (10 ms each):\n\n"
+
 // CPURows is the table comparing each gateway's CPU per request with the raw proxy's at
 // the same rate, as measured and adjusted by the mock's CPU per request in the same
 // segments; empty without a raw proxy.
