@@ -123,6 +123,18 @@ bench-go:
 footprint:
 	scripts/footprint.sh
 
+## cpu-stages: where the CPU of a request goes, stage by stage (HTTP server, handler, request
+## scan, engine, upstream request and exchange, answer scan, metrics, access line, Go runtime),
+## in the gateway and the raw proxy under make bench's quick setup, from perf's sampled call
+## stacks (bin/bench-cpustages; needs perf: apt-get install linux-perf, and root or
+## kernel.perf_event_paranoid <= 0); CPU_STAGES_ARGS adds flags (-rate 3000 -duration 6s
+## -rounds 2 -translate -out FILE)
+CPU_STAGES_ARGS ?=
+cpu-stages: build
+	$(GO) build -o $(BIN)/bench-rawproxy ./benchmarks/cmd/bench-rawproxy
+	$(GO) build -o $(BIN)/bench-cpustages ./benchmarks/cmd/bench-cpustages
+	$(BIN)/bench-cpustages -bin $(BIN) $(CPU_STAGES_ARGS)
+
 ## vulncheck: govulncheck against the Go vulnerability database (built from the vulndb module)
 vulncheck:
 	scripts/vulncheck.sh

@@ -1,7 +1,10 @@
 package harness
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -52,3 +55,20 @@ func Tail(s string) string { return tail(s) }
 
 // Machine describes the machine: CPUs, CPU model, memory, Go version.
 func Machine() string { return machine() }
+
+// GatewayConfig returns the JSON config that Run gives Bifrost for profile p: one openai
+// provider on the mock at mockURL, its key read from the environment variable
+// BIFROST_BENCH_KEY.
+func GatewayConfig(p Profile, mockURL string) ([]byte, error) {
+	b, err := json.MarshalIndent(gatewayConfig(p, mockURL), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("bifrost config: %w", err)
+	}
+	return b, nil
+}
+
+// ChatBody returns the plain chat completion request that Run sends, with a user message
+// of promptLen bytes (PromptSize), for model.
+func ChatBody(promptLen int, model string) []byte {
+	return bytes.Replace(chatBody(promptLen, false), []byte(modelPlaceholder), []byte(model), 1)
+}

@@ -258,14 +258,7 @@ func (r *run) startAll(ctx context.Context) error {
 func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) error {
 	p := r.cfg.Profile
 	cfgPath := filepath.Join(r.dir, "bifrost.json")
-	gwCfg := map[string]any{
-		"client": map[string]any{"initial_pool_size": p.PoolSize, "drop_excess_requests": false},
-		"providers": map[string]any{"openai": map[string]any{
-			"keys":                        []any{map[string]any{"name": "bench", "value": "env.BIFROST_BENCH_KEY", "models": []string{"*"}, "weight": 1}},
-			"network_config":              map[string]any{"base_url": mockURL, "default_request_timeout_in_seconds": 30},
-			"concurrency_and_buffer_size": map[string]any{"concurrency": p.PoolSize, "buffer_size": p.BufferSize},
-		}},
-	}
+	gwCfg := gatewayConfig(p, mockURL)
 	b, err := json.MarshalIndent(gwCfg, "", "  ")
 	if err != nil {
 		return fmt.Errorf("bifrost config: %w", err)
@@ -287,6 +280,19 @@ func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) er
 		return r.startGateway(ctx, TranslateTarget, env, cfgPath, "-passthrough=false")
 	}
 	return nil
+}
+
+// gatewayConfig is Bifrost's config for the runs of profile p: one openai provider on the
+// mock at mockURL, its key read from BIFROST_BENCH_KEY.
+func gatewayConfig(p Profile, mockURL string) map[string]any {
+	return map[string]any{
+		"client": map[string]any{"initial_pool_size": p.PoolSize, "drop_excess_requests": false},
+		"providers": map[string]any{"openai": map[string]any{
+			"keys":                        []any{map[string]any{"name": "bench", "value": "env.BIFROST_BENCH_KEY", "models": []string{"*"}, "weight": 1}},
+			"network_config":              map[string]any{"base_url": mockURL, "default_request_timeout_in_seconds": 30},
+			"concurrency_and_buffer_size": map[string]any{"concurrency": p.PoolSize, "buffer_size": p.BufferSize},
+		}},
+	}
 }
 
 // TranslateTarget is the name of the Bifrost target whose passthrough path is off
