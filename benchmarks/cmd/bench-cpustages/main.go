@@ -106,7 +106,7 @@ func run(ctx context.Context, o options) (string, error) {
 	}
 	dir, err := os.MkdirTemp("", "bench-cpustages-")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("temporary folder: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	targets, stopAll, err := start(ctx, o, dir)
@@ -128,6 +128,11 @@ func run(ctx context.Context, o options) (string, error) {
 			}
 		}
 	}
+	for _, t := range targets {
+		if t.ok == 0 || t.tally.Samples == 0 {
+			return "", fmt.Errorf("%s: %d of %d requests succeeded and perf took %d samples of it: nothing to report", t.name, t.ok, t.sent, t.tally.Samples)
+		}
+	}
 	return report(o, targets, stages), nil
 }
 
@@ -142,7 +147,7 @@ func start(ctx context.Context, o options, dir string) (targets []*target, stopA
 	launch := func(name string, env []string, bin, marker string, args ...string) (*harness.Process, string, error) {
 		p, err := harness.StartProcess(name, env, filepath.Join(o.bin, bin), args...)
 		if err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("%s: %w", name, err)
 		}
 		procs = append(procs, p)
 		url, err := p.WaitURL(ctx, marker, 10*time.Second)
@@ -173,7 +178,7 @@ func start(ctx context.Context, o options, dir string) (targets []*target, stopA
 	}
 	cfgPath := filepath.Join(dir, "bifrost.json")
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
-		return nil, stopAll, err
+		return nil, stopAll, fmt.Errorf("bifrost config: %w", err)
 	}
 	gateways := [][]string{{"bifrost"}}
 	if o.translate {
@@ -217,7 +222,7 @@ func record(ctx context.Context, o options, t *target, stages []stacks.Stage, fi
 	if err != nil {
 		perf.Process.Kill() //nolint:errcheck // the run ends anyway
 		perf.Wait()         //nolint:errcheck
-		return err
+		return fmt.Errorf("reading the target's CPU time: %w", err)
 	}
 	sent, ok := attack(ctx, t, o.rate, o.duration)
 	after, err := procstat.Read(pid)
@@ -226,12 +231,12 @@ func record(ctx context.Context, o options, t *target, stages []stacks.Stage, fi
 		return fmt.Errorf("perf record: %w: %s", werr, perfErr.String())
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("reading the target's CPU time: %w", err)
 	}
 	script := exec.CommandContext(ctx, "perf", "script", "-i", file, "--pid", strconv.Itoa(pid), "-F", "ip,sym")
 	out, err := script.StdoutPipe()
 	if err != nil {
-		return err
+		return fmt.Errorf("perf script: %w", err)
 	}
 	var scriptErr strings.Builder
 	script.Stderr = &scriptErr
