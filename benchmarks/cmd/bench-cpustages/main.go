@@ -91,7 +91,6 @@ type target struct {
 	proc             *harness.Process
 	client           *http.Client
 	tally            stacks.Tally
-	freq             int // the samples per second of CPU that tally counted
 	sent, ok         int
 	user, system     time.Duration // from /proc, over the recorded windows
 }
@@ -251,7 +250,6 @@ func record(ctx context.Context, o options, t *target, stages []stacks.Stage, fi
 		return cerr
 	}
 	t.tally.Add(tally)
-	t.freq = o.freq
 	t.sent += sent
 	t.ok += ok
 	t.user += after.UserCPU - before.UserCPU

@@ -14,8 +14,12 @@ import (
 func report(o options, targets []*target, stages []stacks.Stage) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## CPU per request by stage, %d rps (%s)\n\n", o.rate, time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	translate := ""
+	if o.translate {
+		translate = " -translate"
+	}
 	fmt.Fprintf(&b, "Command: `bench-cpustages -rate %d -duration %v -rounds %d -freq %d%s`. Machine: %s.\n\n",
-		o.rate, o.duration, o.rounds, o.freq, map[bool]string{true: " -translate"}[o.translate], harness.Machine())
+		o.rate, o.duration, o.rounds, o.freq, translate, harness.Machine())
 	fmt.Fprintf(&b, "Microseconds of CPU per successful request, user / kernel, from `perf record -a -g -e cpu-clock -F %d` "+
 		"samples of the target's process counted by the innermost function that begins a stage; each target recorded %d times for %v at %d rps, "+
 		"alternating, GOMAXPROCS=2.\n\n", o.freq, o.rounds, o.duration, o.rate)
@@ -37,15 +41,15 @@ func report(o options, targets []*target, stages []stacks.Stage) string {
 	for i, name := range names {
 		fmt.Fprintf(&b, "| %s |", name)
 		for _, t := range targets {
-			fmt.Fprintf(&b, " %s |", pair(t.us(t.tally.Stages[i])))
+			fmt.Fprintf(&b, " %s |", pair(t.us(t.tally.Stages[i], o.freq)))
 		}
-		fmt.Fprintf(&b, " %s |\n", diff(gw, raw, func(t *target) float64 { u, _ := t.us(t.tally.Stages[i]); return u }))
+		fmt.Fprintf(&b, " %s |\n", diff(gw, raw, func(t *target) float64 { u, _ := t.us(t.tally.Stages[i], o.freq); return u }))
 	}
 	b.WriteString("| **all samples** |")
 	for _, t := range targets {
-		fmt.Fprintf(&b, " **%s** |", pair(t.us(t.tally.Total())))
+		fmt.Fprintf(&b, " **%s** |", pair(t.us(t.tally.Total(), o.freq)))
 	}
-	fmt.Fprintf(&b, " **%s** |\n", diff(gw, raw, func(t *target) float64 { u, _ := t.us(t.tally.Total()); return u }))
+	fmt.Fprintf(&b, " **%s** |\n", diff(gw, raw, func(t *target) float64 { u, _ := t.us(t.tally.Total(), o.freq); return u }))
 	b.WriteString("| /proc: user / system time |")
 	for _, t := range targets {
 		fmt.Fprintf(&b, " %s |", pair(t.perRequest(t.user), t.perRequest(t.system)))
@@ -59,12 +63,13 @@ func report(o options, targets []*target, stages []stacks.Stage) string {
 	return b.String()
 }
 
-// us returns the user and kernel time of c, in microseconds per successful request.
-func (t *target) us(c stacks.Time) (user, kernel float64) {
-	if t.ok == 0 {
+// us returns the user and kernel time of c, samples taken freq times per second of CPU, in
+// microseconds per successful request.
+func (t *target) us(c stacks.Time, freq int) (user, kernel float64) {
+	if t.ok == 0 || freq <= 0 {
 		return 0, 0
 	}
-	per := 1e6 / float64(t.freq) / float64(t.ok)
+	per := 1e6 / float64(freq) / float64(t.ok)
 	return float64(c.User) * per, float64(c.Kernel) * per
 }
 

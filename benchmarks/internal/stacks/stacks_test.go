@@ -53,7 +53,7 @@ func TestCount(t *testing.T) {
 		{"no entry: other",
 			stack(leaf, "97961 runtime.goexit.abi0") + stack("7f12 [unknown]") + stack("55aa"),
 			[]Time{{}, {}, {}, {}, {User: 3}}},
-		{"samples without blank lines between runs of them still end at one",
+		{"runs of blank lines, and a last sample without one",
 			"\t" + leaf + "\n\t" + serve + "\n\n\n\n\t" + do + "\n",
 			[]Time{{User: 1}, {}, {}, {User: 1}, {}}},
 	} {
@@ -116,7 +116,8 @@ func TestTallyAdd(t *testing.T) {
 }
 
 // TestRequestGolden counts testdata/gateway.script, 29 samples that perf recorded from
-// bifrost-http at 3,000 RPS (chosen to reach every stage), with the stages of Request.
+// bifrost-http at 3,000 RPS (chosen to reach most stages: none decodes or encodes, and none is
+// without a stage), with the stages of Request.
 func TestRequestGolden(t *testing.T) {
 	f, err := os.Open("testdata/gateway.script")
 	if err != nil {
