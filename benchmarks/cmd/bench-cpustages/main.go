@@ -6,11 +6,11 @@
 // config, the mock's fixed 60 ms and 1 KB answers, the same ~200-byte request. It warms each
 // up, then for each round and target in turn records the machine with `perf record -a -g
 // -e cpu-clock -F FREQ` while vegeta sends RATE requests per second for DURATION, and counts
-// the target's samples (perf script --pid) by stage (package stacks: each sample goes to the innermost function
-// on its stack that begins a stage). Each sample stands for 1/FREQ s of the target's CPU;
-// the table gives microseconds per successful request, user and kernel apart, and the
-// process's own user and system time from /proc over the same windows, as a check on the
-// sampling. perf's sampling costs the targets a little CPU of its own, alike for each (on
+// the target's samples (perf script --pid) by stage (package stacks: each sample goes to the
+// innermost function on its stack that begins a stage). Each sample stands for 1/FREQ s of
+// the target's CPU; the table gives microseconds per successful request, user and kernel
+// apart, and the process's own user and system time from /proc over the same windows, as a
+// check on the sampling. perf's sampling costs the targets a little CPU of its own, alike for each (on
 // the 2-core machine, about 2 µs of user time per request and no system time that the
 // /proc figures resolve).
 //

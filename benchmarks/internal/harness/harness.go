@@ -258,10 +258,9 @@ func (r *run) startAll(ctx context.Context) error {
 func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) error {
 	p := r.cfg.Profile
 	cfgPath := filepath.Join(r.dir, "bifrost.json")
-	gwCfg := gatewayConfig(p, mockURL)
-	b, err := json.MarshalIndent(gwCfg, "", "  ")
+	b, err := GatewayConfig(p, mockURL)
 	if err != nil {
-		return fmt.Errorf("bifrost config: %w", err)
+		return err
 	}
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
 		return fmt.Errorf("bifrost config: %w", err)
@@ -270,7 +269,7 @@ func (r *run) startBifrost(ctx context.Context, env []string, mockURL string) er
 		return err
 	}
 	if r.cfg.ReceiverBin != "" {
-		t, err := r.startTraced(ctx, gwCfg, env)
+		t, err := r.startTraced(ctx, gatewayConfig(p, mockURL), env)
 		if err != nil {
 			return err
 		}

@@ -405,7 +405,6 @@ func (r *Report) errorLines() string {
 	return b.String()
 }
 
-// selfRows is the table of self-reported overheads.
 // cpuIntro introduces the CPURows table in the report.
 const cpuIntro = "\nCPU per request against the raw proxy's at the same rate: as measured, and adjusted by the mock's CPU per request in the same segments " +
 	"(the mock does the same work for every target, so its CPU per request follows the machine's speed while a target ran: " +
@@ -456,6 +455,7 @@ func AdjustedCPURatio(p, base *Point) float64 {
 	return (p.CPUPerReqMs / p.MockCPUPerMs) / (base.CPUPerReqMs / base.MockCPUPerMs)
 }
 
+// selfRows is the table of self-reported overheads.
 func (r *Report) selfRows() string {
 	var b strings.Builder
 	for _, p := range r.Points {

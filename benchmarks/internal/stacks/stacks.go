@@ -1,8 +1,8 @@
 // Package stacks attributes sampled call stacks, as `perf script -F ip,sym` prints them, to
 // the stages of a request: each sample goes to the stage of the innermost function on its
-// stack that begins a stage (Stage.Entries; the longest entry decides between stages),
-// split into user and kernel time by where the
-// sample was taken. bench-cpustages uses it to show where a target's CPU per request goes.
+// stack that begins a stage (Stage.Entries; the longest entry decides between stages), split
+// into user and kernel time by where the sample was taken. bench-cpustages uses it to show
+// where a target's CPU per request goes.
 package stacks
 
 import (
